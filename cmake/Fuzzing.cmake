@@ -1,0 +1,28 @@
+# ATTEST_FUZZ: libFuzzer targets, built with clang. The library code they link
+# is instrumented for coverage (-fsanitize=fuzzer-no-link) and checked by
+# ASan/UBSan; each target gets the libFuzzer driver.
+if(ATTEST_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "ATTEST_FUZZ needs clang: configure with -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# attest_add_fuzzer(NAME SOURCE LIBS... CORPUS DIR): a libFuzzer target, and
+# a ctest entry labelled `fuzz` that replays the seed corpus through it, so
+# every seed stays a regression test.
+function(attest_add_fuzzer name source)
+  cmake_parse_arguments(ARG "" "CORPUS" "LIBS" ${ARGN})
+  if(NOT ATTEST_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  if(ARG_CORPUS)
+    add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${ARG_CORPUS})
+    set_tests_properties(${name}_seeds PROPERTIES LABELS fuzz)
+  endif()
+endfunction()

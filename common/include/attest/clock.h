@@ -1,0 +1,26 @@
+// Time as an injected dependency: production code reads a Clock&, tests pass
+// a clock they control.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace attest {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::system_clock::now(); }
+};
+
+// RFC 3339 in UTC with microseconds: "2026-11-22T09:22:00.123456Z".
+std::string FormatRfc3339Utc(TimePoint time);
+
+}  // namespace attest

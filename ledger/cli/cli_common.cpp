@@ -1,0 +1,93 @@
+#include "cli/cli_common.h"
+
+#include <cstdlib>
+
+#include "attest/file.h"
+
+namespace attest::ledger::cli {
+
+FlagSpec DbFlag() { return {"db", "PATH", "ledger database (default: $ATTEST_LEDGER_DB)"}; }
+
+int Invocation::Fail(const Error& error) const { return Fail(error.message); }
+
+int Invocation::Fail(const std::string& message) const {
+  err << "ledger " << command.name << ": " << message << "\n";
+  return kExitUsageOrInput;
+}
+
+std::string Usage(const Command& command) {
+  return "Usage: " + command.synopsis + "\n\n" + command.description + "\n\n" +
+         FormatFlagHelp(command.flags) +
+         "\nExit codes: 0 success, 1 verification failed, 2 usage or input error.\n";
+}
+
+std::optional<int> ParseInvocation(const Command& command, std::span<const std::string> args,
+                                   std::ostream& out, std::ostream& err, ParsedFlags& flags) {
+  auto parsed = ParseFlags(args, command.flags);
+  if (!parsed.ok()) {
+    err << "ledger " << command.name << ": " << parsed.error().message << " (see `ledger "
+        << command.name << " --help`)\n";
+    return kExitUsageOrInput;
+  }
+  if (parsed->help()) {
+    out << Usage(command);
+    return kExitOk;
+  }
+  flags = std::move(parsed).value();
+  return std::nullopt;
+}
+
+Result<std::string> DatabasePath(const ParsedFlags& flags) {
+  if (auto db = flags.Value("db")) return *db;
+  // The CLI is single-threaded; nothing modifies the environment.
+  const char* env = std::getenv("ATTEST_LEDGER_DB");  // NOLINT(concurrency-mt-unsafe)
+  if (env != nullptr && *env != '\0') {
+    return std::string(env);
+  }
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "no ledger database given: pass --db PATH or set ATTEST_LEDGER_DB");
+}
+
+Result<Ledger> OpenLedger(const ParsedFlags& flags, bool read_only) {
+  ATTEST_ASSIGN_OR_RETURN(std::string path, DatabasePath(flags));
+  LedgerOptions options;
+  options.read_only = read_only;
+  return Ledger::Open(path, options);
+}
+
+std::string SecretKeyPath(const ParsedFlags& flags, const std::string& db_path) {
+  return flags.Value("key").value_or(db_path + ".key");
+}
+
+Result<NoteSigner> LoadSigner(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path, 4096));
+  auto signer = ParseSignerKey(text);
+  if (!signer.ok()) return signer.error().WithContext(path);
+  return signer;
+}
+
+Result<NoteVerifier> LoadVerifierKey(const std::string& file_or_key) {
+  if (PathExists(file_or_key)) {
+    ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(file_or_key, 4096));
+    auto key = ParseVerifierKey(text);
+    if (!key.ok()) return key.error().WithContext(file_or_key);
+    return key;
+  }
+  auto key = ParseVerifierKey(file_or_key);
+  if (!key.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--key " + file_or_key +
+                         ": neither a readable file nor a verifier key (<name>+<id>+<key>)");
+  }
+  return key;
+}
+
+Result<std::uint64_t> RequiredSeq(const ParsedFlags& flags, std::size_t position,
+                                  const std::string& name) {
+  if (flags.positional().size() <= position) {
+    return MakeError(ErrorCode::kInvalidArgument, "missing " + name);
+  }
+  return ParseUnsigned(flags.positional()[position], name);
+}
+
+}  // namespace attest::ledger::cli

@@ -1,0 +1,82 @@
+// ledger init: a new database and its checkpoint key pair.
+#include <array>
+
+#include <unistd.h>
+
+#include "attest/file.h"
+
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+
+namespace attest::ledger::cli {
+namespace {
+
+const Command kInit{
+    "init",
+    "ledger init --db PATH [--origin NAME] [--key FILE] [--pub FILE]",
+    "Creates a ledger database and the Ed25519 key that signs its checkpoints.\n"
+    "The secret key is written 0600 in the C2SP note format\n"
+    "(PRIVATE+KEY+<origin>+<id>+<key>); give the public verifier key\n"
+    "(<origin>+<id>+<key>) to anyone who will verify exports or checkpoints.",
+    {DbFlag(),
+     {"origin", "NAME", "the ledger's name in checkpoints (default: <hostname>/attest-ledger)"},
+     {"key", "FILE", "where to write the secret checkpoint key (default: <db>.key)"},
+     {"pub", "FILE", "where to write the public verifier key (default: <db>.pub)"}},
+};
+
+std::string DefaultOrigin() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+    return "localhost/attest-ledger";
+  }
+  return std::string(host.data()) + "/attest-ledger";
+}
+
+}  // namespace
+
+int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
+  ParsedFlags flags;
+  if (auto exit = ParseInvocation(kInit, args, out, err, flags)) return *exit;
+  Invocation run{kInit, std::move(flags), out, err};
+  if (!run.flags.positional().empty())
+    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+
+  auto db_path = DatabasePath(run.flags);
+  if (!db_path.ok()) return run.Fail(db_path.error());
+  const std::string key_path = SecretKeyPath(run.flags, *db_path);
+  const std::string pub_path = run.flags.Value("pub").value_or(*db_path + ".pub");
+  for (const std::string& path : {*db_path, key_path, pub_path}) {
+    if (PathExists(path)) return run.Fail(path + " already exists: refusing to overwrite it");
+  }
+  const std::string origin = run.flags.Value("origin").value_or(DefaultOrigin());
+  if (Status name = CheckNoteKeyName(origin); !name.ok()) {
+    return run.Fail("--origin: " + name.error().message);
+  }
+
+  auto key = Ed25519PrivateKey::Generate();
+  if (!key.ok()) return run.Fail(key.error());
+  auto secret_text = FormatSignerKey(origin, *key);
+  if (!secret_text.ok()) return run.Fail(secret_text.error());
+  if (Status written = CreateSecretFile(key_path, secret_text->view()); !written.ok()) {
+    return run.Fail(written.error());
+  }
+  auto ledger = Ledger::Create(*db_path, origin, key->public_key());
+  if (!ledger.ok()) {
+    ::unlink(key_path.c_str());
+    return run.Fail(ledger.error());
+  }
+  const std::string verifier_key = FormatVerifierKey(ledger->checkpoint_key());
+  if (Status written = WriteFileAtomically(pub_path, verifier_key + "\n", 0644); !written.ok()) {
+    for (const std::string& path : {key_path, *db_path, *db_path + "-wal", *db_path + "-shm"}) {
+      ::unlink(path.c_str());
+    }
+    return run.Fail(written.error());
+  }
+  out << "created ledger " << *db_path << " (origin " << origin << ")\n"
+      << "secret checkpoint key: " << key_path << " (mode 0600; keep it on this host)\n"
+      << "public verifier key:   " << pub_path << "\n"
+      << "  " << verifier_key << "\n";
+  return kExitOk;
+}
+
+}  // namespace attest::ledger::cli

@@ -1,0 +1,177 @@
+#include "attest/ledger/ledger.h"
+
+#include "attest/encoding.h"
+#include "attest/ledger/sqlite_ledger_store.h"
+
+namespace attest::ledger {
+namespace {
+
+constexpr const char* kFormat = "attest-ledger-v1";
+
+const Clock& DefaultClock() {
+  static const SystemClock clock;
+  return clock;
+}
+
+Result<NoteVerifier> ReadCheckpointKey(LedgerStore& store) {
+  ATTEST_ASSIGN_OR_RETURN(std::string format, store.ReadMeta("format"));
+  if (format != kFormat) {
+    return MakeError(ErrorCode::kUnsupported, "ledger format \"" + format + "\" is not " + kFormat);
+  }
+  ATTEST_ASSIGN_OR_RETURN(std::string vkey, store.ReadMeta("checkpoint_key"));
+  auto key = ParseVerifierKey(vkey);
+  if (!key.ok()) return key.error().WithContext("the ledger's stored checkpoint key");
+  return key;
+}
+
+}  // namespace
+
+Ledger::Ledger(std::unique_ptr<LedgerStore> store, NoteVerifier key, const Clock* clock)
+    : store_(std::move(store)), checkpoint_key_(std::move(key)), clock_(clock) {}
+
+Result<Ledger> Ledger::Create(const std::string& path, std::string_view origin,
+                              const Ed25519PublicKey& checkpoint_key,
+                              const LedgerOptions& options) {
+  auto key = MakeNoteVerifier(origin, checkpoint_key);
+  if (!key.ok()) return key.error().WithContext("ledger origin");
+  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<LedgerStore> store,
+                          CreateSqliteLedgerStore(path, {options.busy_timeout_ms, false}));
+  ATTEST_RETURN_IF_ERROR(store->WithTransaction([&]() -> Status {
+    ATTEST_RETURN_IF_ERROR(store->WriteMeta("format", kFormat));
+    return store->WriteMeta("checkpoint_key", FormatVerifierKey(*key));
+  }));
+  return Ledger(std::move(store), std::move(key).value(),
+                options.clock != nullptr ? options.clock : &DefaultClock());
+}
+
+Result<Ledger> Ledger::Open(const std::string& path, const LedgerOptions& options) {
+  ATTEST_ASSIGN_OR_RETURN(
+      std::unique_ptr<LedgerStore> store,
+      OpenSqliteLedgerStore(path, {options.busy_timeout_ms, options.read_only}));
+  auto key = ReadCheckpointKey(*store);
+  if (!key.ok()) return key.error().WithContext(path);
+  return Ledger(std::move(store), std::move(key).value(),
+                options.clock != nullptr ? options.clock : &DefaultClock());
+}
+
+NodeReader Ledger::Reader() {
+  return [store = store_.get()](int level, std::uint64_t index) {
+    return store->ReadNode(level, index);
+  };
+}
+
+Result<std::uint64_t> Ledger::Size() {
+  ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
+  return tip.size;
+}
+
+Result<AppendedEntry> Ledger::Append(const NewEntry& entry) {
+  ATTEST_ASSIGN_OR_RETURN(std::vector<AppendedEntry> appended,
+                          AppendBatch(std::span<const NewEntry>(&entry, 1)));
+  return appended.front();
+}
+
+Result<std::vector<AppendedEntry>> Ledger::AppendBatch(std::span<const NewEntry> entries) {
+  // Validation and canonicalization happen before the write lock is taken.
+  std::vector<Entry> prepared(entries.size());
+  const TimePoint now = clock_->Now();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto content = PrepareEntry(entries[i], now);
+    if (!content.ok()) {
+      return entries.size() == 1
+                 ? content.error()
+                 : content.error().WithContext("entry " + std::to_string(i + 1) + " of the batch");
+    }
+    prepared[i].content = std::move(content).value();
+  }
+
+  std::vector<AppendedEntry> appended;
+  appended.reserve(prepared.size());
+  Status written = store_->WithTransaction([&]() -> Status {
+    appended.clear();
+    ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
+    ATTEST_ASSIGN_OR_RETURN(CompactRange range, CompactRange::Load(tip.size, Reader()));
+    auto sink = [this](const CompactRange::Node& node) { return store_->InsertNode(node); };
+    Sha256 hasher;
+    Hash chain = tip.chain_hash;
+    for (Entry& entry : prepared) {
+      entry.seq = range.size() + 1;
+      entry.entry_hash = ComputeEntryHash(entry.seq, entry.content, hasher);
+      entry.chain_hash = ComputeChainHash(chain, entry.entry_hash, hasher);
+      chain = entry.chain_hash;
+      ATTEST_RETURN_IF_ERROR(store_->InsertEntry(entry));
+      ATTEST_RETURN_IF_ERROR(range.Append(entry.entry_hash, sink));
+      appended.push_back({entry.seq, entry.entry_hash, entry.chain_hash});
+    }
+    return OkStatus();
+  });
+  if (!written.ok()) return written.error().WithContext("append");
+  return appended;
+}
+
+Result<Entry> Ledger::Get(std::uint64_t seq) { return store_->ReadEntry(seq); }
+
+Status Ledger::CheckSize(std::uint64_t tree_size, std::uint64_t current) {
+  if (tree_size > current) {
+    return MakeError(ErrorCode::kInvalidArgument, "tree size " + std::to_string(tree_size) +
+                                                      " is larger than the ledger (" +
+                                                      std::to_string(current) + " entries)");
+  }
+  return OkStatus();
+}
+
+Result<Hash> Ledger::RootAt(std::uint64_t tree_size) {
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t current, Size());
+  ATTEST_RETURN_IF_ERROR(CheckSize(tree_size, current));
+  return RootFromStore(tree_size, Reader());
+}
+
+Result<std::vector<Hash>> Ledger::ProveInclusion(std::uint64_t seq, std::uint64_t tree_size) {
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t current, Size());
+  ATTEST_RETURN_IF_ERROR(CheckSize(tree_size, current));
+  if (seq == 0 || seq > tree_size) {
+    return MakeError(ErrorCode::kInvalidArgument, "entry " + std::to_string(seq) +
+                                                      " is not in the tree of size " +
+                                                      std::to_string(tree_size));
+  }
+  return InclusionProof(seq - 1, tree_size, Reader());
+}
+
+Result<std::vector<Hash>> Ledger::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) {
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t current, Size());
+  ATTEST_RETURN_IF_ERROR(CheckSize(new_size, current));
+  return ConsistencyProof(old_size, new_size, Reader());
+}
+
+Result<StoredCheckpoint> Ledger::SignCheckpoint(const NoteSigner& signer) {
+  if (signer.name != checkpoint_key_.name ||
+      signer.key.public_key() != checkpoint_key_.public_key) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the signing key " + DescribeKey(signer.name, signer.key_id) +
+                         " is not this ledger's checkpoint key " +
+                         DescribeKey(checkpoint_key_.name, checkpoint_key_.key_id));
+  }
+  StoredCheckpoint result;
+  Status written = store_->WithTransaction([&]() -> Status {
+    ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
+    ATTEST_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> existing,
+                            store_->CheckpointAt(tip.size));
+    if (existing) {
+      result = std::move(*existing);
+      return OkStatus();
+    }
+    ATTEST_ASSIGN_OR_RETURN(Hash root, RootFromStore(tip.size, Reader()));
+    Checkpoint checkpoint{checkpoint_key_.name, tip.size, root};
+    ATTEST_ASSIGN_OR_RETURN(std::string note, SignNote(FormatCheckpointText(checkpoint), signer));
+    result = StoredCheckpoint{tip.size, root, std::move(note), FormatRfc3339Utc(clock_->Now())};
+    return store_->InsertCheckpoint(result);
+  });
+  if (!written.ok()) return written.error().WithContext("checkpoint");
+  return result;
+}
+
+Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
+  return store_->LatestCheckpoint();
+}
+
+}  // namespace attest::ledger

@@ -1,0 +1,64 @@
+// Helpers for the ledger tests: temporary directories, real child
+// processes, and a fresh ledger with its keys.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "attest/ledger/ledger.h"
+#include "attest/ledger/note.h"
+
+namespace attest::ledger::testing {
+
+// A directory under the test temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when the process did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` as a child process, feeding `input` on stdin. With `as_uid`,
+// the child drops to that uid/gid first (tests run as root in CI; this is
+// how they meet a file the user cannot write).
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "",
+                         std::optional<uid_t> as_uid = std::nullopt);
+CommandResult RunLedger(const std::vector<std::string>& args, const std::string& input = "",
+                        std::optional<uid_t> as_uid = std::nullopt);
+
+std::string ReadText(const std::string& path);
+void WriteText(const std::string& path, const std::string& text);
+std::vector<std::string> SplitLines(const std::string& text);  // drops the final empty piece
+std::string JoinLines(const std::vector<std::string>& lines);  // each followed by '\n'
+
+// A new ledger in `dir` and the key that signs its checkpoints.
+struct TestLedger {
+  std::string db;
+  NoteSigner signer;
+  NoteVerifier verifier;
+  Ledger ledger;
+};
+TestLedger CreateTestLedger(const TempDir& dir, const std::string& origin = "test.example/ledger",
+                            const std::string& name = "ledger.db");
+
+NewEntry MakeEntry(const std::string& kind, const std::string& payload,
+                   const std::string& actor = "test");
+NewEntry MakeSignedEntry(const Ed25519PrivateKey& key, const std::string& kind,
+                         const std::string& payload);
+
+}  // namespace attest::ledger::testing
