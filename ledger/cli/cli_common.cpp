@@ -21,20 +21,24 @@ std::string Usage(const Command& command) {
          "\nExit codes: 0 success, 1 verification failed, 2 usage or input error.\n";
 }
 
-std::optional<int> ParseInvocation(const Command& command, std::span<const std::string> args,
-                                   std::ostream& out, std::ostream& err, ParsedFlags& flags) {
+Start StartCommand(const Command& command, std::span<const std::string> args, std::ostream& out,
+                   std::ostream& err, std::size_t max_positional) {
   auto parsed = ParseFlags(args, command.flags);
   if (!parsed.ok()) {
     err << "ledger " << command.name << ": " << parsed.error().message << " (see `ledger "
         << command.name << " --help`)\n";
-    return kExitUsageOrInput;
+    return {std::nullopt, kExitUsageOrInput};
   }
   if (parsed->help()) {
     out << Usage(command);
-    return kExitOk;
+    return {std::nullopt, kExitOk};
   }
-  flags = std::move(parsed).value();
-  return std::nullopt;
+  Invocation run{command, std::move(parsed).value(), out, err};
+  if (run.flags.positional().size() > max_positional) {
+    return {std::nullopt,
+            run.Fail("unexpected argument " + run.flags.positional()[max_positional])};
+  }
+  return {std::move(run), kExitOk};
 }
 
 Result<std::string> DatabasePath(const ParsedFlags& flags) {

@@ -42,10 +42,15 @@ FlagSpec DbFlag();
 
 std::string Usage(const Command& command);
 
-// Parses flags; on --help prints usage and returns kExitOk; on a flag error
-// prints it with the usage hint. Returns nullopt when the command should run.
-std::optional<int> ParseInvocation(const Command& command, std::span<const std::string> args,
-                                   std::ostream& out, std::ostream& err, ParsedFlags& flags);
+// How a command starts: its flags parsed, at most `max_positional`
+// positional arguments. Holds the Invocation to run, or (after printing help
+// or the error) the exit code to return.
+struct Start {
+  std::optional<Invocation> run;
+  int exit_code = kExitOk;
+};
+Start StartCommand(const Command& command, std::span<const std::string> args, std::ostream& out,
+                   std::ostream& err, std::size_t max_positional);
 
 // --db, or $ATTEST_LEDGER_DB.
 Result<std::string> DatabasePath(const ParsedFlags& flags);

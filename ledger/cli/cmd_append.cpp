@@ -146,11 +146,9 @@ Result<std::vector<NewEntry>> EntriesFromBatch(const std::string& path) {
 }  // namespace
 
 int RunAppend(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kAppend, args, out, err, flags)) return *exit;
-  Invocation run{kAppend, std::move(flags), out, err};
-  if (!run.flags.positional().empty())
-    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+  Start start = StartCommand(kAppend, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
 
   std::vector<NewEntry> entries;
   if (auto batch = run.flags.Value("batch")) {

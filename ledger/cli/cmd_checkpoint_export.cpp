@@ -42,11 +42,9 @@ const Command kExport{
 }  // namespace
 
 int RunCheckpoint(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kCheckpoint, args, out, err, flags)) return *exit;
-  Invocation run{kCheckpoint, std::move(flags), out, err};
-  if (!run.flags.positional().empty())
-    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+  Start start = StartCommand(kCheckpoint, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   const bool latest_only = run.flags.Has("latest");
   if (latest_only && run.flags.Has("key")) return run.Fail("--latest needs no --key");
   auto ledger = OpenLedger(run.flags, /*read_only=*/latest_only);
@@ -67,11 +65,9 @@ int RunCheckpoint(CommandArgs args, std::ostream& out, std::ostream& err) {
 }
 
 int RunExport(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kExport, args, out, err, flags)) return *exit;
-  Invocation run{kExport, std::move(flags), out, err};
-  if (!run.flags.positional().empty())
-    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+  Start start = StartCommand(kExport, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   const std::string format_name = run.flags.Value("format").value_or("jsonl");
   ExportFormat format = ExportFormat::kJsonLines;
   if (format_name == "csv") {

@@ -35,11 +35,9 @@ std::string DefaultOrigin() {
 }  // namespace
 
 int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kInit, args, out, err, flags)) return *exit;
-  Invocation run{kInit, std::move(flags), out, err};
-  if (!run.flags.positional().empty())
-    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+  Start start = StartCommand(kInit, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
 
   auto db_path = DatabasePath(run.flags);
   if (!db_path.ok()) return run.Fail(db_path.error());

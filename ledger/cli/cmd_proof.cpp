@@ -52,9 +52,9 @@ void AddCheckpointIfStored(Ledger& ledger, std::uint64_t size, const char* field
 }
 
 int RunInclusion(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kInclusion, args, out, err, flags)) return *exit;
-  Invocation run{kInclusion, std::move(flags), out, err};
+  Start start = StartCommand(kInclusion, args, out, err, 1);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   if (run.flags.positional().size() != 1) return run.Fail("give exactly one SEQ");
   auto seq = RequiredSeq(run.flags, 0, "SEQ");
   if (!seq.ok()) return run.Fail(seq.error());
@@ -95,9 +95,9 @@ int RunInclusion(CommandArgs args, std::ostream& out, std::ostream& err) {
 }
 
 int RunConsistency(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kConsistency, args, out, err, flags)) return *exit;
-  Invocation run{kConsistency, std::move(flags), out, err};
+  Start start = StartCommand(kConsistency, args, out, err, 2);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   if (run.flags.positional().size() != 2) return run.Fail("give OLD and NEW tree sizes");
   auto old_size = RequiredSeq(run.flags, 0, "OLD");
   auto new_size = RequiredSeq(run.flags, 1, "NEW");
@@ -142,9 +142,9 @@ int RunProof(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (args[0] == "inclusion") return RunInclusion(rest, out, err);
   if (args[0] == "consistency") return RunConsistency(rest, out, err);
   if (args[0] == "verify") {
-    ParsedFlags flags;
-    if (auto exit = ParseInvocation(kProofVerify, rest, out, err, flags)) return *exit;
-    Invocation run{kProofVerify, std::move(flags), out, err};
+    Start start = StartCommand(kProofVerify, rest, out, err, 1);
+    if (!start.run) return start.exit_code;
+    Invocation& run = *start.run;
     if (run.flags.positional().size() != 1) return run.Fail("give exactly one proof FILE");
     auto key_text = run.flags.Value("key");
     if (!key_text) return run.Fail("--key PUB is required: the ledger's verifier key");

@@ -47,11 +47,9 @@ void PrintRow(const Entry& entry, std::ostream& out) {
 }  // namespace
 
 int RunList(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kList, args, out, err, flags)) return *exit;
-  Invocation run{kList, std::move(flags), out, err};
-  if (!run.flags.positional().empty())
-    return run.Fail("unexpected argument " + run.flags.positional()[0]);
+  Start start = StartCommand(kList, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   std::uint64_t from = 1;
   std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
   if (auto text = run.flags.Value("from")) {
@@ -92,9 +90,9 @@ int RunList(CommandArgs args, std::ostream& out, std::ostream& err) {
 }
 
 int RunShow(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kShow, args, out, err, flags)) return *exit;
-  Invocation run{kShow, std::move(flags), out, err};
+  Start start = StartCommand(kShow, args, out, err, 1);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   if (run.flags.positional().size() != 1) return run.Fail("give exactly one SEQ");
   auto seq = RequiredSeq(run.flags, 0, "SEQ");
   if (!seq.ok()) return run.Fail(seq.error());

@@ -75,11 +75,10 @@ void PrintJson(const VerifyReport& report, std::ostream& out) {
 }  // namespace
 
 int RunVerify(CommandArgs args, std::ostream& out, std::ostream& err) {
-  ParsedFlags flags;
-  if (auto exit = ParseInvocation(kVerify, args, out, err, flags)) return *exit;
-  Invocation run{kVerify, std::move(flags), out, err};
+  Start start = StartCommand(kVerify, args, out, err, 1);
+  if (!start.run) return start.exit_code;
+  Invocation& run = *start.run;
   const auto& files = run.flags.positional();
-  if (files.size() > 1) return run.Fail("give at most one export FILE");
 
   std::optional<NoteVerifier> key;
   if (auto key_text = run.flags.Value("key")) {

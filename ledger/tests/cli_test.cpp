@@ -1,5 +1,7 @@
 // The `ledger` binary as users meet it: exit codes 0/1/2, one clear line per
 // error, and nothing written when the input is bad.
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,19 +149,23 @@ TEST_F(CliTest, MissingDatabaseIsAnInputError) {
 TEST_F(CliTest, ReadOnlyDatabaseIsAnInputErrorAndAppendsNothing) {
   ASSERT_EQ(Append(R"({"n":1})").exit_code, 0);
   // Tests run as root in CI, and root writes any file: meet the read-only
-  // database as an unprivileged user (nobody), as an operator would.
+  // database as an unprivileged user (nobody), as an operator would. The
+  // binary is copied next to the database, since the checkout may sit in a
+  // directory nobody cannot enter.
   std::optional<uid_t> user;
+  std::string binary = LEDGER_BINARY;
   if (::geteuid() == 0) {
     user = 65534;
+    binary = dir_.File("ledger");
+    std::filesystem::copy_file(LEDGER_BINARY, binary);
+    ::chmod(binary.c_str(), 0755);
+    ::chmod(db_.c_str(), 0644);  // readable, not writable, for nobody
   } else {
     ::chmod(db_.c_str(), 0444);
   }
-  ::chmod(db_.c_str(), 0644);
-  if (!user) ::chmod(db_.c_str(), 0444);
-  ::chmod(dir_.path().c_str(), 0755);
-  CommandResult refused = RunLedger(
-      {"append", "--db", db_, "--kind", "node.enrolled", "--actor", "a", "--payload", "{}"}, "",
-      user);
+  CommandResult refused = testing::RunCommand(
+      {binary, "append", "--db", db_, "--kind", "node.enrolled", "--actor", "a", "--payload", "{}"},
+      "", user);
   ExpectInputError(refused, "read-only");
   ::chmod(db_.c_str(), 0640);
   EXPECT_EQ(Size(), 1);

@@ -17,16 +17,7 @@ namespace {
 
 TEST(ConcurrencyTest, FourProcessesAppendAThousandEachWithoutLoss) {
   testing::TempDir dir;
-  // No connection stays open in the parent across fork() (see crash_test).
-  std::string db;
-  std::optional<NoteSigner> signer;
-  std::optional<NoteVerifier> verifier;
-  {
-    auto test = testing::CreateTestLedger(dir);
-    db = test.db;
-    signer.emplace(std::move(test.signer));
-    verifier = test.verifier;
-  }
+  auto [db, signer, verifier] = testing::CreateClosedTestLedger(dir);
   constexpr int kWriters = 4;
   constexpr int kPerWriter = 1000;
   std::vector<pid_t> children;
@@ -55,9 +46,9 @@ TEST(ConcurrencyTest, FourProcessesAppendAThousandEachWithoutLoss) {
   auto ledger = Ledger::Open(db);
   ASSERT_TRUE(ledger.ok());
   EXPECT_EQ(*ledger->Size(), static_cast<std::uint64_t>(kWriters * kPerWriter));
-  ASSERT_TRUE(ledger->SignCheckpoint(*signer).ok());
+  ASSERT_TRUE(ledger->SignCheckpoint(signer).ok());
   VerifyReport report;
-  ASSERT_TRUE(VerifyDatabase(*ledger, *verifier, report).ok());
+  ASSERT_TRUE(VerifyDatabase(*ledger, verifier, report).ok());
   EXPECT_TRUE(report.ok()) << report.problems().front().where << ": "
                            << report.problems().front().what;
 

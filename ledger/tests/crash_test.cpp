@@ -41,17 +41,7 @@ using testing::TempDir;
 
 TEST(CrashTest, SigkillNeverLosesACommittedEntry) {
   TempDir dir;
-  // The parent holds no open connection while it forks: SQLite's POSIX
-  // locks do not cross fork(), so an inherited connection would lie.
-  std::string db;
-  std::optional<NoteSigner> signer;
-  std::optional<NoteVerifier> verifier;
-  {
-    auto test = testing::CreateTestLedger(dir);
-    db = test.db;
-    signer.emplace(std::move(test.signer));
-    verifier = test.verifier;
-  }
+  auto [db, signer, verifier] = testing::CreateClosedTestLedger(dir);
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("random seed " + std::to_string(seed));
   std::mt19937 random(seed);
@@ -65,7 +55,7 @@ TEST(CrashTest, SigkillNeverLosesACommittedEntry) {
     ASSERT_GE(child, 0);
     if (child == 0) {
       ::close(pipe_fds[0]);
-      AppendUntilKilled(db, *signer, round, pipe_fds[1]);
+      AppendUntilKilled(db, signer, round, pipe_fds[1]);
     }
     ::close(pipe_fds[1]);
     // Kill anywhere from "still opening the database" to "mid-stream".
@@ -84,7 +74,7 @@ TEST(CrashTest, SigkillNeverLosesACommittedEntry) {
     auto ledger = Ledger::Open(db);
     ASSERT_TRUE(ledger.ok()) << "round " << round << ": " << ledger.error().ToString();
     VerifyReport report;
-    ASSERT_TRUE(VerifyDatabase(*ledger, *verifier, report).ok());
+    ASSERT_TRUE(VerifyDatabase(*ledger, verifier, report).ok());
     ASSERT_TRUE(report.ok()) << "round " << round << ": " << report.problems().front().where << ": "
                              << report.problems().front().what;
     for (const auto& [seq, origin] : committed) {

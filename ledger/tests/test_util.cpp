@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +41,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    if (as_uid && (::setgid(*as_uid) != 0 || ::setuid(*as_uid) != 0)) ::_exit(125);
+    // Drop root's supplementary groups too, or the "unprivileged" child
+    // would still be in group root.
+    if (as_uid &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(*as_uid) != 0 || ::setuid(*as_uid) != 0)) {
+      ::_exit(125);
+    }
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -105,6 +111,11 @@ TestLedger CreateTestLedger(const TempDir& dir, const std::string& origin,
   auto ledger = Ledger::Create(db, origin, signer.key.public_key());
   EXPECT_TRUE(ledger.ok()) << ledger.error().ToString();
   return TestLedger{db, std::move(signer), std::move(verifier), std::move(ledger).value()};
+}
+
+ClosedTestLedger CreateClosedTestLedger(const TempDir& dir) {
+  TestLedger open = CreateTestLedger(dir);
+  return ClosedTestLedger{open.db, std::move(open.signer), open.verifier};
 }
 
 NewEntry MakeEntry(const std::string& kind, const std::string& payload, const std::string& actor) {

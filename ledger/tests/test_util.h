@@ -56,6 +56,15 @@ struct TestLedger {
 TestLedger CreateTestLedger(const TempDir& dir, const std::string& origin = "test.example/ledger",
                             const std::string& name = "ledger.db");
 
+// The same, with the connection closed: what a test that forks needs, since
+// SQLite's POSIX locks do not cross fork() and an inherited connection lies.
+struct ClosedTestLedger {
+  std::string db;
+  NoteSigner signer;
+  NoteVerifier verifier;
+};
+ClosedTestLedger CreateClosedTestLedger(const TempDir& dir);
+
 NewEntry MakeEntry(const std::string& kind, const std::string& payload,
                    const std::string& actor = "test");
 NewEntry MakeSignedEntry(const Ed25519PrivateKey& key, const std::string& kind,
