@@ -245,5 +245,20 @@ TEST_F(CliTest, ProofsVerifyOfflineAndTamperedProofsFail) {
   ExpectInputError(RunLedger({"proof", "inclusion", "11", "--db", db_}), "not in the tree");
 }
 
+TEST_F(CliTest, VerifyFindsARowEditedWithTheSqliteShell) {
+  for (int n = 1; n <= 6; ++n) ASSERT_EQ(Append("{\"n\":" + std::to_string(n) + "}").exit_code, 0);
+  ASSERT_EQ(RunLedger({"checkpoint", "--db", db_}).exit_code, 0);
+  ASSERT_EQ(RunLedger({"verify", "--db", db_}).exit_code, 0);
+  // The append-only trigger must go first, as it would for a real attacker.
+  CommandResult edit = testing::RunCommand(
+      {"sqlite3", db_,
+       "DROP TRIGGER entries_no_update; UPDATE entries SET payload = '{\"n\":40}' WHERE seq = 4;"});
+  ASSERT_EQ(edit.exit_code, 0) << edit.err;
+  CommandResult verified = RunLedger({"verify", "--db", db_});
+  EXPECT_EQ(verified.exit_code, 1);
+  EXPECT_NE(verified.out.find("seq 4: entry_hash"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("checkpoint at size 6"), std::string::npos) << verified.out;
+}
+
 }  // namespace
 }  // namespace attest::ledger
