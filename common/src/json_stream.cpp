@@ -7,19 +7,12 @@ namespace attest {
 void CanonicalJsonStreamer::Reset() {
   frames_.clear();
   started_ = false;
-  needs_sorting_ = false;
-  error_.clear();
-}
-
-bool CanonicalJsonStreamer::Fail(std::string message) {
-  if (error_.empty()) error_ = std::move(message);
-  return false;
 }
 
 // Separators before a value; also marks the start of the document.
 bool CanonicalJsonStreamer::BeforeValue() {
   if (frames_.empty()) {
-    if (started_) return Fail("more than one JSON value");
+    if (started_) return false;  // more than one value
     started_ = true;
     return true;
   }
@@ -45,34 +38,29 @@ bool CanonicalJsonStreamer::Boolean(bool value) {
 
 bool CanonicalJsonStreamer::Integer(std::int64_t value) {
   if (!BeforeValue()) return false;
-  Status status = AppendCanonicalInteger(value, out_);
-  return status.ok() || Fail(status.error().message);
+  return AppendCanonicalInteger(value, out_).ok();
 }
 
 bool CanonicalJsonStreamer::Unsigned(std::uint64_t value) {
   if (!BeforeValue()) return false;
-  Status status = AppendCanonicalUnsigned(value, out_);
-  return status.ok() || Fail(status.error().message);
+  return AppendCanonicalUnsigned(value, out_).ok();
 }
 
 bool CanonicalJsonStreamer::Float(double value, std::string_view text) {
   if (!BeforeValue()) return false;
-  Status status = AppendCanonicalFloat(value, text, out_);
-  return status.ok() || Fail(status.error().message);
+  return AppendCanonicalFloat(value, text, out_).ok();
 }
 
 bool CanonicalJsonStreamer::String(std::string_view value) {
   if (!BeforeValue()) return false;
-  if (!IsValidUtf8(value)) return Fail("string is not UTF-8");
+  if (!IsValidUtf8(value)) return false;
   AppendJsonString(value, out_);
   return true;
 }
 
 bool CanonicalJsonStreamer::StartObject() {
   if (!BeforeValue()) return false;
-  if (frames_.size() >= max_depth_) {
-    return Fail("nesting deeper than " + std::to_string(max_depth_) + " levels");
-  }
+  if (frames_.size() >= max_depth_) return false;
   frames_.push_back(Frame{true, true, {}});
   out_.push_back('{');
   return true;
@@ -81,9 +69,7 @@ bool CanonicalJsonStreamer::StartObject() {
 bool CanonicalJsonStreamer::Key(std::string_view key) {
   Frame& frame = frames_.back();
   if (!frame.first && !JsonKeyLess(frame.last_key, key)) {
-    // Out of canonical order, or repeated: only a sorting parser can decide.
-    needs_sorting_ = true;
-    return false;
+    return false;  // out of canonical order, or repeated: only a sorting parser can decide
   }
   if (!frame.first) out_.push_back(',');
   frame.first = false;
@@ -101,9 +87,7 @@ bool CanonicalJsonStreamer::EndObject() {
 
 bool CanonicalJsonStreamer::StartArray() {
   if (!BeforeValue()) return false;
-  if (frames_.size() >= max_depth_) {
-    return Fail("nesting deeper than " + std::to_string(max_depth_) + " levels");
-  }
+  if (frames_.size() >= max_depth_) return false;
   frames_.push_back(Frame{false, true, {}});
   out_.push_back('[');
   return true;

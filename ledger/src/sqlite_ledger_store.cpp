@@ -242,8 +242,6 @@ class SqliteLedgerStore final : public LedgerStore {
     return statement.Run();
   }
 
-  SqliteDatabase& db() { return db_; }
-
  private:
   static std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
   static std::uint64_t LastLeaf(int level, std::uint64_t index) {

@@ -57,9 +57,10 @@ Status AppendCanonicalFloat(double value, std::string_view text, std::string& ou
 
 // Writes RFC 8785 output from SAX-style events, for input whose object
 // members already arrive in canonical order (anything this project wrote).
-// When a member arrives out of order (or twice), it stops and reports
-// needs_sorting(): the caller then falls back to ParseJsonStrict and
-// CanonicalJson, which sort.
+// Every method returns false when it cannot go on: a member out of order or
+// repeated, a number a double cannot carry, too deep a nesting. The caller
+// then falls back to ParseJsonStrict and CanonicalJson, which sort and
+// explain.
 class CanonicalJsonStreamer {
  public:
   explicit CanonicalJsonStreamer(std::string& out, std::size_t max_depth = JsonLimits{}.max_depth)
@@ -80,8 +81,6 @@ class CanonicalJsonStreamer {
   // Ready for a new document; keeps the buffers.
   void Reset();
   bool done() const { return started_ && frames_.empty(); }
-  bool needs_sorting() const { return needs_sorting_; }
-  const std::string& error() const { return error_; }
 
  private:
   struct Frame {
@@ -90,14 +89,11 @@ class CanonicalJsonStreamer {
     std::string last_key;
   };
   bool BeforeValue();
-  bool Fail(std::string message);
 
   std::string& out_;
   const std::size_t max_depth_;
   std::vector<Frame> frames_;
   bool started_ = false;
-  bool needs_sorting_ = false;
-  std::string error_;
 };
 
 // Human-facing output (CLI, logs): indented, invalid UTF-8 replaced.
