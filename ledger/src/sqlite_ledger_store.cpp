@@ -21,14 +21,21 @@ constexpr const char* kEntryColumns =
 
 Error Corrupt(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
 
-Result<Hash> HashColumn(const SqliteStatement& statement, int column, std::string_view what) {
+// The hash in `column`. `what` names the column for the error message; it is
+// a callable so the hot read paths build no string unless the row is bad.
+template <typename Describe>
+Result<Hash> HashColumn(const SqliteStatement& statement, int column, Describe what) {
   ByteView bytes = statement.ColumnBlob(column);
   Hash hash{};
   if (bytes.size() != hash.size()) {
-    return Corrupt(std::string(what) + " is " + std::to_string(bytes.size()) + " bytes, not 32");
+    return Corrupt(std::string(what()) + " is " + std::to_string(bytes.size()) + " bytes, not 32");
   }
   std::copy(bytes.begin(), bytes.end(), hash.begin());
   return hash;
+}
+
+auto Named(const char* what) {
+  return [what] { return what; };
 }
 
 // Decodes one row selected with kEntryColumns. Reuses `entry`'s buffers.
@@ -38,21 +45,25 @@ Status ReadEntryRow(const SqliteStatement& row, Entry& entry) {
   entry.content.kind.assign(row.ColumnText(2));
   entry.content.actor.assign(row.ColumnText(3));
   entry.content.payload.assign(row.ColumnText(4));
-  const std::string where = "seq " + std::to_string(entry.seq);
+  auto where = [&entry](const char* field) {
+    return "seq " + std::to_string(entry.seq) + ": " + field;
+  };
   if (row.ColumnIsNull(5) && row.ColumnIsNull(6)) {
     entry.content.signature.reset();
   } else {
     ByteView key = row.ColumnBlob(5);
     ByteView signature = row.ColumnBlob(6);
     if (key.size() != kEd25519PublicKeySize || signature.size() != kEd25519SignatureSize) {
-      return Corrupt(where + ": public_key/signature columns are malformed");
+      return Corrupt(where("public_key/signature columns are malformed"));
     }
     EntrySignature& out = entry.content.signature.emplace();
     std::copy(key.begin(), key.end(), out.public_key.begin());
     std::copy(signature.begin(), signature.end(), out.signature.begin());
   }
-  ATTEST_ASSIGN_OR_RETURN(entry.entry_hash, HashColumn(row, 7, where + ": entry_hash"));
-  ATTEST_ASSIGN_OR_RETURN(entry.chain_hash, HashColumn(row, 8, where + ": chain_hash"));
+  ATTEST_ASSIGN_OR_RETURN(entry.entry_hash,
+                          HashColumn(row, 7, [&] { return where("entry_hash"); }));
+  ATTEST_ASSIGN_OR_RETURN(entry.chain_hash,
+                          HashColumn(row, 8, [&] { return where("chain_hash"); }));
   return OkStatus();
 }
 
@@ -83,7 +94,7 @@ class SqliteNodeCursor final : public NodeCursor {
     }
     node.level = static_cast<int>(level);
     node.index = last_leaf >> node.level;
-    ATTEST_ASSIGN_OR_RETURN(node.hash, HashColumn(statement_, 2, "Merkle node hash"));
+    ATTEST_ASSIGN_OR_RETURN(node.hash, HashColumn(statement_, 2, Named("Merkle node hash")));
     return true;
   }
 
@@ -122,7 +133,7 @@ class SqliteLedgerStore final : public LedgerStore {
     Tip tip;
     if (found) {
       tip.size = static_cast<std::uint64_t>(statement->ColumnInt64(0));
-      auto chain = HashColumn(*statement, 1, "chain_hash of the last entry");
+      auto chain = HashColumn(*statement, 1, Named("chain_hash of the last entry"));
       if (!chain.ok()) {
         statement->Reset();
         return chain.error();
@@ -134,9 +145,9 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   Result<Entry> ReadEntry(std::uint64_t seq) override {
-    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement,
-                            Cached(read_entry_, std::string("SELECT ") + kEntryColumns +
-                                                    " FROM entries WHERE seq = ?"));
+    static const std::string kSql =
+        std::string("SELECT ") + kEntryColumns + " FROM entries WHERE seq = ?";
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement, Cached(read_entry_, kSql));
     ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, static_cast<std::int64_t>(seq)));
     ATTEST_ASSIGN_OR_RETURN(bool found, statement->Step());
     Entry entry;
@@ -208,10 +219,9 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   Status InsertEntry(const Entry& entry) override {
-    ATTEST_ASSIGN_OR_RETURN(
-        SqliteStatement * statement,
-        Cached(insert_entry_, std::string("INSERT INTO entries(") + kEntryColumns +
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    static const std::string kSql = std::string("INSERT INTO entries(") + kEntryColumns +
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement, Cached(insert_entry_, kSql));
     Status bound = BindAll(*statement, entry);
     if (!bound.ok()) {
       statement->Reset();
@@ -267,11 +277,15 @@ class SqliteLedgerStore final : public LedgerStore {
     return OkStatus();
   }
 
-  // A statement prepared once per connection and reused.
-  Result<SqliteStatement*> Cached(std::optional<SqliteStatement>& slot, const std::string& sql) {
+  // A statement prepared once per connection and reused. Reset on the way out, so a use that
+  // returned early on an error (a busy database, a bad row) never leaves the next use a half-run
+  // statement.
+  Result<SqliteStatement*> Cached(std::optional<SqliteStatement>& slot, std::string_view sql) {
     if (!slot) {
       ATTEST_ASSIGN_OR_RETURN(SqliteStatement statement, db_.Prepare(sql));
       slot.emplace(std::move(statement));
+    } else {
+      slot->Reset();
     }
     return &*slot;
   }
@@ -281,10 +295,12 @@ class SqliteLedgerStore final : public LedgerStore {
     int position = 1;
     for (std::int64_t key : keys) ATTEST_RETURN_IF_ERROR(statement.BindInt64(position++, key));
     ATTEST_ASSIGN_OR_RETURN(bool found, statement.Step());
-    std::string what =
-        "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")";
+    auto what = [level, index] {
+      return "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) +
+             ")";
+    };
     Result<Hash> hash = found ? HashColumn(statement, 0, what)
-                              : Result<Hash>(Corrupt(what + " is missing from the database"));
+                              : Result<Hash>(Corrupt(what() + " is missing from the database"));
     statement.Reset();
     return hash;
   }
@@ -300,7 +316,7 @@ class SqliteLedgerStore final : public LedgerStore {
       StoredCheckpoint& checkpoint = checkpoints.emplace_back();
       checkpoint.tree_size = static_cast<std::uint64_t>(statement.ColumnInt64(0));
       ATTEST_ASSIGN_OR_RETURN(checkpoint.root_hash,
-                              HashColumn(statement, 1, "checkpoint root_hash"));
+                              HashColumn(statement, 1, Named("checkpoint root_hash")));
       checkpoint.note = std::string(statement.ColumnText(2));
       checkpoint.created_at = std::string(statement.ColumnText(3));
     }
