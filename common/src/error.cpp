@@ -28,6 +28,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "UNSUPPORTED";
     case ErrorCode::kInternal:
       return "INTERNAL";
+    case ErrorCode::kTpm:
+      return "TPM_ERROR";
   }
   return "INTERNAL";
 }

@@ -10,28 +10,14 @@
 
 #include "attest/ledger/ledger.h"
 #include "attest/ledger/note.h"
+#include "attest/testing/test_support.h"
 
 namespace attest::ledger::testing {
 
-// A directory under the test temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when the process did not exit normally
-  std::string out;
-  std::string err;
-};
+using ::attest::testing::CommandResult;
+using ::attest::testing::ReadText;
+using ::attest::testing::TempDir;
+using ::attest::testing::WriteText;
 
 // Runs `argv` as a child process, feeding `input` on stdin. With `as_uid`,
 // the child drops to that uid/gid first (tests run as root in CI; this is
@@ -41,8 +27,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
 CommandResult RunLedger(const std::vector<std::string>& args, const std::string& input = "",
                         std::optional<uid_t> as_uid = std::nullopt);
 
-std::string ReadText(const std::string& path);
-void WriteText(const std::string& path, const std::string& text);
 std::vector<std::string> SplitLines(const std::string& text);  // drops the final empty piece
 std::string JoinLines(const std::vector<std::string>& lines);  // each followed by '\n'
 

@@ -26,6 +26,7 @@ enum class ErrorCode {
   kBusy,                // a lock could not be taken in time
   kUnsupported,         // a valid request this build cannot serve
   kInternal,            // a broken invariant of this program
+  kTpm,                 // the TPM or its software stack (TSS, TCTI) refused an operation
 };
 
 // The stable spelling of a code, e.g. "INVALID_ARGUMENT".

@@ -1,0 +1,40 @@
+// The runtime measurement list from attestd's config: absolute paths and
+// glob(3) patterns, expanded into the sorted set of paths to measure.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attest/error.h"
+
+namespace attest {
+
+// True when `pattern` holds a glob(3) metacharacter (`*`, `?` or `[`). A
+// pattern without one is a literal path: it is measured whether or not it
+// exists, so a missing binary shows up as a `missing` event.
+bool IsGlobPattern(std::string_view pattern);
+
+// Accepts an absolute path or glob that is valid UTF-8 and holds no NUL
+// byte; otherwise kInvalidArgument naming the pattern.
+Status ValidateRuntimePattern(std::string_view pattern);
+
+struct PatternExpansion {
+  // Literal paths (existing or not) and every glob match, sorted bytewise
+  // (not by locale) and without duplicates.
+  std::vector<std::string> paths;
+  // For the caller to log: globs that matched nothing, directories a glob
+  // could not read, matches whose names are not UTF-8 and so cannot be
+  // logged. None of these produces an event.
+  std::vector<std::string> warnings;
+};
+
+// Validates every pattern first (kInvalidArgument for the first bad one),
+// then expands globs with glob(3): POSIX syntax, no GLOB_NOCHECK, no brace or
+// tilde expansion, `*` does not match a leading dot, a backslash escapes a
+// metacharacter. Fails otherwise only if glob(3) runs out of memory.
+// Thread-safe.
+Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patterns);
+
+}  // namespace attest

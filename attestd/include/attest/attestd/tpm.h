@@ -1,0 +1,157 @@
+// attestd's view of its TPM, through tpm2-tss ESAPI: one Tpm per TCTI
+// connection, and one method per operation attestd needs. Every transient
+// object an operation loads is flushed before it returns (a TPM without a
+// resource manager, swtpm among them, has three object slots).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tss2/tss2_esys.h>
+
+#include "attest/bytes.h"
+#include "attest/error.h"
+#include "attest/tpm/pcr.h"
+
+namespace attest {
+
+// The TCTI attestd uses when none is configured: the kernel's resource manager.
+inline constexpr char kDefaultTcti[] = "device:/dev/tpmrm0";
+
+// Which EK family to use. The TCG EK Credential Profile defines one template
+// per (algorithm, NV range); ReadEndorsement picks the one whose
+// certificate the TPM holds.
+enum class EkAlgorithm { kRsa, kEcc };
+
+// One TCG EK Credential Profile template: its certificate's NV index and
+// the template it was issued for.
+struct EkProfile {
+  std::string name;                 // "L-1 RSA 2048", "H-3 ECC NIST P384", ...
+  std::uint32_t certificate_index;  // e.g. 0x01c00002
+  bool high_range;                  // H templates: userWithAuth set, policy B
+};
+
+struct Endorsement {
+  EkProfile profile;
+  TPM2B_PUBLIC public_key;               // the EK created from the profile's template
+  std::optional<Bytes> certificate_der;  // absent on TPMs without an EK certificate
+};
+
+enum class AkAlgorithm { kEccP256, kRsa2048 };
+
+// A key the TPM created under the storage primary key: its marshaled
+// TPM2B_PUBLIC and TPM2B_PRIVATE (the private part is sealed to this TPM).
+struct KeyBlob {
+  Bytes public_area;
+  Bytes private_area;
+};
+
+// TPM2_Quote output, in TPM wire form, with the PCR values it covers.
+struct Quote {
+  Bytes attest;     // marshaled TPMS_ATTEST (the signed bytes)
+  Bytes signature;  // marshaled TPMT_SIGNATURE
+  tpm::PcrSelection selection;
+  tpm::PcrValues pcrs;
+};
+
+// TPM2_Certify output: the AK's statement that a key lives in this TPM.
+struct Certification {
+  Bytes attest;     // marshaled TPMS_ATTEST, type TPM_ST_ATTEST_CERTIFY
+  Bytes signature;  // marshaled TPMT_SIGNATURE
+};
+
+// An ESYS_TR that is flushed (transient objects, sessions) or closed
+// (persistent objects, NV indexes) when it goes out of scope.
+class TpmHandle {
+ public:
+  enum class Release { kFlush, kClose };
+  TpmHandle() = default;
+  TpmHandle(ESYS_CONTEXT* context, ESYS_TR handle, Release release)
+      : context_(context), handle_(handle), release_(release) {}
+  TpmHandle(TpmHandle&& other) noexcept;
+  TpmHandle& operator=(TpmHandle&& other) noexcept;
+  TpmHandle(const TpmHandle&) = delete;
+  TpmHandle& operator=(const TpmHandle&) = delete;
+  ~TpmHandle();
+
+  ESYS_TR get() const { return handle_; }
+
+ private:
+  void Reset();
+  ESYS_CONTEXT* context_ = nullptr;
+  ESYS_TR handle_ = ESYS_TR_NONE;
+  Release release_ = Release::kFlush;
+};
+
+class Tpm {
+ public:
+  // `tcti` is "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321",
+  // "mssim:..." or any TCTI the tss2-tctildr can load.
+  static Result<std::unique_ptr<Tpm>> Open(const std::string& tcti);
+  ~Tpm();
+  Tpm(const Tpm&) = delete;
+  Tpm& operator=(const Tpm&) = delete;
+
+  // PCR banks with at least one PCR allocated (TPM_ALG_IDs).
+  Result<std::vector<std::uint16_t>> ActivePcrBanks();
+  Result<tpm::PcrValues> ReadPcrs(const tpm::PcrSelection& selection);
+  // One digest per bank; banks not given are left alone.
+  Status ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests);
+
+  // nullopt when the index is not defined.
+  Result<std::optional<Bytes>> ReadNv(std::uint32_t index);
+
+  // Reads the EK certificate of the first profile of `algorithm` whose NV
+  // index is defined, creates the EK from that profile's template (or the
+  // TPM's own template in NV, where present), and checks that the
+  // certificate is for that key. Without a certificate, uses the low-range
+  // template.
+  Result<Endorsement> ReadEndorsement(EkAlgorithm algorithm);
+
+  Result<KeyBlob> CreateAttestationKey(AkAlgorithm algorithm);
+  // A non-restricted ECC P-256 ECDSA-SHA256 signing key (the node's TLS key).
+  Result<KeyBlob> CreateSigningKey();
+
+  // Quotes `selection` with `nonce` as qualifying data, then reads the
+  // PCRs; if they moved in between (IMA extends concurrently), quotes again.
+  Result<Quote> MakeQuote(const KeyBlob& attestation_key, ByteView nonce,
+                          const tpm::PcrSelection& selection);
+
+  // TPM2_ActivateCredential with the EK: `credential_blob` is a marshaled
+  // TPM2B_ID_OBJECT, `encrypted_secret` a marshaled TPM2B_ENCRYPTED_SECRET.
+  // Returns the secret; the TPM refuses if the credential was made for
+  // another key's name.
+  Result<Bytes> ActivateCredential(const KeyBlob& attestation_key, EkAlgorithm algorithm,
+                                   ByteView credential_blob, ByteView encrypted_secret);
+
+  Result<Certification> Certify(const KeyBlob& key, const KeyBlob& attestation_key,
+                                ByteView qualifying_data);
+
+ private:
+  struct Connection;
+  explicit Tpm(std::unique_ptr<Connection> connection);
+
+  ESYS_CONTEXT* esys() const;
+  Result<TpmHandle> CreateStoragePrimary();
+  Result<std::vector<TpmHandle>> LoadKeys(const std::vector<const KeyBlob*>& keys);
+  Result<KeyBlob> CreateKey(const TPM2B_PUBLIC& key_template, const char* what);
+  Result<TpmHandle> CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBLIC* public_key);
+  Result<std::optional<TPM2B_PUBLIC>> TemplateFromNv(const EkProfile& profile);
+  Result<Quote> QuoteOnce(ESYS_TR attestation_key, ByteView nonce,
+                          const tpm::PcrSelection& selection);
+
+  std::unique_ptr<Connection> connection_;
+};
+
+// Error for a failed TPM or TSS call: "TPM2_Quote: tpm:parameter(1):..."
+Error TpmError(std::uint32_t rc, std::string_view operation);
+
+// The key as a "TSS2 PRIVATE KEY" PEM (parent: the owner-hierarchy primary
+// that the tpm2 OpenSSL provider derives for parent 0x40000001).
+Result<std::string> TssPrivateKeyPem(const KeyBlob& key);
+
+}  // namespace attest

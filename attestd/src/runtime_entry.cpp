@@ -1,0 +1,73 @@
+#include "attest/attestd/runtime_entry.h"
+
+#include <array>
+#include <type_traits>
+
+namespace attest {
+namespace {
+
+constexpr std::array<std::string_view, 4> kKindNames = {"file", "missing", "unreadable",
+                                                        "unstable"};
+
+// Feeds the FORMAT.md §2 encoding to `sink`, piece by piece, so hashing
+// never builds the whole encoding.
+template <typename Sink>
+void WalkEncoding(const RuntimeEntry& entry, Sink&& sink) {
+  sink(AsBytes(kRuntimeEventDomain));
+  sink(std::uint8_t{0x00});
+  ByteView digest;
+  if (entry.kind == RuntimeKind::kFile) digest = AsBytes(entry.sha256);
+  for (ByteView field : {AsBytes(RuntimeKindName(entry.kind)), AsBytes(entry.path), digest}) {
+    // Paths are bounded by PATH_MAX long before 4 GiB; the cast cannot lose bits.
+    auto length = static_cast<std::uint32_t>(field.size());
+    std::array<std::uint8_t, 4> length_bytes = {
+        static_cast<std::uint8_t>(length >> 24), static_cast<std::uint8_t>(length >> 16),
+        static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
+    sink(ByteView(length_bytes));
+    sink(field);
+  }
+}
+
+}  // namespace
+
+std::string_view RuntimeKindName(RuntimeKind kind) {
+  auto index = static_cast<std::size_t>(kind);
+  return index < kKindNames.size() ? kKindNames[index] : "invalid";
+}
+
+std::optional<RuntimeKind> RuntimeKindFromName(std::string_view name) {
+  for (std::size_t i = 0; i < kKindNames.size(); ++i) {
+    if (kKindNames[i] == name) return static_cast<RuntimeKind>(i);
+  }
+  return std::nullopt;
+}
+
+Bytes RuntimeEventEncoding(const RuntimeEntry& entry) {
+  Bytes out;
+  WalkEncoding(entry, [&](auto piece) {
+    if constexpr (std::is_same_v<decltype(piece), std::uint8_t>) {
+      out.push_back(piece);
+    } else {
+      out.insert(out.end(), piece.begin(), piece.end());
+    }
+  });
+  return out;
+}
+
+Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry) {
+  Sha256 hasher;
+  WalkEncoding(entry, [&](auto piece) { hasher.Update(piece); });
+  return hasher.Finish();
+}
+
+Sha256Digest Replay(std::span<const RuntimeEntry> entries, const Sha256Digest& initial_pcr_value) {
+  Sha256 hasher;
+  Sha256Digest pcr = initial_pcr_value;
+  for (const RuntimeEntry& entry : entries) {
+    Sha256Digest extend = RuntimeExtendDigest(entry);
+    pcr = hasher.Update(AsBytes(pcr)).Update(AsBytes(extend)).Finish();
+  }
+  return pcr;
+}
+
+}  // namespace attest

@@ -1,0 +1,282 @@
+#include "attest/attestd/runtime_log.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <initializer_list>
+#include <optional>
+
+#include "attest/encoding.h"
+#include "attest/file.h"
+#include "attest/json.h"
+#include "attest/utf8.h"
+
+namespace attest {
+namespace {
+
+// "2026-11-22T09:22:00.123456Z": the shape FormatRfc3339Utc writes, with 0
+// to 9 fraction digits. Only the shape is checked; the time is informational
+// (FORMAT.md §2).
+bool IsRfc3339Utc(std::string_view text) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
+  if (fraction.empty()) return true;
+  if (fraction.front() != '.' || fraction.size() < 2 || fraction.size() > 10) return false;
+  return std::ranges::all_of(
+      fraction.substr(1), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::string EntryField(std::size_t index, std::string_view field) {
+  return "entries[" + std::to_string(index) + "]." + std::string(field);
+}
+
+void AppendField(std::string_view key, std::string_view json_value, std::string& out) {
+  out += ',';
+  AppendJsonString(key, out);
+  out += ':';
+  out += json_value;
+}
+
+void AppendStringField(std::string_view key, std::string_view value, std::string& out) {
+  std::string quoted;
+  AppendJsonString(value, quoted);
+  AppendField(key, quoted, out);
+}
+
+void AppendEntry(const RuntimeEntry& entry, std::size_t index, std::string& out) {
+  out += "{\"seq\":" + std::to_string(index + 1);
+  AppendField("pcr", std::to_string(entry.pcr), out);
+  AppendStringField("path", entry.path, out);
+  AppendStringField("kind", RuntimeKindName(entry.kind), out);
+  if (entry.kind == RuntimeKind::kFile) {
+    AppendStringField("sha256", HexEncode(AsBytes(entry.sha256)), out);
+    AppendField("size", std::to_string(entry.size), out);
+  } else {
+    AppendStringField("detail", entry.detail, out);
+  }
+  AppendStringField("time", entry.time, out);
+  AppendStringField("extend_digest", HexEncode(AsBytes(RuntimeExtendDigest(entry))), out);
+  out += '}';
+}
+
+// Field access for the strict parser: every error is kCorrupt and names the
+// file and the field's place in the document.
+class Reader {
+ public:
+  explicit Reader(std::string_view name) : name_(name) {}
+
+  Error Corrupt(std::string_view where, std::string_view what) const {
+    return MakeError(ErrorCode::kCorrupt,
+                     std::string(name_) + ": " + std::string(where) + ": " + std::string(what));
+  }
+
+  // Only `allowed` members may appear: an unknown one is a file this
+  // version does not understand, not something to skip.
+  Status OnlyMembers(const Json& object, std::string_view where,
+                     std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, value] : object.items()) {
+      bool known = false;
+      for (std::string_view name : allowed) known = known || key == name;
+      if (!known) return Corrupt(where, "unknown field \"" + key + "\"");
+    }
+    return OkStatus();
+  }
+
+  Result<const Json*> Member(const Json& object, std::string_view key,
+                             std::string_view where) const {
+    const Json* value = FindMember(object, key);
+    if (value == nullptr) return Corrupt(where, "missing");
+    return value;
+  }
+
+  Result<std::uint64_t> Unsigned(const Json& object, std::string_view key,
+                                 std::string_view where) const {
+    ATTEST_ASSIGN_OR_RETURN(const Json* value, Member(object, key, where));
+    if (value->is_number_unsigned()) return value->get<std::uint64_t>();
+    if (value->is_number_integer() && value->get<std::int64_t>() >= 0) {
+      return static_cast<std::uint64_t>(value->get<std::int64_t>());
+    }
+    return Corrupt(where, "must be a non-negative integer");
+  }
+
+  Result<std::string> String(const Json& object, std::string_view key,
+                             std::string_view where) const {
+    ATTEST_ASSIGN_OR_RETURN(const Json* value, Member(object, key, where));
+    if (!value->is_string()) return Corrupt(where, "must be a string");
+    return value->get<std::string>();
+  }
+
+  Result<Sha256Digest> Digest(const Json& object, std::string_view key,
+                              std::string_view where) const {
+    ATTEST_ASSIGN_OR_RETURN(std::string hex, String(object, key, where));
+    Sha256Digest digest{};
+    if (!DecodeLowercaseHex(hex, digest)) {
+      return Corrupt(where, "must be 64 lowercase hex digits");
+    }
+    return digest;
+  }
+
+  Status Absent(const Json& object, std::string_view key, std::string_view where,
+                std::string_view kind) const {
+    if (FindMember(object, key) != nullptr) {
+      return Corrupt(where, "not allowed for kind \"" + std::string(kind) + "\"");
+    }
+    return OkStatus();
+  }
+
+  Result<RuntimeEntry> Entry(const Json& json, std::size_t index, std::uint32_t pcr) const;
+
+ private:
+  std::string_view name_;
+};
+
+Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uint32_t pcr) const {
+  auto at = [&](std::string_view field) { return EntryField(index, field); };
+  std::string where = "entries[" + std::to_string(index) + "]";
+  if (!json.is_object()) return Corrupt(where, "must be an object");
+  ATTEST_RETURN_IF_ERROR(OnlyMembers(
+      json, where,
+      {"seq", "pcr", "path", "kind", "sha256", "size", "detail", "time", "extend_digest"}));
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t seq, Unsigned(json, "seq", at("seq")));
+  if (seq != index + 1) {
+    return Corrupt(at("seq"), "expected " + std::to_string(index + 1) + ", found " +
+                                  std::to_string(seq) + " (seq must count 1, 2, 3, ...)");
+  }
+  RuntimeEntry entry;
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t entry_pcr, Unsigned(json, "pcr", at("pcr")));
+  if (entry_pcr != pcr) {
+    return Corrupt(at("pcr"),
+                   "is " + std::to_string(entry_pcr) + " in a log for PCR " + std::to_string(pcr));
+  }
+  entry.pcr = pcr;
+  ATTEST_ASSIGN_OR_RETURN(entry.path, String(json, "path", at("path")));
+  ATTEST_ASSIGN_OR_RETURN(std::string kind_name, String(json, "kind", at("kind")));
+  std::optional<RuntimeKind> kind = RuntimeKindFromName(kind_name);
+  if (!kind) return Corrupt(at("kind"), "unknown kind \"" + kind_name + "\"");
+  entry.kind = *kind;
+  if (entry.kind == RuntimeKind::kFile) {
+    ATTEST_ASSIGN_OR_RETURN(entry.sha256, Digest(json, "sha256", at("sha256")));
+    ATTEST_ASSIGN_OR_RETURN(entry.size, Unsigned(json, "size", at("size")));
+    ATTEST_RETURN_IF_ERROR(Absent(json, "detail", at("detail"), kind_name));
+  } else {
+    ATTEST_RETURN_IF_ERROR(Absent(json, "sha256", at("sha256"), kind_name));
+    ATTEST_RETURN_IF_ERROR(Absent(json, "size", at("size"), kind_name));
+    ATTEST_ASSIGN_OR_RETURN(entry.detail, String(json, "detail", at("detail")));
+  }
+  ATTEST_ASSIGN_OR_RETURN(entry.time, String(json, "time", at("time")));
+  if (Status valid = CheckRuntimeEntry(entry, pcr, index); !valid.ok()) {
+    return MakeError(ErrorCode::kCorrupt, std::string(name_) + ": " + valid.error().message);
+  }
+  ATTEST_ASSIGN_OR_RETURN(Sha256Digest stored, Digest(json, "extend_digest", at("extend_digest")));
+  if (Sha256Digest computed = RuntimeExtendDigest(entry); stored != computed) {
+    return Corrupt(at("extend_digest"),
+                   "does not match the entry (recomputed " + HexEncode(AsBytes(computed)) + ")");
+  }
+  return entry;
+}
+
+}  // namespace
+
+Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size_t index) {
+  auto invalid = [&](std::string_view field, std::string_view what) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     EntryField(index, field) + ": " + std::string(what));
+  };
+  if (entry.pcr != pcr) return invalid("pcr", "differs from the log's PCR " + std::to_string(pcr));
+  if (entry.path.empty() || entry.path.front() != '/') return invalid("path", "must be absolute");
+  if (!IsValidUtf8(entry.path)) return invalid("path", "is not valid UTF-8");
+  if (RuntimeKindFromName(RuntimeKindName(entry.kind)) != entry.kind) {
+    return invalid("kind", "is not a known kind");
+  }
+  if (entry.kind == RuntimeKind::kFile && !entry.detail.empty()) {
+    return invalid("detail", "must be empty for kind \"file\"");
+  }
+  if (entry.kind != RuntimeKind::kFile && (entry.sha256 != Sha256Digest{} || entry.size != 0)) {
+    return invalid("sha256", "sha256 and size are only for kind \"file\"");
+  }
+  if (!IsValidUtf8(entry.detail)) return invalid("detail", "is not valid UTF-8");
+  if (!IsRfc3339Utc(entry.time)) {
+    return invalid("time", "must be RFC 3339 UTC like 2026-11-22T09:22:00.123456Z");
+  }
+  return OkStatus();
+}
+
+Result<std::string> SerializeRuntimeLog(const RuntimeLog& log) {
+  if (log.pcr > kMaxRuntimePcr) {
+    return MakeError(ErrorCode::kInvalidArgument, "runtime log: PCR " + std::to_string(log.pcr) +
+                                                      " is out of range 0.." +
+                                                      std::to_string(kMaxRuntimePcr));
+  }
+  std::string out = "{\"version\":" + std::to_string(kRuntimeLogVersion) +
+                    ",\"pcr\":" + std::to_string(log.pcr) + ",\"bank\":\"sha256\",\"entries\":[";
+  for (std::size_t i = 0; i < log.entries.size(); ++i) {
+    ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(log.entries[i], log.pcr, i));
+    out += i == 0 ? "\n" : ",\n";
+    AppendEntry(log.entries[i], i, out);
+  }
+  out += log.entries.empty() ? "]}\n" : "\n]}\n";
+  if (out.size() > kMaxRuntimeLogBytes) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "runtime log would be " + std::to_string(out.size()) +
+                         " bytes, more than the limit of " + std::to_string(kMaxRuntimeLogBytes));
+  }
+  return out;
+}
+
+Result<RuntimeLog> ParseRuntimeLog(std::string_view text, std::string_view name) {
+  Reader reader(name);
+  Result<Json> parsed = ParseJsonStrict(text);
+  if (!parsed.ok()) return reader.Corrupt("JSON", parsed.error().message);
+  const Json& root = *parsed;
+  if (!root.is_object()) return reader.Corrupt("document", "must be a JSON object");
+  ATTEST_RETURN_IF_ERROR(
+      reader.OnlyMembers(root, "document", {"version", "pcr", "bank", "entries"}));
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t version, reader.Unsigned(root, "version", "version"));
+  if (version != kRuntimeLogVersion) {
+    return MakeError(ErrorCode::kUnsupported, std::string(name) + ": version " +
+                                                  std::to_string(version) +
+                                                  " is not supported (this attestd reads 1)");
+  }
+  RuntimeLog log;
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t pcr, reader.Unsigned(root, "pcr", "pcr"));
+  if (pcr > kMaxRuntimePcr) {
+    return reader.Corrupt("pcr", "must be 0.." + std::to_string(kMaxRuntimePcr));
+  }
+  log.pcr = static_cast<std::uint32_t>(pcr);
+  ATTEST_ASSIGN_OR_RETURN(std::string bank, reader.String(root, "bank", "bank"));
+  if (bank != "sha256") return reader.Corrupt("bank", "must be \"sha256\"");
+  ATTEST_ASSIGN_OR_RETURN(const Json* entries, reader.Member(root, "entries", "entries"));
+  if (!entries->is_array()) return reader.Corrupt("entries", "must be an array");
+  log.entries.reserve(entries->size());
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    ATTEST_ASSIGN_OR_RETURN(RuntimeEntry entry, reader.Entry((*entries)[i], i, log.pcr));
+    log.entries.push_back(std::move(entry));
+  }
+  return log;
+}
+
+Result<RuntimeLog> LoadRuntimeLog(const std::string& path) {
+  Result<std::string> text = ReadFile(path, kMaxRuntimeLogBytes);
+  if (!text.ok()) {
+    // ReadFile says kInvalidArgument for "too large" and "not a regular
+    // file": for a log, both mean it is not what attestd wrote.
+    if (text.error().code == ErrorCode::kInvalidArgument) {
+      return MakeError(ErrorCode::kCorrupt, text.error().message);
+    }
+    return text.error();
+  }
+  return ParseRuntimeLog(*text, path);
+}
+
+Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log) {
+  Result<std::string> text = SerializeRuntimeLog(log);
+  if (!text.ok()) return text.error().WithContext(path);
+  return WriteFileAtomically(path, *text, 0644);
+}
+
+}  // namespace attest

@@ -1,0 +1,142 @@
+#include "attest/attestd/runtime_patterns.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <glob.h>
+
+#include "attest/utf8.h"
+
+namespace attest {
+namespace {
+
+// Text as it can be shown in a message: unchanged if it is UTF-8 without
+// control characters, else with bytes outside printable ASCII escaped as
+// \xNN, so a NUL or broken UTF-8 cannot garble a log line.
+std::string Printable(std::string_view text) {
+  if (IsValidUtf8(text) && !HasControlCharacter(text)) return std::string(text);
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+// glob(3) reports unreadable directories through a plain function pointer
+// with no user data; this is where the callback finds the list of the
+// expansion running on its thread.
+thread_local std::vector<std::string>* glob_errors = nullptr;
+
+int OnGlobError(const char* path, int error_number) {
+  // ENOENT is a directory that is not there: the no-match warning covers it.
+  if (glob_errors != nullptr && error_number != ENOENT && error_number != ENOTDIR) {
+    glob_errors->push_back(std::string(path) + ": " +
+                           std::error_code(error_number, std::generic_category()).message());
+  }
+  return 0;  // keep going: one unreadable directory must not hide the other matches
+}
+
+// Frees a glob_t when the scope ends.
+struct GlobResult {
+  glob_t value{};
+  GlobResult() = default;
+  ~GlobResult() { ::globfree(&value); }
+  GlobResult(const GlobResult&) = delete;
+  GlobResult& operator=(const GlobResult&) = delete;
+};
+
+// Sets glob_errors for the duration of one expansion.
+class ScopedGlobErrors {
+ public:
+  explicit ScopedGlobErrors(std::vector<std::string>* errors) { glob_errors = errors; }
+  ~ScopedGlobErrors() { glob_errors = nullptr; }
+  ScopedGlobErrors(const ScopedGlobErrors&) = delete;
+  ScopedGlobErrors& operator=(const ScopedGlobErrors&) = delete;
+};
+
+Status ExpandGlob(const std::string& pattern, PatternExpansion& out) {
+  std::vector<std::string> errors;
+  GlobResult matches;
+  int rc = 0;
+  {
+    ScopedGlobErrors scope(&errors);
+    // GLOB_NOSORT: the caller sorts everything bytewise; glob sorts by locale.
+    // glob(3) is MT-unsafe only for GLOB_TILDE (getpwnam) and the like,
+    // which this call does not use.
+    rc = ::glob(pattern.c_str(), GLOB_NOSORT, &OnGlobError,  // NOLINT(concurrency-mt-unsafe)
+                &matches.value);
+  }
+  for (const std::string& error : errors) {
+    out.warnings.push_back("runtime pattern " + pattern + ": cannot read directory ");
+    out.warnings.back() += error;
+  }
+  if (rc == GLOB_NOSPACE) {
+    return MakeError(ErrorCode::kInternal, "runtime pattern " + pattern + ": glob out of memory");
+  }
+  if (rc == GLOB_NOMATCH || (rc == 0 && matches.value.gl_pathc == 0)) {
+    out.warnings.push_back("runtime pattern " + pattern + " matched no files");
+    return OkStatus();
+  }
+  if (rc != 0) {
+    out.warnings.push_back("runtime pattern " + pattern + ": glob failed (code " +
+                           std::to_string(rc) + ")");
+    return OkStatus();
+  }
+  for (std::size_t i = 0; i < matches.value.gl_pathc; ++i) {
+    std::string path = matches.value.gl_pathv[i];
+    if (!IsValidUtf8(path)) {
+      out.warnings.push_back("runtime pattern " + pattern + " matched " + Printable(path) +
+                             ", which is not valid UTF-8 and cannot be logged");
+      continue;
+    }
+    out.paths.push_back(std::move(path));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+bool IsGlobPattern(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+Status ValidateRuntimePattern(std::string_view pattern) {
+  auto invalid = [&](std::string_view why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "runtime pattern \"" + Printable(pattern) + "\" " + std::string(why));
+  };
+  if (pattern.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
+  if (!IsValidUtf8(pattern)) return invalid("is not valid UTF-8");
+  if (pattern.empty() || pattern.front() != '/') {
+    return invalid("is not an absolute path (it must start with /)");
+  }
+  return OkStatus();
+}
+
+Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patterns) {
+  for (const std::string& pattern : patterns) {
+    ATTEST_RETURN_IF_ERROR(ValidateRuntimePattern(pattern));
+  }
+  PatternExpansion out;
+  for (const std::string& pattern : patterns) {
+    if (IsGlobPattern(pattern)) {
+      ATTEST_RETURN_IF_ERROR(ExpandGlob(pattern, out));
+    } else {
+      out.paths.push_back(pattern);
+    }
+  }
+  std::sort(out.paths.begin(), out.paths.end());
+  out.paths.erase(std::unique(out.paths.begin(), out.paths.end()), out.paths.end());
+  return out;
+}
+
+}  // namespace attest

@@ -1,0 +1,36 @@
+// What the Tpm implementation files share: the owned TCTI + ESYS context and
+// small helpers for ESAPI's heap-allocated outputs.
+#pragma once
+
+#include <memory>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "attest/attestd/tpm.h"
+
+namespace attest {
+
+struct EsysFree {
+  void operator()(void* pointer) const { Esys_Free(pointer); }
+};
+template <typename T>
+using EsysPtr = std::unique_ptr<T, EsysFree>;
+
+struct Tpm::Connection {
+  TSS2_TCTI_CONTEXT* tcti = nullptr;
+  ESYS_CONTEXT* esys = nullptr;
+  ~Connection() {
+    if (esys != nullptr) Esys_Finalize(&esys);
+    if (tcti != nullptr) Tss2_TctiLdr_Finalize(&tcti);
+  }
+};
+
+// The templates every key attestd creates derives from (tpm_templates.cpp).
+TPM2B_PUBLIC StoragePrimaryTemplate();
+TPM2B_PUBLIC AttestationKeyTemplate(AkAlgorithm algorithm);
+TPM2B_PUBLIC SigningKeyTemplate();
+TPM2B_PUBLIC EndorsementKeyTemplate(const EkProfile& profile);
+const std::vector<EkProfile>& EkProfiles(EkAlgorithm algorithm);
+
+}  // namespace attest

@@ -1,0 +1,222 @@
+// The measurement step: which results become new log entries, and the log
+// it keeps on disk.
+#include "attest/attestd/runtime_measurer.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime_test_util.h"
+
+namespace attest {
+namespace {
+
+using testing::FakeClock;
+using testing::TempDir;
+using testing::WriteText;
+
+std::vector<std::string> Paths(const std::vector<RuntimeEntry>& entries) {
+  std::vector<std::string> paths;
+  for (const RuntimeEntry& entry : entries) paths.push_back(entry.path);
+  return paths;
+}
+
+class RuntimeMeasurerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::mkdir(dir_.File("bin").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(dir_.File("etc").c_str(), 0755), 0);
+    WriteText(dir_.File("bin/runc"), "runc v1.1");
+    WriteText(dir_.File("bin/containerd"), "containerd v1.7");
+    WriteText(dir_.File("bin/containerd-shim-runc-v2"), "shim v2");
+    WriteText(dir_.File("etc/config.toml"), "version = 2\n");
+    patterns_ = {dir_.File("bin/runc"), dir_.File("bin/containerd*"), dir_.File("etc/config.toml")};
+  }
+
+  RuntimeMeasurer NewMeasurer(RuntimeLog log = {}) {
+    RuntimeMeasurerOptions options;
+    options.log_path = log_path();
+    Result<RuntimeMeasurer> measurer =
+        RuntimeMeasurer::Create(patterns_, clock_, std::move(log), options);
+    EXPECT_TRUE(measurer.ok()) << measurer.error().ToString();
+    return std::move(measurer).value();
+  }
+
+  // One Measure() pass whose new entries are all appended.
+  std::vector<RuntimeEntry> MeasureAndAppend(RuntimeMeasurer& measurer) {
+    Result<RuntimeMeasurement> measured = measurer.Measure();
+    EXPECT_TRUE(measured.ok()) << measured.error().ToString();
+    if (!measured.ok()) return {};
+    for (const RuntimeEntry& entry : measured->new_entries) {
+      Status appended = measurer.Append(entry);
+      EXPECT_TRUE(appended.ok()) << appended.error().ToString();
+    }
+    return measured->new_entries;
+  }
+
+  std::string log_path() const { return dir_.File("runtime-log.json"); }
+
+  TempDir dir_;
+  FakeClock clock_;
+  std::vector<std::string> patterns_;
+};
+
+TEST_F(RuntimeMeasurerTest, FirstRunGivesOneEntryPerFileInPathOrder) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  EXPECT_EQ(Paths(entries),
+            (std::vector<std::string>{dir_.File("bin/containerd"),
+                                      dir_.File("bin/containerd-shim-runc-v2"),
+                                      dir_.File("bin/runc"), dir_.File("etc/config.toml")}));
+  ASSERT_EQ(entries.size(), 4u);
+  const RuntimeEntry& runc = entries[2];
+  EXPECT_EQ(runc.pcr, 15u);
+  EXPECT_EQ(runc.kind, RuntimeKind::kFile);
+  EXPECT_EQ(runc.sha256, Sha256Of(AsBytes("runc v1.1")));
+  EXPECT_EQ(runc.size, 9u);
+  EXPECT_EQ(runc.time, FormatRfc3339Utc(clock_.Now()));
+  EXPECT_EQ(measurer.log().entries, entries);
+}
+
+TEST_F(RuntimeMeasurerTest, SecondRunGivesNothing) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  MeasureAndAppend(measurer);
+  clock_.Advance(std::chrono::minutes(1));
+  Result<RuntimeMeasurement> again = measurer.Measure();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->new_entries.empty());
+  EXPECT_TRUE(again->warnings.empty());
+}
+
+TEST_F(RuntimeMeasurerTest, ChangingOneByteGivesExactlyOneEntry) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  MeasureAndAppend(measurer);
+  WriteText(dir_.File("bin/runc"), "runc v1.2");  // same size, one byte differs
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].path, dir_.File("bin/runc"));
+  EXPECT_EQ(entries[0].sha256, Sha256Of(AsBytes("runc v1.2")));
+  EXPECT_EQ(measurer.log().entries.size(), 5u);
+  // Changing it back is a change too: the last entry is what counts.
+  WriteText(dir_.File("bin/runc"), "runc v1.1");
+  EXPECT_EQ(Paths(MeasureAndAppend(measurer)), (std::vector<std::string>{dir_.File("bin/runc")}));
+}
+
+TEST_F(RuntimeMeasurerTest, DeletingALiteralPathGivesAMissingEntry) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  MeasureAndAppend(measurer);
+  ASSERT_EQ(::unlink(dir_.File("etc/config.toml").c_str()), 0);
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].path, dir_.File("etc/config.toml"));
+  EXPECT_EQ(entries[0].kind, RuntimeKind::kMissing);
+  EXPECT_EQ(entries[0].detail, "stat: No such file or directory (ENOENT)");
+  // Still missing: nothing new. Back again: a file entry.
+  EXPECT_TRUE(MeasureAndAppend(measurer).empty());
+  WriteText(dir_.File("etc/config.toml"), "version = 2\n");
+  entries = MeasureAndAppend(measurer);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].kind, RuntimeKind::kFile);
+}
+
+TEST_F(RuntimeMeasurerTest, PathThatStopsMatchingAGlobGivesNothing) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  MeasureAndAppend(measurer);
+  ASSERT_EQ(::unlink(dir_.File("bin/containerd-shim-runc-v2").c_str()), 0);
+  EXPECT_TRUE(MeasureAndAppend(measurer).empty());
+  // A new match is a new path.
+  WriteText(dir_.File("bin/containerd-shim-runc-v3"), "shim v3");
+  EXPECT_EQ(Paths(MeasureAndAppend(measurer)),
+            (std::vector<std::string>{dir_.File("bin/containerd-shim-runc-v3")}));
+}
+
+TEST_F(RuntimeMeasurerTest, ErrorOutcomesAreEntriesOnceEach) {
+  patterns_ = {dir_.File("bin"), dir_.File("absent"), dir_.File("bin/runc")};
+  RuntimeMeasurer measurer = NewMeasurer();
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].kind, RuntimeKind::kMissing);     // absent
+  EXPECT_EQ(entries[1].kind, RuntimeKind::kUnreadable);  // bin, a directory
+  EXPECT_EQ(entries[2].kind, RuntimeKind::kFile);
+  EXPECT_TRUE(MeasureAndAppend(measurer).empty());
+}
+
+TEST_F(RuntimeMeasurerTest, GlobWithoutMatchesIsAWarning) {
+  patterns_.push_back(dir_.File("bin/dockerd*"));
+  RuntimeMeasurer measurer = NewMeasurer();
+  Result<RuntimeMeasurement> measured = measurer.Measure();
+  ASSERT_TRUE(measured.ok());
+  EXPECT_EQ(measured->new_entries.size(), 4u);
+  EXPECT_EQ(measured->warnings,
+            (std::vector<std::string>{"runtime pattern " + dir_.File("bin/dockerd*") +
+                                      " matched no files"}));
+}
+
+TEST_F(RuntimeMeasurerTest, MeasureDoesNotChangeTheLog) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  ASSERT_TRUE(measurer.Measure().ok());
+  EXPECT_TRUE(measurer.log().entries.empty());
+  EXPECT_EQ(measurer.Measure()->new_entries.size(), 4u);
+}
+
+// What attestd does at start: load the log from /run and go on from it.
+TEST_F(RuntimeMeasurerTest, LogSavedByAppendReplaysAndResumes) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  std::vector<RuntimeEntry> first = MeasureAndAppend(measurer);
+  Result<RuntimeLog> saved = LoadRuntimeLog(log_path());
+  ASSERT_TRUE(saved.ok()) << saved.error().ToString();
+  EXPECT_EQ(*saved, measurer.log());
+
+  Sha256Digest pcr{};  // what a TPM would hold after the extends
+  for (const RuntimeEntry& entry : first) {
+    pcr = Sha256().Update(AsBytes(pcr)).Update(AsBytes(RuntimeExtendDigest(entry))).Finish();
+  }
+  EXPECT_EQ(Replay(saved->entries), pcr);
+
+  RuntimeMeasurer restarted = NewMeasurer(std::move(saved).value());
+  EXPECT_TRUE(MeasureAndAppend(restarted).empty());
+  WriteText(dir_.File("bin/containerd"), "containerd v1.8");
+  EXPECT_EQ(MeasureAndAppend(restarted).size(), 1u);
+  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 5u);
+}
+
+TEST_F(RuntimeMeasurerTest, FailedSaveLeavesTheLogAsItWas) {
+  RuntimeMeasurerOptions options;
+  options.log_path = dir_.File("no-such-dir/runtime-log.json");
+  Result<RuntimeMeasurer> measurer = RuntimeMeasurer::Create(patterns_, clock_, {}, options);
+  ASSERT_TRUE(measurer.ok());
+  Result<RuntimeMeasurement> measured = measurer->Measure();
+  ASSERT_TRUE(measured.ok());
+  ASSERT_FALSE(measured->new_entries.empty());
+  Status appended = measurer->Append(measured->new_entries[0]);
+  ASSERT_FALSE(appended.ok());
+  EXPECT_NE(appended.error().message.find("no-such-dir"), std::string::npos);
+  EXPECT_TRUE(measurer->log().entries.empty());
+  // And the failed entry is still new next time.
+  EXPECT_EQ(measurer->Measure()->new_entries.size(), measured->new_entries.size());
+}
+
+TEST_F(RuntimeMeasurerTest, CreateRejectsARelativePattern) {
+  Result<RuntimeMeasurer> measurer =
+      RuntimeMeasurer::Create({"/usr/bin/runc", "usr/bin/crun"}, clock_, {});
+  ASSERT_FALSE(measurer.ok());
+  EXPECT_EQ(measurer.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(measurer.error().message.find("\"usr/bin/crun\""), std::string::npos);
+}
+
+TEST_F(RuntimeMeasurerTest, CreateRejectsALogForAnotherPcr) {
+  RuntimeLog log;
+  log.pcr = 14;
+  Result<RuntimeMeasurer> measurer = RuntimeMeasurer::Create(patterns_, clock_, log);
+  ASSERT_FALSE(measurer.ok());
+  EXPECT_EQ(measurer.error().message, "the runtime log is for PCR 14 but PCR 15 is configured");
+  RuntimeMeasurerOptions options;
+  options.pcr = 14;
+  options.log_path = "";
+  EXPECT_TRUE(RuntimeMeasurer::Create(patterns_, clock_, log, options).ok());
+}
+
+}  // namespace
+}  // namespace attest

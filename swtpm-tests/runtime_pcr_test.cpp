@@ -1,0 +1,156 @@
+// Runtime measurements into a real PCR: the log replays to what the TPM
+// holds across daemon restarts, a changed file is a new entry, a crash
+// between saving and extending is repaired, and anything else is reported.
+#include "attest/attestd/runtime_pcr.h"
+
+#include <fstream>
+
+#include "attest/encoding.h"
+
+#include "tpm_test_util.h"
+
+namespace attest::testing {
+namespace {
+
+class RuntimePcrTest : public TpmTest {
+ protected:
+  void SetUp() override {
+    TpmTest::SetUp();
+    if (HasFatalFailure()) return;
+    WriteText(runtime_.File("runc"), "runc binary v1");
+    WriteText(runtime_.File("containerd"), "containerd binary");
+    WriteText(runtime_.File("config.toml"), "[plugins]\n");
+    options_.log_path = run_dir_.File("runtime-log.json");
+  }
+
+  // A new RuntimeMeasurements on a new TPM connection: a restarted attestd.
+  std::unique_ptr<RuntimeMeasurements> StartDaemon() {
+    Reopen();
+    auto started = RuntimeMeasurements::Start(
+        tpm(), {runtime_.File("runc"), runtime_.File("container*"), runtime_.File("config.toml")},
+        clock_, options_);
+    EXPECT_TRUE(started.ok()) << started.error().ToString();
+    return started.ok() ? std::move(started).value() : nullptr;
+  }
+
+  Bytes Pcr(std::uint16_t bank, std::uint32_t index) {
+    tpm::PcrSelection selection{{{bank, {index}}}};
+    auto values = tpm().ReadPcrs(selection);
+    EXPECT_TRUE(values.ok());
+    return values.ok() ? values->at(bank).at(index) : Bytes();
+  }
+
+  static Bytes ToVector(const Sha256Digest& digest) { return {digest.begin(), digest.end()}; }
+
+  TempDir runtime_{"runtime"};
+  TempDir run_dir_{"run"};
+  FakeClock clock_;
+  RuntimePcrOptions options_;
+};
+
+TEST_F(RuntimePcrTest, LogReplaysToThePcrAcrossRestartsAndChanges) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kConsistent);
+  auto first = daemon->MeasureAndExtend();
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(first->extended.size(), 3u);
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+  // The sha1 bank carries the same events, hashed with SHA-1.
+  EXPECT_NE(Pcr(TPM2_ALG_SHA1, 15), Bytes(20, 0));
+
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kConsistent);
+  EXPECT_EQ(daemon->start_check().entries, 3u);
+  auto unchanged = daemon->MeasureAndExtend();
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_TRUE(unchanged->extended.empty());
+
+  WriteText(runtime_.File("runc"), "runc binary v2");
+  auto changed = daemon->MeasureAndExtend();
+  ASSERT_TRUE(changed.ok()) << changed.error().ToString();
+  ASSERT_EQ(changed->extended.size(), 1u);
+  EXPECT_EQ(changed->extended[0].path, runtime_.File("runc"));
+  EXPECT_EQ(daemon->log().entries.size(), 4u);
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+}
+
+TEST_F(RuntimePcrTest, AnEntrySavedButNotExtendedIsFinishedAtStart) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  const Bytes before = Pcr(TPM2_ALG_SHA256, 15);
+
+  // The crash window: a measurer saves a new entry, and nothing extends it.
+  WriteText(runtime_.File("containerd"), "containerd binary, patched");
+  auto log = LoadRuntimeLog(options_.log_path);
+  ASSERT_TRUE(log.ok());
+  RuntimeMeasurerOptions measurer_options;
+  measurer_options.log_path = options_.log_path;
+  auto measurer =
+      RuntimeMeasurer::Create({runtime_.File("containerd")}, clock_, *log, measurer_options);
+  ASSERT_TRUE(measurer.ok());
+  auto measured = measurer->Measure();
+  ASSERT_TRUE(measured.ok());
+  ASSERT_EQ(measured->new_entries.size(), 1u);
+  ASSERT_TRUE(measurer->Append(measured->new_entries[0]).ok());
+  ASSERT_EQ(Pcr(TPM2_ALG_SHA256, 15), before);
+
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kRecovered);
+  EXPECT_NE(daemon->start_check().detail.find("containerd"), std::string::npos);
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+}
+
+TEST_F(RuntimePcrTest, AForeignExtendIsReportedNotPaperedOver) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  ASSERT_TRUE(tpm().ExtendPcr(15, {{TPM2_ALG_SHA256, Bytes(32, 0xee)}}).ok());
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  const RuntimeLogCheck& check = daemon->start_check();
+  EXPECT_EQ(check.state, RuntimeLogCheck::State::kMismatch);
+  EXPECT_EQ(check.pcr_value, Pcr(TPM2_ALG_SHA256, 15));
+  EXPECT_NE(check.pcr_value, ToVector(check.replayed));
+  EXPECT_NE(check.detail.find(HexEncode(check.pcr_value)), std::string::npos) << check.detail;
+}
+
+TEST_F(RuntimePcrTest, AStaleLogAfterARebootIsAMismatch) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  daemon.reset();
+  ASSERT_TRUE(swtpm().Restart().ok());  // PCR 15 is zero again; /run should have been cleared
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kMismatch);
+  EXPECT_EQ(daemon->start_check().pcr_value, Bytes(32, 0));
+}
+
+TEST_F(RuntimePcrTest, ResettablePcrsAreRefusedUnlessForced) {
+  options_.pcr = 16;
+  Reopen();
+  auto refused = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("reset"), std::string::npos);
+
+  auto warning = CheckRuntimePcrChoice(23, true);
+  ASSERT_TRUE(warning.ok());
+  ASSERT_TRUE(warning->has_value());
+  EXPECT_NE((*warning)->find("reset"), std::string::npos);
+  EXPECT_FALSE(CheckRuntimePcrChoice(15, false)->has_value());
+  EXPECT_FALSE(CheckRuntimePcrChoice(24, true).ok());
+
+  options_.allow_resettable_pcr = true;
+  auto forced = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  ASSERT_TRUE(forced.ok()) << forced.error().ToString();
+  ASSERT_TRUE((*forced)->MeasureAndExtend().ok());
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 16), ToVector(Replay((*forced)->log().entries)));
+}
+
+}  // namespace
+}  // namespace attest::testing

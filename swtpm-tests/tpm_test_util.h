@@ -1,0 +1,41 @@
+// What the TPM-layer tests against swtpm share: attestd's Tpm opened on the
+// fixture's simulator, files in a temp dir, the tpm2-tools with the right
+// TCTI, and checks written the way an outside verifier would do them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "attest/attestd/tpm.h"
+#include "attest/bytes.h"
+#include "attest/testing/test_support.h"
+
+#include "harness/swtpm_simulator.h"
+
+namespace attest::testing {
+
+class TpmTest : public SwtpmTest {
+ protected:
+  void SetUp() override;
+  Tpm& tpm() { return *tpm_; }
+  // A new connection (a new ESYS context), as a restarted daemon has.
+  void Reopen();
+  std::string File(const std::string& name) const { return files_.File(name); }
+  void WriteBytes(const std::string& name, ByteView bytes) const;
+  // tpm2-tools on this simulator.
+  CommandResult Tool(const std::vector<std::string>& argv);
+  // The transient object handles loaded in the TPM right now ("" if none).
+  std::string TransientHandles();
+
+ private:
+  TempDir files_{"tpm_test"};
+  std::unique_ptr<Tpm> tpm_;
+};
+
+// A public key in PEM, for tools that want one.
+std::string PublicKeyPem(ByteView marshaled_tpm2b_public);
+
+}  // namespace attest::testing

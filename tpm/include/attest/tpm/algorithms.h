@@ -1,0 +1,31 @@
+// The hash algorithms a PCR bank can use, by TPM algorithm id and by the
+// names operators type ("sha256"), with their OpenSSL digests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <openssl/evp.h>
+
+#include "attest/bytes.h"
+#include "attest/error.h"
+
+namespace attest::tpm {
+
+struct HashAlgorithm {
+  std::uint16_t id;          // TPM_ALG_ID, e.g. 0x000B for SHA-256
+  std::string_view name;     // "sha256"
+  std::size_t digest_size;   // bytes
+  const char* openssl_name;  // for EVP_MD_fetch
+};
+
+// nullopt for an algorithm this build does not know (SM3 among them).
+std::optional<HashAlgorithm> HashAlgorithmById(std::uint16_t id);
+Result<HashAlgorithm> HashAlgorithmByName(std::string_view name);
+
+// One-shot digest with the bank's algorithm.
+Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data);
+
+}  // namespace attest::tpm

@@ -1,0 +1,33 @@
+// TPM public areas (TPMT_PUBLIC) as the rest of the system sees them: their
+// wire form, their TPM name, the OpenSSL key they hold, and the node id an
+// EK gives a host (DESIGN §3).
+#pragma once
+
+#include <string>
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include "attest/bytes.h"
+#include "attest/error.h"
+#include "attest/openssl.h"
+
+namespace attest::tpm {
+
+// A marshaled TPM2B_PUBLIC (what `tpm2_createak -u` writes), strictly.
+Result<TPM2B_PUBLIC> ParsePublic(ByteView marshaled);
+Bytes MarshalPublic(const TPM2B_PUBLIC& public_key);
+Bytes MarshalPublicArea(const TPMT_PUBLIC& public_area);
+
+// nameAlg (2 bytes, big-endian) || H_nameAlg(marshaled TPMT_PUBLIC): what the
+// TPM binds credentials and certifications to.
+Result<Bytes> ObjectName(const TPMT_PUBLIC& public_area);
+
+// The RSA or ECC (P-256, P-384, P-521) public key. Keyed-hash and symmetric
+// objects have none and give kUnsupported.
+Result<EvpPkeyPtr> PublicKeyFromTpm(const TPMT_PUBLIC& public_area);
+
+// Lowercase hex SHA-256 of the EK's marshaled TPMT_PUBLIC: stable for the
+// life of the TPM, whatever the host is called.
+std::string NodeId(const TPMT_PUBLIC& endorsement_key);
+
+}  // namespace attest::tpm

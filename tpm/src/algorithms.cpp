@@ -1,0 +1,48 @@
+#include "attest/tpm/algorithms.h"
+
+#include <array>
+#include <string>
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include "attest/openssl.h"
+
+namespace attest::tpm {
+namespace {
+
+constexpr std::array<HashAlgorithm, 4> kHashAlgorithms = {{
+    {TPM2_ALG_SHA1, "sha1", 20, "SHA1"},
+    {TPM2_ALG_SHA256, "sha256", 32, "SHA256"},
+    {TPM2_ALG_SHA384, "sha384", 48, "SHA384"},
+    {TPM2_ALG_SHA512, "sha512", 64, "SHA512"},
+}};
+
+}  // namespace
+
+std::optional<HashAlgorithm> HashAlgorithmById(std::uint16_t id) {
+  for (const HashAlgorithm& algorithm : kHashAlgorithms) {
+    if (algorithm.id == id) return algorithm;
+  }
+  return std::nullopt;
+}
+
+Result<HashAlgorithm> HashAlgorithmByName(std::string_view name) {
+  for (const HashAlgorithm& algorithm : kHashAlgorithms) {
+    if (algorithm.name == name) return algorithm;
+  }
+  return MakeError(ErrorCode::kInvalidArgument, "unknown hash algorithm \"" + std::string(name) +
+                                                    "\" (expected sha1, sha256, sha384 or sha512)");
+}
+
+Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data) {
+  Bytes digest(algorithm.digest_size);
+  unsigned int size = 0;
+  EVP_MD* md = EVP_MD_fetch(nullptr, algorithm.openssl_name, nullptr);
+  if (md == nullptr) return OpensslError(std::string("fetch ") + algorithm.openssl_name);
+  int ok = EVP_Digest(data.data(), data.size(), digest.data(), &size, md, nullptr);
+  EVP_MD_free(md);
+  if (ok != 1 || size != digest.size()) return OpensslError("digest");
+  return digest;
+}
+
+}  // namespace attest::tpm
