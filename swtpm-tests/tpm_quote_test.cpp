@@ -173,10 +173,14 @@ TEST_F(PcrTest, UnreachableTctiNamesItself) {
 }
 
 TEST(FirmwareLog, ReadsTheFileAndExplainsAMissingOne) {
-  auto log = ReadFirmwareLog(std::string(ATTEST_TESTDATA_DIR) +
-                             "/eventlogs/goattest_crypto_agile_eventlog.bin");
+  TempDir dir;
+  const std::string bytes("\x00\x00\x00\x00\x03\x00\x00\x00binary\xff log", 18);
+  WriteText(dir.File("binary_bios_measurements"), bytes);
+  auto log = ReadFirmwareLog(dir.File("binary_bios_measurements"));
   ASSERT_TRUE(log.ok()) << log.error().ToString();
-  EXPECT_GT(log->size(), 1000u);
+  EXPECT_EQ(std::string(AsText(*log)), bytes);
+  WriteText(dir.File("empty"), "");
+  EXPECT_EQ(ReadFirmwareLog(dir.File("empty")).error().code, ErrorCode::kCorrupt);
   auto missing = ReadFirmwareLog("/nonexistent/binary_bios_measurements");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);

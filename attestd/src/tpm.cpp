@@ -1,6 +1,7 @@
 #include "attest/attestd/tpm.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <string>
 
@@ -12,11 +13,15 @@
 
 namespace attest {
 
+std::string HexHandle(std::uint32_t value) {
+  std::array<char, 16> text{};
+  (void)std::snprintf(text.data(), text.size(), "0x%08x", value);
+  return text.data();
+}
+
 Error TpmError(std::uint32_t rc, std::string_view operation) {
-  char code[16];
-  std::snprintf(code, sizeof(code), "0x%x", rc);
   return MakeError(ErrorCode::kTpm,
-                   std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + code + ")");
+                   std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")");
 }
 
 TpmHandle::TpmHandle(TpmHandle&& other) noexcept
@@ -156,8 +161,7 @@ Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>&
 }
 
 Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
-  char name[16];
-  std::snprintf(name, sizeof(name), "0x%08x", index);
+  const std::string name = HexHandle(index);
   // Ask whether the index exists first: a missing EK certificate is an
   // answer, not an error.
   TPMI_YES_NO more = TPM2_NO;
@@ -171,14 +175,14 @@ Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
 
   ESYS_TR raw_handle = ESYS_TR_NONE;
   rc = Esys_TR_FromTPMPublic(esys(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw_handle);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, std::string("NV index ") + name);
+  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "NV index " + name);
   TpmHandle handle(esys(), raw_handle, TpmHandle::Release::kClose);
 
   TPM2B_NV_PUBLIC* raw_public = nullptr;
   rc = Esys_NV_ReadPublic(esys(), handle.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                           &raw_public, nullptr);
   EsysPtr<TPM2B_NV_PUBLIC> nv_public(raw_public);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, std::string("TPM2_NV_ReadPublic(") + name + ")");
+  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_ReadPublic(" + name + ")");
   std::uint16_t size = nv_public->nvPublic.dataSize;
   // Read with the index's own (empty) auth where allowed, else as owner.
   ESYS_TR authorization =
@@ -194,7 +198,7 @@ Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
     rc = Esys_NV_Read(esys(), authorization, handle.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                       ESYS_TR_NONE, chunk, static_cast<std::uint16_t>(contents.size()), &raw_data);
     EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw_data);
-    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, std::string("TPM2_NV_Read(") + name + ")");
+    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_Read(" + name + ")");
     if (data->size == 0) break;
     contents.insert(contents.end(), data->buffer, data->buffer + data->size);
   }

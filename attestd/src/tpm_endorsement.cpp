@@ -15,12 +15,6 @@
 namespace attest {
 namespace {
 
-std::string IndexName(std::uint32_t index) {
-  char name[16];
-  std::snprintf(name, sizeof(name), "0x%08x", index);
-  return name;
-}
-
 // Where the low-range profiles keep the TPM's own template and nonce (EK
 // Credential Profile 2.5, §2.2.1.5); they override the default template.
 struct TemplateIndexes {
@@ -38,7 +32,7 @@ std::optional<TemplateIndexes> NvTemplateIndexes(const EkProfile& profile) {
 Status CheckCertificateMatches(const Bytes& der, const TPMT_PUBLIC& ek, const EkProfile& profile) {
   const unsigned char* cursor = der.data();
   X509Ptr certificate(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
-  std::string where = "EK certificate at NV " + IndexName(profile.certificate_index);
+  std::string where = "EK certificate at NV " + HexHandle(profile.certificate_index);
   if (!certificate)
     return OpensslError(where + " is not a DER X.509 certificate", ErrorCode::kCorrupt);
   EVP_PKEY* certified = X509_get0_pubkey(certificate.get());
@@ -62,7 +56,7 @@ Result<std::optional<TPM2B_PUBLIC>> Tpm::TemplateFromNv(const EkProfile& profile
   ATTEST_ASSIGN_OR_RETURN(
       result.publicArea,
       tpm::Unmarshal<TPMT_PUBLIC>(*template_bytes, Tss2_MU_TPMT_PUBLIC_Unmarshal,
-                                  "EK template at NV " + IndexName(indexes->template_index)));
+                                  "EK template at NV " + HexHandle(indexes->template_index)));
   ATTEST_ASSIGN_OR_RETURN(std::optional<Bytes> nonce, ReadNv(indexes->nonce_index));
   if (nonce && !nonce->empty()) {
     TPMU_PUBLIC_ID& unique = result.publicArea.unique;
@@ -74,7 +68,7 @@ Result<std::optional<TPM2B_PUBLIC>> Tpm::TemplateFromNv(const EkProfile& profile
       unique.ecc.x.size = 32;
       unique.ecc.y.size = 32;
     } else {
-      return MakeError(ErrorCode::kCorrupt, "EK nonce at NV " + IndexName(indexes->nonce_index) +
+      return MakeError(ErrorCode::kCorrupt, "EK nonce at NV " + HexHandle(indexes->nonce_index) +
                                                 " does not fit its template");
     }
   }

@@ -2,7 +2,9 @@
 // small helpers for ESAPI's heap-allocated outputs.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
@@ -25,6 +27,9 @@ struct Tpm::Connection {
     if (tcti != nullptr) Tss2_TctiLdr_Finalize(&tcti);
   }
 };
+
+// "0x01c00002": TPM handles and response codes as the TPM specs print them.
+std::string HexHandle(std::uint32_t value);
 
 // The templates every key attestd creates derives from (tpm_templates.cpp).
 TPM2B_PUBLIC StoragePrimaryTemplate();

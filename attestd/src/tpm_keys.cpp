@@ -106,10 +106,10 @@ void AppendHeader(Bytes& out, int tag, int tag_class, std::size_t length) {
 //   emptyAuth [0] EXPLICIT BOOLEAN, parent INTEGER,
 //   pubkey OCTET STRING, privkey OCTET STRING }   (the TPM 2.0 key file format)
 Result<std::string> TssPrivateKeyPem(const KeyBlob& key) {
-  constexpr char kLoadableKeyOid[] = "2.23.133.10.1.3";
+  const char* const loadable_key_oid = "2.23.133.10.1.3";
   constexpr long kOwnerHierarchy = 0x40000001;
   std::unique_ptr<ASN1_OBJECT, OpensslDeleter<ASN1_OBJECT_free>> type(
-      OBJ_txt2obj(kLoadableKeyOid, 1));
+      OBJ_txt2obj(loadable_key_oid, 1));
   std::unique_ptr<ASN1_INTEGER, OpensslDeleter<ASN1_INTEGER_free>> parent(ASN1_INTEGER_new());
   std::unique_ptr<ASN1_OCTET_STRING, OpensslDeleter<ASN1_OCTET_STRING_free>> public_part(
       ASN1_OCTET_STRING_new());

@@ -1,5 +1,6 @@
 #include "attest/openssl.h"
 
+#include <array>
 #include <string>
 
 #include <openssl/err.h>
@@ -10,10 +11,10 @@ Error OpensslError(std::string_view action, ErrorCode code) {
   std::string message(action);
   unsigned long error = ERR_get_error();
   if (error != 0) {
-    char reason[256];
-    ERR_error_string_n(error, reason, sizeof(reason));
+    std::array<char, 256> reason{};
+    ERR_error_string_n(error, reason.data(), reason.size());
     message += ": ";
-    message += reason;
+    message += reason.data();
   }
   ERR_clear_error();
   return MakeError(code, std::move(message));

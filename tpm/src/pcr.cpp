@@ -113,15 +113,15 @@ Result<TPML_PCR_SELECTION> ToTpmSelection(const PcrSelection& selection) {
   return tpm;
 }
 
-Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& tpm) {
-  if (tpm.count > TPM2_NUM_PCR_BANKS) {
-    return MakeError(ErrorCode::kCorrupt, "PCR selection lists " + std::to_string(tpm.count) +
-                                              " banks; at most " +
-                                              std::to_string(TPM2_NUM_PCR_BANKS) + " exist");
+Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& tpm_selection) {
+  if (tpm_selection.count > TPM2_NUM_PCR_BANKS) {
+    return MakeError(ErrorCode::kCorrupt,
+                     "PCR selection lists " + std::to_string(tpm_selection.count) +
+                         " banks; at most " + std::to_string(TPM2_NUM_PCR_BANKS) + " exist");
   }
   PcrSelection selection;
-  for (std::uint32_t i = 0; i < tpm.count; ++i) {
-    const TPMS_PCR_SELECTION& in = tpm.pcrSelections[i];
+  for (std::uint32_t i = 0; i < tpm_selection.count; ++i) {
+    const TPMS_PCR_SELECTION& in = tpm_selection.pcrSelections[i];
     if (in.sizeofSelect > sizeof(in.pcrSelect)) {
       return MakeError(ErrorCode::kCorrupt, "PCR selection bitmap is too long");
     }

@@ -74,8 +74,8 @@ Result<EvpPkeyPtr> EccKey(const TPMT_PUBLIC& area) {
   // Uncompressed SEC1 point; the TPM may drop leading zero bytes.
   Bytes encoded(1 + 2 * field_size, 0);
   encoded[0] = 0x04;
-  std::copy_n(point.x.buffer, point.x.size, encoded.begin() + 1 + (field_size - point.x.size));
-  std::copy_n(point.y.buffer, point.y.size, encoded.end() - point.y.size);
+  std::copy_n(point.x.buffer, point.x.size, encoded.data() + 1 + (field_size - point.x.size));
+  std::copy_n(point.y.buffer, point.y.size, encoded.data() + encoded.size() - point.y.size);
   OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
   if (!builder ||
       OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||

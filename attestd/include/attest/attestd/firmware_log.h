@@ -3,18 +3,19 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "attest/bytes.h"
 #include "attest/error.h"
 
 namespace attest {
 
-inline constexpr char kDefaultFirmwareLogPath[] =
+inline constexpr std::string_view kDefaultFirmwareLogPath =
     "/sys/kernel/security/tpm0/binary_bios_measurements";
 
 // Real logs are tens of kilobytes; anything past this is not a boot log.
 inline constexpr std::size_t kMaxFirmwareLogBytes = 16 << 20;
 
-Result<Bytes> ReadFirmwareLog(const std::string& path = kDefaultFirmwareLogPath);
+Result<Bytes> ReadFirmwareLog(const std::string& path = std::string(kDefaultFirmwareLogPath));
 
 }  // namespace attest

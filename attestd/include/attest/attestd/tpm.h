@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tss2/tss2_esys.h>
@@ -20,7 +21,7 @@
 namespace attest {
 
 // The TCTI attestd uses when none is configured: the kernel's resource manager.
-inline constexpr char kDefaultTcti[] = "device:/dev/tpmrm0";
+inline constexpr std::string_view kDefaultTcti = "device:/dev/tpmrm0";
 
 // Which EK family to use. The TCG EK Credential Profile defines one template
 // per (algorithm, NV range); ReadEndorsement picks the one whose
