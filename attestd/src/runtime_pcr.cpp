@@ -4,12 +4,6 @@
 #include "attest/tpm/algorithms.h"
 
 namespace attest {
-namespace {
-
-std::string Hex(ByteView bytes) { return HexEncode(bytes); }
-
-}  // namespace
-
 Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
                                                          bool allow_resettable_pcr) {
   if (pcr > kMaxRuntimePcr) {
@@ -86,8 +80,8 @@ Result<RuntimeLogCheck> RuntimeMeasurements::CheckAndRecover() {
   }
   check.state = RuntimeLogCheck::State::kMismatch;
   check.detail = "runtime log " + options_.log_path + " (" + std::to_string(entries.size()) +
-                 " entries) replays to " + Hex(check.replayed) + " but PCR " +
-                 std::to_string(options_.pcr) + " (sha256) is " + Hex(check.pcr_value) +
+                 " entries) replays to " + HexEncode(check.replayed) + " but PCR " +
+                 std::to_string(options_.pcr) + " (sha256) is " + HexEncode(check.pcr_value) +
                  "; something else extended the PCR or the log was altered. The verifier "
                  "will report this node's runtime log as not replaying until reboot";
   return check;

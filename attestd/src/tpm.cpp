@@ -160,10 +160,7 @@ Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>&
   return OkStatus();
 }
 
-Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
-  const std::string name = HexHandle(index);
-  // Ask whether the index exists first: a missing EK certificate is an
-  // answer, not an error.
+Result<bool> Tpm::NvIndexDefined(std::uint32_t index) {
   TPMI_YES_NO more = TPM2_NO;
   TPMS_CAPABILITY_DATA* raw_capability = nullptr;
   TSS2_RC rc = Esys_GetCapability(esys(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -171,10 +168,18 @@ Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
   EsysPtr<TPMS_CAPABILITY_DATA> capability(raw_capability);
   if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_GetCapability(HANDLES)");
   const TPML_HANDLE& handles = capability->data.handles;
-  if (handles.count == 0 || handles.handle[0] != index) return std::optional<Bytes>();
+  return handles.count > 0 && handles.handle[0] == index;
+}
 
+Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
+  // Ask whether the index exists first: a missing EK certificate is an
+  // answer, not an error.
+  ATTEST_ASSIGN_OR_RETURN(bool defined, NvIndexDefined(index));
+  if (!defined) return std::optional<Bytes>();
+  const std::string name = HexHandle(index);
   ESYS_TR raw_handle = ESYS_TR_NONE;
-  rc = Esys_TR_FromTPMPublic(esys(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw_handle);
+  TSS2_RC rc =
+      Esys_TR_FromTPMPublic(esys(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw_handle);
   if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "NV index " + name);
   TpmHandle handle(esys(), raw_handle, TpmHandle::Release::kClose);
 

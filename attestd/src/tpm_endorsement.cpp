@@ -27,9 +27,10 @@ std::optional<TemplateIndexes> NvTemplateIndexes(const EkProfile& profile) {
   return std::nullopt;
 }
 
-// OpenSSL reads certificates with trailing NV padding; the DER length it
-// consumed is what counts.
-Status CheckCertificateMatches(const Bytes& der, const TPMT_PUBLIC& ek, const EkProfile& profile) {
+// Checks that the certificate is for `ek` and returns its DER length:
+// certificates in NV often carry padding after them, which OpenSSL skips.
+Result<std::size_t> CheckCertificateMatches(const Bytes& der, const TPMT_PUBLIC& ek,
+                                            const EkProfile& profile) {
   const unsigned char* cursor = der.data();
   X509Ptr certificate(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
   std::string where = "EK certificate at NV " + HexHandle(profile.certificate_index);
@@ -42,7 +43,7 @@ Status CheckCertificateMatches(const Bytes& der, const TPMT_PUBLIC& ek, const Ek
                      where + " certifies a different key than the EK created from template " +
                          profile.name + "; the TPM's EK is not the certified one");
   }
-  return OkStatus();
+  return static_cast<std::size_t>(cursor - der.data());
 }
 
 }  // namespace
@@ -95,28 +96,32 @@ Result<TpmHandle> Tpm::CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBL
   return TpmHandle(esys(), handle, TpmHandle::Release::kFlush);
 }
 
-Result<Endorsement> Tpm::ReadEndorsement(EkAlgorithm algorithm) {
+Result<EkProfile> Tpm::SelectEkProfile(EkAlgorithm algorithm, std::optional<Bytes>* certificate) {
   const std::vector<EkProfile>& profiles = EkProfiles(algorithm);
-  Endorsement endorsement{profiles.front(), {}, std::nullopt};
   for (const EkProfile& profile : profiles) {
-    ATTEST_ASSIGN_OR_RETURN(std::optional<Bytes> certificate, ReadNv(profile.certificate_index));
-    if (certificate) {
-      endorsement.profile = profile;
-      endorsement.certificate_der = std::move(certificate);
-      break;
+    if (certificate != nullptr) {
+      ATTEST_ASSIGN_OR_RETURN(*certificate, ReadNv(profile.certificate_index));
+      if (certificate->has_value()) return profile;
+    } else {
+      ATTEST_ASSIGN_OR_RETURN(bool defined, NvIndexDefined(profile.certificate_index));
+      if (defined) return profile;
     }
   }
+  return profiles.front();
+}
+
+Result<Endorsement> Tpm::ReadEndorsement(EkAlgorithm algorithm) {
+  Endorsement endorsement{};
+  ATTEST_ASSIGN_OR_RETURN(endorsement.profile,
+                          SelectEkProfile(algorithm, &endorsement.certificate_der));
   ATTEST_ASSIGN_OR_RETURN(TpmHandle ek,
                           CreateEndorsementKey(endorsement.profile, &endorsement.public_key));
   if (endorsement.certificate_der) {
-    ATTEST_RETURN_IF_ERROR(CheckCertificateMatches(
-        *endorsement.certificate_der, endorsement.public_key.publicArea, endorsement.profile));
-    // Keep exactly the certificate, not NV padding after it.
-    const unsigned char* cursor = endorsement.certificate_der->data();
-    X509Ptr parsed(
-        d2i_X509(nullptr, &cursor, static_cast<long>(endorsement.certificate_der->size())));
-    endorsement.certificate_der->resize(
-        static_cast<std::size_t>(cursor - endorsement.certificate_der->data()));
+    ATTEST_ASSIGN_OR_RETURN(
+        std::size_t length,
+        CheckCertificateMatches(*endorsement.certificate_der, endorsement.public_key.publicArea,
+                                endorsement.profile));
+    endorsement.certificate_der->resize(length);
   }
   return endorsement;
 }
@@ -131,16 +136,18 @@ Result<Bytes> Tpm::ActivateCredential(const KeyBlob& attestation_key, EkAlgorith
                           tpm::Unmarshal<TPM2B_ENCRYPTED_SECRET>(
                               encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal,
                               "encrypted secret (TPM2B_ENCRYPTED_SECRET)"));
-  ATTEST_ASSIGN_OR_RETURN(Endorsement endorsement, ReadEndorsement(algorithm));
+  // The EK is created once, here; the certificate is the verifier's
+  // business (it made the credential for this EK).
+  ATTEST_ASSIGN_OR_RETURN(EkProfile profile, SelectEkProfile(algorithm, nullptr));
   ATTEST_ASSIGN_OR_RETURN(std::vector<TpmHandle> loaded, LoadKeys({&attestation_key}));
-  ATTEST_ASSIGN_OR_RETURN(TpmHandle ek, CreateEndorsementKey(endorsement.profile, nullptr));
+  ATTEST_ASSIGN_OR_RETURN(TpmHandle ek, CreateEndorsementKey(profile, nullptr));
 
   // Low-range EKs have userWithAuth clear: their only authorization is
   // their policy, PolicySecret(TPM_RH_ENDORSEMENT). High-range EKs accept
   // their (empty) auth value.
   ESYS_TR ek_authorization = ESYS_TR_PASSWORD;
   TpmHandle session;
-  if (!endorsement.profile.high_range) {
+  if (!profile.high_range) {
     TPMT_SYM_DEF symmetric{};
     symmetric.algorithm = TPM2_ALG_NULL;
     ESYS_TR raw_session = ESYS_TR_NONE;

@@ -8,8 +8,13 @@
 
 #include "attest/encoding.h"
 
+#include "runtime_test_util.h"
+
 namespace attest {
 namespace {
+
+using testing::ExampleFile;
+using testing::ExampleMissing;
 
 Sha256Digest DigestFromHex(std::string_view hex) {
   Sha256Digest digest{};
@@ -19,29 +24,6 @@ Sha256Digest DigestFromHex(std::string_view hex) {
 
 std::string Hex(const Sha256Digest& digest) { return HexEncode(AsBytes(digest)); }
 std::string Hex(const Bytes& bytes) { return HexEncode(bytes); }
-
-// FORMAT.md §5, entry 1: /usr/bin/runc holding the 6 bytes "hello\n".
-RuntimeEntry ExampleFile() {
-  RuntimeEntry entry;
-  entry.pcr = 15;
-  entry.path = "/usr/bin/runc";
-  entry.kind = RuntimeKind::kFile;
-  entry.sha256 = Sha256Of(AsBytes("hello\n"));
-  entry.size = 6;
-  entry.time = "2026-11-22T09:22:00.000001Z";
-  return entry;
-}
-
-// FORMAT.md §5, entry 2: a configured config file that does not exist.
-RuntimeEntry ExampleMissing() {
-  RuntimeEntry entry;
-  entry.pcr = 15;
-  entry.path = "/etc/containerd/config.toml";
-  entry.kind = RuntimeKind::kMissing;
-  entry.detail = "stat: No such file or directory (ENOENT)";
-  entry.time = "2026-11-22T09:22:00.000002Z";
-  return entry;
-}
 
 TEST(RuntimeEntryTest, KindNamesRoundTrip) {
   for (RuntimeKind kind : {RuntimeKind::kFile, RuntimeKind::kMissing, RuntimeKind::kUnreadable,

@@ -17,6 +17,8 @@
 namespace attest {
 namespace {
 
+using testing::ExampleFile;
+using testing::ExampleMissing;
 using testing::ReadText;
 using testing::TempDir;
 using testing::WriteText;
@@ -24,23 +26,12 @@ using testing::WriteText;
 RuntimeLog ExampleLog() {
   RuntimeLog log;
   log.pcr = 15;
-  RuntimeEntry file;
-  file.path = "/usr/bin/runc";
-  file.kind = RuntimeKind::kFile;
-  file.sha256 = Sha256Of(AsBytes("hello\n"));
-  file.size = 6;
-  file.time = "2026-11-22T09:22:00.000001Z";
-  RuntimeEntry missing;
-  missing.path = "/etc/containerd/config.toml";
-  missing.kind = RuntimeKind::kMissing;
-  missing.detail = "stat: No such file or directory (ENOENT)";
-  missing.time = "2026-11-22T09:22:00.000002Z";
   RuntimeEntry unreadable;
   unreadable.path = "/usr/bin/containerd-shim \"v2\"";
   unreadable.kind = RuntimeKind::kUnreadable;
   unreadable.detail = "open: Permission denied (EACCES)";
   unreadable.time = "2026-11-22T09:22:00.000003Z";
-  log.entries = {file, missing, unreadable};
+  log.entries = {ExampleFile(), ExampleMissing(), unreadable};
   return log;
 }
 

@@ -142,6 +142,11 @@ class Tpm {
   Result<KeyBlob> CreateKey(const TPM2B_PUBLIC& key_template, const char* what);
   Result<TpmHandle> CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBLIC* public_key);
   Result<std::optional<TPM2B_PUBLIC>> TemplateFromNv(const EkProfile& profile);
+  Result<bool> NvIndexDefined(std::uint32_t index);
+  // The first profile of `algorithm` whose certificate index is defined
+  // (the low-range one if none is); reads the certificate into
+  // `certificate` when that is given.
+  Result<EkProfile> SelectEkProfile(EkAlgorithm algorithm, std::optional<Bytes>* certificate);
   Result<Quote> QuoteOnce(ESYS_TR attestation_key, ByteView nonce,
                           const tpm::PcrSelection& selection);
 
