@@ -10,11 +10,13 @@
 namespace attest::tpm {
 namespace {
 
-constexpr std::array<HashAlgorithm, 4> kHashAlgorithms = {{
+// SM3 appears in PCR banks of TPMs sold in China, and so in their event logs.
+constexpr std::array<HashAlgorithm, 5> kHashAlgorithms = {{
     {TPM2_ALG_SHA1, "sha1", 20, "SHA1"},
     {TPM2_ALG_SHA256, "sha256", 32, "SHA256"},
     {TPM2_ALG_SHA384, "sha384", 48, "SHA384"},
     {TPM2_ALG_SHA512, "sha512", 64, "SHA512"},
+    {TPM2_ALG_SM3_256, "sm3_256", 32, "SM3"},
 }};
 
 }  // namespace
@@ -30,8 +32,9 @@ Result<HashAlgorithm> HashAlgorithmByName(std::string_view name) {
   for (const HashAlgorithm& algorithm : kHashAlgorithms) {
     if (algorithm.name == name) return algorithm;
   }
-  return MakeError(ErrorCode::kInvalidArgument, "unknown hash algorithm \"" + std::string(name) +
-                                                    "\" (expected sha1, sha256, sha384 or sha512)");
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "unknown hash algorithm \"" + std::string(name) +
+                       "\" (expected sha1, sha256, sha384, sha512 or sm3_256)");
 }
 
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data) {

@@ -21,7 +21,7 @@ struct HashAlgorithm {
   const char* openssl_name;  // for EVP_MD_fetch
 };
 
-// nullopt for an algorithm this build does not know (SM3 among them).
+// nullopt for an algorithm this build does not know.
 std::optional<HashAlgorithm> HashAlgorithmById(std::uint16_t id);
 Result<HashAlgorithm> HashAlgorithmByName(std::string_view name);
 
