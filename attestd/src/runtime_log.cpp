@@ -9,6 +9,7 @@
 #include "attest/encoding.h"
 #include "attest/file.h"
 #include "attest/json.h"
+#include "attest/json_fields.h"
 #include "attest/utf8.h"
 
 namespace attest {
@@ -64,75 +65,29 @@ void AppendEntry(const RuntimeEntry& entry, std::size_t index, std::string& out)
   out += '}';
 }
 
-// Field access for the strict parser: every error is kCorrupt and names the
-// file and the field's place in the document.
-class Reader {
+// The strict parser: every error is kCorrupt and names the file and the
+// field's place in the document.
+class Reader : public JsonFields {
  public:
-  explicit Reader(std::string_view name) : name_(name) {}
+  explicit Reader(std::string_view name) : JsonFields(name, ErrorCode::kCorrupt) {}
 
   Error Corrupt(std::string_view where, std::string_view what) const {
-    return MakeError(ErrorCode::kCorrupt,
-                     std::string(name_) + ": " + std::string(where) + ": " + std::string(what));
-  }
-
-  // Only `allowed` members may appear: an unknown one is a file this
-  // version does not understand, not something to skip.
-  Status OnlyMembers(const Json& object, std::string_view where,
-                     std::initializer_list<std::string_view> allowed) const {
-    for (const auto& [key, value] : object.items()) {
-      bool known = false;
-      for (std::string_view name : allowed) known = known || key == name;
-      if (!known) return Corrupt(where, "unknown field \"" + key + "\"");
-    }
-    return OkStatus();
-  }
-
-  Result<const Json*> Member(const Json& object, std::string_view key,
-                             std::string_view where) const {
-    const Json* value = FindMember(object, key);
-    if (value == nullptr) return Corrupt(where, "missing");
-    return value;
-  }
-
-  Result<std::uint64_t> Unsigned(const Json& object, std::string_view key,
-                                 std::string_view where) const {
-    ATTEST_ASSIGN_OR_RETURN(const Json* value, Member(object, key, where));
-    if (value->is_number_unsigned()) return value->get<std::uint64_t>();
-    if (value->is_number_integer() && value->get<std::int64_t>() >= 0) {
-      return static_cast<std::uint64_t>(value->get<std::int64_t>());
-    }
-    return Corrupt(where, "must be a non-negative integer");
-  }
-
-  Result<std::string> String(const Json& object, std::string_view key,
-                             std::string_view where) const {
-    ATTEST_ASSIGN_OR_RETURN(const Json* value, Member(object, key, where));
-    if (!value->is_string()) return Corrupt(where, "must be a string");
-    return value->get<std::string>();
+    return Invalid(where, what);
   }
 
   Result<Sha256Digest> Digest(const Json& object, std::string_view key,
                               std::string_view where) const {
-    ATTEST_ASSIGN_OR_RETURN(std::string hex, String(object, key, where));
     Sha256Digest digest{};
-    if (!DecodeLowercaseHex(hex, digest)) {
-      return Corrupt(where, "must be 64 lowercase hex digits");
-    }
+    ATTEST_RETURN_IF_ERROR(FixedHex(object, key, where, digest));
     return digest;
   }
 
-  Status Absent(const Json& object, std::string_view key, std::string_view where,
-                std::string_view kind) const {
-    if (FindMember(object, key) != nullptr) {
-      return Corrupt(where, "not allowed for kind \"" + std::string(kind) + "\"");
-    }
-    return OkStatus();
+  Status AbsentForKind(const Json& object, std::string_view key, std::string_view where,
+                       std::string_view kind) const {
+    return Absent(object, key, where, "not allowed for kind \"" + std::string(kind) + "\"");
   }
 
   Result<RuntimeEntry> Entry(const Json& json, std::size_t index, std::uint32_t pcr) const;
-
- private:
-  std::string_view name_;
 };
 
 Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uint32_t pcr) const {
@@ -162,15 +117,15 @@ Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uin
   if (entry.kind == RuntimeKind::kFile) {
     ATTEST_ASSIGN_OR_RETURN(entry.sha256, Digest(json, "sha256", at("sha256")));
     ATTEST_ASSIGN_OR_RETURN(entry.size, Unsigned(json, "size", at("size")));
-    ATTEST_RETURN_IF_ERROR(Absent(json, "detail", at("detail"), kind_name));
+    ATTEST_RETURN_IF_ERROR(AbsentForKind(json, "detail", at("detail"), kind_name));
   } else {
-    ATTEST_RETURN_IF_ERROR(Absent(json, "sha256", at("sha256"), kind_name));
-    ATTEST_RETURN_IF_ERROR(Absent(json, "size", at("size"), kind_name));
+    ATTEST_RETURN_IF_ERROR(AbsentForKind(json, "sha256", at("sha256"), kind_name));
+    ATTEST_RETURN_IF_ERROR(AbsentForKind(json, "size", at("size"), kind_name));
     ATTEST_ASSIGN_OR_RETURN(entry.detail, String(json, "detail", at("detail")));
   }
   ATTEST_ASSIGN_OR_RETURN(entry.time, String(json, "time", at("time")));
   if (Status valid = CheckRuntimeEntry(entry, pcr, index); !valid.ok()) {
-    return MakeError(ErrorCode::kCorrupt, std::string(name_) + ": " + valid.error().message);
+    return MakeError(ErrorCode::kCorrupt, std::string(name()) + ": " + valid.error().message);
   }
   ATTEST_ASSIGN_OR_RETURN(Sha256Digest stored, Digest(json, "extend_digest", at("extend_digest")));
   if (Sha256Digest computed = RuntimeExtendDigest(entry); stored != computed) {
@@ -229,10 +184,13 @@ Result<std::string> SerializeRuntimeLog(const RuntimeLog& log) {
 }
 
 Result<RuntimeLog> ParseRuntimeLog(std::string_view text, std::string_view name) {
-  Reader reader(name);
   Result<Json> parsed = ParseJsonStrict(text);
-  if (!parsed.ok()) return reader.Corrupt("JSON", parsed.error().message);
-  const Json& root = *parsed;
+  if (!parsed.ok()) return Reader(name).Corrupt("JSON", parsed.error().message);
+  return ParseRuntimeLogJson(*parsed, name);
+}
+
+Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name) {
+  Reader reader(name);
   if (!root.is_object()) return reader.Corrupt("document", "must be a JSON object");
   ATTEST_RETURN_IF_ERROR(
       reader.OnlyMembers(root, "document", {"version", "pcr", "bank", "entries"}));

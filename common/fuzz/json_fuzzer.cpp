@@ -1,16 +1,26 @@
 // Fuzzes strict JSON parsing and RFC 8785 canonicalization. Beyond "no
 // crash", it checks the property hashing relies on: canonical output parses
-// again, and canonicalizing it again changes nothing.
+// again, and canonicalizing it again changes nothing; and that the simdjson
+// fast path never accepts what the strict path rejects or reads otherwise.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "attest/json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto parsed = attest::ParseJsonStrict(text);
+  // The fast path may decline, but whatever it accepts the strict path
+  // must accept as the same value.
+  std::optional<attest::Json> fast = attest::internal::ParseJsonFastPath(text, {});
+  auto parsed = attest::internal::ParseJsonStrictSlowPath(text, {});
+  if (fast && (!parsed.ok() || *fast != *parsed)) {
+    std::fprintf(stderr, "fast path accepted what the strict path %s\n",
+                 parsed.ok() ? "reads differently" : "rejects");
+    std::abort();
+  }
   if (!parsed.ok()) return 0;
   auto canonical = attest::CanonicalJson(*parsed);
   if (!canonical.ok()) {

@@ -78,19 +78,56 @@ std::string Base64Encode(ByteView bytes) {
   return text;
 }
 
-Result<Bytes> Base64Decode(std::string_view base64) {
-  Bytes bytes(base64.size() / 4 * 3 + 3);
-  std::size_t length = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(bytes.data(), bytes.size(), base64.data(), base64.size(), nullptr, &length,
-                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != base64.data() + base64.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "not valid base64 (RFC 4648, padded)");
+namespace {
+
+// 0..63 for the RFC 4648 §4 alphabet, 0xff for anything else.
+constexpr std::array<std::uint8_t, 256> Base64Values() {
+  std::array<std::uint8_t, 256> values{};
+  values.fill(0xff);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    values[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
   }
-  bytes.resize(length);
-  // One byte string, one encoding: reject non-zero padding bits.
-  if (Base64Encode(bytes) != base64) {
-    return MakeError(ErrorCode::kInvalidArgument, "base64 is not in canonical form");
+  return values;
+}
+constexpr std::array<std::uint8_t, 256> kBase64Values = Base64Values();
+
+}  // namespace
+
+// Table-driven, so its timing depends on the input: base64 here only ever
+// carries public data (quotes, logs, public keys, signatures).
+Result<Bytes> Base64Decode(std::string_view base64) {
+  auto invalid = [] {
+    return MakeError(ErrorCode::kInvalidArgument, "not valid base64 (RFC 4648, padded)");
+  };
+  if (base64.size() % 4 != 0) return invalid();
+  std::size_t padding = 0;
+  if (!base64.empty() && base64.back() == '=') padding = base64[base64.size() - 2] == '=' ? 2 : 1;
+  Bytes bytes(base64.size() / 4 * 3 - padding);
+  std::uint8_t* out = bytes.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(base64.data());
+  std::size_t full_groups = base64.size() / 4 - (padding > 0 ? 1 : 0);
+  for (std::size_t group = 0; group < full_groups; ++group, in += 4, out += 3) {
+    std::uint8_t a = kBase64Values[in[0]], b = kBase64Values[in[1]];
+    std::uint8_t c = kBase64Values[in[2]], d = kBase64Values[in[3]];
+    if ((a | b | c | d) == 0xff) return invalid();
+    std::uint32_t word = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) |
+                         (std::uint32_t{c} << 6) | std::uint32_t{d};
+    out[0] = static_cast<std::uint8_t>(word >> 16);
+    out[1] = static_cast<std::uint8_t>(word >> 8);
+    out[2] = static_cast<std::uint8_t>(word);
+  }
+  if (padding > 0) {
+    std::uint8_t a = kBase64Values[in[0]], b = kBase64Values[in[1]];
+    std::uint8_t c = padding == 1 ? kBase64Values[in[2]] : 0;
+    if ((a | b | c) == 0xff) return invalid();
+    // One byte string, one encoding: the bits the padding hides must be 0.
+    if ((padding == 2 && (b & 0x0f) != 0) || (padding == 1 && (c & 0x03) != 0)) {
+      return MakeError(ErrorCode::kInvalidArgument, "base64 is not in canonical form");
+    }
+    out[0] = static_cast<std::uint8_t>((a << 2) | (b >> 4));
+    if (padding == 1) out[1] = static_cast<std::uint8_t>((b << 4) | (c >> 2));
   }
   return bytes;
 }

@@ -124,6 +124,11 @@ class StrictDomBuilder : public nlohmann::json_sax<Json> {
 }  // namespace
 
 Result<Json> ParseJsonStrict(std::string_view text, const JsonLimits& limits) {
+  if (std::optional<Json> fast = internal::ParseJsonFastPath(text, limits)) return *std::move(fast);
+  return internal::ParseJsonStrictSlowPath(text, limits);
+}
+
+Result<Json> internal::ParseJsonStrictSlowPath(std::string_view text, const JsonLimits& limits) {
   StrictDomBuilder builder(limits);
   bool parsed = false;
   try {

@@ -44,6 +44,11 @@ TEST(Base64Test, IsStrict) {
   EXPECT_FALSE(Base64Decode("Zm9v\n").ok());    // whitespace
   EXPECT_FALSE(Base64Decode("Zm9v!").ok());     // garbage
   EXPECT_FALSE(Base64Decode("Zm9v_-==").ok());  // URL alphabet
+  EXPECT_FALSE(Base64Decode("Zm=v").ok());      // padding inside
+  EXPECT_FALSE(Base64Decode("Zm9v====").ok());  // a group of padding only
+  EXPECT_FALSE(Base64Decode("Z===").ok());      // three padding characters
+  EXPECT_FALSE(Base64Decode("Zm9=").ok());      // non-zero bits under one '='
+  EXPECT_TRUE(Base64Decode("").ok());
 }
 
 TEST(Utf8Test, FindsTheFirstBadByte) {

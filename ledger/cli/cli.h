@@ -6,14 +6,13 @@
 #include <span>
 #include <string>
 
+#include "attest/cli.h"
+
 namespace attest::ledger::cli {
 
-// Exit codes, the same for every command.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitVerificationFailed = 1,
-  kExitUsageOrInput = 2,
-};
+using attest::cli::kExitOk;
+using attest::cli::kExitUsageOrInput;
+using attest::cli::kExitVerificationFailed;
 
 // `args` excludes the program name.
 int Run(std::span<const std::string> args, std::ostream& out, std::ostream& err);

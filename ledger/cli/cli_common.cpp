@@ -8,37 +8,9 @@ namespace attest::ledger::cli {
 
 FlagSpec DbFlag() { return {"db", "PATH", "ledger database (default: $ATTEST_LEDGER_DB)"}; }
 
-int Invocation::Fail(const Error& error) const { return Fail(error.message); }
-
-int Invocation::Fail(const std::string& message) const {
-  err << "ledger " << command.name << ": " << message << "\n";
-  return kExitUsageOrInput;
-}
-
-std::string Usage(const Command& command) {
-  return "Usage: " + command.synopsis + "\n\n" + command.description + "\n\n" +
-         FormatFlagHelp(command.flags) +
-         "\nExit codes: 0 success, 1 verification failed, 2 usage or input error.\n";
-}
-
 Start StartCommand(const Command& command, std::span<const std::string> args, std::ostream& out,
                    std::ostream& err, std::size_t max_positional) {
-  auto parsed = ParseFlags(args, command.flags);
-  if (!parsed.ok()) {
-    err << "ledger " << command.name << ": " << parsed.error().message << " (see `ledger "
-        << command.name << " --help`)\n";
-    return {std::nullopt, kExitUsageOrInput};
-  }
-  if (parsed->help()) {
-    out << Usage(command);
-    return {std::nullopt, kExitOk};
-  }
-  Invocation run{command, std::move(parsed).value(), out, err};
-  if (run.flags.positional().size() > max_positional) {
-    return {std::nullopt,
-            run.Fail("unexpected argument " + run.flags.positional()[max_positional])};
-  }
-  return {std::move(run), kExitOk};
+  return attest::cli::StartCommand("ledger", command, args, out, err, max_positional);
 }
 
 Result<std::string> DatabasePath(const ParsedFlags& flags) {

@@ -17,38 +17,16 @@
 
 namespace attest::ledger::cli {
 
-struct Command {
-  std::string name;      // "append", "proof inclusion"
-  std::string synopsis;  // "ledger append --kind KIND ..."
-  std::string description;
-  std::vector<FlagSpec> flags;
-};
-
-// The context one command runs in.
-struct Invocation {
-  const Command& command;
-  ParsedFlags flags;
-  std::ostream& out;
-  std::ostream& err;
-
-  // Prints "ledger <command>: <message>" and returns kExitUsageOrInput.
-  int Fail(const Error& error) const;
-  int Fail(const std::string& message) const;
-};
+using attest::cli::Command;
+using attest::cli::Invocation;
+using attest::cli::Start;
+using attest::cli::Usage;
 
 // A function, not a global: command tables in other files copy it during
 // static initialization.
 FlagSpec DbFlag();
 
-std::string Usage(const Command& command);
-
-// How a command starts: its flags parsed, at most `max_positional`
-// positional arguments. Holds the Invocation to run, or (after printing help
-// or the error) the exit code to return.
-struct Start {
-  std::optional<Invocation> run;
-  int exit_code = kExitOk;
-};
+// attest::cli::StartCommand for "ledger".
 Start StartCommand(const Command& command, std::span<const std::string> args, std::ostream& out,
                    std::ostream& err, std::size_t max_positional);
 

@@ -37,13 +37,28 @@ Result<HashAlgorithm> HashAlgorithmByName(std::string_view name) {
                        "\" (expected sha1, sha256, sha384, sha512 or sm3_256)");
 }
 
+// Fetched once per algorithm and kept for the life of the process: a fetch
+// costs more than hashing a quote.
+const EVP_MD* FetchedDigest(const HashAlgorithm& algorithm) {
+  static const std::array<EVP_MD*, kHashAlgorithms.size()> fetched = [] {
+    std::array<EVP_MD*, kHashAlgorithms.size()> digests{};
+    for (std::size_t i = 0; i < kHashAlgorithms.size(); ++i) {
+      digests[i] = EVP_MD_fetch(nullptr, kHashAlgorithms[i].openssl_name, nullptr);
+    }
+    return digests;
+  }();
+  for (std::size_t i = 0; i < kHashAlgorithms.size(); ++i) {
+    if (kHashAlgorithms[i].id == algorithm.id) return fetched[i];
+  }
+  return nullptr;
+}
+
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data) {
   Bytes digest(algorithm.digest_size);
   unsigned int size = 0;
-  EVP_MD* md = EVP_MD_fetch(nullptr, algorithm.openssl_name, nullptr);
+  const EVP_MD* md = FetchedDigest(algorithm);
   if (md == nullptr) return OpensslError(std::string("fetch ") + algorithm.openssl_name);
   int ok = EVP_Digest(data.data(), data.size(), digest.data(), &size, md, nullptr);
-  EVP_MD_free(md);
   if (ok != 1 || size != digest.size()) return OpensslError("digest");
   return digest;
 }

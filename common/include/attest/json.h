@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,14 @@ struct JsonLimits {
 };
 
 Result<Json> ParseJsonStrict(std::string_view text, const JsonLimits& limits = {});
+
+namespace internal {
+// ParseJsonStrict's two paths, exposed for the differential fuzzer: the
+// fast one (simdjson) gives nullopt for anything it leaves to the strict one
+// (nlohmann SAX with the I-JSON rules), which has the final word.
+std::optional<Json> ParseJsonFastPath(std::string_view text, const JsonLimits& limits);
+Result<Json> ParseJsonStrictSlowPath(std::string_view text, const JsonLimits& limits);
+}  // namespace internal
 
 // RFC 8785 serialization. Fails only for numbers JSON cannot carry (NaN,
 // infinities) or strings that are not valid UTF-8, which ParseJsonStrict

@@ -11,6 +11,7 @@
 
 #include "attest/attestd/runtime_entry.h"
 #include "attest/error.h"
+#include "attest/json.h"
 
 namespace attest {
 
@@ -45,6 +46,9 @@ Result<std::string> SerializeRuntimeLog(const RuntimeLog& log);
 // names the entry index and field: "log.json: entries[2].seq: expected 3".
 // A version other than 1 is kUnsupported.
 Result<RuntimeLog> ParseRuntimeLog(std::string_view text, std::string_view name);
+// The same checks on a document already parsed (strictly) as part of a
+// bigger one, such as the verifier's evidence.
+Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name);
 
 // Reads and parses `path`. kNotFound when it does not exist (no
 // measurement yet since boot); kCorrupt as above, or for a file over

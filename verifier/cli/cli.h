@@ -1,0 +1,23 @@
+// The `verifier` command line (offline checks). main() only forwards argv
+// here, so tests can run it in-process.
+#pragma once
+
+#include <ostream>
+#include <span>
+#include <string>
+
+#include "attest/cli.h"
+
+namespace attest::verifier::cli {
+
+using CommandArgs = std::span<const std::string>;
+
+// `args` excludes the program name. Exit codes: attest::cli::ExitCode.
+int Run(CommandArgs args, std::ostream& out, std::ostream& err);
+
+int RunCheck(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunEventLog(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunImaLog(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunPolicy(CommandArgs args, std::ostream& out, std::ostream& err);
+
+}  // namespace attest::verifier::cli

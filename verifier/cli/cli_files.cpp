@@ -1,0 +1,33 @@
+#include "cli/cli_files.h"
+
+#include "attest/file.h"
+
+namespace attest::verifier::cli {
+
+Result<Bytes> LoadBytes(const std::string& path, std::size_t max_bytes) {
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, max_bytes));
+  return ToBytes(text);
+}
+
+Result<Evidence> LoadEvidence(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxEvidenceBytes));
+  return ParseEvidence(text, path);
+}
+
+Result<AttestationKey> LoadAttestationKey(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 * 1024));
+  Result<AttestationKey> key = ParseAttestationKey(AsBytes(text));
+  if (!key.ok()) {
+    return key.error().WithContext(path +
+                                   " (expected a TPM2B_PUBLIC as `tpm2_createak -u` "
+                                   "writes it, or a PEM public key)");
+  }
+  return key;
+}
+
+Result<Policy> LoadPolicy(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 16 * 1024 * 1024));
+  return ParsePolicy(text, path);
+}
+
+}  // namespace attest::verifier::cli

@@ -1,0 +1,73 @@
+// EK certificate checks for enrollment (DESIGN §2-3): the certificate a TPM
+// holds in NV chains to a TPM manufacturer CA the operator trusts, is valid
+// now, and certifies exactly the EK the node presents.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <openssl/x509_vfy.h>
+
+#include "attest/bytes.h"
+#include "attest/clock.h"
+#include "attest/error.h"
+#include "attest/openssl.h"
+
+namespace attest::verifier {
+
+// The operator's trusted TPM manufacturer CA certificates: self-signed roots
+// (the trust anchors) and intermediates (used to build chains; trusted only
+// as far as they chain to a root). Immutable after Load, so one bundle may
+// verify from many threads at once. Move-only.
+class EkCaBundle {
+ public:
+  // `path`: a PEM file (one or more certificates), a DER file, or a
+  // directory whose every regular file not starting with '.' is one of
+  // those. Fails with kNotFound / kPermissionDenied / kIo for the file
+  // system, kInvalidArgument for a file that holds no certificate or a
+  // bundle with none.
+  static Result<EkCaBundle> Load(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  std::size_t size() const { return size_; }
+  X509_STORE* store() const { return store_.get(); }
+
+ private:
+  using X509StorePtr = std::unique_ptr<X509_STORE, OpensslDeleter<X509_STORE_free>>;
+  EkCaBundle(std::string path, X509StorePtr store, std::size_t size)
+      : path_(std::move(path)), store_(std::move(store)), size_(size) {}
+
+  std::string path_;  // for error messages: which bundle refused
+  X509StorePtr store_;
+  std::size_t size_;  // certificates loaded
+};
+
+// What enrollment records about a verified EK certificate.
+struct EkCertificateInfo {
+  std::string subject;  // RFC 2253, e.g. "CN=unknown" ("" when empty)
+  std::string issuer;
+  // From the subjectAltName directoryName TPM attributes (TCG EK Credential
+  // Profile: OIDs 2.23.133.2.1/2/3), "" when absent.
+  std::string tpm_manufacturer;  // e.g. "id:49465800"
+  std::string tpm_model;
+  std::string tpm_version;  // e.g. "id:00010002"
+  std::string not_after;    // RFC 3339 UTC, e.g. "9999-12-31T23:59:59Z"
+};
+
+// Verifies `certificate_der` (exactly one DER certificate, no NV padding)
+// at time `now`: its chain to `bundle` (any purpose; the EK certificate
+// itself may carry the TCG extensions OpenSSL does not know, see
+// ek_certificate.cpp), its validity period, and that its public key is the
+// key of `ek_public` (a marshaled TPM2B_PUBLIC), compared as key material.
+// Errors: kCorrupt (the certificate or EK does not parse), kUnsupported (an
+// EK type without a public key), kVerificationFailed (chain, time or key
+// mismatch; the message says which and what to check).
+Result<EkCertificateInfo> VerifyEkCertificate(ByteView certificate_der, ByteView ek_public,
+                                              const EkCaBundle& bundle, TimePoint now);
+// The same at the system clock's time.
+Result<EkCertificateInfo> VerifyEkCertificate(ByteView certificate_der, ByteView ek_public,
+                                              const EkCaBundle& bundle);
+
+}  // namespace attest::verifier

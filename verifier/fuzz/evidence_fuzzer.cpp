@@ -1,0 +1,49 @@
+// Fuzzes the evidence and policy documents (untrusted JSON from the
+// network and from files) and, when both parse, a whole verification with
+// a fixed AK: nothing may crash, and a verdict is trusted only if it has no
+// failure reason.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "attest/verifier/policy.h"
+#include "attest/verifier/verify.h"
+
+namespace {
+
+const attest::verifier::AttestationKey& Key() {
+  // A fixed P-256 public key in PEM (any valid key will do: signatures in
+  // fuzzed evidence are not expected to verify).
+  static const attest::verifier::AttestationKey key =
+      attest::verifier::ParseAttestationKey(
+          attest::AsBytes("-----BEGIN PUBLIC KEY-----\n"
+                          "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVUtSCYRQTE5EaYzsnO7/2yPDNqDv\n"
+                          "dxIRcqXjqXZPmjsLq6Cy2qBQAOYQNkb5uC7ab2NA9wZKiCL+pogKUCbxvg==\n"
+                          "-----END PUBLIC KEY-----\n"))
+          .value();
+  return key;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto policy = attest::verifier::ParsePolicy(text, "fuzz");
+  if (policy.ok()) (void)attest::verifier::PolicyToJson(*policy).dump();
+  auto evidence = attest::verifier::ParseEvidence(text, "fuzz");
+  if (!evidence.ok()) return 0;
+  attest::verifier::Policy default_policy;
+  default_policy.selection = attest::tpm::ParsePcrSelection("sha256:0-7,15").value();
+  attest::verifier::VerificationInput input{&*evidence, &Key(), &default_policy, std::nullopt,
+                                            std::nullopt};
+  attest::verifier::Verdict verdict = attest::verifier::VerifyEvidence(input);
+  for (const auto& reason : verdict.reasons) {
+    if (verdict.trusted && !attest::verifier::IsInformational(reason.code)) {
+      std::fprintf(stderr, "trusted verdict with a failure reason\n");
+      std::abort();
+    }
+  }
+  (void)attest::verifier::VerdictToJson(verdict).dump();
+  return 0;
+}

@@ -1,0 +1,43 @@
+// Builders for hand-made IMA lists (records with correct template digests,
+// ASCII lines) and access to the shared test vectors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "attest/bytes.h"
+#include "attest/verifier/ima_log.h"
+
+namespace attest::verifier::testing {
+
+// ATTEST_TESTDATA_DIR/ima; fails the current test (naming the variable) and
+// returns "" when the directory is missing.
+std::string ImaTestdataDir();
+// The whole file; fails the current test if it cannot be read.
+Bytes ReadTestFile(const std::string& path);
+
+struct RecordSpec {
+  std::uint32_t pcr = 10;
+  std::size_t digest_size = 20;  // template digest: 20 (sha1) or 32 (sha256)
+  std::string template_name = "ima-ng";
+  std::string algorithm = "sha256";
+  Bytes file_digest = Bytes(32, 0xab);
+  std::string path = "/usr/bin/true";
+  Bytes signature;         // ima-sig only
+  bool violation = false;  // zero template digest
+};
+
+// The template data the kernel would build for `spec` (legacy ima: the
+// hash input), and its template digest.
+Bytes TemplateData(const RecordSpec& spec);
+Bytes TemplateDigest(const RecordSpec& spec);
+
+// One binary record (little-endian) and one ASCII line (with "\n").
+Bytes BinaryRecord(const RecordSpec& spec);
+std::string AsciiLine(const RecordSpec& spec);
+
+void Append(Bytes& out, ByteView more);
+void AppendU32(Bytes& out, std::uint32_t value);
+
+}  // namespace attest::verifier::testing

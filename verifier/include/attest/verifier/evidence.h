@@ -1,0 +1,55 @@
+// The evidence document attestd posts (DESIGN §3) and the CLI reads from a
+// file: a TPM quote, the PCR values it covers, and the logs that explain
+// them. Everything in it is untrusted until the checks in verify.h pass.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "attest/attestd/runtime_log.h"
+#include "attest/bytes.h"
+#include "attest/error.h"
+#include "attest/json.h"
+#include "attest/tpm/pcr.h"
+
+namespace attest::verifier {
+
+// A boot log is tens of KiB and a runtime log a few; anything near this is
+// an attack or a mistake, refused before parsing.
+inline constexpr std::size_t kMaxEvidenceBytes = std::size_t{16} * 1024 * 1024;
+
+// TPM2_Certify of the CSR's key by the AK.
+struct KeyCertification {
+  Bytes attest;     // marshaled TPMS_ATTEST
+  Bytes signature;  // marshaled TPMT_SIGNATURE
+};
+
+struct Evidence {
+  Bytes nonce;      // the verifier's challenge, as the node says it used it
+  Bytes attest;     // marshaled TPMS_ATTEST: the signed bytes, kept exactly
+  Bytes signature;  // marshaled TPMT_SIGNATURE
+  tpm::PcrValues pcrs;
+  std::optional<Bytes> boot_log;  // raw TCG event log
+  std::optional<RuntimeLog> runtime_log;
+  std::optional<std::string> csr;  // PKCS#10 PEM
+  std::optional<KeyCertification> key_certification;
+};
+
+// Strict: unknown members, wrong types, bad hex or base64, PCR values of the
+// wrong size for their bank are kInvalidArgument naming the member
+// ("pcrs.sha256.4: ..."). `name` (a file name, or "evidence") starts every
+// message.
+Result<Evidence> ParseEvidence(std::string_view text, std::string_view name);
+// The same document, for attestd and for tests. Fails only for a runtime
+// log that SerializeRuntimeLog refuses.
+Result<Json> EvidenceToJson(const Evidence& evidence);
+
+// {"sha256": {"0": "hex", ...}, ...} both ways; banks by name.
+Json PcrValuesToJson(const tpm::PcrValues& values);
+Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view field);
+// A PCR index as a JSON member name: "0" to "23", no sign, no leading zero.
+std::optional<std::uint32_t> ParsePcrIndexKey(std::string_view text);
+
+}  // namespace attest::verifier

@@ -1,0 +1,57 @@
+// The attestation policy (DESIGN §5): which PCRs a node quotes, the boot
+// state it may be in, and the runtime files it must run. Ledger-backed
+// approvals come with the signer; until then allowed runtime digests are
+// listed inline.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attest/bytes.h"
+#include "attest/error.h"
+#include "attest/json.h"
+#include "attest/sha256.h"
+#include "attest/tpm/pcr.h"
+
+namespace attest::verifier {
+
+inline constexpr std::uint32_t kPolicyVersion = 1;
+
+struct BootPolicy {
+  // bank -> PCR -> the values the PCR may have (any one of them).
+  std::map<std::uint16_t, std::map<std::uint32_t, std::vector<Bytes>>> allowed_pcr_values;
+  bool secure_boot_required = false;
+  // sha256 digests of EV_EFI_BOOT_SERVICES_APPLICATION events; nullopt
+  // means no rule, an empty set allows none.
+  std::optional<std::set<Sha256Digest>> allowed_boot_applications;
+};
+
+struct RuntimePolicy {
+  std::uint32_t pcr = 15;
+  std::vector<std::string> required_paths;
+  std::set<Sha256Digest> allowed_digests;
+};
+
+struct Policy {
+  std::string name;
+  tpm::PcrSelection selection;  // what the node must quote, in this order
+  BootPolicy boot;
+  RuntimePolicy runtime;
+  std::uint64_t certificate_lifetime_seconds = 3600;
+  std::string trust_domain;
+  std::uint64_t attestation_interval_seconds = 60;
+  std::uint64_t nonce_lifetime_seconds = 30;
+};
+
+// Strict, like every document here: unknown members, a PCR outside the
+// selection, malformed hex are kInvalidArgument naming the member, after
+// `name` (the file). A version other than 1 is kUnsupported.
+Result<Policy> ParsePolicy(std::string_view text, std::string_view name);
+Json PolicyToJson(const Policy& policy);
+
+}  // namespace attest::verifier

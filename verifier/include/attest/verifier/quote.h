@@ -1,0 +1,36 @@
+// A TPM quote's signed statement (TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE),
+// unmarshaled with tss2-mu and reduced to what the checks need.
+#pragma once
+
+#include <cstdint>
+
+#include "attest/bytes.h"
+#include "attest/error.h"
+#include "attest/tpm/pcr.h"
+
+namespace attest::verifier {
+
+// TPMS_CLOCK_INFO: how the verifier tells a fresh boot from a replayed or
+// rolled-back TPM state.
+struct QuoteClock {
+  std::uint64_t clock = 0;  // ms the TPM has been powered, never reset by software
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  bool safe = false;
+};
+
+struct QuoteInfo {
+  tpm::PcrSelection selection;
+  Bytes pcr_digest;
+  Bytes extra_data;  // the nonce the TPM signed
+  QuoteClock clock;
+  std::uint64_t firmware_version = 0;
+  Bytes qualified_signer;
+};
+
+// kCorrupt when the bytes are not one TPMS_ATTEST, or its magic is not
+// TPM_GENERATED_VALUE, or it is not a quote: the caller reports
+// ATTEST_MALFORMED with the message.
+Result<QuoteInfo> ParseQuote(ByteView attest);
+
+}  // namespace attest::verifier

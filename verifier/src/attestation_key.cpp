@@ -1,0 +1,67 @@
+#include "attest/verifier/attestation_key.h"
+
+#include <string>
+#include <string_view>
+
+#include <openssl/pem.h>
+
+#include "attest/tpm/public_key.h"
+
+namespace attest::verifier {
+namespace {
+
+constexpr std::string_view kPemPublicKey = "-----BEGIN PUBLIC KEY-----";
+
+Result<AttestationKey> FromPem(ByteView bytes) {
+  BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  if (!bio) return OpensslError("read PEM");
+  EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return OpensslError("parse PEM public key", ErrorCode::kInvalidArgument);
+  int type = EVP_PKEY_get_base_id(key.get());
+  if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA) {
+    return MakeError(ErrorCode::kInvalidArgument, "the PEM key is neither ECC nor RSA");
+  }
+  return AttestationKey{std::move(key), std::nullopt, {}};
+}
+
+}  // namespace
+
+Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area) {
+  struct Rule {
+    TPMA_OBJECT bit;
+    bool required;
+    const char* name;
+  };
+  static constexpr Rule kRules[] = {
+      {TPMA_OBJECT_FIXEDTPM, true, "fixedTPM"},
+      {TPMA_OBJECT_FIXEDPARENT, true, "fixedParent"},
+      {TPMA_OBJECT_SENSITIVEDATAORIGIN, true, "sensitiveDataOrigin"},
+      {TPMA_OBJECT_RESTRICTED, true, "restricted"},
+      {TPMA_OBJECT_SIGN_ENCRYPT, true, "sign"},
+      {TPMA_OBJECT_DECRYPT, false, "decrypt"},
+  };
+  for (const Rule& rule : kRules) {
+    bool set = (public_area.objectAttributes & rule.bit) != 0;
+    if (set != rule.required) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       std::string("not an attestation key: attribute ") + rule.name + " is " +
+                           (set ? "set" : "clear") + ", an AK must have it " +
+                           (rule.required ? "set" : "clear"));
+    }
+  }
+  if (public_area.type != TPM2_ALG_ECC && public_area.type != TPM2_ALG_RSA) {
+    return MakeError(ErrorCode::kInvalidArgument, "not an attestation key: neither ECC nor RSA");
+  }
+  return OkStatus();
+}
+
+Result<AttestationKey> ParseAttestationKey(ByteView bytes) {
+  if (AsText(bytes).find(kPemPublicKey) != std::string_view::npos) return FromPem(bytes);
+  ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC marshaled, tpm::ParsePublic(bytes));
+  ATTEST_RETURN_IF_ERROR(CheckAttestationKeyAttributes(marshaled.publicArea));
+  ATTEST_ASSIGN_OR_RETURN(EvpPkeyPtr key, tpm::PublicKeyFromTpm(marshaled.publicArea));
+  ATTEST_ASSIGN_OR_RETURN(Bytes name, tpm::ObjectName(marshaled.publicArea));
+  return AttestationKey{std::move(key), marshaled.publicArea, std::move(name)};
+}
+
+}  // namespace attest::verifier

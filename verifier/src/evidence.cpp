@@ -1,0 +1,140 @@
+#include "attest/verifier/evidence.h"
+
+#include <string>
+
+#include "attest/encoding.h"
+#include "attest/json_fields.h"
+#include "attest/tpm/algorithms.h"
+
+namespace attest::verifier {
+namespace {
+
+// TPM2B_NONCE holds at most a SHA-512 digest.
+constexpr std::size_t kMaxNonceBytes = 64;
+
+Result<KeyCertification> ParseKeyCertification(const JsonFields& fields, const Json& value) {
+  ATTEST_RETURN_IF_ERROR(fields.RequireObject(value, "key_certification"));
+  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(value, "key_certification", {"attest", "signature"}));
+  KeyCertification certification;
+  ATTEST_ASSIGN_OR_RETURN(certification.attest,
+                          fields.Base64(value, "attest", "key_certification.attest"));
+  ATTEST_ASSIGN_OR_RETURN(certification.signature,
+                          fields.Base64(value, "signature", "key_certification.signature"));
+  return certification;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> ParsePcrIndexKey(std::string_view text) {
+  if (text.empty() || text.size() > 2 || (text.size() == 2 && text[0] == '0')) return std::nullopt;
+  std::uint32_t index = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    index = index * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (index >= tpm::kPcrCount) return std::nullopt;
+  return index;
+}
+
+Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view field) {
+  if (!value.is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(field) + ": must be an object");
+  }
+  tpm::PcrValues values;
+  for (const auto& [bank_name, indexes] : value.items()) {
+    std::string where = JsonPath(field, bank_name);
+    Result<tpm::HashAlgorithm> bank = tpm::HashAlgorithmByName(bank_name);
+    if (!bank.ok()) return bank.error().WithContext(where);
+    if (!indexes.is_object()) {
+      return MakeError(ErrorCode::kInvalidArgument, where + ": must be an object");
+    }
+    std::map<std::uint32_t, Bytes>& bank_values = values[bank->id];
+    for (const auto& [index_text, hex] : indexes.items()) {
+      std::string at = JsonPath(where, index_text);
+      std::optional<std::uint32_t> index = ParsePcrIndexKey(index_text);
+      if (!index) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         at + ": \"" + index_text + "\" is not a PCR index (0-23)");
+      }
+      Bytes digest(bank->digest_size);
+      if (!hex.is_string() || !DecodeLowercaseHex(hex.get_ref<const std::string&>(), digest)) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         at + ": must be " + std::to_string(bank->digest_size * 2) +
+                             " lowercase hex digits (a " + std::string(bank->name) + " value)");
+      }
+      bank_values[*index] = std::move(digest);
+    }
+  }
+  return values;
+}
+
+Json PcrValuesToJson(const tpm::PcrValues& values) {
+  Json json = Json::object();
+  for (const auto& [bank, indexes] : values) {
+    std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank);
+    std::string bank_name = algorithm ? std::string(algorithm->name) : std::to_string(bank);
+    Json& out = json[bank_name] = Json::object();
+    for (const auto& [index, value] : indexes) out[std::to_string(index)] = HexEncode(value);
+  }
+  return json;
+}
+
+Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
+  JsonFields fields(name, ErrorCode::kInvalidArgument);
+  if (text.size() > kMaxEvidenceBytes) {
+    return fields.Invalid("document",
+                          "larger than the " + std::to_string(kMaxEvidenceBytes) + "-byte limit");
+  }
+  Result<Json> parsed = ParseJsonStrict(text);
+  if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
+  const Json& root = *parsed;
+  ATTEST_RETURN_IF_ERROR(fields.RequireObject(root, ""));
+  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(root, "",
+                                            {"nonce", "attest", "signature", "pcrs", "boot_log",
+                                             "runtime_log", "csr", "key_certification"}));
+  Evidence evidence;
+  ATTEST_ASSIGN_OR_RETURN(evidence.nonce, fields.Hex(root, "nonce", "nonce", kMaxNonceBytes));
+  ATTEST_ASSIGN_OR_RETURN(evidence.attest, fields.Base64(root, "attest", "attest"));
+  ATTEST_ASSIGN_OR_RETURN(evidence.signature, fields.Base64(root, "signature", "signature"));
+  ATTEST_ASSIGN_OR_RETURN(const Json* pcrs, fields.Member(root, "pcrs", "pcrs"));
+  Result<tpm::PcrValues> values = PcrValuesFromJson(*pcrs, "pcrs");
+  if (!values.ok()) return fields.Invalid("pcrs", values.error().message);
+  evidence.pcrs = std::move(values).value();
+  if (FindMember(root, "boot_log") != nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(evidence.boot_log, fields.Base64(root, "boot_log", "boot_log"));
+  }
+  if (const Json* runtime = FindMember(root, "runtime_log"); runtime != nullptr) {
+    Result<RuntimeLog> log = ParseRuntimeLogJson(*runtime, "runtime_log");
+    if (!log.ok()) return fields.Invalid("runtime_log", log.error().message);
+    evidence.runtime_log = std::move(log).value();
+  }
+  if (FindMember(root, "csr") != nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(evidence.csr, fields.String(root, "csr", "csr"));
+  }
+  if (const Json* certification = FindMember(root, "key_certification"); certification) {
+    ATTEST_ASSIGN_OR_RETURN(evidence.key_certification,
+                            ParseKeyCertification(fields, *certification));
+  }
+  return evidence;
+}
+
+Result<Json> EvidenceToJson(const Evidence& evidence) {
+  Json json = {{"nonce", HexEncode(evidence.nonce)},
+               {"attest", Base64Encode(evidence.attest)},
+               {"signature", Base64Encode(evidence.signature)},
+               {"pcrs", PcrValuesToJson(evidence.pcrs)}};
+  if (evidence.boot_log) json["boot_log"] = Base64Encode(*evidence.boot_log);
+  if (evidence.runtime_log) {
+    ATTEST_ASSIGN_OR_RETURN(std::string text, SerializeRuntimeLog(*evidence.runtime_log));
+    json["runtime_log"] = Json::parse(text);
+  }
+  if (evidence.csr) json["csr"] = *evidence.csr;
+  if (evidence.key_certification) {
+    json["key_certification"] = {
+        {"attest", Base64Encode(evidence.key_certification->attest)},
+        {"signature", Base64Encode(evidence.key_certification->signature)}};
+  }
+  return json;
+}
+
+}  // namespace attest::verifier

@@ -1,0 +1,37 @@
+// The state one verification carries between its checks (verify.cpp runs
+// them in DESIGN §3 order; each file here owns a group of them).
+#pragma once
+
+#include <optional>
+
+#include "attest/tpm/pcr.h"
+#include "attest/verifier/event_log.h"
+#include "attest/verifier/verify.h"
+
+namespace attest::verifier::internal {
+
+struct Verification {
+  const VerificationInput& input;
+  Verdict& verdict;
+  // The posted PCR values the quote covers (others are ignored: nothing
+  // vouches for them), in the quote's selection, or the policy's when the
+  // quote could not be parsed.
+  tpm::PcrSelection selection;
+  tpm::PcrValues quoted;
+  std::optional<EventLog> boot_log;
+
+  void Fail(Reason reason) { verdict.reasons.push_back(std::move(reason)); }
+  // The quoted value of `pcr` in `bank`, or nullptr when it was not quoted.
+  const Bytes* Quoted(std::uint16_t bank, std::uint32_t pcr) const;
+};
+
+void CheckQuote(Verification& verification);
+void CheckBootLog(Verification& verification);
+void CheckRuntimeLog(Verification& verification);
+void CheckPolicy(Verification& verification);
+void CheckClock(Verification& verification);
+
+// "sha256" for a known bank, "0x000b"-style otherwise.
+std::string BankName(std::uint16_t bank);
+
+}  // namespace attest::verifier::internal

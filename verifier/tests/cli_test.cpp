@@ -1,0 +1,154 @@
+// The `verifier` CLI in-process: exit codes 0/1/2, JSON output, and errors
+// that name the file.
+#include "cli/cli.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "attest/file.h"
+#include "attest/testing/test_support.h"
+
+#include "evidence_factory.h"
+
+namespace attest::verifier {
+namespace {
+
+struct Output {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Output RunCli(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = cli::Run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Evidence evidence =
+        factory_.Make(tpm::ParsePcrSelection("sha256:0-9,14,15").value(),
+                      testing::ReadTestdata("eventlogs/keylime_mb_log.bin"),
+                      testing::ExampleRuntimeLog(4), Bytes(32, 0xab), testing::SafeClock());
+    Write("evidence.json", EvidenceToJson(evidence).value().dump());
+    Write("ak.pub", std::string(AsText(factory_.MarshaledPublic())));
+    Write("ak.pem", factory_.PublicPem());
+  }
+  void Write(const std::string& name, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomically(dir_.File(name), text, 0600).ok());
+  }
+  std::string File(const std::string& name) { return dir_.File(name); }
+
+  attest::testing::TempDir dir_{"verifier_cli"};
+  testing::EvidenceFactory factory_;
+};
+
+TEST_F(CliTest, LearnThenCheckIsTrustedWithEitherKeyForm) {
+  Output learned = RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak",
+                           File("ak.pub"), "--out", File("policy.json"), "--name", "lab"});
+  ASSERT_EQ(learned.code, 0) << learned.err;
+  std::string nonce;
+  for (int i = 0; i < 32; ++i) nonce += "ab";
+  for (const char* key : {"ak.pub", "ak.pem"}) {
+    Output good = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File(key),
+                          "--policy", File("policy.json"), "--nonce", nonce});
+    EXPECT_EQ(good.code, 0) << good.out << good.err;
+    Json verdict = Json::parse(good.out);
+    EXPECT_TRUE(verdict["trusted"].get<bool>());
+    EXPECT_TRUE(verdict["nonce_checked"].get<bool>());
+
+    Output stale = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File(key),
+                           "--policy", File("policy.json"), "--nonce", std::string(64, 'a')});
+    EXPECT_EQ(stale.code, 1) << stale.out;
+    verdict = Json::parse(stale.out);
+    EXPECT_FALSE(verdict["trusted"].get<bool>());
+    EXPECT_EQ(verdict["reasons"][0]["code"], "NONCE_MISMATCH");
+  }
+}
+
+TEST_F(CliTest, CheckWithoutNonceWarnsThatFreshnessIsUnchecked) {
+  ASSERT_EQ(RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
+                    "--out", File("policy.json")})
+                .code,
+            0);
+  Output checked = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
+                           "--policy", File("policy.json")});
+  EXPECT_EQ(checked.code, 0);
+  EXPECT_NE(checked.err.find("freshness is not checked"), std::string::npos);
+  EXPECT_FALSE(Json::parse(checked.out)["nonce_checked"].get<bool>());
+}
+
+TEST_F(CliTest, LearnRefusesEvidenceThatDoesNotVerify) {
+  testing::EvidenceFactory other;
+  Write("other.pub", std::string(AsText(other.MarshaledPublic())));
+  Output learned =
+      RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak", File("other.pub")});
+  EXPECT_EQ(learned.code, 1);
+  EXPECT_NE(learned.err.find("SIGNATURE_INVALID"), std::string::npos);
+  EXPECT_TRUE(learned.out.empty());
+}
+
+TEST_F(CliTest, BadInputIsExitTwoNamingTheFile) {
+  Write("policy.json", "{\"version\": 1}");
+  Output no_policy = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
+                             "--policy", File("policy.json")});
+  EXPECT_EQ(no_policy.code, 2);
+  EXPECT_NE(no_policy.err.find(File("policy.json") + ": pcr_selection: missing"), std::string::npos)
+      << no_policy.err;
+
+  Write("garbage.pub", "not a key");
+  Output bad_key = RunCli({"check", "--evidence", File("evidence.json"), "--ak",
+                           File("garbage.pub"), "--policy", File("policy.json")});
+  EXPECT_EQ(bad_key.code, 2);
+  EXPECT_NE(bad_key.err.find("garbage.pub"), std::string::npos);
+
+  Output missing = RunCli({"check", "--evidence", File("nope.json"), "--ak", File("ak.pub"),
+                           "--policy", File("policy.json")});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("nope.json"), std::string::npos);
+
+  EXPECT_EQ(RunCli({"check", "--evidence", File("evidence.json")}).code, 2);
+  EXPECT_EQ(RunCli({"frobnicate"}).code, 2);
+  EXPECT_EQ(RunCli({}).code, 2);
+  EXPECT_EQ(RunCli({"--help"}).code, 0);
+}
+
+TEST_F(CliTest, EventLogJsonHasEventsAndReplayedPcrs) {
+  Output shown =
+      RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_event.bin"), "--json"});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  Json json = Json::parse(shown.out);
+  EXPECT_EQ(json["events"].size(), 2u);
+  EXPECT_EQ(json["events"][1]["type"], "EV_EFI_PLATFORM_FIRMWARE_BLOB");
+  EXPECT_EQ(json["pcrs"]["sha256"]["0"],
+            "118bdc4043596f8d6b7813438131959961f6abba29bab0075d16ca39664f5862");
+  Output text = RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_event.bin")});
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("118bdc4043596f8d6b7813438131959961f6abba29bab0075d16ca39664f5862"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, MalformedEventLogIsExitTwoWithTheOffset) {
+  Output shown =
+      RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_specid-vendordata.bin")});
+  EXPECT_EQ(shown.code, 2);
+  EXPECT_NE(shown.err.find("byte offset 68"), std::string::npos) << shown.err;
+  EXPECT_TRUE(shown.out.empty());
+}
+
+TEST_F(CliTest, ImaLogJsonAndMalformedList) {
+  Output shown = RunCli({"imalog", testing::TestdataPath("ima/rustkeylime_ima_log.txt"), "--json"});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  Json json = Json::parse(shown.out);
+  EXPECT_EQ(json["entries"].size(), 1u);
+  EXPECT_TRUE(json["pcrs"]["sha256"].contains("10"));
+  Output bad = RunCli({"imalog", testing::TestdataPath("ima/rustkeylime_invalid_ima_log.txt")});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("line 1"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace attest::verifier

@@ -1,0 +1,161 @@
+// The evidence and policy documents: strict parsers with errors that name
+// the member, and round trips.
+#include "attest/verifier/evidence.h"
+
+#include <gtest/gtest.h>
+
+#include "attest/verifier/policy.h"
+
+#include "evidence_factory.h"
+
+namespace attest::verifier {
+namespace {
+
+class EvidenceDocumentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    evidence_ = factory_.Make(tpm::ParsePcrSelection("sha256:0-7,15").value(),
+                              testing::ReadTestdata("eventlogs/keylime_mb_log.bin"),
+                              testing::ExampleRuntimeLog(3), Bytes(32, 7), testing::SafeClock());
+    json_ = EvidenceToJson(evidence_).value();
+  }
+
+  std::string ErrorFor(const Json& json) {
+    Result<Evidence> parsed = ParseEvidence(json.dump(), "e.json");
+    EXPECT_FALSE(parsed.ok());
+    return parsed.ok() ? "" : parsed.error().message;
+  }
+
+  testing::EvidenceFactory factory_;
+  Evidence evidence_;
+  Json json_;
+};
+
+TEST_F(EvidenceDocumentTest, RoundTrips) {
+  Evidence parsed = ParseEvidence(json_.dump(), "e.json").value();
+  EXPECT_EQ(parsed.nonce, evidence_.nonce);
+  EXPECT_EQ(parsed.attest, evidence_.attest);
+  EXPECT_EQ(parsed.signature, evidence_.signature);
+  EXPECT_EQ(parsed.pcrs, evidence_.pcrs);
+  EXPECT_EQ(parsed.boot_log, evidence_.boot_log);
+  EXPECT_EQ(parsed.runtime_log, evidence_.runtime_log);
+  EXPECT_FALSE(parsed.csr);
+}
+
+TEST_F(EvidenceDocumentTest, UnknownMemberIsRejected) {
+  json_["extra"] = 1;
+  EXPECT_EQ(ErrorFor(json_), "e.json: document: unknown field \"extra\"");
+}
+
+TEST_F(EvidenceDocumentTest, MissingQuoteIsRejected) {
+  json_.erase("attest");
+  EXPECT_EQ(ErrorFor(json_), "e.json: attest: missing");
+}
+
+TEST_F(EvidenceDocumentTest, PcrValueOfTheWrongSizeNamesThePcr) {
+  json_["pcrs"]["sha256"]["4"] = std::string(40, 'a');
+  EXPECT_EQ(ErrorFor(json_),
+            "e.json: pcrs: pcrs.sha256.4: must be 64 lowercase hex digits (a sha256 value)");
+}
+
+TEST_F(EvidenceDocumentTest, BadPcrIndexAndBankAreRejected) {
+  Json bad_index = json_;
+  bad_index["pcrs"]["sha256"]["24"] = std::string(64, '0');
+  EXPECT_NE(ErrorFor(bad_index).find("\"24\" is not a PCR index"), std::string::npos);
+  Json leading_zero = json_;
+  leading_zero["pcrs"]["sha256"]["04"] = std::string(64, '0');
+  EXPECT_NE(ErrorFor(leading_zero).find("\"04\" is not a PCR index"), std::string::npos);
+  Json bad_bank = json_;
+  bad_bank["pcrs"]["md5"] = Json::object();
+  EXPECT_NE(ErrorFor(bad_bank).find("unknown hash algorithm \"md5\""), std::string::npos);
+}
+
+TEST_F(EvidenceDocumentTest, BadEncodingsAreRejected) {
+  Json bad_base64 = json_;
+  bad_base64["boot_log"] = "not base64!";
+  EXPECT_EQ(ErrorFor(bad_base64).rfind("e.json: boot_log: ", 0), 0u);
+  Json upper_hex = json_;
+  upper_hex["nonce"] = std::string(64, 'A');
+  EXPECT_EQ(ErrorFor(upper_hex).rfind("e.json: nonce: ", 0), 0u);
+  Json long_nonce = json_;
+  long_nonce["nonce"] = std::string(130, 'a');
+  EXPECT_EQ(ErrorFor(long_nonce).rfind("e.json: nonce: ", 0), 0u);
+}
+
+TEST_F(EvidenceDocumentTest, MalformedRuntimeLogNamesTheEntry) {
+  json_["runtime_log"]["entries"][1]["extend_digest"] = std::string(64, '0');
+  EXPECT_NE(ErrorFor(json_).find("runtime_log: entries[1].extend_digest: does not match"),
+            std::string::npos)
+      << ErrorFor(json_);
+}
+
+TEST_F(EvidenceDocumentTest, NotJsonAndTooBigAreRejected) {
+  EXPECT_FALSE(ParseEvidence("{\"nonce\": ", "e.json").ok());
+  EXPECT_FALSE(ParseEvidence("[]", "e.json").ok());
+  std::string huge(kMaxEvidenceBytes + 1, ' ');
+  Result<Evidence> parsed = ParseEvidence(huge, "e.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("limit"), std::string::npos);
+}
+
+const char kPolicy[] = R"({
+  "version": 1,
+  "name": "prod",
+  "pcr_selection": "sha256:0-7,15",
+  "boot": {
+    "pcrs": {"sha256": {"0": ["%s", "%s"]}},
+    "secure_boot_required": true,
+    "allowed_boot_applications": ["%s"]
+  },
+  "runtime": {"pcr": 15, "required_paths": ["/usr/bin/runc"], "allowed_digests": ["%s"]},
+  "certificates": {"lifetime_seconds": 1800, "trust_domain": "example.org"},
+  "attestation": {"interval_seconds": 30, "nonce_lifetime_seconds": 10}
+})";
+
+std::string PolicyText() {
+  std::string a(64, 'a'), b(64, 'b');
+  std::string text = kPolicy;
+  for (const std::string& value : {a, b, a, b}) text.replace(text.find("%s"), 2, value);
+  return text;
+}
+
+TEST(PolicyTest, ParsesEveryMemberAndRoundTrips) {
+  Policy policy = ParsePolicy(PolicyText(), "p.json").value();
+  EXPECT_EQ(policy.name, "prod");
+  EXPECT_EQ(policy.selection.ToString(), "sha256:0,1,2,3,4,5,6,7,15");
+  EXPECT_EQ(policy.boot.allowed_pcr_values.at(TPM2_ALG_SHA256).at(0).size(), 2u);
+  EXPECT_TRUE(policy.boot.secure_boot_required);
+  EXPECT_EQ(policy.boot.allowed_boot_applications->size(), 1u);
+  EXPECT_EQ(policy.runtime.required_paths, std::vector<std::string>{"/usr/bin/runc"});
+  EXPECT_EQ(policy.runtime.allowed_digests.size(), 1u);
+  EXPECT_EQ(policy.certificate_lifetime_seconds, 1800u);
+  EXPECT_EQ(policy.nonce_lifetime_seconds, 10u);
+  Policy again = ParsePolicy(PolicyToJson(policy).dump(), "p.json").value();
+  EXPECT_EQ(PolicyToJson(again), PolicyToJson(policy));
+}
+
+TEST(PolicyTest, ErrorsNameTheMember) {
+  auto error_for = [](const std::string& from, const std::string& to) {
+    std::string text = PolicyText();
+    text.replace(text.find(from), from.size(), to);
+    Result<Policy> parsed = ParsePolicy(text, "p.json");
+    return parsed.ok() ? std::string("accepted") : parsed.error().message;
+  };
+  EXPECT_EQ(error_for("\"0\": [", "\"9\": ["),
+            "p.json: boot.pcrs.sha256.9: PCR is not in pcr_selection sha256:0,1,2,3,4,5,6,7,15");
+  EXPECT_EQ(error_for("\"pcr\": 15", "\"pcr\": 16"),
+            "p.json: runtime.pcr: PCR 16 must be in pcr_selection's sha256 bank");
+  EXPECT_EQ(error_for("\"/usr/bin/runc\"", "\"runc\""),
+            "p.json: runtime.required_paths[0]: must be an absolute path");
+  EXPECT_EQ(error_for("\"secure_boot_required\": true", "\"secure_boot_required\": 1"),
+            "p.json: boot.secure_boot_required: must be true or false");
+  EXPECT_EQ(error_for("\"name\"", "\"nmae\""), "p.json: document: unknown field \"nmae\"");
+  EXPECT_EQ(error_for("sha256:0-7,15", "sha256:0-7,15,99").rfind("p.json: pcr_selection: ", 0), 0u);
+  EXPECT_EQ(error_for("\"version\": 1", "\"version\": 2"),
+            "p.json: policy version 2 is not supported (this verifier reads 1)");
+  EXPECT_EQ(error_for("\"lifetime_seconds\": 1800", "\"lifetime_seconds\": 0"),
+            "p.json: document: lifetimes and intervals must be positive");
+}
+
+}  // namespace
+}  // namespace attest::verifier
