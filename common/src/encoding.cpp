@@ -109,8 +109,10 @@ Result<Bytes> Base64Decode(std::string_view base64) {
   const auto* in = reinterpret_cast<const unsigned char*>(base64.data());
   std::size_t full_groups = base64.size() / 4 - (padding > 0 ? 1 : 0);
   for (std::size_t group = 0; group < full_groups; ++group, in += 4, out += 3) {
-    std::uint8_t a = kBase64Values[in[0]], b = kBase64Values[in[1]];
-    std::uint8_t c = kBase64Values[in[2]], d = kBase64Values[in[3]];
+    std::uint8_t a = kBase64Values[in[0]];
+    std::uint8_t b = kBase64Values[in[1]];
+    std::uint8_t c = kBase64Values[in[2]];
+    std::uint8_t d = kBase64Values[in[3]];
     if ((a | b | c | d) == 0xff) return invalid();
     std::uint32_t word = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) |
                          (std::uint32_t{c} << 6) | std::uint32_t{d};
@@ -119,7 +121,8 @@ Result<Bytes> Base64Decode(std::string_view base64) {
     out[2] = static_cast<std::uint8_t>(word);
   }
   if (padding > 0) {
-    std::uint8_t a = kBase64Values[in[0]], b = kBase64Values[in[1]];
+    std::uint8_t a = kBase64Values[in[0]];
+    std::uint8_t b = kBase64Values[in[1]];
     std::uint8_t c = padding == 1 ? kBase64Values[in[2]] : 0;
     if ((a | b | c) == 0xff) return invalid();
     // One byte string, one encoding: the bits the padding hides must be 0.

@@ -53,6 +53,13 @@ const EVP_MD* FetchedDigest(const HashAlgorithm& algorithm) {
   return nullptr;
 }
 
+std::string AlgorithmIdHex(std::uint16_t id) {
+  static constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string text = "0x0000";
+  for (int i = 0; i < 4; ++i) text[5 - i] = kDigits[(id >> (4 * i)) & 0xf];
+  return text;
+}
+
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data) {
   Bytes digest(algorithm.digest_size);
   unsigned int size = 0;

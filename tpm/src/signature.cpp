@@ -13,20 +13,13 @@
 namespace attest::tpm {
 namespace {
 
-std::string HexId(std::uint16_t id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text = "0x0000";
-  for (int i = 0; i < 4; ++i) text[5 - i] = kDigits[(id >> (4 * i)) & 0xf];
-  return text;
-}
-
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpensslDeleter<ECDSA_SIG_free>>;
 
 Result<HashAlgorithm> SigningHash(TPMI_ALG_HASH id) {
   if (id == TPM2_ALG_SHA256 || id == TPM2_ALG_SHA384 || id == TPM2_ALG_SHA512) {
     return *HashAlgorithmById(id);
   }
-  return MakeError(ErrorCode::kUnsupported, "signature hash algorithm " + HexId(id) +
+  return MakeError(ErrorCode::kUnsupported, "signature hash algorithm " + AlgorithmIdHex(id) +
                                                 " is not accepted (sha256, sha384 or sha512 only)");
 }
 
@@ -110,7 +103,8 @@ Status VerifySignature(EVP_PKEY* key, ByteView signed_bytes, const TPMT_SIGNATUR
                                    pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
     }
     default:
-      return MakeError(ErrorCode::kUnsupported, "signature scheme " + HexId(signature.sigAlg) +
+      return MakeError(ErrorCode::kUnsupported, "signature scheme " +
+                                                    AlgorithmIdHex(signature.sigAlg) +
                                                     " is not supported (ECDSA, RSASSA or RSAPSS)");
   }
 }

@@ -15,7 +15,7 @@ Result<Evidence> LoadEvidence(const std::string& path) {
 }
 
 Result<AttestationKey> LoadAttestationKey(const std::string& path) {
-  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 64 * 1024));
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, std::size_t{64} * 1024));
   Result<AttestationKey> key = ParseAttestationKey(AsBytes(text));
   if (!key.ok()) {
     return key.error().WithContext(path +
@@ -26,7 +26,7 @@ Result<AttestationKey> LoadAttestationKey(const std::string& path) {
 }
 
 Result<Policy> LoadPolicy(const std::string& path) {
-  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 16 * 1024 * 1024));
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, std::size_t{16} * 1024 * 1024));
   return ParsePolicy(text, path);
 }
 

@@ -1,4 +1,5 @@
 // verifier eventlog / imalog: the operator's view of a measurement log.
+#include <array>
 #include <string>
 
 #include "attest/verifier/event_log.h"
@@ -36,7 +37,7 @@ const attest::cli::Command kImaLog{
 // A log input is needed exactly once, positional.
 const std::string* RequireFile(const attest::cli::Invocation& run) {
   if (run.flags.positional().size() != 1) return nullptr;
-  return &run.flags.positional()[0];
+  return run.flags.positional().data();
 }
 
 }  // namespace
@@ -76,7 +77,7 @@ int RunImaLog(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (!bytes.ok()) return run.Fail(bytes.error());
   Result<ImaLog> log = ParseImaLog(*bytes, options);
   if (!log.ok()) return run.Fail(log.error().WithContext(*path));
-  const std::uint16_t banks[] = {TPM2_ALG_SHA1, TPM2_ALG_SHA256};
+  const std::array<std::uint16_t, 2> banks = {TPM2_ALG_SHA1, TPM2_ALG_SHA256};
   Result<tpm::PcrValues> replayed = ReplayImaLog(*log, banks);
   if (!replayed.ok()) {
     // A record that does not hash to its own template digest was edited.

@@ -1,5 +1,6 @@
 #include "attest/verifier/attestation_key.h"
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -32,14 +33,14 @@ Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area) {
     bool required;
     const char* name;
   };
-  static constexpr Rule kRules[] = {
+  static constexpr std::array<Rule, 6> kRules = {{
       {TPMA_OBJECT_FIXEDTPM, true, "fixedTPM"},
       {TPMA_OBJECT_FIXEDPARENT, true, "fixedParent"},
       {TPMA_OBJECT_SENSITIVEDATAORIGIN, true, "sensitiveDataOrigin"},
       {TPMA_OBJECT_RESTRICTED, true, "restricted"},
       {TPMA_OBJECT_SIGN_ENCRYPT, true, "sign"},
       {TPMA_OBJECT_DECRYPT, false, "decrypt"},
-  };
+  }};
   for (const Rule& rule : kRules) {
     bool set = (public_area.objectAttributes & rule.bit) != 0;
     if (set != rule.required) {

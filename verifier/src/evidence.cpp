@@ -53,8 +53,8 @@ Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view fie
       std::string at = JsonPath(where, index_text);
       std::optional<std::uint32_t> index = ParsePcrIndexKey(index_text);
       if (!index) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         at + ": \"" + index_text + "\" is not a PCR index (0-23)");
+        at += ": \"" + index_text + "\" is not a PCR index (0-23)";
+        return MakeError(ErrorCode::kInvalidArgument, std::move(at));
       }
       Bytes digest(bank->digest_size);
       if (!hex.is_string() || !DecodeLowercaseHex(hex.get_ref<const std::string&>(), digest)) {

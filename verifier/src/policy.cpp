@@ -50,7 +50,7 @@ Status ParseAllowedPcrValues(const JsonFields& fields, const Json& value, Policy
     if (!bank.ok()) return fields.Invalid(where, bank.error().message);
     ATTEST_RETURN_IF_ERROR(fields.RequireObject(indexes, where));
     for (const auto& [index_text, allowed] : indexes.items()) {
-      std::string at = where + "." + index_text;
+      std::string at = JsonPath(where, index_text);
       std::optional<std::uint32_t> index = ParsePcrIndexKey(index_text);
       if (!index) return fields.Invalid(at, "not a PCR index (0-23)");
       std::uint32_t pcr = *index;

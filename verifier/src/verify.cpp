@@ -13,13 +13,6 @@ namespace attest::verifier {
 namespace internal {
 namespace {
 
-std::string Hex16(std::uint32_t value) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text = "0x0000";
-  for (int i = 0; i < 4; ++i) text[5 - i] = kDigits[(value >> (4 * i)) & 0xf];
-  return text;
-}
-
 // The digest algorithm of a quote's pcrDigest is the signing scheme's hash;
 // its size tells which of the banks' algorithms it is.
 std::optional<std::uint16_t> PcrDigestAlgorithm(const Bytes& pcr_digest) {
@@ -116,7 +109,7 @@ const Bytes* Verification::Quoted(std::uint16_t bank, std::uint32_t pcr) const {
 
 std::string BankName(std::uint16_t bank) {
   std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank);
-  return algorithm ? std::string(algorithm->name) : Hex16(bank);
+  return algorithm ? std::string(algorithm->name) : tpm::AlgorithmIdHex(bank);
 }
 
 void CheckQuote(Verification& verification) {

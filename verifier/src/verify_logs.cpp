@@ -1,5 +1,6 @@
 // Boot-log and runtime-log replay against the quoted PCRs (DESIGN §2: every
 // log must replay exactly to what the TPM signed).
+#include <algorithm>
 #include <string>
 
 #include "attest/attestd/runtime_entry.h"
@@ -15,17 +16,8 @@ namespace {
 // log, so a boot-log replay says nothing about it.
 constexpr std::uint32_t kImaPcr = 10;
 
-// PCR values after a TPM reset (PC Client PTP): zeros, except the
-// locality-4 DRTM PCRs 17-22, which start as all ones.
-Bytes ResetValue(std::uint32_t pcr, std::size_t size) {
-  return Bytes(size, pcr >= 17 && pcr <= 22 ? 0xff : 0x00);
-}
-
 bool LogHasBank(const EventLog& log, std::uint16_t bank) {
-  for (std::uint16_t declared : log.banks) {
-    if (declared == bank) return true;
-  }
-  return false;
+  return std::ranges::find(log.banks, bank) != log.banks.end();
 }
 
 std::string MismatchDetail(std::uint32_t pcr, std::uint16_t bank, const Bytes& replayed,
@@ -51,7 +43,7 @@ void CompareBootBank(Verification& verification, const tpm::PcrBankSelection& ba
     if (pcr == runtime_pcr || pcr == kImaPcr) continue;
     const Bytes* quoted = verification.Quoted(bank.hash_algorithm, pcr);
     if (quoted == nullptr) continue;  // PCR_DIGEST_MISMATCH already says so
-    Bytes expected = ResetValue(pcr, algorithm->digest_size);
+    Bytes expected = tpm::PcrResetValue(pcr, algorithm->digest_size);
     if (bank_values != replayed.end()) {
       auto value = bank_values->second.find(pcr);
       if (value != bank_values->second.end()) expected = value->second;

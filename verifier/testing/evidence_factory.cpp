@@ -76,10 +76,6 @@ Bytes Sign(EVP_PKEY* key, ByteView message) {
   return tpm::Marshal(signature, Tss2_MU_TPMT_SIGNATURE_Marshal);
 }
 
-Bytes ResetValue(std::uint32_t pcr, std::size_t size) {
-  return Bytes(size, pcr >= 17 && pcr <= 22 ? 0xff : 0x00);
-}
-
 }  // namespace
 
 std::string TestdataPath(const std::string& relative) {
@@ -171,7 +167,7 @@ Evidence EvidenceFactory::Make(const tpm::PcrSelection& selection, const Bytes& 
   for (const tpm::PcrBankSelection& bank : selection.banks) {
     std::size_t size = tpm::HashAlgorithmById(bank.hash_algorithm)->digest_size;
     for (std::uint32_t pcr : bank.indexes) {
-      Bytes value = ResetValue(pcr, size);
+      Bytes value = tpm::PcrResetValue(pcr, size);
       if (auto log_bank = replayed.find(bank.hash_algorithm); log_bank != replayed.end()) {
         if (auto found = log_bank->second.find(pcr); found != log_bank->second.end()) {
           value = found->second;

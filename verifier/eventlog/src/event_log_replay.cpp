@@ -48,6 +48,9 @@ bool Extend(EVP_MD_CTX* ctx, const EVP_MD_CTX* initialized, BankState& bank, std
 
 void ReplayBank(const EventLog& log, EVP_MD_CTX* ctx, const EVP_MD_CTX* initialized,
                 BankState& bank) {
+  for (std::uint32_t pcr = 0; pcr < tpm::kPcrCount; ++pcr) {
+    std::memset(bank.values[pcr].data(), tpm::PcrResetByte(pcr), bank.digest_size);
+  }
   if (std::optional<std::uint8_t> locality = Pcr0Locality(log)) {
     bank.values[0][bank.digest_size - 1] = *locality;
     bank.touched[0] = true;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <openssl/evp.h>
@@ -24,6 +25,9 @@ struct HashAlgorithm {
 // nullopt for an algorithm this build does not know.
 std::optional<HashAlgorithm> HashAlgorithmById(std::uint16_t id);
 Result<HashAlgorithm> HashAlgorithmByName(std::string_view name);
+
+// "0x000b": how an algorithm id appears in messages.
+std::string AlgorithmIdHex(std::uint16_t id);
 
 // One-shot digest with the bank's algorithm.
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data);

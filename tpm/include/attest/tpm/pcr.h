@@ -38,6 +38,13 @@ Result<PcrSelection> ParsePcrSelection(std::string_view text);
 Result<TPML_PCR_SELECTION> ToTpmSelection(const PcrSelection& selection);
 Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& selection);
 
+// A PCR's value after a TPM reset (PC Client PTP): zeros, except the
+// locality-4 DRTM PCRs 17-22, which start as all ones.
+inline std::uint8_t PcrResetByte(std::uint32_t pcr) { return pcr >= 17 && pcr <= 22 ? 0xff : 0x00; }
+inline Bytes PcrResetValue(std::uint32_t pcr, std::size_t digest_size) {
+  return Bytes(digest_size, PcrResetByte(pcr));
+}
+
 // bank (TPM_ALG_ID) -> PCR index -> digest.
 using PcrValues = std::map<std::uint16_t, std::map<std::uint32_t, Bytes>>;
 
