@@ -55,7 +55,8 @@ Bytes RuntimeEventEncoding(const RuntimeEntry& entry) {
 }
 
 Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry) {
-  Sha256 hasher;
+  // Reused: a fresh OpenSSL context costs more than hashing one entry.
+  thread_local Sha256 hasher;
   WalkEncoding(entry, [&](auto piece) { hasher.Update(piece); });
   return hasher.Finish();
 }

@@ -91,8 +91,17 @@ class Reader : public JsonFields {
 };
 
 Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uint32_t pcr) const {
-  auto at = [&](std::string_view field) { return EntryField(index, field); };
   std::string where = "entries[" + std::to_string(index) + "]";
+  // One buffer for every field's path: "entries[3].sha256" is built for each
+  // field checked, and a log has thousands of them. Each view is used at
+  // once, before the next call.
+  std::string path = where + ".";
+  const std::size_t prefix = path.size();
+  auto at = [&](std::string_view field) -> std::string_view {
+    path.resize(prefix);
+    path += field;
+    return path;
+  };
   if (!json.is_object()) return Corrupt(where, "must be an object");
   ATTEST_RETURN_IF_ERROR(OnlyMembers(
       json, where,

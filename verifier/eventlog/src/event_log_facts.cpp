@@ -84,6 +84,12 @@ bool IsSeparatorError(ByteView data) {
   return data.size() == 4 && data[0] == 1 && data[1] == 0 && data[2] == 0 && data[3] == 0;
 }
 
+// EV_EFI_ACTION data is the ASCII text, sometimes NUL-terminated.
+bool IsExitBootServicesInvocation(ByteView data) {
+  while (!data.empty() && data.back() == 0) data = data.first(data.size() - 1);
+  return AsText(data) == kExitBootServicesInvocation;
+}
+
 }  // namespace
 
 BootFacts ExtractBootFacts(const EventLog& log) {
@@ -101,8 +107,7 @@ BootFacts ExtractBootFacts(const EventLog& log) {
         facts.separator_error |= IsSeparatorError(event.data);
         break;
       case kEvEfiAction:
-        facts.exit_boot_services_seen |=
-            uefi::PrintableAscii(event.data) == kExitBootServicesInvocation;
+        facts.exit_boot_services_seen |= IsExitBootServicesInvocation(event.data);
         break;
       case kEvIpl:
         NoteIpl(event, facts);

@@ -1,5 +1,6 @@
 #include "uefi_data.h"
 
+#include <array>
 #include <cstdio>
 
 #include "attest/byte_reader.h"
@@ -52,17 +53,37 @@ std::optional<UefiImageLoadEvent> ParseUefiImageLoadEvent(ByteView data) {
   return image;
 }
 
+namespace {
+
+// EFI_GUID text: the first three fields are little-endian integers, the
+// last two byte strings. Written without snprintf: facts compare GUIDs for
+// every variable event.
+constexpr std::array<std::uint8_t, kGuidSize> kGuidTextOrder = {3, 2, 1,  0,  5,  4,  7,  6,
+                                                                8, 9, 10, 11, 12, 13, 14, 15};
+std::array<char, 36> GuidChars(ByteView guid) {
+  static constexpr std::string_view kDigits = "0123456789abcdef";
+  std::array<char, 36> text{};
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < kGuidSize; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[out++] = '-';
+    std::uint8_t byte = guid[kGuidTextOrder[i]];
+    text[out++] = kDigits[byte >> 4];
+    text[out++] = kDigits[byte & 0xf];
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string GuidToString(ByteView guid) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer),
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", guid[3],
-                guid[2], guid[1], guid[0], guid[5], guid[4], guid[7], guid[6], guid[8], guid[9],
-                guid[10], guid[11], guid[12], guid[13], guid[14], guid[15]);
-  return buffer;
+  std::array<char, 36> text = GuidChars(guid);
+  return std::string(text.data(), text.size());
 }
 
 bool GuidEquals(ByteView guid, std::string_view text) {
-  return guid.size() == kGuidSize && GuidToString(guid) == text;
+  if (guid.size() != kGuidSize) return false;
+  std::array<char, 36> chars = GuidChars(guid);
+  return std::string_view(chars.data(), chars.size()) == text;
 }
 
 std::string PrintableAscii(ByteView bytes) {
