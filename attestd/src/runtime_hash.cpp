@@ -10,26 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attest/file.h"
+
 namespace attest {
 namespace {
 
 constexpr std::size_t kMinChunkSize = std::size_t{4} * 1024;
 constexpr std::size_t kMaxChunkSize = std::size_t{64} * 1024 * 1024;
-
-// Closes a descriptor when the scope ends.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // "open: Permission denied (EACCES)": the errno text for people and its
 // symbolic name for grep, both stable across locales.
@@ -125,7 +112,7 @@ RuntimeFileHasher::Attempt RuntimeFileHasher::HashOnce(const std::string& path, 
 
   // O_NONBLOCK: if a FIFO replaced the file since stat, open must not wait
   // for a writer. O_NOCTTY: nor may a terminal become ours.
-  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return {FromErrno("open", errno), ""};
   struct stat before {};
   if (::fstat(fd.get(), &before) != 0) return {FromErrno("fstat", errno), ""};

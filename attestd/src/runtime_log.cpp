@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <optional>
 
+#include "attest/clock.h"
 #include "attest/encoding.h"
 #include "attest/file.h"
 #include "attest/json.h"
@@ -14,23 +15,6 @@
 
 namespace attest {
 namespace {
-
-// "2026-11-22T09:22:00.123456Z": the shape FormatRfc3339Utc writes, with 0
-// to 9 fraction digits. Only the shape is checked; the time is informational
-// (FORMAT.md §2).
-bool IsRfc3339Utc(std::string_view text) {
-  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
-  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
-  for (std::size_t i = 0; i < kShape.size(); ++i) {
-    bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
-    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
-  }
-  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
-  if (fraction.empty()) return true;
-  if (fraction.front() != '.' || fraction.size() < 2 || fraction.size() > 10) return false;
-  return std::ranges::all_of(
-      fraction.substr(1), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
-}
 
 std::string EntryField(std::size_t index, std::string_view field) {
   return "entries[" + std::to_string(index) + "]." + std::string(field);

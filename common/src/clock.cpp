@@ -1,6 +1,8 @@
 #include "attest/clock.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -25,6 +27,20 @@ std::string FormatRfc3339Utc(TimePoint time) {
                       utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
                       utc.tm_sec, static_cast<long>(micros));
   return buffer.data();
+}
+
+bool IsRfc3339Utc(std::string_view text) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
+  if (fraction.empty()) return true;
+  if (fraction.front() != '.' || fraction.size() < 2 || fraction.size() > 10) return false;
+  return std::ranges::all_of(
+      fraction.substr(1), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
 }  // namespace attest

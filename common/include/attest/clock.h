@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace attest {
 
@@ -22,5 +23,8 @@ class SystemClock final : public Clock {
 
 // RFC 3339 in UTC with microseconds: "2026-11-22T09:22:00.123456Z".
 std::string FormatRfc3339Utc(TimePoint time);
+// True for the shape FormatRfc3339Utc writes: "2026-11-22T09:22:00Z" with
+// 0 to 9 fraction digits. The shape only; the date is not validated.
+bool IsRfc3339Utc(std::string_view text);
 
 }  // namespace attest

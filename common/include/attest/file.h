@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sys/types.h>
 
@@ -32,6 +33,23 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, m
 // Streams a file under a temporary name in the target's directory; Commit()
 // fsyncs it and renames it over `path`. Dropped unless committed, so a
 // failed or interrupted write never leaves a partial file at `path`.
+// Owns a POSIX file descriptor and closes it when the scope ends.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor();
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&&) = delete;
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  // Gives up ownership: the caller closes the descriptor.
+  int Release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
 class AtomicFileWriter {
  public:
   static Result<AtomicFileWriter> Create(const std::string& path, mode_t mode);

@@ -126,7 +126,7 @@ Result<SpecIdEvent> ParseSpecIdEvent(ByteReader reader) {
     std::uint16_t size = *reader.ReadU16Le();
     if (size == 0 || size > kMaxEventLogDigestSize) {
       return Corrupt(field + 2, "Spec ID digest size " + std::to_string(size) + " for algorithm " +
-                                    std::to_string(id) + " is not in 1..64");
+                                    tpm::AlgorithmIdHex(id) + " is not in 1..64");
     }
     std::optional<tpm::HashAlgorithm> known = tpm::HashAlgorithmById(id);
     if (known && known->digest_size != size) {
@@ -136,7 +136,7 @@ Result<SpecIdEvent> ParseSpecIdEvent(ByteReader reader) {
     }
     for (const auto& [other_id, other_size] : spec.algorithms) {
       if (other_id == id)
-        return Corrupt(field, "Spec ID lists algorithm " + std::to_string(id) + " twice");
+        return Corrupt(field, "Spec ID lists algorithm " + tpm::AlgorithmIdHex(id) + " twice");
     }
     spec.algorithms.emplace_back(id, size);
   }
@@ -191,11 +191,11 @@ Status ReadAgileEvent(ByteReader& reader, const SpecIdEvent& spec, BootEvent& ev
     if (!id) return Corrupt(field, "truncated digest algorithm");
     std::size_t size = DeclaredDigestSize(spec, *id);
     if (size == 0) {
-      return Corrupt(field, "digest algorithm " + std::to_string(*id) +
+      return Corrupt(field, "digest algorithm " + tpm::AlgorithmIdHex(*id) +
                                 " is not declared in the Spec ID event");
     }
     if (event.digests.Find(*id) != nullptr) {
-      return Corrupt(field, "digest algorithm " + std::to_string(*id) + " appears twice");
+      return Corrupt(field, "digest algorithm " + tpm::AlgorithmIdHex(*id) + " appears twice");
     }
     std::optional<ByteView> digest = reader.ReadBytes(size);
     if (!digest) return Corrupt(field + 2, "truncated digest");
