@@ -36,4 +36,23 @@ Start StartCommand(std::string_view program, const Command& command,
   return {std::move(run), kExitOk};
 }
 
+int Dispatch(std::string_view program, std::string_view usage,
+             std::span<const Subcommand> subcommands, std::span<const std::string> args,
+             std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << usage;
+    return kExitUsageOrInput;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    out << usage;
+    return kExitOk;
+  }
+  for (const Subcommand& subcommand : subcommands) {
+    if (subcommand.name == command) return subcommand.run(args.subspan(1), out, err);
+  }
+  err << program << ": unknown command \"" << command << "\" (see `" << program << " --help`)\n";
+  return kExitUsageOrInput;
+}
+
 }  // namespace attest::cli

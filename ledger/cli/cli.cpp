@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <array>
 #include <string_view>
 
 #include "cli/commands.h"
@@ -30,27 +31,18 @@ constexpr std::string_view kUsage =
 
 }  // namespace
 
-int Run(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  if (args.empty()) {
-    err << kUsage;
-    return kExitUsageOrInput;
-  }
-  const std::string& command = args[0];
-  CommandArgs rest = args.subspan(1);
-  if (command == "--help" || command == "-h" || command == "help") {
-    out << kUsage;
-    return kExitOk;
-  }
-  if (command == "init") return RunInit(rest, out, err);
-  if (command == "append") return RunAppend(rest, out, err);
-  if (command == "list") return RunList(rest, out, err);
-  if (command == "show") return RunShow(rest, out, err);
-  if (command == "checkpoint") return RunCheckpoint(rest, out, err);
-  if (command == "proof") return RunProof(rest, out, err);
-  if (command == "export") return RunExport(rest, out, err);
-  if (command == "verify") return RunVerify(rest, out, err);
-  err << "ledger: unknown command \"" << command << "\" (see `ledger --help`)\n";
-  return kExitUsageOrInput;
+int Run(CommandArgs args, std::ostream& out, std::ostream& err) {
+  static constexpr std::array<attest::cli::Subcommand, 8> kSubcommands = {{
+      {"init", RunInit},
+      {"append", RunAppend},
+      {"list", RunList},
+      {"show", RunShow},
+      {"checkpoint", RunCheckpoint},
+      {"proof", RunProof},
+      {"export", RunExport},
+      {"verify", RunVerify},
+  }};
+  return attest::cli::Dispatch("ledger", kUsage, kSubcommands, args, out, err);
 }
 
 }  // namespace attest::ledger::cli

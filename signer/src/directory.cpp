@@ -14,7 +14,7 @@ std::string Describe(const ManifestDiff& diff) {
   auto list = [&text](std::string_view label, const std::vector<std::string>& paths) {
     if (paths.empty()) return;
     text += " " + std::string(label) + " " + std::to_string(paths.size()) + " (";
-    for (std::size_t i = 0; i < paths.size(); ++i) text += (i ? ", " : "") + paths[i];
+    for (std::size_t i = 0; i < paths.size(); ++i) text += (i > 0 ? ", " : "") + paths[i];
     text += ")";
   };
   list("added", diff.added);

@@ -33,7 +33,8 @@ Result<SecretBytes> ReadPassphraseFile(const std::string& path) {
 }
 
 Result<SecretBytes> PassphraseFromEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
+  // Read once, by the single-threaded CLI; nothing modifies the environment.
+  const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
   if (value == nullptr) {
     return MakeError(ErrorCode::kNotFound,
                      "environment variable " + name + " (named for the passphrase) is not set");

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view kPemBegin = "-----BEGIN PUBLIC KEY-----";
 constexpr std::string_view kPemEnd = "-----END PUBLIC KEY-----";
-constexpr std::size_t kMaxPublicKeyFileBytes = 16 * 1024;
+constexpr std::size_t kMaxPublicKeyFileBytes = std::size_t{16} * 1024;
 
 Error Corrupt(std::string_view name, std::string_view what) {
   return MakeError(ErrorCode::kCorrupt, std::string(name) + ": " + std::string(what));

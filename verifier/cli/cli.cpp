@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <array>
 #include <string_view>
 
 namespace attest::verifier::cli {
@@ -22,22 +23,13 @@ constexpr std::string_view kUsage =
 }  // namespace
 
 int Run(CommandArgs args, std::ostream& out, std::ostream& err) {
-  if (args.empty()) {
-    err << kUsage;
-    return attest::cli::kExitUsageOrInput;
-  }
-  const std::string& command = args[0];
-  CommandArgs rest = args.subspan(1);
-  if (command == "--help" || command == "-h" || command == "help") {
-    out << kUsage;
-    return attest::cli::kExitOk;
-  }
-  if (command == "check") return RunCheck(rest, out, err);
-  if (command == "eventlog") return RunEventLog(rest, out, err);
-  if (command == "imalog") return RunImaLog(rest, out, err);
-  if (command == "policy") return RunPolicy(rest, out, err);
-  err << "verifier: unknown command \"" << command << "\" (see `verifier --help`)\n";
-  return attest::cli::kExitUsageOrInput;
+  static constexpr std::array<attest::cli::Subcommand, 4> kSubcommands = {{
+      {"check", RunCheck},
+      {"eventlog", RunEventLog},
+      {"imalog", RunImaLog},
+      {"policy", RunPolicy},
+  }};
+  return attest::cli::Dispatch("verifier", kUsage, kSubcommands, args, out, err);
 }
 
 }  // namespace attest::verifier::cli

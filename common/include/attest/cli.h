@@ -57,4 +57,19 @@ Start StartCommand(std::string_view program, const Command& command,
                    std::span<const std::string> args, std::ostream& out, std::ostream& err,
                    std::size_t max_positional);
 
+// One subcommand of a tool: `name` and the function that runs it with the
+// arguments after the name.
+using CommandFunction = int (*)(std::span<const std::string> args, std::ostream& out,
+                                std::ostream& err);
+struct Subcommand {
+  std::string_view name;
+  CommandFunction run;
+};
+
+// Runs the subcommand args[0] names; prints `usage` for none (exit 2) or
+// for --help, -h and help (exit 0), and names an unknown command.
+int Dispatch(std::string_view program, std::string_view usage,
+             std::span<const Subcommand> subcommands, std::span<const std::string> args,
+             std::ostream& out, std::ostream& err);
+
 }  // namespace attest::cli

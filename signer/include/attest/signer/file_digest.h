@@ -14,7 +14,7 @@ struct FileDigest {
   std::uint64_t size = 0;
 };
 
-inline constexpr std::size_t kHashBufferBytes = 64 * 1024;
+inline constexpr std::size_t kHashBufferBytes = std::size_t{64} * 1024;
 
 // Hashes a regular file in kHashBufferBytes chunks. Refuses anything else
 // (directory, FIFO, device) with kInvalidArgument. With `follow_symlinks`

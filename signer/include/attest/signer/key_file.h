@@ -19,7 +19,7 @@
 
 namespace attest::signer {
 
-inline constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{16} * 1024;
 
 // How a new key file is protected. Tests lower the Argon2id cost to
 // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN; production keeps the defaults.

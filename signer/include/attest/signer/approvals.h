@@ -1,0 +1,39 @@
+// What the verifier's runtime policy trusts (DESIGN §5), read from the
+// ledger: approved runtime digests, and whether a policy file carries a
+// valid admin signature.
+#pragma once
+
+#include <cstddef>
+#include <set>
+#include <string>
+
+#include "attest/error.h"
+#include "attest/ledger/ledger.h"
+#include "attest/sha256.h"
+#include "attest/signer/envelope.h"
+#include "attest/signer/public_key.h"
+#include "attest/signer/verify.h"
+
+namespace attest::signer {
+
+struct ApprovedSet {
+  std::set<Sha256Digest> digests;
+  // artifact.approved / artifact.revoked entries not taken into account:
+  // unsigned, a bad signature, an untrusted key or a malformed payload.
+  std::size_t ignored_entries = 0;
+};
+
+// Replays the ledger in seq order: a valid `artifact.approved` entry signed
+// by a key in `trusted_key_ids` adds its digest, a later valid
+// `artifact.revoked` entry by a trusted key removes it (a still later
+// approval adds it back). Other kinds are skipped. The ledger is not const
+// because reading it uses its store connection.
+Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger,
+                                           const std::set<std::string>& trusted_key_ids);
+
+// Whether `policy_path` carries a valid admin signature: VerifyFile with
+// purpose policy against `admins`. kValid or the VerifyFile reasons.
+Result<VerifyResult> VerifyPolicySignature(const std::string& policy_path, const Envelope& envelope,
+                                           const TrustedKeys& admins);
+
+}  // namespace attest::signer

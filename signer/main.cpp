@@ -1,0 +1,14 @@
+// The `signer` executable: forwards to the CLI library.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  int code = attest::signer::cli::Run(args, std::cout, std::cerr);
+  std::cout.flush();
+  return code;
+}

@@ -1,0 +1,91 @@
+#include "attest/signer/approvals.h"
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "attest/json.h"
+#include "attest/json_fields.h"
+#include "attest/ledger/entry.h"
+#include "attest/signer/ledger_records.h"
+
+namespace attest::signer {
+namespace {
+
+constexpr std::string_view kApprovedKind = "artifact.approved";  // LedgerKindFor(kArtifact)
+
+struct Statement {
+  Sha256Digest sha256{};
+  std::string key_id;
+};
+
+// The digest and key id an approval names; nullopt when malformed.
+std::optional<Statement> ParseApproval(const std::string& payload) {
+  auto parsed = ParseJsonStrict(payload);
+  if (!parsed.ok()) return std::nullopt;
+  JsonFields fields("approval", ErrorCode::kCorrupt);
+  Statement statement;
+  auto purpose = fields.String(*parsed, "purpose", "purpose");
+  auto key_id = fields.String(*parsed, "key_id", "key_id");
+  if (!purpose.ok() || *purpose != PurposeName(Purpose::kArtifact) || !key_id.ok() ||
+      !fields.FixedHex(*parsed, "sha256", "sha256", statement.sha256).ok()) {
+    return std::nullopt;
+  }
+  statement.key_id = *key_id;
+  return statement;
+}
+
+std::optional<Statement> ParseRevocation(const std::string& payload) {
+  auto revocation = ParseRevocationPayload(payload, "revocation");
+  if (!revocation.ok()) return std::nullopt;
+  return Statement{revocation->sha256, revocation->key_id};
+}
+
+// The statement of an approval or revocation entry that counts: signed, the
+// signature valid, the payload's key id that of the signing key, and trusted.
+std::optional<Statement> TrustedStatement(const ledger::EntryContent& content,
+                                          const std::set<std::string>& trusted_key_ids) {
+  if (!content.signature || !ledger::VerifyEntrySignature(content)) return std::nullopt;
+  std::optional<Statement> statement = content.kind == kApprovedKind
+                                           ? ParseApproval(content.payload)
+                                           : ParseRevocation(content.payload);
+  if (!statement || statement->key_id != KeyIdOf(content.signature->public_key) ||
+      !trusted_key_ids.contains(statement->key_id)) {
+    return std::nullopt;
+  }
+  return statement;
+}
+
+}  // namespace
+
+Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger,
+                                           const std::set<std::string>& trusted_key_ids) {
+  ApprovedSet approved;
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t size, ledger.Size());
+  if (size == 0) return approved;
+  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<ledger::EntryCursor> cursor,
+                          ledger.store().ScanEntries(1, size));
+  ledger::Entry entry;
+  while (true) {
+    ATTEST_ASSIGN_OR_RETURN(bool more, cursor->Next(entry));
+    if (!more) break;
+    const std::string& kind = entry.content.kind;
+    if (kind != kApprovedKind && kind != kRevokedKind) continue;
+    std::optional<Statement> statement = TrustedStatement(entry.content, trusted_key_ids);
+    if (!statement) {
+      ++approved.ignored_entries;
+    } else if (kind == kApprovedKind) {
+      approved.digests.insert(statement->sha256);
+    } else {
+      approved.digests.erase(statement->sha256);
+    }
+  }
+  return approved;
+}
+
+Result<VerifyResult> VerifyPolicySignature(const std::string& policy_path, const Envelope& envelope,
+                                           const TrustedKeys& admins) {
+  return VerifyFile(policy_path, envelope, admins, Purpose::kPolicy);
+}
+
+}  // namespace attest::signer
