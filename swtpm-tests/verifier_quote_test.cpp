@@ -222,11 +222,18 @@ void VerifierSwtpmTest::ExpectEveryCheck(const Evidence& good, const Attestation
   EXPECT_TRUE(with_pem.trusted) << Describe(with_pem);
   EXPECT_EQ(Codes(with_pem), CodeList{}) << Describe(with_pem);
 
-  // Offline (no challenge at hand): trusted, but the verdict says the nonce
-  // was not checked.
+  EXPECT_TRUE(verdict.ak_attributes_checked);
+  EXPECT_FALSE(with_pem.ak_attributes_checked);
+
+  // Offline, no challenge at hand: not fresh, so not trusted...
   Verdict offline = Verify(good, key, policy, std::nullopt);
-  EXPECT_TRUE(offline.trusted) << Describe(offline);
+  EXPECT_EQ(Codes(offline), CodeList{"NONCE_NOT_CHECKED"}) << Describe(offline);
   EXPECT_FALSE(offline.nonce_checked);
+  // ...unless the caller waives freshness, and the verdict still says so.
+  verifier::VerificationInput waived{&good, &key, &policy, std::nullopt, std::nullopt, true};
+  Verdict offline_waived = verifier::VerifyEvidence(waived);
+  EXPECT_TRUE(offline_waived.trusted) << Describe(offline_waived);
+  EXPECT_FALSE(offline_waived.nonce_checked);
 
   // Another AK of the same TPM did not sign it.
   Verdict other = Verify(good, other_key, policy, nonce_);
@@ -293,18 +300,20 @@ void VerifierSwtpmTest::ExpectEveryCheck(const Evidence& good, const Attestation
 
   // A posted PCR value: the quote's pcrDigest no longer matches, and the
   // checks that compare logs and policy with the posted values (they run
-  // on, to report everything) find that PCR off too.
+  // on, to report everything) find that PCR off too: its pinned value, and
+  // its boot applications, which an unverified PCR 4 cannot establish.
   {
     Evidence evidence = good;
     evidence.pcrs[TPM2_ALG_SHA256][4][0] ^= 0x01;
     Verdict bad = Verify(evidence, key, policy, nonce_);
     EXPECT_EQ(Codes(bad), (CodeList{"PCR_DIGEST_MISMATCH", "BOOT_LOG_REPLAY_MISMATCH",
-                                    "BOOT_POLICY_VIOLATION"}))
+                                    "BOOT_POLICY_VIOLATION", "BOOT_POLICY_VIOLATION"}))
         << Describe(bad);
-    if (bad.reasons.size() == 3) {
+    if (bad.reasons.size() == 4) {
       EXPECT_EQ(bad.reasons[0].pcr, std::nullopt);
       EXPECT_EQ(bad.reasons[1].pcr, 4u);
       EXPECT_EQ(bad.reasons[2].pcr, 4u);
+      EXPECT_EQ(bad.reasons[3].pcr, 4u);
     }
   }
   {
@@ -393,7 +402,8 @@ TEST_P(ToolsQuoteTest, VerifierAcceptsTpm2QuoteAndNamesEveryAlteration) {
   ASSERT_TRUE(key->public_area.has_value());
   EXPECT_EQ(key->public_area->type, ecc ? TPM2_ALG_ECC : TPM2_ALG_RSA);
   EXPECT_EQ(key->name, ToBytes(ReadText(File("ak.name"))));  // tpm2_createak -n: the TPM's name
-  auto pem_key = verifier::ParseAttestationKey(AsBytes(ReadText(File("ak.pem"))));
+  auto pem_key = verifier::ParseAttestationKey(AsBytes(ReadText(File("ak.pem"))),
+                                               {.allow_bare_public_key = true});
   ASSERT_TRUE(pem_key.ok()) << pem_key.error().ToString();
   EXPECT_FALSE(pem_key->public_area.has_value());
   auto other_blob = tpm().CreateAttestationKey(GetParam());
@@ -440,7 +450,7 @@ TEST_P(AttestdQuoteTest, VerifierAcceptsAttestdsQuoteAndNamesEveryAlteration) {
   auto key = verifier::ParseAttestationKey(ak->public_area);
   ASSERT_TRUE(key.ok()) << key.error().ToString();
   const std::string pem = PublicKeyPem(ak->public_area);
-  auto pem_key = verifier::ParseAttestationKey(AsBytes(pem));
+  auto pem_key = verifier::ParseAttestationKey(AsBytes(pem), {.allow_bare_public_key = true});
   ASSERT_TRUE(pem_key.ok()) << pem_key.error().ToString();
   auto other_blob = tpm().CreateAttestationKey(GetParam());
   ASSERT_TRUE(other_blob.ok()) << other_blob.error().ToString();
@@ -527,13 +537,15 @@ TEST_F(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
   EXPECT_EQ(verdict.boot_replay, replay);
 
   // One byte of PCR 4's EV_SEPARATOR digest: the log no longer replays to
-  // the quoted PCR 4, and no other check looks at that event.
+  // the quoted PCR 4, so none of PCR 4's events can establish the boot
+  // applications.
   {
     Evidence altered = good;
     altered.boot_log->at(DigestOffset(4, verifier::kEvSeparator)) ^= 0x01;
     Verdict bad = Verify(altered, *key, policy, nonce_);
     EXPECT_FALSE(bad.trusted);
-    ASSERT_EQ(Codes(bad), CodeList{"BOOT_LOG_REPLAY_MISMATCH"}) << Describe(bad);
+    ASSERT_EQ(Codes(bad), (CodeList{"BOOT_LOG_REPLAY_MISMATCH", "BOOT_POLICY_VIOLATION"}))
+        << Describe(bad);
     EXPECT_EQ(bad.reasons[0].pcr, 4u);
     EXPECT_EQ(bad.reasons[0].detail.rfind("PCR 4 (sha256) replays to ", 0), 0u)
         << bad.reasons[0].detail;
@@ -541,7 +553,7 @@ TEST_F(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
         << bad.reasons[0].detail;
   }
   // One byte of the first EFI application's digest in PCR 4: the replay
-  // breaks the same way, and that application is not one the policy allows.
+  // breaks the same way.
   {
     Evidence altered = good;
     altered.boot_log->at(DigestOffset(4, verifier::kEvEfiBootServicesApplication)) ^= 0x01;

@@ -14,13 +14,13 @@ Result<Evidence> LoadEvidence(const std::string& path) {
   return ParseEvidence(text, path);
 }
 
-Result<AttestationKey> LoadAttestationKey(const std::string& path) {
+Result<AttestationKey> LoadAttestationKey(const std::string& path, AttestationKeyOptions options) {
   ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, std::size_t{64} * 1024));
-  Result<AttestationKey> key = ParseAttestationKey(AsBytes(text));
+  Result<AttestationKey> key = ParseAttestationKey(AsBytes(text), options);
   if (!key.ok()) {
     return key.error().WithContext(path +
-                                   " (expected a TPM2B_PUBLIC as `tpm2_createak -u` "
-                                   "writes it, or a PEM public key)");
+                                   " (expected the AK's TPM2B_PUBLIC as `tpm2_createak -u` "
+                                   "writes it)");
   }
   return key;
 }

@@ -16,7 +16,7 @@ namespace attest::verifier::cli {
 inline constexpr std::size_t kMaxLogFileBytes = std::size_t{256} * 1024 * 1024;
 
 Result<Evidence> LoadEvidence(const std::string& path);
-Result<AttestationKey> LoadAttestationKey(const std::string& path);
+Result<AttestationKey> LoadAttestationKey(const std::string& path, AttestationKeyOptions options);
 Result<Policy> LoadPolicy(const std::string& path);
 Result<Bytes> LoadBytes(const std::string& path, std::size_t max_bytes);
 

@@ -12,17 +12,20 @@ namespace {
 
 const attest::cli::Command kLearn{
     "policy learn",
-    "verifier policy learn --evidence FILE --ak AK_PUBLIC [--out POLICY] [--name NAME]",
+    "verifier policy learn --evidence FILE --ak AK_PUBLIC [--out POLICY] [--name NAME]\n"
+    "                      [--allow-bare-ak]",
     "Drafts a policy from one node's known-good evidence: the quoted PCR\n"
     "selection, the boot PCR values as reference values, secure boot required if\n"
-    "it is on, the boot applications' digests, and the runtime files as required\n"
-    "paths with their digests allowed. The evidence must verify on its own (AK\n"
-    "signature, PCR digest, log replay) or nothing is written. Review the draft\n"
-    "before you sign it: it allows exactly this node's current state.",
+    "it is on, the digests of PCR 4's extends (boot applications), the value the\n"
+    "firmware leaves in the runtime PCR if it extends it, and the runtime files as\n"
+    "required paths with their digests allowed. The evidence must verify on its\n"
+    "own (AK signature, PCR digest, log replay) or nothing is written. Review the\n"
+    "draft before you sign it: it allows exactly this node's current state.",
     {{"evidence", "FILE", "the evidence JSON"},
-     {"ak", "AK_PUBLIC", "the node's attestation key (TPM2B_PUBLIC or PEM)"},
+     {"ak", "AK_PUBLIC", "the node's attestation key: its TPM2B_PUBLIC"},
      {"out", "POLICY", "write the draft here (default: stdout)"},
-     {"name", "NAME", "the policy's name"}},
+     {"name", "NAME", "the policy's name"},
+     {"allow-bare-ak", "", "accept a PEM public key as the AK, unchecked (see `verifier check`)"}},
 };
 
 }  // namespace
@@ -42,7 +45,8 @@ int RunPolicy(CommandArgs args, std::ostream& out, std::ostream& err) {
   }
   Result<Evidence> evidence = LoadEvidence(*run.flags.Value("evidence"));
   if (!evidence.ok()) return run.Fail(evidence.error());
-  Result<AttestationKey> key = LoadAttestationKey(*run.flags.Value("ak"));
+  Result<AttestationKey> key = LoadAttestationKey(
+      *run.flags.Value("ak"), {.allow_bare_public_key = run.flags.Has("allow-bare-ak")});
   if (!key.ok()) return run.Fail(key.error());
   Result<Policy> draft = LearnPolicy(*evidence, *key);
   if (!draft.ok()) {

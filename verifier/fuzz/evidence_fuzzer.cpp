@@ -20,7 +20,8 @@ const attest::verifier::AttestationKey& Key() {
           attest::AsBytes("-----BEGIN PUBLIC KEY-----\n"
                           "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVUtSCYRQTE5EaYzsnO7/2yPDNqDv\n"
                           "dxIRcqXjqXZPmjsLq6Cy2qBQAOYQNkb5uC7ab2NA9wZKiCL+pogKUCbxvg==\n"
-                          "-----END PUBLIC KEY-----\n"))
+                          "-----END PUBLIC KEY-----\n"),
+          {.allow_bare_public_key = true})
           .value();
   return key;
 }

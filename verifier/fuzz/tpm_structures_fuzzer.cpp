@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   attest::ByteView bytes(data, size);
   (void)attest::verifier::ParseQuote(bytes);
   auto signature = attest::tpm::ParseSignature(bytes);
-  auto key = attest::verifier::ParseAttestationKey(bytes);
+  // Bare PEM keys too: the parser must hold on either path.
+  auto key = attest::verifier::ParseAttestationKey(bytes, {.allow_bare_public_key = true});
   if (signature.ok() && key.ok()) {
     (void)attest::tpm::VerifySignature(key->key.get(), bytes, *signature);
   }

@@ -11,7 +11,17 @@
 namespace attest::verifier {
 namespace {
 
+constexpr std::string_view kPemBegin = "-----BEGIN ";
 constexpr std::string_view kPemPublicKey = "-----BEGIN PUBLIC KEY-----";
+
+// The first line, without its line ending. A TPM2B_PUBLIC cannot start
+// with "-----": its size field would be 0x2d2d, larger than any public area.
+std::string_view FirstLine(ByteView bytes) {
+  std::string_view text = AsText(bytes);
+  std::string_view line = text.substr(0, text.find('\n'));
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
 
 Result<AttestationKey> FromPem(ByteView bytes) {
   BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
@@ -56,8 +66,21 @@ Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area) {
   return OkStatus();
 }
 
-Result<AttestationKey> ParseAttestationKey(ByteView bytes) {
-  if (AsText(bytes).find(kPemPublicKey) != std::string_view::npos) return FromPem(bytes);
+Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions options) {
+  std::string_view first_line = FirstLine(bytes);
+  if (first_line.starts_with(kPemBegin)) {
+    if (first_line != kPemPublicKey) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "a PEM file whose first line is not " + std::string(kPemPublicKey));
+    }
+    if (!options.allow_bare_public_key) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "a bare PEM public key shows nothing of the key's TPM attributes; give "
+                       "the AK's TPM2B_PUBLIC (`tpm2_createak -u`), or accept the key "
+                       "unchecked with --allow-bare-ak");
+    }
+    return FromPem(bytes);
+  }
   ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC marshaled, tpm::ParsePublic(bytes));
   ATTEST_RETURN_IF_ERROR(CheckAttestationKeyAttributes(marshaled.publicArea));
   ATTEST_ASSIGN_OR_RETURN(EvpPkeyPtr key, tpm::PublicKeyFromTpm(marshaled.publicArea));

@@ -76,6 +76,31 @@ Status ParseAllowedPcrValues(const JsonFields& fields, const Json& value, Policy
   return OkStatus();
 }
 
+bool SelectsInAnyBank(const tpm::PcrSelection& selection, std::uint32_t pcr) {
+  return std::ranges::any_of(selection.banks, [pcr](const tpm::PcrBankSelection& bank) {
+    return std::ranges::find(bank.indexes, pcr) != bank.indexes.end();
+  });
+}
+
+// A rule over events reads only events the quote vouches for: without its
+// PCR and bank in the selection it could never pass honestly, or would
+// pass on claims nothing signed.
+Status CheckBootRulesAreQuoted(const JsonFields& fields, const Policy& policy) {
+  std::string selection = policy.selection.ToString();
+  if (policy.boot.secure_boot_required && !SelectsInAnyBank(policy.selection, 7)) {
+    return fields.Invalid("boot.secure_boot_required",
+                          "needs PCR 7, where the Secure Boot state is measured, in pcr_selection "
+                          "(" +
+                              selection + ")");
+  }
+  if (policy.boot.allowed_boot_applications && !Selects(policy.selection, TPM2_ALG_SHA256, 4)) {
+    return fields.Invalid("boot.allowed_boot_applications",
+                          "needs PCR 4 in pcr_selection's sha256 bank (" + selection +
+                              "): the allowed digests are sha256 digests of PCR 4 extends");
+  }
+  return OkStatus();
+}
+
 Status ParseBoot(const JsonFields& fields, const Json& boot, Policy& policy) {
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(boot, "boot"));
   ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
@@ -92,18 +117,44 @@ Status ParseBoot(const JsonFields& fields, const Json& boot, Policy& policy) {
     ATTEST_ASSIGN_OR_RETURN(policy.boot.allowed_boot_applications,
                             DigestSet(fields, *apps, "boot.allowed_boot_applications"));
   }
+  return CheckBootRulesAreQuoted(fields, policy);
+}
+
+// PCRs 17-22 reset to all ones and only localities above 0 may extend
+// some of them: a runtime log, which replays from zero, can never match.
+// PCRs 16 and 23 are resettable from software (DESIGN §2).
+Status CheckRuntimePcr(const JsonFields& fields, const RuntimePolicy& runtime) {
+  std::uint32_t pcr = runtime.pcr;
+  if (pcr >= 17 && pcr <= 22) {
+    return fields.Invalid("runtime.pcr", "PCR " + std::to_string(pcr) +
+                                             " is a DRTM PCR (17-22): it resets to all ones and "
+                                             "cannot hold a runtime log; use 15");
+  }
+  if ((pcr == 16 || pcr == 23) && !runtime.allow_resettable_pcr) {
+    return fields.Invalid("runtime.pcr", "PCR " + std::to_string(pcr) +
+                                             " can be reset from software, so a root attacker "
+                                             "could replay a clean log; use 15 (or set "
+                                             "runtime.allow_resettable_pcr)");
+  }
   return OkStatus();
 }
 
 Status ParseRuntime(const JsonFields& fields, const Json& runtime, Policy& policy) {
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(runtime, "runtime"));
-  ATTEST_RETURN_IF_ERROR(
-      fields.OnlyMembers(runtime, "runtime", {"pcr", "required_paths", "allowed_digests"}));
+  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
+      runtime, "runtime",
+      {"pcr", "allow_resettable_pcr", "required_paths", "allowed_digests", "firmware_values"}));
+  if (FindMember(runtime, "allow_resettable_pcr") != nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(
+        policy.runtime.allow_resettable_pcr,
+        fields.Boolean(runtime, "allow_resettable_pcr", "runtime.allow_resettable_pcr"));
+  }
   if (FindMember(runtime, "pcr") != nullptr) {
     ATTEST_ASSIGN_OR_RETURN(std::uint64_t pcr, fields.Unsigned(runtime, "pcr", "runtime.pcr"));
     if (pcr >= tpm::kPcrCount) return fields.Invalid("runtime.pcr", "must be 0..23");
     policy.runtime.pcr = static_cast<std::uint32_t>(pcr);
   }
+  ATTEST_RETURN_IF_ERROR(CheckRuntimePcr(fields, policy.runtime));
   if (!Selects(policy.selection, TPM2_ALG_SHA256, policy.runtime.pcr)) {
     return fields.Invalid("runtime.pcr", "PCR " + std::to_string(policy.runtime.pcr) +
                                              " must be in pcr_selection's sha256 bank");
@@ -123,6 +174,10 @@ Status ParseRuntime(const JsonFields& fields, const Json& runtime, Policy& polic
   if (const Json* digests = FindMember(runtime, "allowed_digests")) {
     ATTEST_ASSIGN_OR_RETURN(policy.runtime.allowed_digests,
                             DigestSet(fields, *digests, "runtime.allowed_digests"));
+  }
+  if (const Json* values = FindMember(runtime, "firmware_values")) {
+    ATTEST_ASSIGN_OR_RETURN(policy.runtime.firmware_values,
+                            DigestSet(fields, *values, "runtime.firmware_values"));
   }
   return OkStatus();
 }
@@ -236,6 +291,10 @@ Json PolicyToJson(const Policy& policy) {
        {{"interval_seconds", policy.attestation_interval_seconds},
         {"nonce_lifetime_seconds", policy.nonce_lifetime_seconds}}},
   };
+  if (!policy.runtime.firmware_values.empty()) {
+    json["runtime"]["firmware_values"] = DigestArray(policy.runtime.firmware_values);
+  }
+  if (policy.runtime.allow_resettable_pcr) json["runtime"]["allow_resettable_pcr"] = true;
   if (!policy.name.empty()) json["name"] = policy.name;
   return json;
 }

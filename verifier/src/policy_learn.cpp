@@ -7,15 +7,18 @@
 
 #include "attest/verifier/verify.h"
 
+#include "verify_internal.h"
+
 namespace attest::verifier {
 namespace {
 
-constexpr std::uint32_t kImaPcr = 10;
+using internal::kImaPcr;
 
 // Codes that only say the (empty) draft policy does not allow the node yet.
 bool IsPolicyReason(ReasonCode code) {
   return code == ReasonCode::kBootPolicyViolation || code == ReasonCode::kRuntimeNotApproved ||
-         code == ReasonCode::kRuntimeMissing || IsInformational(code);
+         code == ReasonCode::kRuntimeMissing || code == ReasonCode::kBootLogRuntimePcr ||
+         IsInformational(code);
 }
 
 void LearnBoot(const Verdict& verdict, const Evidence& evidence, Policy& policy) {
@@ -30,19 +33,26 @@ void LearnBoot(const Verdict& verdict, const Evidence& evidence, Policy& policy)
     }
   }
   if (!verdict.boot_facts) return;
+  // Facts are read from verified extends only, so PCR 7 (and sha256 PCR 4)
+  // are in the selection whenever a fact exists.
   policy.boot.secure_boot_required = verdict.boot_facts->secure_boot == true;
-  std::set<Sha256Digest> applications;
-  for (const BootApplication& application : verdict.boot_facts->boot_applications) {
-    auto sha256 = application.digests.find(TPM2_ALG_SHA256);
-    Sha256Digest digest{};
-    if (sha256 == application.digests.end() || sha256->second.size() != digest.size()) continue;
-    std::copy(sha256->second.begin(), sha256->second.end(), digest.begin());
-    applications.insert(digest);
+  if (verdict.boot_facts->boot_applications) {
+    std::set<Sha256Digest>& applications = policy.boot.allowed_boot_applications.emplace();
+    for (const BootApplication& application : *verdict.boot_facts->boot_applications) {
+      applications.insert(application.digest);
+    }
   }
-  if (!applications.empty()) policy.boot.allowed_boot_applications = std::move(applications);
 }
 
-void LearnRuntime(const Evidence& evidence, Policy& policy) {
+void LearnRuntime(const Verdict& verdict, const Evidence& evidence, Policy& policy) {
+  // Pinned only when the firmware extends the runtime PCR at all: the
+  // admin reviewing the draft sees the value and what it stands for.
+  bool firmware_extends_runtime_pcr = std::ranges::any_of(
+      verdict.reasons,
+      [](const Reason& reason) { return reason.code == ReasonCode::kBootLogRuntimePcr; });
+  if (firmware_extends_runtime_pcr && verdict.runtime_pcr_firmware_value) {
+    policy.runtime.firmware_values.insert(*verdict.runtime_pcr_firmware_value);
+  }
   if (!evidence.runtime_log) return;
   std::map<std::string, RuntimeKind> latest;
   for (const RuntimeEntry& entry : evidence.runtime_log->entries) {
@@ -63,6 +73,8 @@ Result<Policy> LearnPolicy(const Evidence& evidence, const AttestationKey& attes
   draft.selection = quote->selection;
   if (evidence.runtime_log) draft.runtime.pcr = evidence.runtime_log->pcr;
   VerificationInput input{&evidence, &attestation_key, &draft, std::nullopt, std::nullopt};
+  // A draft for an admin to review: the evidence need not be fresh.
+  input.allow_unchecked_freshness = true;
   Verdict verdict = VerifyEvidence(input);
   std::string problems;
   for (const Reason& reason : verdict.reasons) {
@@ -76,7 +88,11 @@ Result<Policy> LearnPolicy(const Evidence& evidence, const AttestationKey& attes
                          problems);
   }
   LearnBoot(verdict, evidence, draft);
-  LearnRuntime(evidence, draft);
+  LearnRuntime(verdict, evidence, draft);
+  // The draft must be a policy this verifier accepts (a resettable runtime
+  // PCR, say, is not).
+  Result<Policy> reparsed = ParsePolicy(PolicyToJson(draft).dump(), "the learned policy");
+  if (!reparsed.ok()) return reparsed.error();
   return draft;
 }
 

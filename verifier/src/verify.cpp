@@ -67,6 +67,10 @@ void CheckNonce(Verification& verification, const QuoteInfo& quote) {
                                        " but the challenge was " +
                                        HexEncode(*input.expected_nonce)));
     }
+  } else if (!input.allow_unchecked_freshness) {
+    verification.Fail(MakeReason(ReasonCode::kNonceNotChecked,
+                                 "no challenge was given to compare the quote's nonce with, so "
+                                 "nothing shows the quote is fresh rather than replayed"));
   }
 }
 
@@ -114,6 +118,7 @@ std::string BankName(std::uint16_t bank) {
 
 void CheckQuote(Verification& verification) {
   const VerificationInput& input = verification.input;
+  verification.verdict.ak_attributes_checked = input.attestation_key->public_area.has_value();
   Result<QuoteInfo> quote = ParseQuote(input.evidence->attest);
   if (!quote.ok()) {
     verification.Fail(MakeReason(ReasonCode::kAttestMalformed, quote.error().message));
@@ -173,7 +178,7 @@ void CheckClock(Verification& verification) {
 
 Verdict VerifyEvidence(const VerificationInput& input) {
   Verdict verdict;
-  internal::Verification verification{input, verdict, {}, {}, std::nullopt};
+  internal::Verification verification{input, verdict, {}, {}, std::nullopt, std::nullopt};
   internal::CheckQuote(verification);
   internal::CheckBootLog(verification);
   internal::CheckRuntimeLog(verification);
@@ -187,8 +192,10 @@ Verdict VerifyEvidence(const VerificationInput& input) {
 Json VerdictToJson(const Verdict& verdict) {
   Json reasons = Json::array();
   for (const Reason& reason : verdict.reasons) reasons.push_back(ReasonToJson(reason));
-  Json json = {
-      {"trusted", verdict.trusted}, {"nonce_checked", verdict.nonce_checked}, {"reasons", reasons}};
+  Json json = {{"trusted", verdict.trusted},
+               {"nonce_checked", verdict.nonce_checked},
+               {"ak_attributes_checked", verdict.ak_attributes_checked},
+               {"reasons", reasons}};
   if (verdict.quote) {
     json["quote"] = {{"selection", verdict.quote->selection.ToString()},
                      {"reset_count", verdict.quote->clock.reset_count},

@@ -6,6 +6,7 @@
 
 #include "attest/tpm/pcr.h"
 #include "attest/verifier/event_log.h"
+#include "attest/verifier/verified_event_log.h"
 #include "attest/verifier/verify.h"
 
 namespace attest::verifier::internal {
@@ -18,7 +19,8 @@ struct Verification {
   // quote could not be parsed.
   tpm::PcrSelection selection;
   tpm::PcrValues quoted;
-  std::optional<EventLog> boot_log;
+  std::optional<EventLog> boot_log;                   // parsed; borrows the evidence's bytes
+  std::optional<VerifiedEventLog> verified_boot_log;  // borrows boot_log
 
   void Fail(Reason reason) { verdict.reasons.push_back(std::move(reason)); }
   // The quoted value of `pcr` in `bank`, or nullptr when it was not quoted.
@@ -33,5 +35,9 @@ void CheckClock(Verification& verification);
 
 // "sha256" for a known bank, "0x000b"-style otherwise.
 std::string BankName(std::uint16_t bank);
+
+// The kernel's IMA PCR: its events are in the IMA list, not the firmware
+// log, so a boot-log replay says nothing about it.
+inline constexpr std::uint32_t kImaPcr = 10;
 
 }  // namespace attest::verifier::internal

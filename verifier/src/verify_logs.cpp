@@ -1,6 +1,8 @@
 // Boot-log and runtime-log replay against the quoted PCRs (DESIGN §2: every
-// log must replay exactly to what the TPM signed).
+// log must replay exactly to what the TPM signed), and the boot facts read
+// from what replay verified.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "attest/attestd/runtime_entry.h"
@@ -12,52 +14,76 @@
 namespace attest::verifier::internal {
 namespace {
 
-// The kernel's IMA PCR: its events are in the IMA list, not the firmware
-// log, so a boot-log replay says nothing about it.
-constexpr std::uint32_t kImaPcr = 10;
-
-bool LogHasBank(const EventLog& log, std::uint16_t bank) {
-  return std::ranges::find(log.banks, bank) != log.banks.end();
-}
-
 std::string MismatchDetail(std::uint32_t pcr, std::uint16_t bank, const Bytes& replayed,
                            const Bytes& quoted) {
   return "PCR " + std::to_string(pcr) + " (" + BankName(bank) + ") replays to " +
          HexEncode(replayed) + " but the quote says " + HexEncode(quoted);
 }
 
-void CompareBootBank(Verification& verification, const tpm::PcrBankSelection& bank,
-                     const tpm::PcrValues& replayed) {
-  const EventLog& log = *verification.boot_log;
-  std::uint32_t runtime_pcr = verification.input.policy->runtime.pcr;
-  std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank.hash_algorithm);
-  if (!LogHasBank(log, bank.hash_algorithm) || !algorithm) {
+void ReportReplay(Verification& verification, const VerifiedEventLog& verified,
+                  const BootLogSummary& summary) {
+  for (std::uint16_t bank : verified.unexplained_banks()) {
     verification.Fail(MakeReason(ReasonCode::kBootLogReplayMismatch,
-                                 "the boot log has no " + BankName(bank.hash_algorithm) +
-                                     " digests, so it cannot explain the quoted " +
-                                     BankName(bank.hash_algorithm) + " PCRs"));
-    return;
+                                 "the boot log has no " + BankName(bank) +
+                                     " digests, so it cannot explain the quoted " + BankName(bank) +
+                                     " PCRs"));
   }
-  auto bank_values = replayed.find(bank.hash_algorithm);
-  for (std::uint32_t pcr : bank.indexes) {
-    if (pcr == runtime_pcr || pcr == kImaPcr) continue;
-    const Bytes* quoted = verification.Quoted(bank.hash_algorithm, pcr);
-    if (quoted == nullptr) continue;  // PCR_DIGEST_MISMATCH already says so
-    Bytes expected = tpm::PcrResetValue(pcr, algorithm->digest_size);
-    if (bank_values != replayed.end()) {
-      auto value = bank_values->second.find(pcr);
-      if (value != bank_values->second.end()) expected = value->second;
-    }
-    if (expected == *quoted) continue;
-    std::string detail = MismatchDetail(pcr, bank.hash_algorithm, expected, *quoted);
-    if (pcr == 5 && verification.verdict.boot_facts &&
-        !verification.verdict.boot_facts->exit_boot_services_seen) {
+  for (const PcrMismatch& mismatch : verified.mismatches()) {
+    std::string detail =
+        mismatch.replayed.empty()
+            ? "PCR " + std::to_string(mismatch.pcr) + " (" + BankName(mismatch.bank) +
+                  "): an event of the log lacks its " + BankName(mismatch.bank) + " digest"
+            : MismatchDetail(mismatch.pcr, mismatch.bank, mismatch.replayed, mismatch.quoted);
+    if (mismatch.pcr == 5 && !summary.exit_boot_services_seen) {
       detail +=
           "; the log has no ExitBootServices events, which some kernels drop from the log they "
           "expose although the firmware extended them";
     }
-    verification.Fail(MakePcrReason(ReasonCode::kBootLogReplayMismatch, pcr, detail));
+    verification.Fail(MakePcrReason(ReasonCode::kBootLogReplayMismatch, mismatch.pcr, detail));
   }
+}
+
+bool ExtendsPcr(const EventLog& log, std::uint32_t pcr) {
+  return std::ranges::any_of(log.events, [pcr](const BootEvent& event) {
+    return event.pcr == pcr && event.type != kEvNoAction;
+  });
+}
+
+// The value the firmware leaves in the runtime PCR (DESIGN §2: the verifier
+// replays those events first). By default a boot log that extends the
+// runtime PCR is refused: a fake "firmware" event could carry a runtime
+// measurement the runtime log then never shows. A policy may pin the values
+// the firmware's events may give it.
+Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
+  Sha256Digest value{};
+  const EventLog& log = *verification.boot_log;
+  auto bank = verification.verdict.boot_replay.find(kTpmAlgSha256);
+  if (bank != verification.verdict.boot_replay.end()) {
+    auto found = bank->second.find(pcr);
+    if (found != bank->second.end() && found->second.size() == value.size()) {
+      std::ranges::copy(found->second, value.begin());
+    }
+  }
+  verification.verdict.runtime_pcr_firmware_value = value;
+  const std::set<Sha256Digest>& allowed = verification.input.policy->runtime.firmware_values;
+  bool extended = ExtendsPcr(log, pcr);
+  std::string name = "runtime PCR " + std::to_string(pcr);
+  if (allowed.empty()) {
+    if (extended) {
+      verification.Fail(MakePcrReason(
+          ReasonCode::kBootLogRuntimePcr, pcr,
+          "the boot log extends " + name +
+              ", and the policy does not pin the value those events may give it "
+              "(runtime.firmware_values): a runtime measurement could hide among them"));
+    }
+  } else if (!allowed.contains(value)) {
+    verification.Fail(MakePcrReason(
+        ReasonCode::kBootLogRuntimePcr, pcr,
+        "the boot log's events for " + name + " replay to " + HexEncode(AsBytes(value)) +
+            (extended ? "" : " (it has none)") + ", none of the " + std::to_string(allowed.size()) +
+            " values runtime.firmware_values allows"));
+  }
+  return value;
 }
 
 }  // namespace
@@ -76,16 +102,25 @@ void CheckBootLog(Verification& verification) {
     return;
   }
   verification.boot_log = std::move(log).value();
-  verification.verdict.boot_replay = ReplayEventLog(*verification.boot_log);
-  verification.verdict.boot_facts = ExtractBootFacts(*verification.boot_log);
-  for (const tpm::PcrBankSelection& bank : verification.selection.banks) {
-    CompareBootBank(verification, bank, verification.verdict.boot_replay);
+  Verdict& verdict = verification.verdict;
+  verdict.boot_replay = ReplayEventLog(*verification.boot_log);
+  std::array<std::uint32_t, 2> excluded = {verification.input.policy->runtime.pcr, kImaPcr};
+  verification.verified_boot_log =
+      VerifyEventLog(*verification.boot_log, verdict.boot_replay, verification.quoted, excluded);
+  ReportReplay(verification, *verification.verified_boot_log,
+               SummarizeBootLog(*verification.boot_log));
+  verdict.boot_facts = ExtractBootFacts(*verification.verified_boot_log);
+  for (const UnboundEvent& unbound : verdict.boot_facts->unbound) {
+    verification.Fail(MakeEventReason(ReasonCode::kBootEventUnbound, unbound.index, unbound.pcr,
+                                      unbound.detail + "; it establishes nothing"));
   }
 }
 
 void CheckRuntimeLog(Verification& verification) {
   const Evidence& evidence = *verification.input.evidence;
   std::uint32_t pcr = verification.input.policy->runtime.pcr;
+  Sha256Digest initial{};
+  if (verification.boot_log) initial = CheckFirmwareValue(verification, pcr);
   if (evidence.runtime_log && evidence.runtime_log->pcr != pcr) {
     verification.Fail(MakePcrReason(ReasonCode::kRuntimeLogMalformed, pcr,
                                     "the runtime log is for PCR " +
@@ -93,21 +128,12 @@ void CheckRuntimeLog(Verification& verification) {
                                         " but the policy's runtime PCR is " + std::to_string(pcr)));
     return;
   }
-  const Bytes* quoted = verification.Quoted(TPM2_ALG_SHA256, pcr);
+  const Bytes* quoted = verification.Quoted(kTpmAlgSha256, pcr);
   if (quoted == nullptr) {
     verification.Fail(
         MakePcrReason(ReasonCode::kRuntimeLogReplayMismatch, pcr,
                       "runtime PCR " + std::to_string(pcr) + " (sha256) is not in the quote"));
     return;
-  }
-  // Firmware events for the runtime PCR come first (DESIGN §2).
-  Sha256Digest initial{};
-  auto firmware = verification.verdict.boot_replay.find(TPM2_ALG_SHA256);
-  if (firmware != verification.verdict.boot_replay.end()) {
-    auto value = firmware->second.find(pcr);
-    if (value != firmware->second.end() && value->second.size() == initial.size()) {
-      std::copy(value->second.begin(), value->second.end(), initial.begin());
-    }
   }
   std::span<const RuntimeEntry> entries;
   if (evidence.runtime_log) entries = evidence.runtime_log->entries;
@@ -115,7 +141,7 @@ void CheckRuntimeLog(Verification& verification) {
   Bytes replayed_bytes(replayed.begin(), replayed.end());
   if (replayed_bytes != *quoted) {
     verification.Fail(MakePcrReason(ReasonCode::kRuntimeLogReplayMismatch, pcr,
-                                    MismatchDetail(pcr, TPM2_ALG_SHA256, replayed_bytes, *quoted) +
+                                    MismatchDetail(pcr, kTpmAlgSha256, replayed_bytes, *quoted) +
                                         " (" + std::to_string(entries.size()) +
                                         " runtime log entries)"));
   }

@@ -2,6 +2,7 @@
 // then the runtime files against the approved digests.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "attest/encoding.h"
@@ -31,6 +32,37 @@ void CheckBootValues(Verification& verification) {
   }
 }
 
+void CheckSecureBoot(Verification& verification, const BootFacts& facts) {
+  if (facts.secure_boot == true) return;
+  std::string detail;
+  if (!facts.secure_boot) {
+    detail = "secure boot state not established: " + facts.secure_boot_detail;
+  } else {
+    detail = "secure boot is disabled (the SecureBoot variable is 0 or absent)";
+  }
+  verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, 7, detail));
+}
+
+void CheckBootApplications(Verification& verification, const BootFacts& facts,
+                           const std::set<Sha256Digest>& allowed) {
+  if (!facts.boot_applications) {
+    verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, 4,
+                                    "boot applications not established: PCR 4 (sha256) is not "
+                                    "verified, so none of its events can be checked"));
+    return;
+  }
+  for (const BootApplication& application : *facts.boot_applications) {
+    if (allowed.contains(application.digest)) continue;
+    std::string name = application.device_path.empty() ? "" : " (" + application.device_path + ")";
+    verification.Fail(MakeEventReason(ReasonCode::kBootPolicyViolation, application.index, 4,
+                                      "PCR 4 extend " + HexEncode(AsBytes(application.digest)) +
+                                          name + ", logged as " +
+                                          std::string(EventTypeName(application.type)) +
+                                          ", is not in the policy's allowed boot applications"));
+  }
+}
+
+// Rules over events read only facts from verified extends (boot_facts.h).
 void CheckBootEvents(Verification& verification) {
   const BootPolicy& boot = verification.input.policy->boot;
   bool has_rules = boot.secure_boot_required || boot.allowed_boot_applications.has_value();
@@ -42,30 +74,9 @@ void CheckBootEvents(Verification& verification) {
                                  "well-formed boot log to apply them to"));
     return;
   }
-  if (boot.secure_boot_required && facts->secure_boot != true) {
-    verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, 7,
-                                    facts->secure_boot.has_value()
-                                        ? "secure boot is disabled (SecureBoot variable is 0)"
-                                        : "the boot log does not measure the SecureBoot variable"));
-  }
-  if (!boot.allowed_boot_applications) return;
-  for (const BootApplication& application : facts->boot_applications) {
-    auto sha256 = application.digests.find(TPM2_ALG_SHA256);
-    Sha256Digest digest{};
-    if (sha256 == application.digests.end() || sha256->second.size() != digest.size()) {
-      verification.Fail(MakePcrReason(
-          ReasonCode::kBootPolicyViolation, application.pcr,
-          "boot application " + application.device_path + " has no sha256 digest to check"));
-      continue;
-    }
-    std::copy(sha256->second.begin(), sha256->second.end(), digest.begin());
-    if (!boot.allowed_boot_applications->contains(digest)) {
-      std::string name =
-          application.device_path.empty() ? "" : " (" + application.device_path + ")";
-      verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, application.pcr,
-                                      "boot application " + HexEncode(sha256->second) + name +
-                                          " is not in the policy's allowed boot applications"));
-    }
+  if (boot.secure_boot_required) CheckSecureBoot(verification, *facts);
+  if (boot.allowed_boot_applications) {
+    CheckBootApplications(verification, *facts, *boot.allowed_boot_applications);
   }
 }
 

@@ -53,15 +53,24 @@ TEST_F(CliTest, LearnThenCheckIsTrustedWithEitherKeyForm) {
   std::string nonce;
   for (int i = 0; i < 32; ++i) nonce += "ab";
   for (const char* key : {"ak.pub", "ak.pem"}) {
-    Output good = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File(key),
-                          "--policy", File("policy.json"), "--nonce", nonce});
+    bool pem = std::string(key) == "ak.pem";
+    std::vector<std::string> key_flags = {"--ak", File(key)};
+    if (pem) key_flags.push_back("--allow-bare-ak");
+    auto check = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), key_flags.begin(), key_flags.end());
+      args.insert(args.begin(), "check");
+      return RunCli(args);
+    };
+    Output good = check(
+        {"--evidence", File("evidence.json"), "--policy", File("policy.json"), "--nonce", nonce});
     EXPECT_EQ(good.code, 0) << good.out << good.err;
     Json verdict = Json::parse(good.out);
     EXPECT_TRUE(verdict["trusted"].get<bool>());
     EXPECT_TRUE(verdict["nonce_checked"].get<bool>());
+    EXPECT_EQ(verdict["ak_attributes_checked"].get<bool>(), !pem);
 
-    Output stale = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File(key),
-                           "--policy", File("policy.json"), "--nonce", std::string(64, 'a')});
+    Output stale = check({"--evidence", File("evidence.json"), "--policy", File("policy.json"),
+                          "--nonce", std::string(64, 'a')});
     EXPECT_EQ(stale.code, 1) << stale.out;
     verdict = Json::parse(stale.out);
     EXPECT_FALSE(verdict["trusted"].get<bool>());
@@ -74,11 +83,42 @@ TEST_F(CliTest, CheckWithoutNonceWarnsThatFreshnessIsUnchecked) {
                     "--out", File("policy.json")})
                 .code,
             0);
+  // Hole 6: no nonce, no trust...
   Output checked = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
                            "--policy", File("policy.json")});
-  EXPECT_EQ(checked.code, 0);
-  EXPECT_NE(checked.err.find("freshness is not checked"), std::string::npos);
-  EXPECT_FALSE(Json::parse(checked.out)["nonce_checked"].get<bool>());
+  EXPECT_EQ(checked.code, 1) << checked.out << checked.err;
+  Json verdict = Json::parse(checked.out);
+  EXPECT_FALSE(verdict["trusted"].get<bool>());
+  EXPECT_FALSE(verdict["nonce_checked"].get<bool>());
+  ASSERT_EQ(verdict["reasons"].size(), 1u);
+  EXPECT_EQ(verdict["reasons"][0]["code"], "NONCE_NOT_CHECKED");
+  // ...unless the operator says so, and the verdict keeps saying it.
+  Output waived = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
+                          "--policy", File("policy.json"), "--no-nonce"});
+  EXPECT_EQ(waived.code, 0) << waived.out << waived.err;
+  EXPECT_NE(waived.err.find("freshness is not checked"), std::string::npos);
+  EXPECT_FALSE(Json::parse(waived.out)["nonce_checked"].get<bool>());
+  Output both = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pub"),
+                        "--policy", File("policy.json"), "--no-nonce", "--nonce", "ab"});
+  EXPECT_EQ(both.code, 2);
+}
+
+// Hole 5: a bare public key carries no AK attributes; only an explicit
+// operator flag accepts one.
+TEST_F(CliTest, PemAttestationKeyNeedsTheOperatorsFlag) {
+  Output learned = RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak",
+                           File("ak.pem"), "--out", File("policy.json")});
+  EXPECT_EQ(learned.code, 2);
+  EXPECT_NE(learned.err.find("--allow-bare-ak"), std::string::npos) << learned.err;
+  EXPECT_NE(learned.err.find(File("ak.pem")), std::string::npos) << learned.err;
+  ASSERT_EQ(RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak", File("ak.pem"),
+                    "--allow-bare-ak", "--out", File("policy.json")})
+                .code,
+            0);
+  Output refused = RunCli({"check", "--evidence", File("evidence.json"), "--ak", File("ak.pem"),
+                           "--policy", File("policy.json"), "--no-nonce"});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_TRUE(refused.out.empty());
 }
 
 TEST_F(CliTest, LearnRefusesEvidenceThatDoesNotVerify) {

@@ -143,8 +143,8 @@ TEST(PolicyTest, ErrorsNameTheMember) {
   };
   EXPECT_EQ(error_for("\"0\": [", "\"9\": ["),
             "p.json: boot.pcrs.sha256.9: PCR is not in pcr_selection sha256:0,1,2,3,4,5,6,7,15");
-  EXPECT_EQ(error_for("\"pcr\": 15", "\"pcr\": 16"),
-            "p.json: runtime.pcr: PCR 16 must be in pcr_selection's sha256 bank");
+  EXPECT_EQ(error_for("\"pcr\": 15", "\"pcr\": 14"),
+            "p.json: runtime.pcr: PCR 14 must be in pcr_selection's sha256 bank");
   EXPECT_EQ(error_for("\"/usr/bin/runc\"", "\"runc\""),
             "p.json: runtime.required_paths[0]: must be an absolute path");
   EXPECT_EQ(error_for("\"secure_boot_required\": true", "\"secure_boot_required\": 1"),
@@ -155,6 +155,75 @@ TEST(PolicyTest, ErrorsNameTheMember) {
             "p.json: policy version 2 is not supported (this verifier reads 1)");
   EXPECT_EQ(error_for("\"lifetime_seconds\": 1800", "\"lifetime_seconds\": 0"),
             "p.json: document: lifetimes and intervals must be positive");
+}
+
+// Hole 4: a rule over events needs its PCR and bank in what the node
+// quotes, or it would be read from events nothing signed.
+TEST(PolicyTest, SecureBootRuleWithoutPcr7IsInvalid) {
+  std::string text = PolicyText();
+  text.replace(text.find("sha256:0-7,15"), 13, "sha256:0-6,15");
+  Result<Policy> parsed = ParsePolicy(text, "p.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(parsed.error().message,
+            "p.json: boot.secure_boot_required: needs PCR 7, where the Secure Boot state is "
+            "measured, in pcr_selection (sha256:0,1,2,3,4,5,6,15)");
+  // In another bank it is enough: facts are read from whichever bank verified.
+  text.replace(text.find("sha256:0-6,15"), 13, "sha256:0-6,15+sha1:7");
+  EXPECT_TRUE(ParsePolicy(text, "p.json").ok());
+}
+
+TEST(PolicyTest, BootApplicationsRuleWithoutSha256Pcr4IsInvalid) {
+  std::string text = PolicyText();
+  text.replace(text.find("sha256:0-7,15"), 13, "sha256:0-3,5-7,15+sha1:4");
+  Result<Policy> parsed = ParsePolicy(text, "p.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().message,
+            "p.json: boot.allowed_boot_applications: needs PCR 4 in pcr_selection's sha256 bank "
+            "(sha256:0,1,2,3,5,6,7,15+sha1:4): the allowed digests are sha256 digests of PCR 4 "
+            "extends");
+}
+
+TEST(PolicyTest, RuntimePcrThatCanNeverVerifyOrCanBeResetIsRefused) {
+  auto with_runtime_pcr = [](std::uint32_t pcr, const std::string& extra) {
+    std::string text = PolicyText();
+    std::string selection = "sha256:0-7," + std::to_string(pcr);
+    text.replace(text.find("sha256:0-7,15"), 13, selection);
+    const std::string runtime_pcr = "\"pcr\": 15";
+    text.replace(text.find(runtime_pcr), runtime_pcr.size(),
+                 "\"pcr\": " + std::to_string(pcr) + extra);
+    return ParsePolicy(text, "p.json");
+  };
+  for (std::uint32_t pcr = 17; pcr <= 22; ++pcr) {
+    Result<Policy> parsed = with_runtime_pcr(pcr, "");
+    ASSERT_FALSE(parsed.ok()) << pcr;
+    EXPECT_NE(parsed.error().message.find("runtime.pcr: PCR " + std::to_string(pcr) +
+                                          " is a DRTM PCR (17-22)"),
+              std::string::npos)
+        << parsed.error().message;
+  }
+  for (std::uint32_t pcr : {16u, 23u}) {
+    Result<Policy> parsed = with_runtime_pcr(pcr, "");
+    ASSERT_FALSE(parsed.ok()) << pcr;
+    EXPECT_NE(parsed.error().message.find("can be reset from software"), std::string::npos);
+    EXPECT_TRUE(with_runtime_pcr(pcr, ", \"allow_resettable_pcr\": true").ok()) << pcr;
+  }
+  EXPECT_TRUE(with_runtime_pcr(14, "").ok());
+}
+
+TEST(PolicyTest, FirmwareValuesParseAndRoundTrip) {
+  std::string text = PolicyText();
+  std::string pinned = "\"firmware_values\": [\"" + std::string(64, 'c') + "\"], ";
+  text.replace(text.find("\"required_paths\""), 0, pinned);
+  Policy policy = ParsePolicy(text, "p.json").value();
+  ASSERT_EQ(policy.runtime.firmware_values.size(), 1u);
+  EXPECT_EQ(policy.runtime.firmware_values.begin()->front(), 0xcc);
+  Policy again = ParsePolicy(PolicyToJson(policy).dump(), "p.json").value();
+  EXPECT_EQ(again.runtime.firmware_values, policy.runtime.firmware_values);
+  text.replace(text.find(std::string(64, 'c')), 64, "cc");
+  EXPECT_EQ(ParsePolicy(text, "p.json").error().message,
+            "p.json: runtime.firmware_values[0]: must be 64 lowercase hex digits (a sha256 "
+            "digest)");
 }
 
 }  // namespace

@@ -89,10 +89,24 @@ TEST_F(VerifyTest, WrongChallengeIsNonceMismatch) {
 
 TEST_F(VerifyTest, EvidenceNamingAnotherNonceThanTheQuoteIsNonceMismatch) {
   evidence_.nonce[0] ^= 1;
-  VerificationInput input{&evidence_, &key_, &policy_, std::nullopt, std::nullopt};
+  VerificationInput input{&evidence_, &key_, &policy_, std::nullopt, std::nullopt, true};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_FALSE(verdict.nonce_checked);
   EXPECT_EQ(Codes(verdict), std::vector<std::string>{"NONCE_MISMATCH"});
+}
+
+TEST_F(VerifyTest, NoNonceStillTrustedIsRefused) {
+  VerificationInput input{&evidence_, &key_, &policy_, std::nullopt, std::nullopt};
+  Verdict verdict = VerifyEvidence(input);
+  EXPECT_FALSE(verdict.trusted);
+  EXPECT_FALSE(verdict.nonce_checked);
+  EXPECT_EQ(Codes(verdict), std::vector<std::string>{"NONCE_NOT_CHECKED"});
+  // Waived by the caller: trusted, and the verdict still says so.
+  input.allow_unchecked_freshness = true;
+  Verdict waived = VerifyEvidence(input);
+  EXPECT_TRUE(waived.trusted) << VerdictToJson(waived).dump(2);
+  EXPECT_FALSE(waived.nonce_checked);
+  EXPECT_EQ(VerdictToJson(waived)["nonce_checked"], false);
 }
 
 TEST_F(VerifyTest, FlippedAttestByteBreaksTheSignature) {
@@ -143,9 +157,11 @@ TEST_F(VerifyTest, GarbageSignatureIsSignatureInvalid) {
 TEST_F(VerifyTest, ChangedPostedPcrIsPcrDigestMismatchAndReplayMismatch) {
   evidence_.pcrs[TPM2_ALG_SHA256][4][0] ^= 0x01;
   Verdict verdict = Run();
+  // The policy pins PCR 4, and its boot applications cannot be checked
+  // once PCR 4 does not replay: two violations.
   EXPECT_EQ(Codes(verdict),
             (std::vector<std::string>{"PCR_DIGEST_MISMATCH", "BOOT_LOG_REPLAY_MISMATCH",
-                                      "BOOT_POLICY_VIOLATION"}));
+                                      "BOOT_POLICY_VIOLATION", "BOOT_POLICY_VIOLATION"}));
   EXPECT_EQ(Find(verdict, ReasonCode::kBootLogReplayMismatch)->pcr, 4u);
 }
 
@@ -168,8 +184,12 @@ TEST_F(VerifyTest, AlteredBootEventIsReplayMismatchNamingThePcr) {
   boot_log_[DigestOffset(4)] ^= 0x01;
   evidence_.boot_log = boot_log_;
   Verdict verdict = Run();
-  EXPECT_EQ(Codes(verdict), std::vector<std::string>{"BOOT_LOG_REPLAY_MISMATCH"});
+  // PCR 4 unverified: its boot applications are not established either.
+  EXPECT_EQ(Codes(verdict),
+            (std::vector<std::string>{"BOOT_LOG_REPLAY_MISMATCH", "BOOT_POLICY_VIOLATION"}));
   EXPECT_EQ(verdict.reasons[0].pcr, 4u);
+  EXPECT_EQ(verdict.reasons[1].pcr, 4u);
+  EXPECT_NE(verdict.reasons[1].detail.find("boot applications not established"), std::string::npos);
   EXPECT_NE(verdict.reasons[0].detail.find("PCR 4 (sha256) replays to"), std::string::npos)
       << verdict.reasons[0].detail;
 }
@@ -357,8 +377,9 @@ TEST(RealQuoteTest, WindowsShieldedVmQuoteParsesAndReplays) {
   Policy policy;
   policy.selection = quote.selection;
 
-  VerificationInput input{&evidence, &key, &policy, std::nullopt, std::nullopt};
+  VerificationInput input{&evidence, &key, &policy, evidence.nonce, std::nullopt};
   Verdict verdict = VerifyEvidence(input);
+  EXPECT_TRUE(verdict.nonce_checked);
   EXPECT_EQ(quote.selection.ToString(),
             "sha1:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23");
   ASSERT_EQ(Codes(verdict),

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "attest/verifier/boot_facts.h"
 #include "attest/verifier/event_log.h"
+#include "attest/verifier/verified_event_log.h"
 
 #include "event_log_test_util.h"
 
@@ -218,11 +220,13 @@ TEST(EventLogCorruptionTest, MalformedPayloadDoesNotRejectTheLog) {
       .AgileEvent(4, 0x8401, kBanks, 3, {});
   Result<EventLog> log = ParseEventLog(builder.bytes());
   ASSERT_TRUE(log.ok()) << log.error().ToString();
-  BootFacts facts = ExtractBootFacts(*log);
-  EXPECT_FALSE(facts.secure_boot.has_value());
-  ASSERT_EQ(facts.boot_applications.size(), 1u);
-  EXPECT_EQ(facts.boot_applications[0].device_path, "");
   tpm::PcrValues pcrs = ReplayEventLog(*log);
+  VerifiedEventLog verified = VerifyEventLog(*log, pcrs, pcrs, {});
+  BootFacts facts = ExtractBootFacts(verified);
+  EXPECT_FALSE(facts.secure_boot.has_value());
+  ASSERT_TRUE(facts.boot_applications.has_value());
+  ASSERT_EQ(facts.boot_applications->size(), 2u);  // an unknown type is checked too
+  EXPECT_EQ(facts.boot_applications->at(0).device_path, "");
   EXPECT_EQ(pcrs[kSha256].size(), 2u);  // PCRs 4 and 7; unknown types are extended
   nlohmann::json json = EventLogToJson(*log, pcrs);
   EXPECT_TRUE(json["events"][1]["data"].contains("hex"));

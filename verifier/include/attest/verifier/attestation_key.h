@@ -1,5 +1,6 @@
 // The attestation key a verifier checks quotes with: from the TPM2B_PUBLIC
-// attestd (or `tpm2_createak -u`) exports, or from a PEM public key.
+// attestd (or `tpm2_createak -u`) exports, whose attributes show it is an
+// AK, or, only when an operator says so, from a bare PEM public key.
 #pragma once
 
 #include <optional>
@@ -18,9 +19,18 @@ struct AttestationKey {
   Bytes name;                              // TPM name; empty for a PEM key
 };
 
-// A marshaled TPM2B_PUBLIC or a PEM SubjectPublicKeyInfo, told apart by the
-// PEM header. A TPM public area must be an AK: see CheckAttestationKeyAttributes.
-Result<AttestationKey> ParseAttestationKey(ByteView bytes);
+struct AttestationKeyOptions {
+  // A bare public key says nothing about where the private key lives: the
+  // TPM could not have vouched that it only signs what the TPM produced.
+  // Accepted only when an operator asks (`--allow-bare-ak`).
+  bool allow_bare_public_key = false;
+};
+
+// A marshaled TPM2B_PUBLIC whose attributes make it an AK (see
+// CheckAttestationKeyAttributes), or, with allow_bare_public_key, a PEM
+// SubjectPublicKeyInfo, recognised by its first line alone. kInvalidArgument
+// otherwise, naming what is wrong.
+Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions options = {});
 
 // fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign and not
 // decrypt (DESIGN §3): a key the TPM made, cannot export, and uses only to

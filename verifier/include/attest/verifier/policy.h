@@ -25,16 +25,24 @@ inline constexpr std::uint32_t kPolicyVersion = 1;
 struct BootPolicy {
   // bank -> PCR -> the values the PCR may have (any one of them).
   std::map<std::uint16_t, std::map<std::uint32_t, std::vector<Bytes>>> allowed_pcr_values;
+  // Needs PCR 7 in the selection.
   bool secure_boot_required = false;
-  // sha256 digests of EV_EFI_BOOT_SERVICES_APPLICATION events; nullopt
-  // means no rule, an empty set allows none.
+  // sha256 digests of every PCR 4 extend but separators and action strings
+  // (boot_facts.h); needs sha256 PCR 4 in the selection. nullopt means no
+  // rule, an empty set allows none.
   std::optional<std::set<Sha256Digest>> allowed_boot_applications;
 };
 
 struct RuntimePolicy {
   std::uint32_t pcr = 15;
+  // PCRs 16 and 23 can be reset from software (a root attacker would reset
+  // and replay a clean log): refused unless this is set.
+  bool allow_resettable_pcr = false;
   std::vector<std::string> required_paths;
   std::set<Sha256Digest> allowed_digests;
+  // The values the boot log's events for the runtime PCR may replay to.
+  // Empty: a boot log that extends the runtime PCR is refused.
+  std::set<Sha256Digest> firmware_values;
 };
 
 struct Policy {
@@ -49,8 +57,9 @@ struct Policy {
 };
 
 // Strict, like every document here: unknown members, a PCR outside the
-// selection, malformed hex are kInvalidArgument naming the member, after
-// `name` (the file). A version other than 1 is kUnsupported.
+// selection, a rule that needs a PCR or bank the selection lacks, malformed
+// hex are kInvalidArgument naming the member, after `name` (the file). A
+// version other than 1 is kUnsupported.
 Result<Policy> ParsePolicy(std::string_view text, std::string_view name);
 Json PolicyToJson(const Policy& policy);
 

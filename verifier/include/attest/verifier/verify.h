@@ -9,6 +9,7 @@
 #include "attest/json.h"
 #include "attest/tpm/pcr.h"
 #include "attest/verifier/attestation_key.h"
+#include "attest/verifier/boot_facts.h"
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/evidence.h"
 #include "attest/verifier/policy.h"
@@ -21,26 +22,38 @@ struct VerificationInput {
   const Evidence* evidence = nullptr;
   const AttestationKey* attestation_key = nullptr;
   const Policy* policy = nullptr;
-  // The nonce the verifier issued. Absent only offline, where freshness is
-  // then not established and the verdict says so.
+  // The nonce the verifier issued. Without it nothing shows the quote is
+  // fresh: NONCE_NOT_CHECKED, unless the caller waives freshness below.
   std::optional<Bytes> expected_nonce;
   // The clock of the node's last trusted quote, if any.
   std::optional<QuoteClock> previous_clock;
+  // Offline only, and only on an operator's explicit request: a verdict
+  // without a challenge may be trusted (it still says nonce_checked false).
+  bool allow_unchecked_freshness = false;
 };
 
 struct Verdict {
   bool trusted = false;
   bool nonce_checked = false;
+  // False when the AK was a bare public key the operator vouched for, not a
+  // TPM public area whose attributes were checked.
+  bool ak_attributes_checked = false;
   std::vector<Reason> reasons;  // failures and information, in check order
   std::optional<QuoteInfo> quote;
   tpm::PcrValues boot_replay;  // what the boot log replays to, if it parsed
+  // What a policy may decide on: read from the events the quote vouches
+  // for (boot_facts.h). Absent when the boot log is missing or malformed.
   std::optional<BootFacts> boot_facts;
+  // The firmware's value of the runtime PCR: what the boot log's sha256
+  // events for it replay to (zero when it has none). Absent without a log.
+  std::optional<Sha256Digest> runtime_pcr_firmware_value;
 };
 
 Verdict VerifyEvidence(const VerificationInput& input);
 
-// {"trusted": bool, "nonce_checked": bool, "reasons": [...], "quote":
-// {"selection", "reset_count", "restart_count", "clock", "safe"}}
+// {"trusted": bool, "nonce_checked": bool, "ak_attributes_checked": bool,
+//  "reasons": [...], "quote": {"selection", "reset_count", "restart_count",
+//  "clock", "safe", "firmware_version"}}
 Json VerdictToJson(const Verdict& verdict);
 
 }  // namespace attest::verifier

@@ -1,10 +1,11 @@
 // The TCG PC Client firmware event log (binary_bios_measurements): the
 // SHA1-only TCG 1.2 layout and the crypto-agile layout (TCG PC Client
 // Platform Firmware Profile §10), parsed without copying, replayed into PCR
-// values, and reduced to the facts a boot policy looks at.
+// values, and summarized for people.
 //
-// A parsed EventLog is unverified: it says what the firmware claims. Only a
-// comparison of ReplayEventLog() with quoted PCRs makes it evidence.
+// A parsed EventLog is unverified: it says what the node claims. Only
+// VerifyEventLog (verified_event_log.h), which compares ReplayEventLog() with
+// the quoted PCRs, makes any of it evidence.
 #pragma once
 
 #include <array>
@@ -66,6 +67,7 @@ inline constexpr std::uint32_t kEvEfiSpdmFirmwareBlob = 0x800000E1;
 inline constexpr std::uint32_t kEvEfiSpdmFirmwareConfig = 0x800000E2;
 
 inline constexpr std::uint16_t kTpmAlgSha1 = 0x0004;
+inline constexpr std::uint16_t kTpmAlgSha256 = 0x000B;
 
 // Limits that bound what a hostile log can make the parser do. No TCG hash
 // algorithm registry has more than 8 hash algorithms or digests above 64 bytes.
@@ -145,37 +147,21 @@ Result<EventLog> ParseEventLog(ByteView log);
 // digest is omitted from that bank: its value cannot be known.
 tpm::PcrValues ReplayEventLog(const EventLog& log);
 
-// A UEFI application the firmware loaded (EV_EFI_BOOT_SERVICES_APPLICATION).
-struct BootApplication {
-  std::uint32_t pcr = 0;
-  std::map<std::uint16_t, Bytes> digests;  // algorithm id -> digest (Authenticode hash)
-  std::string device_path;                 // best-effort text, may be empty
-};
-
-// What a boot policy needs from the log. Values come from the event data,
-// which the digests do not necessarily cover: trust them only to the extent
-// the policy also checks the replayed PCRs.
-struct BootFacts {
-  // The EV_EFI_VARIABLE_DRIVER_CONFIG "SecureBoot" value in PCR 7; nullopt if
-  // not measured; false if measured empty or if any measurement says 0.
-  std::optional<bool> secure_boot;
-  // PK, KEK, db, dbx measured (EV_EFI_VARIABLE_DRIVER_CONFIG, PCR 7) with non-empty data.
-  bool platform_key_present = false;
-  bool key_exchange_key_present = false;
-  bool db_present = false;
-  bool dbx_present = false;
-  std::vector<BootApplication> boot_applications;     // in log order
+// What the log says, for people: unverified claims, never decided on
+// (boot_facts.h has what a policy may use). Read from every event as logged.
+struct BootLogSummary {
   std::map<std::uint32_t, std::uint32_t> separators;  // PCR -> number of EV_SEPARATOR events
   bool separator_error = false;  // an EV_SEPARATOR whose data is 0x00000001 (firmware error)
   bool exit_boot_services_seen = false;  // EV_EFI_ACTION "Exit Boot Services Invocation"
   // EV_IPL text that is a kernel command line: grub's "kernel_cmdline: " /
   // "grub_kernel_cmdline " (prefix removed), or UTF-16 load options from
-  // systemd-boot/systemd-stub (PCR 8, 9, 12). Printable ASCII only.
+  // systemd-boot/systemd-stub (PCR 8, 9, 12). Printable ASCII only. Grub
+  // and systemd-stub do not hash these strings as logged: display only.
   std::vector<std::string> kernel_command_lines;
   std::vector<std::string> ipl_texts;  // the other EV_IPL strings, printable ASCII only
 };
 
-BootFacts ExtractBootFacts(const EventLog& log);
+BootLogSummary SummarizeBootLog(const EventLog& log);
 
 // "EV_SEPARATOR", "EV_EFI_ACTION"...; "EV_UNKNOWN" for any other value.
 std::string_view EventTypeName(std::uint32_t type);

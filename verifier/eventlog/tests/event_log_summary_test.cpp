@@ -1,6 +1,6 @@
-// Boot facts and the two renderers, on real logs whose content the sidecar
-// notes describe (Secure Boot state, grub / systemd-boot command lines,
-// missing ExitBootServices events).
+// The operator's summary and the two renderers, on real logs whose content
+// the sidecar notes describe (grub / systemd-boot command lines, missing
+// ExitBootServices events). boot_facts_test.cpp has what policy reads.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -29,54 +29,23 @@ Parsed Parse(const std::string& name) {
   return parsed;
 }
 
-TEST(EventLogFactsTest, SecureBootEnabled) {
+TEST(EventLogSummaryTest, Separators) {
   Parsed rhel = Parse("gotpmtools_rhel8-uefi.bin");
-  BootFacts facts = ExtractBootFacts(rhel.log);
-  EXPECT_EQ(facts.secure_boot, std::optional<bool>(true));
-  EXPECT_TRUE(facts.platform_key_present);
-  EXPECT_TRUE(facts.key_exchange_key_present);
-  EXPECT_TRUE(facts.db_present);
-  EXPECT_TRUE(facts.dbx_present);
-  // The SHA1 legacy Debian 10 log comes from a Secure Boot VM too.
-  EXPECT_EQ(ExtractBootFacts(Parse("gotpmtools_debian-10.bin").log).secure_boot,
-            std::optional<bool>(true));
-}
-
-TEST(EventLogFactsTest, SecureBootDisabled) {
-  EXPECT_EQ(ExtractBootFacts(Parse("gotpmtools_ubuntu-2104-no-secure-boot.bin").log).secure_boot,
-            std::optional<bool>(false));
-  // SecureBoot measured with VariableDataLength 0 (variable absent).
-  EXPECT_EQ(ExtractBootFacts(Parse("gotpmtools_arch-linux-workstation.bin").log).secure_boot,
-            std::optional<bool>(false));
-}
-
-TEST(EventLogFactsTest, BootApplicationsAndSeparators) {
-  Parsed rhel = Parse("gotpmtools_rhel8-uefi.bin");
-  BootFacts facts = ExtractBootFacts(rhel.log);
-  ASSERT_EQ(facts.boot_applications.size(), 3u);
-  EXPECT_EQ(facts.boot_applications[0].pcr, 4u);
-  EXPECT_NE(facts.boot_applications[0].device_path.find("\\EFI\\redhat\\shimx64.efi"),
-            std::string::npos)
-      << facts.boot_applications[0].device_path;
-  EXPECT_NE(facts.boot_applications[0].device_path.find("HD(1,GPT,"), std::string::npos)
-      << facts.boot_applications[0].device_path;
-  EXPECT_EQ(facts.boot_applications[1].device_path, "\\EFI\\redhat\\grubx64.efi");
-  EXPECT_EQ(facts.boot_applications[0].digests.size(), 3u);  // sha1, sha256, sha384
-  EXPECT_EQ(facts.boot_applications[0].digests.at(0x000B).size(), 32u);
+  BootLogSummary summary = SummarizeBootLog(rhel.log);
   for (std::uint32_t pcr = 0; pcr <= 7; ++pcr) {
-    EXPECT_EQ(facts.separators[pcr], 1u) << "PCR " << pcr;
+    EXPECT_EQ(summary.separators[pcr], 1u) << "PCR " << pcr;
   }
-  EXPECT_FALSE(facts.separator_error);
-  EXPECT_TRUE(facts.exit_boot_services_seen);
+  EXPECT_FALSE(summary.separator_error);
+  EXPECT_TRUE(summary.exit_boot_services_seen);
 }
 
-TEST(EventLogFactsTest, ExitBootServicesMissing) {
-  BootFacts facts = ExtractBootFacts(Parse("goattest_ebs_event_missing_eventlog.bin").log);
-  EXPECT_FALSE(facts.exit_boot_services_seen);
+TEST(EventLogSummaryTest, ExitBootServicesMissing) {
+  BootLogSummary summary = SummarizeBootLog(Parse("goattest_ebs_event_missing_eventlog.bin").log);
+  EXPECT_FALSE(summary.exit_boot_services_seen);
 }
 
-TEST(EventLogFactsTest, GrubKernelCommandLine) {
-  BootFacts ubuntu = ExtractBootFacts(Parse("gotpmtools_ubuntu-2104-no-secure-boot.bin").log);
+TEST(EventLogSummaryTest, GrubKernelCommandLine) {
+  BootLogSummary ubuntu = SummarizeBootLog(Parse("gotpmtools_ubuntu-2104-no-secure-boot.bin").log);
   ASSERT_EQ(ubuntu.kernel_command_lines.size(), 1u);
   EXPECT_EQ(ubuntu.kernel_command_lines[0],
             "/boot/vmlinuz-5.11.0-1006-gcp root=PARTUUID=6443a6ae-e5e9-4df7-9a06-d1329e50f33c ro "
@@ -85,7 +54,7 @@ TEST(EventLogFactsTest, GrubKernelCommandLine) {
       std::find(ubuntu.ipl_texts.begin(), ubuntu.ipl_texts.end(), "/boot/vmlinuz-5.11.0-1006-gcp"),
       ubuntu.ipl_texts.end());
 
-  BootFacts rhel = ExtractBootFacts(Parse("gotpmtools_rhel8-uefi.bin").log);
+  BootLogSummary rhel = SummarizeBootLog(Parse("gotpmtools_rhel8-uefi.bin").log);
   ASSERT_EQ(rhel.kernel_command_lines.size(), 1u);
   EXPECT_TRUE(rhel.kernel_command_lines[0].starts_with(
       "(hd0,gpt2)/boot/vmlinuz-4.18.0-240.22.1.el8_3.x86_64 root=UUID="))
@@ -94,13 +63,13 @@ TEST(EventLogFactsTest, GrubKernelCommandLine) {
             rhel.ipl_texts.end());
 }
 
-TEST(EventLogFactsTest, SystemdBootLoadOptions) {
-  BootFacts facts = ExtractBootFacts(Parse("tpm2tools_event-sd-boot-fedora37.bin").log);
-  ASSERT_FALSE(facts.kernel_command_lines.empty());
-  EXPECT_EQ(facts.kernel_command_lines[0], "console=ttyS0 console=tty0 efi=debug");
+TEST(EventLogSummaryTest, SystemdBootLoadOptions) {
+  BootLogSummary summary = SummarizeBootLog(Parse("tpm2tools_event-sd-boot-fedora37.bin").log);
+  ASSERT_FALSE(summary.kernel_command_lines.empty());
+  EXPECT_EQ(summary.kernel_command_lines[0], "console=ttyS0 console=tty0 efi=debug");
 }
 
-TEST(EventLogFactsTest, SeparatorErrorValue) {
+TEST(EventLogSummaryTest, SeparatorErrorValue) {
   const std::vector<std::pair<std::uint16_t, std::uint16_t>> banks = {{0x000B, 32}};
   LogBuilder builder;
   builder.SpecId(banks)
@@ -108,10 +77,9 @@ TEST(EventLogFactsTest, SeparatorErrorValue) {
       .AgileEvent(1, kEvSeparator, banks, 0, AsBytes(std::string_view("\1\0\0\0", 4)));
   Result<EventLog> log = ParseEventLog(builder.bytes());
   ASSERT_TRUE(log.ok()) << log.error().ToString();
-  BootFacts facts = ExtractBootFacts(*log);
-  EXPECT_TRUE(facts.separator_error);
-  EXPECT_EQ(facts.separators.size(), 2u);
-  EXPECT_FALSE(facts.secure_boot.has_value());
+  BootLogSummary summary = SummarizeBootLog(*log);
+  EXPECT_TRUE(summary.separator_error);
+  EXPECT_EQ(summary.separators.size(), 2u);
 }
 
 TEST(EventLogRenderTest, JsonShape) {

@@ -1,0 +1,414 @@
+// Boot facts come only from verified extends whose data their digest binds
+// (boot_facts.h, verifier/FORMAT.md §4): real logs verified against their
+// sidecar's PCRs, and synthetic boots (synthetic_boot.h, real digests)
+// edited the way a root attacker on the node would edit the log.
+#include "attest/verifier/boot_facts.h"
+
+#include <algorithm>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "attest/encoding.h"
+#include "attest/tpm/algorithms.h"
+#include "attest/verifier/event_log.h"
+#include "attest/verifier/verified_event_log.h"
+
+#include "event_log_test_util.h"
+#include "synthetic_boot.h"
+
+namespace attest::verifier {
+namespace {
+
+using testing::ImageDigest;
+using testing::kSha1;
+using testing::kSha256;
+using testing::LogEvent;
+using testing::SyntheticLog;
+using testing::UefiBoot;
+using testing::UefiMachine;
+
+// A log, and its facts verified against `quoted`. Keeps the bytes and the
+// parsed log alive for the verified view that borrows them.
+struct Checked {
+  Bytes bytes;
+  EventLog log;
+  tpm::PcrValues replayed;
+  std::optional<VerifiedEventLog> verified;
+  BootFacts facts;
+};
+
+std::unique_ptr<Checked> Check(Bytes bytes, const tpm::PcrValues& quoted) {
+  auto checked = std::make_unique<Checked>();
+  checked->bytes = std::move(bytes);
+  Result<EventLog> log = ParseEventLog(checked->bytes);
+  EXPECT_TRUE(log.ok()) << log.error().ToString();
+  if (!log.ok()) return checked;
+  checked->log = std::move(log).value();
+  checked->replayed = ReplayEventLog(checked->log);
+  checked->verified = VerifyEventLog(checked->log, checked->replayed, quoted, {});
+  checked->facts = ExtractBootFacts(*checked->verified);
+  return checked;
+}
+
+// The index in EventLog::events of a synthetic extend: the Spec ID event
+// is record 0 there.
+std::size_t LoggedIndex(const SyntheticLog& log, std::uint32_t pcr, std::size_t position) {
+  return log.IndexOf(pcr, position) + 1;
+}
+
+// What a TPM that ran this boot holds: the replay of the log as measured.
+tpm::PcrValues TpmValues(const SyntheticLog& measured) {
+  Bytes bytes = measured.Serialize();
+  return ReplayEventLog(ParseEventLog(bytes).value());
+}
+
+// The sidecar's expected PCRs, as a quote of every PCR it lists.
+tpm::PcrValues SidecarPcrs(const std::string& name) {
+  tpm::PcrValues values;
+  const nlohmann::json sidecar = testing::ReadSidecar(name);
+  for (const auto& [bank_name, pcrs] : sidecar["expected_pcrs"].items()) {
+    std::uint16_t bank = tpm::HashAlgorithmByName(bank_name).value().id;
+    for (const auto& [pcr, hex] : pcrs.items()) {
+      values[bank][static_cast<std::uint32_t>(std::stoul(pcr))] =
+          HexDecode(hex.get<std::string>()).value();
+    }
+  }
+  return values;
+}
+
+std::unique_ptr<Checked> CheckRealLog(const std::string& name) {
+  return Check(testing::ReadEventLog(name), SidecarPcrs(name));
+}
+
+// --- Real logs: verified against the PCRs their sources recorded. ---
+
+TEST(BootFactsRealLogTest, SecureBootOn) {
+  for (const char* name :
+       {"gotpmtools_rhel8-uefi.bin", "gotpmtools_debian-10.bin", "keylime_mb_log.bin",
+        "gotpmtools_cos-101-amd-sev.bin", "goattest_sb_cert_eventlog.bin",
+        "goattest_windows_gcp_shielded_vm.bin", "tcglogparser_binary_bios_measurements.bin"}) {
+    std::unique_ptr<Checked> checked = CheckRealLog(name);
+    EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(true))
+        << name << ": " << checked->facts.secure_boot_detail;
+    EXPECT_EQ(checked->facts.platform_key_present, std::optional<bool>(true)) << name;
+    EXPECT_EQ(checked->facts.db_present, std::optional<bool>(true)) << name;
+    EXPECT_FALSE(checked->facts.uefi_variable_value_only_quirk) << name;
+  }
+}
+
+TEST(BootFactsRealLogTest, SecureBootOffOrAbsent) {
+  for (const char* name :
+       {"gotpmtools_ubuntu-2104-no-secure-boot.bin", "gotpmtools_glinux-alex.bin",
+        "rustkeylime_uefi_log.bin", "fwupd_binary_bios_measurements-v1.bin",
+        // SecureBoot measured with no data: the variable is absent.
+        "gotpmtools_arch-linux-workstation.bin", "tpm2tools_event-sd-boot-fedora37.bin"}) {
+    std::unique_ptr<Checked> checked = CheckRealLog(name);
+    EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(false))
+        << name << ": " << checked->facts.secure_boot_detail;
+  }
+}
+
+TEST(BootFactsRealLogTest, ValueOnlyVariableDigestsAreANamedQuirk) {
+  // A TPM 1.2 machine whose firmware hashed only the variables' values.
+  std::unique_ptr<Checked> checked = CheckRealLog("goattest_linux_tpm12.bin");
+  EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(false))
+      << checked->facts.secure_boot_detail;
+  EXPECT_TRUE(checked->facts.uefi_variable_value_only_quirk);
+  EXPECT_EQ(checked->facts.key_exchange_key_present, std::optional<bool>(true));
+  EXPECT_TRUE(checked->facts.unbound.empty());
+}
+
+TEST(BootFactsRealLogTest, BootApplicationsAreEveryPcr4ExtendButMarkers) {
+  std::unique_ptr<Checked> rhel = CheckRealLog("gotpmtools_rhel8-uefi.bin");
+  ASSERT_TRUE(rhel->facts.boot_applications.has_value());
+  // "Calling EFI Application from Boot Option" and the separator are
+  // markers; shim, grub and the kernel are checked.
+  ASSERT_EQ(rhel->facts.boot_applications->size(), 3u);
+  const BootApplication& shim = rhel->facts.boot_applications->front();
+  EXPECT_EQ(shim.type, kEvEfiBootServicesApplication);
+  EXPECT_NE(shim.device_path.find("\\EFI\\redhat\\shimx64.efi"), std::string::npos)
+      << shim.device_path;
+  EXPECT_EQ((*rhel->facts.boot_applications)[1].device_path, "\\EFI\\redhat\\grubx64.efi");
+  const EventDigest* logged = rhel->log.events[shim.index].digests.Find(kSha256);
+  ASSERT_NE(logged, nullptr);
+  EXPECT_TRUE(std::ranges::equal(shim.digest, logged->digest));
+
+  // A BIOS log: the MBR's EV_IPL is checked like any loaded code, the
+  // EV_ACTION strings and the 0xffffffff separator are markers.
+  std::unique_ptr<Checked> bios = CheckRealLog("imaverify_e5460c7_binary_bios_measurements.bin");
+  ASSERT_TRUE(bios->facts.boot_applications.has_value());
+  ASSERT_EQ(bios->facts.boot_applications->size(), 1u);
+  EXPECT_EQ(bios->facts.boot_applications->front().type, kEvIpl);
+  EXPECT_FALSE(bios->facts.secure_boot.has_value());
+  EXPECT_EQ(bios->facts.secure_boot_detail, "the firmware measured no SecureBoot variable");
+}
+
+// Every real log verifies against its sidecar's PCRs with no fact-bearing
+// event unbound: the binding rules turn no real log into a failure.
+TEST(BootFactsRealLogTest, NoRealLogHasAnUnboundEvent) {
+  std::size_t checked_logs = 0;
+  for (const std::string& name : testing::EventLogFiles()) {
+    nlohmann::json sidecar = testing::ReadSidecar(name);
+    if (sidecar["expected_result"] != "accept") continue;
+    std::unique_ptr<Checked> checked = CheckRealLog(name);
+    ASSERT_TRUE(checked->verified.has_value()) << name;
+    std::size_t verified_pcrs = 0;
+    for (std::uint32_t pcr = 0; pcr < tpm::kPcrCount; ++pcr) {
+      verified_pcrs += checked->verified->StrongestBank(pcr).has_value() ? 1 : 0;
+    }
+    EXPECT_GT(verified_pcrs, 0u) << name;
+    EXPECT_TRUE(checked->verified->mismatches().empty()) << name;
+    EXPECT_TRUE(checked->verified->unexplained_banks().empty()) << name;
+    for (const UnboundEvent& unbound : checked->facts.unbound) {
+      ADD_FAILURE() << name << ": event " << unbound.index << ": " << unbound.detail;
+    }
+    ++checked_logs;
+  }
+  EXPECT_GE(checked_logs, 24u);
+}
+
+// The binding the marker rules rely on: on real firmware, separators and
+// action strings are hashed exactly as logged.
+TEST(BootFactsRealLogTest, SeparatorsAndActionsAreHashedAsLoggedOnRealFirmware) {
+  std::size_t markers = 0;
+  for (const std::string& name : testing::EventLogFiles()) {
+    if (testing::ReadSidecar(name)["expected_result"] != "accept") continue;
+    std::unique_ptr<Checked> checked = CheckRealLog(name);
+    for (std::uint32_t pcr = 0; pcr < tpm::kPcrCount; ++pcr) {
+      std::optional<std::uint16_t> bank = checked->verified->StrongestBank(pcr);
+      if (!bank) continue;
+      std::span<const VerifiedExtend> extends = *checked->verified->Extends(pcr, *bank);
+      for (const VerifiedExtend& extend : extends) {
+        std::uint32_t type = extend.event->type;
+        if (type != kEvSeparator && type != kEvEfiAction && type != kEvAction) continue;
+        EXPECT_EQ(BindingOf(extend, *bank), DataBinding::kWhole)
+            << name << " event " << extend.index << " (" << EventTypeName(type) << ")";
+        ++markers;
+      }
+    }
+  }
+  EXPECT_GE(markers, 200u);
+}
+
+// --- Verification: facts only from quoted pairs that replayed. ---
+
+TEST(VerifiedEventLogTest, OnlyQuotedPairsThatReplayAreVerified) {
+  SyntheticLog boot = UefiBoot({});
+  tpm::PcrValues quoted = TpmValues(boot);
+  quoted[kSha256].erase(7);  // PCR 7 quoted in sha1 only
+  quoted[kSha1][4][0] ^= 1;  // sha1 PCR 4 does not replay
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  const VerifiedEventLog& verified = *checked->verified;
+  EXPECT_TRUE(verified.Extends(7, kSha1).has_value());
+  EXPECT_FALSE(verified.Extends(7, kSha256).has_value());
+  EXPECT_EQ(verified.StrongestBank(7), std::optional<std::uint16_t>(kSha1));
+  EXPECT_TRUE(verified.Extends(4, kSha256).has_value());
+  EXPECT_FALSE(verified.Extends(4, kSha1).has_value());
+  ASSERT_EQ(verified.mismatches().size(), 1u);
+  EXPECT_EQ(verified.mismatches()[0].pcr, 4u);
+  EXPECT_EQ(verified.mismatches()[0].bank, kSha1);
+  // Facts from the bank that did verify.
+  EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(true));
+}
+
+TEST(VerifiedEventLogTest, UnquotedPcrGivesNoFact) {
+  SyntheticLog boot = UefiBoot({});
+  tpm::PcrValues quoted = TpmValues(boot);
+  quoted[kSha1].erase(7);
+  quoted[kSha256].erase(7);
+  quoted[kSha256].erase(4);
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_FALSE(checked->facts.secure_boot.has_value());
+  EXPECT_NE(checked->facts.secure_boot_detail.find("PCR 7 is not verified"), std::string::npos);
+  EXPECT_FALSE(checked->facts.boot_applications.has_value());
+}
+
+TEST(VerifiedEventLogTest, MadeUpEventsLackingTheBankAtAResetPcrAreNotVerified) {
+  // PCR 9 really holds its reset value. The log claims events for it whose
+  // sha256 digest is missing: replay cannot know PCR 9, so a quote of zeros
+  // must not verify those events.
+  SyntheticLog boot = UefiBoot({});
+  tpm::PcrValues quoted = TpmValues(boot);
+  quoted[kSha256][9] = Bytes(32, 0);
+  boot.MeasureData(9, kEvIpl, ToBytes("made up"));
+  boot.events.back().digests.erase(kSha256);
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_FALSE(checked->verified->Extends(9, kSha256).has_value());
+  ASSERT_EQ(checked->verified->mismatches().size(), 1u);
+  EXPECT_EQ(checked->verified->mismatches()[0].pcr, 9u);
+  EXPECT_TRUE(checked->verified->mismatches()[0].replayed.empty());
+}
+
+// --- Binding: facts only from bytes the digest covers. ---
+
+TEST(BootFactsBindingTest, HonestBootsEstablishEveryFact) {
+  for (bool by_value : {false, true}) {
+    UefiMachine machine;
+    machine.variables_hashed_by_value = by_value;
+    SyntheticLog boot = UefiBoot(machine);
+    std::unique_ptr<Checked> checked = Check(boot.Serialize(), TpmValues(boot));
+    const BootFacts& facts = checked->facts;
+    EXPECT_EQ(facts.secure_boot, std::optional<bool>(true)) << facts.secure_boot_detail;
+    EXPECT_EQ(facts.platform_key_present, std::optional<bool>(true));
+    EXPECT_EQ(facts.key_exchange_key_present, std::optional<bool>(true));
+    EXPECT_EQ(facts.db_present, std::optional<bool>(true));
+    EXPECT_EQ(facts.dbx_present, std::optional<bool>(true));
+    EXPECT_EQ(facts.uefi_variable_value_only_quirk, by_value);
+    EXPECT_TRUE(facts.unbound.empty());
+    ASSERT_TRUE(facts.boot_applications.has_value());
+    ASSERT_EQ(facts.boot_applications->size(), 3u);
+    EXPECT_EQ(facts.boot_applications->at(0).digest, ImageDigest("shimx64.efi"));
+    EXPECT_EQ(facts.boot_applications->at(2).device_path, "\\EFI\\BOOT\\vmlinuz");
+  }
+}
+
+TEST(BootFactsBindingTest, SecureBootDataEditedKeepingTheDigestIsUnbound) {
+  for (bool by_value : {false, true}) {
+    UefiMachine machine;
+    machine.secure_boot = false;
+    machine.variables_hashed_by_value = by_value;
+    SyntheticLog boot = UefiBoot(machine);
+    tpm::PcrValues quoted = TpmValues(boot);
+    boot.events[boot.IndexOf(7, 0)].data.back() = 1;  // SecureBoot 0 -> 1
+    std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+    EXPECT_FALSE(checked->facts.secure_boot.has_value());
+    ASSERT_EQ(checked->facts.unbound.size(), 1u);
+    EXPECT_EQ(checked->facts.unbound[0].index, LoggedIndex(boot, 7, 0));
+    EXPECT_EQ(checked->facts.unbound[0].pcr, 7u);
+  }
+}
+
+TEST(BootFactsBindingTest, RelabelledVariableCannotSupplyAnotherVariablesFact) {
+  // Value-only digests: KEK's value happens to be the byte 01. Swapping the
+  // names of slot 0 (SecureBoot = 00) and slot 2 (KEK = 01) keeps every
+  // digest right; position still binds the names.
+  UefiMachine machine;
+  machine.secure_boot = false;
+  machine.variables_hashed_by_value = true;
+  machine.variable_values["KEK"] = Bytes{1};
+  SyntheticLog boot = UefiBoot(machine);
+  tpm::PcrValues quoted = TpmValues(boot);
+  LogEvent& slot0 = boot.events[boot.IndexOf(7, 0)];
+  LogEvent& slot2 = boot.events[boot.IndexOf(7, 2)];
+  slot0.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "KEK", Bytes{0});
+  slot2.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "SecureBoot", Bytes{1});
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_TRUE(checked->verified->mismatches().empty());
+  EXPECT_FALSE(checked->facts.secure_boot.has_value());
+  EXPECT_FALSE(checked->facts.key_exchange_key_present.has_value());
+  EXPECT_EQ(checked->facts.unbound.size(), 2u);
+  // With whole-structure digests the same swap breaks the binding itself.
+  machine.variables_hashed_by_value = false;
+  SyntheticLog whole = UefiBoot(machine);
+  tpm::PcrValues whole_quoted = TpmValues(whole);
+  std::swap(whole.events[whole.IndexOf(7, 0)].data, whole.events[whole.IndexOf(7, 2)].data);
+  std::unique_ptr<Checked> swapped = Check(whole.Serialize(), whole_quoted);
+  EXPECT_FALSE(swapped->facts.secure_boot.has_value());
+  EXPECT_EQ(swapped->facts.unbound.size(), 2u);
+}
+
+TEST(BootFactsBindingTest, SecureBootMeasuredAfterTheSeparatorGivesNoFact) {
+  // The node boots with Secure Boot off; root then extends a well-formed
+  // "SecureBoot = 1" into PCR 7 and relabels the real one's type.
+  UefiMachine machine;
+  machine.secure_boot = false;
+  SyntheticLog boot = UefiBoot(machine);
+  boot.MeasureData(7, kEvEfiVariableDriverConfig,
+                   testing::UefiVariableData(testing::kGlobalVariableGuid, "SecureBoot", Bytes{1}));
+  tpm::PcrValues quoted = TpmValues(boot);
+  boot.events[boot.IndexOf(7, 0)].type = kEvEfiVariableAuthority;
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(false));
+  EXPECT_TRUE(checked->facts.unbound.empty());
+}
+
+TEST(BootFactsBindingTest, HiddenSeparatorLeavesNoConfiguration) {
+  UefiMachine machine;
+  SyntheticLog boot = UefiBoot(machine);
+  tpm::PcrValues quoted = TpmValues(boot);
+  boot.events[boot.IndexOf(7, 5)].type = kEvEventTag;
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_FALSE(checked->facts.secure_boot.has_value());
+  EXPECT_NE(checked->facts.secure_boot_detail.find("no separator"), std::string::npos);
+}
+
+TEST(BootFactsBindingTest, FirmwareOutOfTheProfilesOrderEstablishesNothing) {
+  // Whole digests, but PK measured first: the firmware departs from the
+  // PFP's order, so no slot is read (nothing is unbound either).
+  SyntheticLog boot = UefiBoot({});
+  std::swap(boot.events[boot.IndexOf(7, 0)], boot.events[boot.IndexOf(7, 1)]);
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), TpmValues(boot));
+  EXPECT_FALSE(checked->facts.secure_boot.has_value());
+  EXPECT_FALSE(checked->facts.platform_key_present.has_value());
+  EXPECT_TRUE(checked->facts.unbound.empty());
+  EXPECT_NE(checked->facts.secure_boot_detail.find("not the SecureBoot variable"),
+            std::string::npos)
+      << checked->facts.secure_boot_detail;
+}
+
+TEST(BootFactsBindingTest, SecureBootValueOtherThanZeroOrOneEstablishesNothing) {
+  UefiMachine machine;
+  machine.variable_values["SecureBoot"] = Bytes{2};
+  SyntheticLog boot = UefiBoot(machine);
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), TpmValues(boot));
+  EXPECT_FALSE(checked->facts.secure_boot.has_value());
+  EXPECT_NE(checked->facts.secure_boot_detail.find("not one byte 0 or 1"), std::string::npos);
+}
+
+// --- PCR 4: the digest decides, whatever the type says. ---
+
+std::vector<Sha256Digest> AppDigests(const BootFacts& facts) {
+  std::vector<Sha256Digest> digests;
+  for (const BootApplication& application : facts.boot_applications.value()) {
+    digests.push_back(application.digest);
+  }
+  return digests;
+}
+
+TEST(BootFactsPcr4Test, RelabelledLoaderIsStillChecked) {
+  UefiMachine machine;
+  machine.boot_applications = {"shimx64.efi", "evil.efi"};
+  SyntheticLog boot = UefiBoot(machine);
+  tpm::PcrValues quoted = TpmValues(boot);
+  std::size_t evil = boot.IndexOf(4, 3);  // action, separator, shim, evil
+  for (std::uint32_t type : {kEvEfiBootServicesDriver, kEvEfiAction, kEvSeparator, kEvAction}) {
+    boot.events[evil].type = type;
+    std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+    EXPECT_EQ(AppDigests(checked->facts),
+              (std::vector<Sha256Digest>{ImageDigest("shimx64.efi"), ImageDigest("evil.efi")}))
+        << EventTypeName(type);
+  }
+}
+
+TEST(BootFactsPcr4Test, ActionCarryingTheImagePreimageIsStillChecked) {
+  // The data now hashes to the digest, but it is an image, not a marker.
+  UefiMachine machine;
+  machine.boot_applications = {"evil.efi"};
+  SyntheticLog boot = UefiBoot(machine);
+  tpm::PcrValues quoted = TpmValues(boot);
+  LogEvent& evil = boot.events[boot.IndexOf(4, 2)];
+  evil.type = kEvEfiAction;
+  evil.data = testing::PeImage("evil.efi");
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_EQ(AppDigests(checked->facts), std::vector<Sha256Digest>{ImageDigest("evil.efi")});
+}
+
+TEST(BootFactsPcr4Test, MarkerDigestsAreCheckedWhenTheirDataIsNotBound) {
+  SyntheticLog boot = UefiBoot({});
+  tpm::PcrValues quoted = TpmValues(boot);
+  boot.events[boot.IndexOf(4, 0)].data = ToBytes("Calling EFI Application from Boot Optiom");
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_EQ(checked->facts.boot_applications->size(), 4u);
+}
+
+TEST(BootFactsPcr4Test, Sha256Pcr4MustBeVerified) {
+  SyntheticLog boot = UefiBoot({});
+  tpm::PcrValues quoted = TpmValues(boot);
+  quoted.erase(kSha256);  // only sha1 quoted
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_FALSE(checked->facts.boot_applications.has_value());
+}
+
+}  // namespace
+}  // namespace attest::verifier
