@@ -76,6 +76,19 @@ void EntrySequenceChecker::Check(const EntrySummary& entry, const Location& loca
   // The tree is built from what the entries say, never from stored hashes.
   Status appended = range_.Append(facts.computed_hash, node_sink_);
   if (!appended.ok()) report_.Add(where(), appended.error().message);
+  CaptureWatchedRoot();
+}
+
+void EntrySequenceChecker::WatchSize(std::uint64_t size) {
+  watched_size_ = size;
+  watched_root_.reset();
+  CaptureWatchedRoot();  // a watched size of 0, or the size already reached
+}
+
+void EntrySequenceChecker::CaptureWatchedRoot() {
+  if (watched_size_ && !watched_root_ && range_.size() == *watched_size_) {
+    watched_root_ = range_.Root();
+  }
 }
 
 void CheckCheckpointNote(std::string_view note, std::uint64_t expected_size,
@@ -100,6 +113,45 @@ void CheckCheckpointNote(std::string_view note, std::uint64_t expected_size,
   ++report.checkpoints_verified;
   if (!report.latest_checkpoint || report.latest_checkpoint->tree_size <= checkpoint->tree_size) {
     report.latest_checkpoint = *checkpoint;
+  }
+}
+
+void CheckTrustedReference(const TrustedReference& reference, std::string_view subject,
+                           std::uint64_t size, const std::optional<Hash>& prefix_root,
+                           VerifyReport& report) {
+  const std::string holds =
+      std::string(subject) + " holds " + std::to_string(size) + " entr" + (size == 1 ? "y" : "ies");
+  if (reference.min_size > size) {
+    report.Add("minimum size " + std::to_string(reference.min_size),
+               holds + ", fewer than the required " + std::to_string(reference.min_size) +
+                   ": entries were removed from its end, or it is an older copy");
+  }
+  if (!reference.checkpoint) return;
+  const Checkpoint& trusted = *reference.checkpoint;
+  const std::string where =
+      "trusted checkpoint" +
+      (reference.checkpoint_source.empty() ? "" : " " + reference.checkpoint_source);
+  const std::string trusted_size = std::to_string(trusted.tree_size);
+  if (size < trusted.tree_size) {
+    report.Add(where, holds + " but the trusted checkpoint commits to " + trusted_size +
+                          ": the ledger was cut back to an earlier size (" +
+                          std::to_string(trusted.tree_size - size) +
+                          " entries removed from its end), or it is an older copy");
+    return;
+  }
+  if (!prefix_root) {
+    // The caller did not watch the checkpoint's size; fail closed.
+    report.Add(where, "the root at size " + trusted_size + " was not computed");
+    return;
+  }
+  if (*prefix_root != trusted.root_hash) {
+    report.Add(where, "the root of the first " + trusted_size + " of the " + std::to_string(size) +
+                          " entries " + std::string(subject) + " holds is " + Short(*prefix_root) +
+                          ", but the trusted checkpoint of size " + trusted_size + " signs " +
+                          Short(trusted.root_hash) +
+                          ": this history differs from the one the checkpoint signed (one or "
+                          "more of entries 1.." +
+                          trusted_size + " were changed: a fork of the ledger)");
   }
 }
 

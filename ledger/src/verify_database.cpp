@@ -85,7 +85,7 @@ void CheckStoredCheckpoint(const StoredCheckpoint& stored, std::uint64_t size, c
 }  // namespace
 
 Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted_key,
-                      VerifyReport& report) {
+                      VerifyReport& report, const TrustedReference& reference) {
   const NoteVerifier& key = ledger.checkpoint_key();
   if (trusted_key && (trusted_key->name != key.name || trusted_key->public_key != key.public_key)) {
     report.Add("ledger metadata", "the database's checkpoint key " +
@@ -101,6 +101,7 @@ Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted
 
   StoredNodeMatcher matcher(*nodes, report);
   EntrySequenceChecker checker(report);
+  if (reference.checkpoint) checker.WatchSize(reference.checkpoint->tree_size);
   checker.set_node_sink([&](const CompactRange::Node& node) { return matcher.Match(node); });
 
   std::size_t next_checkpoint = 0;
@@ -133,6 +134,7 @@ Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted
                "the database holds only " + std::to_string(checker.size()) +
                    " entries: entries were deleted");
   }
+  CheckTrustedReference(reference, "the database", checker.size(), checker.watched_root(), report);
   return OkStatus();
 }
 

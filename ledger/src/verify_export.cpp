@@ -96,7 +96,10 @@ Batch ExamineBatch(Batch batch) {
 // Stage two: in file order.
 class ExportChecker {
  public:
-  explicit ExportChecker(VerifyReport& report) : report_(report), checker_(report) {}
+  ExportChecker(VerifyReport& report, const TrustedReference& reference)
+      : report_(report), checker_(report), reference_(reference) {
+    if (reference_.checkpoint) checker_.WatchSize(reference_.checkpoint->tree_size);
+  }
 
   void Consume(Batch& batch) {
     for (ExaminedLine& line : batch.examined) Consume(line);
@@ -107,11 +110,13 @@ class ExportChecker {
     if (!checkpoint_) {
       report_.Add("end of file (line " + std::to_string(last_line) + ")",
                   "the export has no checkpoint line: it is truncated or incomplete");
-      return;
+    } else {
+      CheckCheckpointNote(checkpoint_->note, checkpoint_->entries_before, checkpoint_->root_before,
+                          key, "line " + std::to_string(checkpoint_->line) + " (checkpoint)",
+                          report_);
     }
-    CheckCheckpointNote(checkpoint_->note, checkpoint_->entries_before, checkpoint_->root_before,
-                        key, "line " + std::to_string(checkpoint_->line) + " (checkpoint)",
-                        report_);
+    CheckTrustedReference(reference_, "the export", checker_.size(), checker_.watched_root(),
+                          report_);
   }
 
  private:
@@ -160,14 +165,16 @@ class ExportChecker {
 
   VerifyReport& report_;
   EntrySequenceChecker checker_;
+  const TrustedReference& reference_;
   std::optional<SeenCheckpoint> checkpoint_;
 };
 
 }  // namespace
 
-Status VerifyExport(std::istream& input, const NoteVerifier& key, VerifyReport& report) {
+Status VerifyExport(std::istream& input, const NoteVerifier& key, VerifyReport& report,
+                    const TrustedReference& reference) {
   LineReader reader(input, kMaxExportLineBytes);
-  ExportChecker checker(report);
+  ExportChecker checker(report, reference);
   const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   std::deque<std::future<Batch>> in_flight;
   std::string scratch;

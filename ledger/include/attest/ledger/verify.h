@@ -6,6 +6,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attest/error.h"
@@ -92,13 +93,23 @@ class EntrySequenceChecker {
   std::uint64_t size() const { return range_.size(); }
   Hash Root() const { return range_.Root(); }
 
+  // Keeps the root of the tree at `size` entries when the checks reach it,
+  // so a trusted checkpoint of that size can be compared after the stream.
+  void WatchSize(std::uint64_t size);
+  // The root at the watched size; nullopt until that many entries were checked.
+  const std::optional<Hash>& watched_root() const { return watched_root_; }
+
  private:
+  void CaptureWatchedRoot();
+
   VerifyReport& report_;
   CompactRange range_;
   CompactRange::NodeSink node_sink_;
   Sha256 hasher_;
   std::uint64_t last_seq_ = 0;
   Hash last_chain_ = kGenesisChainHash;
+  std::optional<std::uint64_t> watched_size_;
+  std::optional<Hash> watched_root_;
 };
 
 // Checks a checkpoint note against the key and the root recomputed at its size.
@@ -106,13 +117,35 @@ void CheckCheckpointNote(std::string_view note, std::uint64_t expected_size,
                          const Hash& expected_root, const NoteVerifier& key,
                          const std::string& where, VerifyReport& report);
 
+// What an auditor holds from outside the ledger (FORMAT.md §7, "Against what
+// the auditor holds"). An export of an earlier checkpoint is itself a valid
+// export, so only a reference kept elsewhere shows that entries were not cut
+// from the end.
+struct TrustedReference {
+  std::optional<Checkpoint> checkpoint;  // opened under the ledger's key (OpenCheckpoint)
+  std::string checkpoint_source;         // where it came from, for messages: a file name
+  std::uint64_t min_size = 0;            // the fewest entries the ledger may hold; 0: any
+};
+
+// Checks a tree of `size` entries against `reference`: at least min_size
+// entries, at least the trusted checkpoint's size, and the checkpoint's root
+// equal to the root of the tree's first checkpoint->tree_size entries, given
+// as `prefix_root` (nullopt when the tree is smaller). `subject` names the
+// tree in messages ("the export"). Pure: adds what fails to `report`.
+void CheckTrustedReference(const TrustedReference& reference, std::string_view subject,
+                           std::uint64_t size, const std::optional<Hash>& prefix_root,
+                           VerifyReport& report);
+
 // Verifies the database behind `ledger`: every entry, every stored Merkle node
 // and every stored checkpoint. With `trusted_key`, also that the ledger's own
-// checkpoint key is that key. An error means the database could not be read.
+// checkpoint key is that key; with `reference`, that the entries extend it.
+// An error means the database could not be read.
 Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted_key,
-                      VerifyReport& report);
+                      VerifyReport& report, const TrustedReference& reference = {});
 
-// Verifies a JSON Lines export (FORMAT.md §6) against the ledger's public key.
-Status VerifyExport(std::istream& input, const NoteVerifier& key, VerifyReport& report);
+// Verifies a JSON Lines export (FORMAT.md §6) against the ledger's public key
+// and, when given, against the auditor's `reference`.
+Status VerifyExport(std::istream& input, const NoteVerifier& key, VerifyReport& report,
+                    const TrustedReference& reference = {});
 
 }  // namespace attest::ledger
