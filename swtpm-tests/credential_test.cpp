@@ -196,7 +196,37 @@ TEST_F(EkCertificateSwtpmTest, RsaAndEccCertificatesVerifyAgainstTheLocalCa) {
     EXPECT_EQ(info->tpm_manufacturer.rfind("id:", 0), 0u) << info->tpm_manufacturer;
     EXPECT_EQ(info->tpm_version.rfind("id:", 0), 0u) << info->tpm_version;
     EXPECT_EQ(info->not_after, "9999-12-31T23:59:59Z");
+    auto node_id = tpm::NodeId(endorsement.public_key.publicArea);
+    ASSERT_TRUE(node_id.ok()) << node_id.error().ToString();
+    EXPECT_EQ(info->node_id, *node_id);
   }
+}
+
+// A CRL made by `openssl ca -gencrl` with swtpm's issuer key reads, but is
+// refused: swtpm's local CA has keyUsage keyCertSign only, so it may not
+// sign CRLs (RFC 5280 §4.2.1.3), and a bundle with such a CRL does not load.
+TEST_F(EkCertificateSwtpmTest, ACrlFromSwtpmsLocalCaIsRefusedForLackOfCrlSign) {
+  ASSERT_EQ(RunCommand({"mkdir", File("cas")}).exit_code, 0);
+  WriteText(File("cas/root.pem"), ReadText(swtpm().root_certificate_path()));
+  WriteText(File("cas/issuer.pem"), ReadText(swtpm().issuer_certificate_path()));
+  WriteText(File("index.txt"), "");
+  WriteText(File("ca.conf"), "[ca]\ndefault_ca = local\n[local]\ndatabase = " + File("index.txt") +
+                                 "\ndefault_md = sha256\ndefault_crl_days = 30\n");
+  const std::string signing_key =
+      swtpm().issuer_certificate_path().substr(0, swtpm().issuer_certificate_path().rfind('/')) +
+      "/signkey.pem";
+  CommandResult made = RunCommand(
+      {"openssl", "ca", "-gencrl", "-batch", "-config", File("ca.conf"), "-keyfile", signing_key,
+       "-cert", swtpm().issuer_certificate_path(), "-out", File("cas/issuer.crl")});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto bundle = EkCaBundle::Load(File("cas"));
+  ASSERT_FALSE(bundle.ok());
+  EXPECT_EQ(bundle.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bundle.error().message.find(File("cas/issuer.crl") +
+                                        ": CRL of CN=swtpm-localca: its issuer's key usage does "
+                                        "not allow signing CRLs (cRLSign)"),
+            std::string::npos)
+      << bundle.error().message;
 }
 
 TEST_F(EkCertificateSwtpmTest, ADirectoryBundleVerifiesToo) {

@@ -30,6 +30,12 @@ void ExpectCertificateCertifies(const Endorsement& endorsement) {
   EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(certificate.get()), ek->get()), 1);
 }
 
+std::string NodeIdOf(const TPMT_PUBLIC& endorsement_key) {
+  auto id = tpm::NodeId(endorsement_key);
+  EXPECT_TRUE(id.ok()) << id.error().ToString();
+  return id.ok() ? *id : std::string();
+}
+
 class EndorsementTest : public TpmTest {};
 
 TEST_F(EndorsementTest, RsaEkMatchesItsCertificate) {
@@ -44,7 +50,7 @@ TEST_F(EndorsementTest, RsaEkMatchesItsCertificate) {
   ASSERT_EQ(read.exit_code, 0) << read.err;
   auto persisted = tpm::ParsePublic(AsBytes(ReadText(File("ek.pub"))));
   ASSERT_TRUE(persisted.ok()) << persisted.error().ToString();
-  EXPECT_EQ(tpm::NodeId(persisted->publicArea), tpm::NodeId(endorsement->public_key.publicArea));
+  EXPECT_EQ(NodeIdOf(persisted->publicArea), NodeIdOf(endorsement->public_key.publicArea));
 }
 
 TEST_F(EndorsementTest, EccEkMatchesItsCertificateFromTheHighRange) {
@@ -63,9 +69,39 @@ TEST_F(EndorsementTest, NodeIdIsStableAcrossConnections) {
   ASSERT_NO_FATAL_FAILURE(Reopen());
   auto second = tpm().ReadEndorsement(EkAlgorithm::kRsa);
   ASSERT_TRUE(second.ok()) << second.error().ToString();
-  EXPECT_EQ(tpm::NodeId(first->public_key.publicArea), tpm::NodeId(second->public_key.publicArea));
-  EXPECT_EQ(tpm::NodeId(first->public_key.publicArea).size(), 64u);
+  EXPECT_EQ(NodeIdOf(first->public_key.publicArea), NodeIdOf(second->public_key.publicArea));
+  EXPECT_EQ(NodeIdOf(first->public_key.publicArea).size(), 64u);
 }
+
+// DESIGN §3: anyone reproduces a node's id from its EK certificate with
+// openssl. The command line below is the one README and FORMAT.md give,
+// run by a shell over the certificate this TPM holds.
+class NodeIdFromCertificateTest : public TpmTest,
+                                  public ::testing::WithParamInterface<EkAlgorithm> {};
+
+TEST_P(NodeIdFromCertificateTest, OpensslPrintsTheNodeIdFromTheEkCertificate) {
+  auto endorsement = tpm().ReadEndorsement(GetParam());
+  ASSERT_TRUE(endorsement.ok()) << endorsement.error().ToString();
+  ASSERT_TRUE(endorsement->certificate_der.has_value());
+  WriteBytes("ek.der", *endorsement->certificate_der);
+  CommandResult pem = RunCommand(
+      {"openssl", "x509", "-inform", "DER", "-in", File("ek.der"), "-out", File("ek.pem")});
+  ASSERT_EQ(pem.exit_code, 0) << pem.err;
+  CommandResult sum = RunCommand(
+      {"bash", "-c",
+       "set -o pipefail; cd '" + File("") +
+           "' && openssl x509 -in ek.pem -pubkey -noout | openssl pkey -pubin -outform DER | "
+           "sha256sum"});
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  ASSERT_GE(sum.out.size(), 64u) << sum.out;
+  EXPECT_EQ(NodeIdOf(endorsement->public_key.publicArea), sum.out.substr(0, 64));
+}
+
+INSTANTIATE_TEST_SUITE_P(RsaAndEcc, NodeIdFromCertificateTest,
+                         ::testing::Values(EkAlgorithm::kRsa, EkAlgorithm::kEcc),
+                         [](const auto& test_param) {
+                           return test_param.param == EkAlgorithm::kRsa ? "Rsa" : "Ecc";
+                         });
 
 TEST_F(EndorsementTest, ACertificateForAnotherKeyIsRefused) {
   // Overwrite the RSA EK certificate (platform-written, and platform auth
@@ -107,7 +143,7 @@ TEST_F(NoEkCertificateTest, EkWithoutCertificateUsesTheLowRangeTemplate) {
   ASSERT_EQ(created.exit_code, 0) << created.err;
   auto tools_ek = tpm::ParsePublic(AsBytes(ReadText(File("ek.pub"))));
   ASSERT_TRUE(tools_ek.ok()) << tools_ek.error().ToString();
-  EXPECT_EQ(tpm::NodeId(tools_ek->publicArea), tpm::NodeId(endorsement->public_key.publicArea));
+  EXPECT_EQ(NodeIdOf(tools_ek->publicArea), NodeIdOf(endorsement->public_key.publicArea));
 }
 
 class AttestationKeyTest : public TpmTest {};

@@ -1,9 +1,13 @@
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -11,12 +15,25 @@
 #include "attest/file.h"
 #include "attest/verifier/ek_certificate.h"
 
+#include "ek_revocation.h"
+
 namespace attest::verifier {
 namespace {
 
-// A CA certificate file is small; a bundle file of many roots stays far below.
-constexpr std::size_t kMaxCertificateFileBytes = 4 << 20;
+// A CA certificate file is small; a bundle file of many roots, or a
+// manufacturer's CRL, stays far below.
+constexpr std::size_t kMaxBundleFileBytes = 4 << 20;
 constexpr std::string_view kPemCertificateBegin = "-----BEGIN CERTIFICATE-----";
+constexpr std::string_view kPemCrlBegin = "-----BEGIN X509 CRL-----";
+
+struct BundleFile {
+  std::vector<X509Ptr> certificates;
+  std::vector<X509CrlPtr> crls;
+};
+
+struct OpensslFree {
+  void operator()(void* memory) const { OPENSSL_free(memory); }
+};
 
 std::size_t CountOccurrences(std::string_view text, std::string_view what) {
   std::size_t count = 0;
@@ -27,36 +44,75 @@ std::size_t CountOccurrences(std::string_view text, std::string_view what) {
   return count;
 }
 
-// Every certificate in `contents`: all PEM CERTIFICATE blocks (each must
-// parse), or else exactly one DER certificate.
-Result<std::vector<X509Ptr>> ParseCertificates(const std::string& file,
-                                               const std::string& contents) {
-  std::vector<X509Ptr> certificates;
-  const std::size_t pem_blocks = CountOccurrences(contents, kPemCertificateBegin);
-  if (pem_blocks > 0) {
-    BioPtr bio(BIO_new_mem_buf(contents.data(), static_cast<int>(contents.size())));
-    while (bio) {
-      X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-      if (certificate == nullptr) break;
-      certificates.emplace_back(certificate);
+// `der` as exactly one `T` (no bytes after it), or null.
+template <typename T, auto Parse, auto Free>
+std::unique_ptr<T, OpensslDeleter<Free>> ParseWhole(const unsigned char* der, long length) {
+  const unsigned char* cursor = der;
+  std::unique_ptr<T, OpensslDeleter<Free>> parsed(Parse(nullptr, &cursor, length));
+  if (parsed && cursor != der + length) parsed.reset();
+  return parsed;
+}
+
+// Every CERTIFICATE and X509 CRL block of a PEM file (each must parse);
+// other blocks (keys, parameters) are skipped, as OpenSSL's loaders do.
+Result<BundleFile> ParsePem(const std::string& file, const std::string& contents,
+                            std::size_t certificate_blocks, std::size_t crl_blocks) {
+  BundleFile parsed;
+  BioPtr bio(BIO_new_mem_buf(contents.data(), static_cast<int>(contents.size())));
+  while (bio) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long length = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &length) != 1) break;
+    std::unique_ptr<char, OpensslFree> owned_name(name);
+    std::unique_ptr<char, OpensslFree> owned_header(header);
+    std::unique_ptr<unsigned char, OpensslFree> owned_data(data);
+    if (std::string_view(name) == PEM_STRING_X509) {
+      auto certificate = ParseWhole<X509, d2i_X509, X509_free>(data, length);
+      if (!certificate) break;
+      parsed.certificates.push_back(std::move(certificate));
+    } else if (std::string_view(name) == PEM_STRING_X509_CRL) {
+      auto crl = ParseWhole<X509_CRL, d2i_X509_CRL, X509_CRL_free>(data, length);
+      if (!crl) break;
+      parsed.crls.push_back(std::move(crl));
     }
-    ERR_clear_error();  // the end of the input reads as "no start line"
-    if (certificates.size() != pem_blocks) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       file + ": " + std::to_string(pem_blocks - certificates.size()) + " of " +
-                           std::to_string(pem_blocks) + " PEM certificates do not parse");
-    }
-    return certificates;
   }
-  const auto* cursor = reinterpret_cast<const unsigned char*>(contents.data());
-  X509Ptr certificate(d2i_X509(nullptr, &cursor, static_cast<long>(contents.size())));
-  if (!certificate ||
-      cursor != reinterpret_cast<const unsigned char*>(contents.data()) + contents.size()) {
-    return OpensslError(file + ": neither PEM certificates nor one DER certificate",
+  ERR_clear_error();  // the end of the input reads as "no start line"
+  if (parsed.certificates.size() != certificate_blocks) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     file + ": " + std::to_string(certificate_blocks - parsed.certificates.size()) +
+                         " of " + std::to_string(certificate_blocks) +
+                         " PEM certificates do not parse");
+  }
+  if (parsed.crls.size() != crl_blocks) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     file + ": " + std::to_string(crl_blocks - parsed.crls.size()) + " of " +
+                         std::to_string(crl_blocks) + " PEM CRLs do not parse");
+  }
+  return parsed;
+}
+
+// PEM certificates and CRLs, or else exactly one DER certificate or CRL.
+Result<BundleFile> ParseBundleFile(const std::string& file, const std::string& contents) {
+  const std::size_t certificate_blocks = CountOccurrences(contents, kPemCertificateBegin);
+  const std::size_t crl_blocks = CountOccurrences(contents, kPemCrlBegin);
+  if (certificate_blocks + crl_blocks > 0) {
+    return ParsePem(file, contents, certificate_blocks, crl_blocks);
+  }
+  BundleFile parsed;
+  const auto* der = reinterpret_cast<const unsigned char*>(contents.data());
+  const auto length = static_cast<long>(contents.size());
+  if (auto certificate = ParseWhole<X509, d2i_X509, X509_free>(der, length)) {
+    parsed.certificates.push_back(std::move(certificate));
+  } else if (auto crl = ParseWhole<X509_CRL, d2i_X509_CRL, X509_CRL_free>(der, length)) {
+    parsed.crls.push_back(std::move(crl));
+  } else {
+    return OpensslError(file + ": neither PEM certificates or CRLs nor one DER certificate or CRL",
                         ErrorCode::kInvalidArgument);
   }
-  certificates.push_back(std::move(certificate));
-  return certificates;
+  ERR_clear_error();  // a DER CRL first failed to parse as a certificate
+  return parsed;
 }
 
 // The files a bundle path names, in a stable order.
@@ -82,23 +138,32 @@ Result<EkCaBundle> EkCaBundle::Load(const std::string& path) {
   ATTEST_ASSIGN_OR_RETURN(std::vector<std::string> files, BundleFiles(path));
   X509StorePtr store(X509_STORE_new());
   if (!store) return OpensslError("TPM CA bundle");
-  std::size_t count = 0;
+  std::vector<X509Ptr> certificates;
+  std::vector<std::pair<std::string, X509CrlPtr>> crls;  // with the file each came from
   for (const std::string& file : files) {
-    ATTEST_ASSIGN_OR_RETURN(std::string contents, ReadFile(file, kMaxCertificateFileBytes));
-    ATTEST_ASSIGN_OR_RETURN(std::vector<X509Ptr> certificates, ParseCertificates(file, contents));
-    for (const X509Ptr& certificate : certificates) {
+    ATTEST_ASSIGN_OR_RETURN(std::string contents, ReadFile(file, kMaxBundleFileBytes));
+    ATTEST_ASSIGN_OR_RETURN(BundleFile parsed, ParseBundleFile(file, contents));
+    for (X509Ptr& certificate : parsed.certificates) {
       // The store takes its own reference; a duplicate is not an error.
       if (X509_STORE_add_cert(store.get(), certificate.get()) != 1) {
         return OpensslError("add " + file + " to the TPM CA bundle");
       }
-      ++count;
+      certificates.push_back(std::move(certificate));
     }
+    for (X509CrlPtr& crl : parsed.crls) crls.emplace_back(file, std::move(crl));
   }
-  if (count == 0) {
+  if (certificates.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "TPM CA bundle " + path + " holds no certificate");
   }
-  return EkCaBundle(path, std::move(store), count);
+  // Checked once every certificate is in: a CRL may come before its issuer.
+  std::vector<X509CrlPtr> checked;
+  for (auto& [file, crl] : crls) {
+    ATTEST_RETURN_IF_ERROR(
+        std::move(internal::CheckBundleCrl(crl.get(), certificates)).WithContext(file));
+    checked.push_back(std::move(crl));
+  }
+  return EkCaBundle(path, std::move(store), certificates.size(), std::move(checked));
 }
 
 }  // namespace attest::verifier

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "attest/tpm/public_key.h"
 
 #include "ek_certificate_info.h"
+#include "ek_revocation.h"
 
 namespace attest::verifier {
 namespace {
@@ -104,7 +106,12 @@ Status VerifyChain(X509* certificate, const EkCaBundle& bundle, TimePoint now) {
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(now));
   X509_STORE_CTX_set_purpose(context.get(), X509_PURPOSE_ANY);
   X509_STORE_CTX_set_verify_cb(context.get(), ToleratingTcgExtensions);
-  if (X509_verify_cert(context.get()) == 1) return OkStatus();
+  if (X509_verify_cert(context.get()) == 1) {
+    // OpenSSL's own CRL check is off: it would fail every issuer without a
+    // CRL. The bundle's CRLs are applied per issuer on the verified chain.
+    return internal::CheckChainRevocation(X509_STORE_CTX_get0_chain(context.get()), bundle.crls(),
+                                          now);
+  }
 
   const int error = X509_STORE_CTX_get_error(context.get());
   const std::string reason = X509_verify_cert_error_string(error);
@@ -124,6 +131,48 @@ Status VerifyChain(X509* certificate, const EkCaBundle& bundle, TimePoint now) {
                        "to the bundle if this TPM is trusted");
 }
 
+// TCG EK Credential Profile: an EK certificate is an end-entity
+// certificate whose keyUsage extension (required there) gives the EK's one
+// use: keyEncipherment for an RSA EK (the credential seed is RSA-OAEP
+// encrypted to it), keyAgreement for an ECC EK (the seed is ECDH-derived).
+// A leaf that is a CA, or whose key may sign certificates or CRLs, is
+// refused even if it certifies the EK: an EK is a restricted decryption
+// key, so such a certificate was not issued as an EK certificate, and
+// OpenSSL treats keyCertSign without basicConstraints as a CA.
+Status CheckEkPurpose(X509* certificate) {
+  const std::uint32_t flags = X509_get_extension_flags(certificate);
+  if ((flags & EXFLAG_INVALID) != 0) {
+    return MakeError(ErrorCode::kCorrupt, "EK certificate has an extension that does not decode");
+  }
+  if ((flags & EXFLAG_CA) != 0) {
+    return MakeError(ErrorCode::kVerificationFailed,
+                     "EK certificate is a CA certificate (basicConstraints cA TRUE); an EK "
+                     "certificate must be an end-entity certificate");
+  }
+  if ((flags & EXFLAG_KUSAGE) == 0) {
+    return MakeError(ErrorCode::kVerificationFailed,
+                     "EK certificate has no keyUsage extension; the TCG EK Credential Profile "
+                     "requires one (keyEncipherment for an RSA EK, keyAgreement for an ECC EK)");
+  }
+  const std::uint32_t usage = X509_get_key_usage(certificate);
+  if ((usage & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0 || X509_check_ca(certificate) != 0) {
+    return MakeError(ErrorCode::kVerificationFailed,
+                     "EK certificate's key usage allows signing certificates or CRLs "
+                     "(keyCertSign, cRLSign): that is a CA's certificate, not an EK's");
+  }
+  const bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(certificate), "RSA") == 1;
+  const std::uint32_t needed = rsa ? KU_KEY_ENCIPHERMENT : KU_KEY_AGREEMENT;
+  if ((usage & needed) == 0) {
+    return MakeError(ErrorCode::kVerificationFailed,
+                     std::string("EK certificate's key usage lacks ") +
+                         (rsa ? "keyEncipherment, which the TCG EK Credential Profile gives an "
+                                "RSA EK"
+                              : "keyAgreement, which the TCG EK Credential Profile gives an "
+                                "ECC EK"));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<EkCertificateInfo> VerifyEkCertificate(ByteView certificate_der, ByteView ek_public,
@@ -131,6 +180,7 @@ Result<EkCertificateInfo> VerifyEkCertificate(ByteView certificate_der, ByteView
   ATTEST_ASSIGN_OR_RETURN(X509Ptr certificate, ParseCertificateDer(certificate_der));
   ATTEST_RETURN_IF_ERROR(CheckCertifiesEk(certificate.get(), ek_public));
   ATTEST_RETURN_IF_ERROR(VerifyChain(certificate.get(), bundle, now));
+  ATTEST_RETURN_IF_ERROR(CheckEkPurpose(certificate.get()));
   return internal::DescribeEkCertificate(certificate.get());
 }
 

@@ -4,11 +4,16 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+
+#include "attest/tpm/public_key.h"
+
+#include "ek_revocation.h"
 
 namespace attest::verifier::internal {
 namespace {
@@ -78,6 +83,10 @@ Result<EkCertificateInfo> DescribeEkCertificate(X509* certificate) {
   ATTEST_ASSIGN_OR_RETURN(info.subject, NameText(X509_get_subject_name(certificate)));
   ATTEST_ASSIGN_OR_RETURN(info.issuer, NameText(X509_get_issuer_name(certificate)));
   ATTEST_ASSIGN_OR_RETURN(info.not_after, TimeText(X509_get0_notAfter(certificate)));
+  info.serial = SerialHex(certificate);
+  ATTEST_ASSIGN_OR_RETURN(info.node_id,
+                          std::move(tpm::NodeIdOfPublicKey(X509_get0_pubkey(certificate)))
+                              .WithContext("EK certificate key"));
   ReadTpmAttributes(certificate, &info);
   return info;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/testing/test_support.h"
+#include "attest/tpm/public_key.h"
 
 #include "test_certificates.h"
 
@@ -81,6 +82,13 @@ TEST_F(EkCertificateTest, TcgShapedCertificateVerifiesAndNamesTheTpm) {
   EXPECT_EQ(info->tpm_model, "test-tpm");
   EXPECT_EQ(info->tpm_version, "id:00010002");
   EXPECT_EQ(info->not_after, "2030-03-17T17:46:40Z");  // 1900000000
+  EXPECT_FALSE(info->serial.empty());
+  EXPECT_EQ(info->serial.find_first_not_of("0123456789abcdef"), std::string::npos) << info->serial;
+  auto ek = tpm::ParsePublic(EkPublicFor(ek_key_.get()));
+  ASSERT_TRUE(ek.ok());
+  auto node_id = tpm::NodeId(ek->publicArea);
+  ASSERT_TRUE(node_id.ok()) << node_id.error().ToString();
+  EXPECT_EQ(info->node_id, *node_id);
 }
 
 TEST_F(EkCertificateTest, AnRsaEkAndACertificateWithoutTpmAttributesVerify) {
@@ -122,6 +130,89 @@ TEST_F(EkCertificateTest, OnlyKnownTcgCriticalExtensionsAreTolerated) {
   error = Refusal(ToDer(ek.get()), EkPublicFor(ek_key_.get()), *odd_bundle);
   EXPECT_NE(error.message.find("unhandled critical extension at depth 1"), std::string::npos)
       << error.message;
+}
+
+// The hole (issue 10, item 9): an EK certificate's purpose was never
+// checked, so a CA certificate, or a certificate for another use, passed as
+// long as it certified the EK's key.
+TEST_F(EkCertificateTest, ACaLeafIsRefused) {
+  const Bytes ek_public = EkPublicFor(ek_key_.get());
+  CertificateSpec ca_leaf = TcgEk();
+  ca_leaf.is_ca = true;
+  ca_leaf.key_usage = "critical,keyAgreement";  // the EK's own usage, and cA TRUE
+  Error error = Refusal(IssueEk(ca_leaf), ek_public, *bundle_);
+  EXPECT_EQ(error.code, ErrorCode::kVerificationFailed);
+  EXPECT_NE(error.message.find("EK certificate is a CA certificate (basicConstraints cA TRUE)"),
+            std::string::npos)
+      << error.message;
+
+  // keyCertSign or cRLSign without basicConstraints: a CA by its key usage.
+  for (const char* usage : {"critical,keyAgreement,keyCertSign", "critical,keyAgreement,cRLSign"}) {
+    CertificateSpec signer = TcgEk();
+    signer.omit_basic_constraints = true;
+    signer.key_usage = usage;
+    error = Refusal(IssueEk(signer), ek_public, *bundle_);
+    EXPECT_EQ(error.code, ErrorCode::kVerificationFailed) << usage;
+    EXPECT_NE(error.message.find("allows signing certificates or CRLs"), std::string::npos)
+        << usage << ": " << error.message;
+  }
+
+  // Without basicConstraints and with the EK's usage, the leaf is an
+  // end-entity certificate (RFC 5280: cA defaults to FALSE).
+  CertificateSpec plain = TcgEk();
+  plain.omit_basic_constraints = true;
+  auto info = VerifyEkCertificate(IssueEk(plain), ek_public, *bundle_, kNow);
+  EXPECT_TRUE(info.ok()) << info.error().ToString();
+}
+
+TEST_F(EkCertificateTest, AnEkCertificateWithoutKeyUsageIsRefused) {
+  EvpPkeyPtr rsa = MakeRsaKey(2048);
+  for (EVP_PKEY* key : {ek_key_.get(), rsa.get()}) {
+    CertificateSpec spec = TcgEk();
+    spec.key_usage = "none";
+    X509Ptr certificate = MakeCertificate(spec, key, intermediate_.get(), intermediate_key_.get());
+    Error error = Refusal(ToDer(certificate.get()), EkPublicFor(key), *bundle_);
+    EXPECT_EQ(error.code, ErrorCode::kVerificationFailed);
+    EXPECT_NE(error.message.find("EK certificate has no keyUsage extension"), std::string::npos)
+        << error.message;
+  }
+}
+
+TEST_F(EkCertificateTest, AnEkCertificateWithTheWrongKeyUsageIsRefused) {
+  EvpPkeyPtr rsa = MakeRsaKey(2048);
+  struct Case {
+    EVP_PKEY* key;
+    const char* usage;
+    const char* lacking;
+  };
+  const Case cases[] = {
+      {rsa.get(), "critical,keyAgreement", "lacks keyEncipherment"},
+      {rsa.get(), "critical,digitalSignature", "lacks keyEncipherment"},
+      {rsa.get(), "critical,dataEncipherment", "lacks keyEncipherment"},
+      {ek_key_.get(), "critical,keyEncipherment", "lacks keyAgreement"},
+      {ek_key_.get(), "critical,digitalSignature", "lacks keyAgreement"},
+  };
+  for (const Case& wrong : cases) {
+    CertificateSpec spec = TcgEk();
+    spec.key_usage = wrong.usage;
+    X509Ptr certificate =
+        MakeCertificate(spec, wrong.key, intermediate_.get(), intermediate_key_.get());
+    Error error = Refusal(ToDer(certificate.get()), EkPublicFor(wrong.key), *bundle_);
+    EXPECT_EQ(error.code, ErrorCode::kVerificationFailed) << wrong.usage;
+    EXPECT_NE(error.message.find(wrong.lacking), std::string::npos)
+        << wrong.usage << ": " << error.message;
+  }
+
+  // The required usage among others, and a non-critical extension, pass:
+  // the profile's usage must be included, nothing more is asked.
+  for (auto [key, usage] : {std::pair{rsa.get(), "critical,keyEncipherment,digitalSignature"},
+                            std::pair{ek_key_.get(), "keyAgreement"}}) {
+    CertificateSpec spec = TcgEk();
+    spec.key_usage = usage;
+    X509Ptr certificate = MakeCertificate(spec, key, intermediate_.get(), intermediate_key_.get());
+    auto info = VerifyEkCertificate(ToDer(certificate.get()), EkPublicFor(key), *bundle_, kNow);
+    EXPECT_TRUE(info.ok()) << usage << ": " << info.error().ToString();
+  }
 }
 
 TEST_F(EkCertificateTest, ExpiredAndNotYetValidCertificatesAreRefused) {

@@ -23,6 +23,11 @@ using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpensslDeleter<X509_EXT
 using X509NamePtr = std::unique_ptr<X509_NAME, OpensslDeleter<X509_NAME_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpensslDeleter<GENERAL_NAME_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpensslDeleter<GENERAL_NAMES_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpensslDeleter<ASN1_TIME_free>>;
+using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpensslDeleter<ASN1_INTEGER_free>>;
+using IssuingDistPointPtr =
+    std::unique_ptr<ISSUING_DIST_POINT, OpensslDeleter<ISSUING_DIST_POINT_free>>;
 
 void AddTpmAttributes(X509* certificate, const CertificateSpec& spec) {
   X509NamePtr directory(X509_NAME_new());
@@ -103,11 +108,25 @@ X509Ptr MakeCertificate(const CertificateSpec& spec, EVP_PKEY* key, X509* issuer
                 std::chrono::system_clock::to_time_t(spec.not_after));
   X509_set_pubkey(certificate.get(), key);
   AddConfExtension(certificate.get(), issuer, NID_subject_key_identifier, "hash");
-  if (spec.is_ca) {
-    AddConfExtension(certificate.get(), issuer, NID_basic_constraints, "critical,CA:TRUE");
-    AddConfExtension(certificate.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
-  } else {
+  if (!spec.is_ca) {
     AddConfExtension(certificate.get(), issuer, NID_authority_key_identifier, "keyid");
+  }
+  if (!spec.omit_basic_constraints) {
+    AddConfExtension(certificate.get(), issuer, NID_basic_constraints,
+                     spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  }
+  std::string key_usage = spec.key_usage;
+  if (key_usage.empty()) {
+    key_usage = spec.is_ca                       ? "critical,keyCertSign,cRLSign"
+                : EVP_PKEY_is_a(key, "RSA") == 1 ? "critical,keyEncipherment"
+                                                 : "critical,keyAgreement";
+  }
+  if (key_usage != "none") {
+    AddConfExtension(certificate.get(), issuer, NID_key_usage, key_usage.c_str());
+  }
+  if (!spec.crl_distribution_point.empty()) {
+    AddConfExtension(certificate.get(), issuer, NID_crl_distribution_points,
+                     ("URI:" + spec.crl_distribution_point).c_str());
   }
   if (!spec.tpm_manufacturer.empty()) AddTpmAttributes(certificate.get(), spec);
   for (const std::string& oid : spec.critical_extensions) {
@@ -129,6 +148,82 @@ Bytes ToDer(X509* certificate) {
 std::string ToPem(X509* certificate) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), certificate);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(length));
+}
+
+X509CrlPtr MakeCrl(const CrlSpec& spec, X509* issuer, EVP_PKEY* signing_key) {
+  X509CrlPtr crl(X509_CRL_new());
+  EXPECT_EQ(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), 1);
+  EXPECT_EQ(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer)), 1);
+  Asn1TimePtr this_update(
+      ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(spec.this_update)));
+  EXPECT_EQ(X509_CRL_set1_lastUpdate(crl.get(), this_update.get()), 1);
+  if (spec.next_update) {
+    Asn1TimePtr next_update(
+        ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(*spec.next_update)));
+    EXPECT_EQ(X509_CRL_set1_nextUpdate(crl.get(), next_update.get()), 1);
+  }
+  for (const RevokedEntry& entry : spec.revoked) {
+    X509_REVOKED* revoked = X509_REVOKED_new();
+    Asn1IntegerPtr serial(ASN1_INTEGER_dup(X509_get0_serialNumber(entry.certificate)));
+    EXPECT_EQ(X509_REVOKED_set_serialNumber(revoked, serial.get()), 1);
+    EXPECT_EQ(X509_REVOKED_set_revocationDate(revoked, this_update.get()), 1);
+    if (entry.reason >= 0) {
+      Asn1EnumeratedPtr reason(ASN1_ENUMERATED_new());
+      ASN1_ENUMERATED_set(reason.get(), entry.reason);
+      EXPECT_EQ(X509_REVOKED_add1_ext_i2d(revoked, NID_crl_reason, reason.get(), 0, 0), 1);
+    }
+    EXPECT_EQ(X509_CRL_add0_revoked(crl.get(), revoked), 1);
+  }
+  const bool has_scope = !spec.distribution_point_uri.empty() || spec.only_user_certificates ||
+                         spec.only_ca_certificates || spec.only_some_reasons;
+  if (has_scope) {
+    IssuingDistPointPtr scope(ISSUING_DIST_POINT_new());
+    scope->onlyuser = spec.only_user_certificates ? 0xff : 0;
+    scope->onlyCA = spec.only_ca_certificates ? 0xff : 0;
+    if (spec.only_some_reasons) {
+      scope->onlysomereasons = ASN1_BIT_STRING_new();
+      ASN1_BIT_STRING_set_bit(scope->onlysomereasons, 1, 1);  // keyCompromise
+    }
+    if (!spec.distribution_point_uri.empty()) {
+      scope->distpoint = DIST_POINT_NAME_new();
+      scope->distpoint->type = 0;
+      scope->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
+      GENERAL_NAME* name = GENERAL_NAME_new();
+      ASN1_IA5STRING* uri = ASN1_IA5STRING_new();
+      ASN1_STRING_set(uri, spec.distribution_point_uri.data(),
+                      static_cast<int>(spec.distribution_point_uri.size()));
+      GENERAL_NAME_set0_value(name, GEN_URI, uri);
+      sk_GENERAL_NAME_push(scope->distpoint->name.fullname, name);
+    }
+    EXPECT_EQ(X509_CRL_add1_ext_i2d(crl.get(), NID_issuing_distribution_point, scope.get(), 1,
+                                    X509V3_ADD_DEFAULT),
+              1);
+  }
+  if (spec.delta) {
+    Asn1IntegerPtr base(ASN1_INTEGER_new());
+    ASN1_INTEGER_set(base.get(), 1);
+    EXPECT_EQ(X509_CRL_add1_ext_i2d(crl.get(), NID_delta_crl, base.get(), 1, X509V3_ADD_DEFAULT),
+              1);
+  }
+  EXPECT_EQ(X509_CRL_sort(crl.get()), 1);
+  EXPECT_GT(X509_CRL_sign(crl.get(), signing_key, EVP_sha256()), 0);
+  return crl;
+}
+
+Bytes ToDer(X509_CRL* crl) {
+  const int length = i2d_X509_CRL(crl, nullptr);
+  Bytes der(static_cast<std::size_t>(std::max(length, 0)));
+  unsigned char* cursor = der.data();
+  EXPECT_EQ(i2d_X509_CRL(crl, &cursor), length);
+  return der;
+}
+
+std::string ToPem(X509_CRL* crl) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), crl);
   char* data = nullptr;
   long length = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(length));

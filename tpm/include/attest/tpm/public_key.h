@@ -26,8 +26,19 @@ Result<Bytes> ObjectName(const TPMT_PUBLIC& public_area);
 // objects have none and give kUnsupported.
 Result<EvpPkeyPtr> PublicKeyFromTpm(const TPMT_PUBLIC& public_area);
 
-// Lowercase hex SHA-256 of the EK's marshaled TPMT_PUBLIC: stable for the
-// life of the TPM, whatever the host is called.
-std::string NodeId(const TPMT_PUBLIC& endorsement_key);
+// A host's node id (DESIGN §3): lowercase hex SHA-256 of the DER
+// SubjectPublicKeyInfo (i2d_PUBKEY) of the EK's public key alone, so
+// nothing else in the TPMT_PUBLIC (exponent 0 vs 65537, authPolicy,
+// attributes, nameAlg, symmetric parameters) gives the same TPM a second
+// id. Stable for the life of the TPM, whatever the host is called; from an
+// EK certificate, `openssl x509 -in ek.pem -pubkey -noout | openssl pkey
+// -pubin -outform DER | sha256sum` prints the same. Errors as
+// PublicKeyFromTpm.
+Result<std::string> NodeId(const TPMT_PUBLIC& endorsement_key);
+// The same for a key from elsewhere (an EK certificate's), re-encoded
+// canonically first: RSA as (n, e) under rsaEncryption, EC as a named curve
+// and an uncompressed point, whatever form the key was decoded from.
+// kUnsupported for other key types and unnamed curves.
+Result<std::string> NodeIdOfPublicKey(const EVP_PKEY* key);
 
 }  // namespace attest::tpm
