@@ -42,8 +42,23 @@ struct Fixture {
   Bytes nonce = Bytes(32, 0x42);
 };
 
+// The harness must be able to say "trusted": the good node, unrewritten,
+// is. Otherwise every verdict below would be untrusted for a setup reason
+// and the target would prove nothing.
 Fixture& TheFixture() {
-  static Fixture fixture;
+  static Fixture fixture = [] {
+    Fixture made;
+    testing::MeasuredNode good;
+    Evidence evidence = testing::QuoteNode(made.factory, good, made.policy.selection, made.nonce);
+    verifier::Verdict verdict =
+        verifier::VerifyEvidence({&evidence, &made.key, &made.policy, made.nonce, std::nullopt});
+    if (!verdict.trusted) {
+      std::fprintf(stderr, "soundness_fuzzer: the good node is not trusted:\n%s\n",
+                   verifier::VerdictToJson(verdict).dump(2).c_str());
+      std::abort();
+    }
+    return made;
+  }();
   return fixture;
 }
 
