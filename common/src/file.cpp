@@ -144,7 +144,7 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
   ATTEST_RETURN_IF_ERROR(CheckSize(info, max_bytes, path));
-  std::size_t size = static_cast<std::size_t>(info.st_size);
+  auto size = static_cast<std::size_t>(info.st_size);
   std::string contents(size, '\0');
   ATTEST_ASSIGN_OR_RETURN(
       std::size_t read,
@@ -161,7 +161,7 @@ Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_byte
   if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
   ATTEST_RETURN_IF_ERROR(CheckSecretFileAccess(info, path));
   ATTEST_RETURN_IF_ERROR(CheckSize(info, max_bytes, path));
-  std::size_t size = static_cast<std::size_t>(info.st_size);
+  auto size = static_cast<std::size_t>(info.st_size);
   ATTEST_ASSIGN_OR_RETURN(SecretBytes secret, SecretBytes::Allocate(size));
   ATTEST_ASSIGN_OR_RETURN(std::size_t read, ReadInto(fd.get(), secret.data(), size, path));
   secret.Truncate(read);
@@ -194,7 +194,7 @@ class DescriptorStreamBuffer final : public std::streambuf {
  private:
   bool Drain() {
     if (write_error_ != 0) return false;
-    std::size_t pending = static_cast<std::size_t>(pptr() - pbase());
+    auto pending = static_cast<std::size_t>(pptr() - pbase());
     std::size_t written = 0;
     while (written < pending) {
       ssize_t n = ::write(fd_.get(), pbase() + written, pending - written);

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -155,7 +154,7 @@ TEST_F(FileTest, ReadSecretFileRefusesAFileOwnedBySomeoneElse) {
   ASSERT_TRUE(CreateSecretFile(path, AsBytes("secret")).ok());
   ASSERT_TRUE(ReadSecretFile(path, 1024).ok());
   if (::chown(path.c_str(), 65534, 65534) != 0) {
-    GTEST_SKIP() << "cannot chown to 65534 without root: " << std::strerror(errno);
+    GTEST_SKIP() << "cannot chown to 65534 (not root?), errno " << errno;
   }
   auto secret = ReadSecretFile(path, 1024);
   ASSERT_FALSE(secret.ok());
@@ -233,10 +232,10 @@ TEST_F(FileTest, AtomicWriterFailedWriteLeavesNoFile) {
   limit.rlim_cur = 4096;
   auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
-  writer->stream() << std::string(256 * 1024, 'x');
+  writer->stream() << std::string(std::size_t{256} * 1024, 'x');
   Status committed = writer->Commit();
   ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_handler);
+  (void)std::signal(SIGXFSZ, old_handler);
 
   ASSERT_FALSE(committed.ok());
   EXPECT_EQ(committed.error().code, ErrorCode::kIo);

@@ -18,7 +18,7 @@
 namespace {
 
 void Fail(const char* what) {
-  std::fprintf(stderr, "%s\n", what);
+  (void)std::fprintf(stderr, "%s\n", what);
   std::abort();
 }
 

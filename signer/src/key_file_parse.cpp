@@ -27,9 +27,10 @@ class Reader {
 
  private:
   Error Fail(std::string_view what) const {
+    std::string hint = at_ >= text_.size() ? "; truncated?" : "";
     return MakeError(ErrorCode::kCorrupt, std::string(name_) + ": not a key file (" +
                                               std::string(what) + " at byte " +
-                                              std::to_string(at_) + "; truncated?)");
+                                              std::to_string(at_) + hint + ")");
   }
   int Peek() const { return at_ < text_.size() ? text_[at_] : -1; }
   void SkipWhitespace() {

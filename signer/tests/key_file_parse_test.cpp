@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,10 +128,14 @@ std::size_t OccurrencesInMemory(const std::vector<std::uint8_t>& masked) {
   const auto first = static_cast<std::uint8_t>(masked[0] ^ kMask);
   std::string line;
   while (std::getline(maps, line)) {
-    unsigned long start = 0, end = 0;
-    char perms[5] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &start, &end, perms) != 3) continue;
-    if (perms[0] != 'r' || perms[1] != 'w' || end - start > (std::size_t{256} << 20)) continue;
+    // "start-end perms ...", addresses in hex.
+    std::istringstream fields(line);
+    unsigned long start = 0;
+    unsigned long end = 0;
+    char dash = 0;
+    std::string perms;
+    if (!(fields >> std::hex >> start >> dash >> end >> perms) || dash != '-') continue;
+    if (!perms.starts_with("rw") || end - start > (std::size_t{256} << 20)) continue;
     for (unsigned long at = start; at < end; at += chunk.size() - masked.size()) {
       std::size_t want = std::min<std::size_t>(chunk.size(), end - at);
       ssize_t got = ::pread(memory, chunk.data(), want, static_cast<off_t>(at));
