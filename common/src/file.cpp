@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <streambuf>
 #include <system_error>
 #include <utility>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,22 +33,52 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   return OkStatus();
 }
 
-Result<FileDescriptor> OpenForReading(const std::string& path, std::size_t max_bytes,
-                                      std::size_t& size) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrorFromErrno(errno, "open", path);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
-  if (!S_ISREG(info.st_mode)) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ": not a regular file");
+std::string_view FileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+std::string OwnerName(uid_t uid) {
+  std::string text = "uid " + std::to_string(uid);
+  std::array<char, 1024> buffer{};
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    text += " (" + std::string(found->pw_name) + ")";
   }
+  return text;
+}
+
+Status CheckSize(const struct stat& info, std::size_t max_bytes, const std::string& path) {
   if (static_cast<std::size_t>(info.st_size) > max_bytes) {
     return MakeError(ErrorCode::kInvalidArgument,
                      path + ": file is " + std::to_string(info.st_size) +
                          " bytes, more than the limit of " + std::to_string(max_bytes));
   }
-  size = static_cast<std::size_t>(info.st_size);
-  return fd;
+  return OkStatus();
+}
+
+// Only the owner may read a secret, and the owner must be who runs us: a
+// key someone else owns could have been swapped by them (ssh's rule).
+Status CheckSecretFileAccess(const struct stat& info, const std::string& path) {
+  if (info.st_uid != ::geteuid()) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     path + ": secret file is owned by " + OwnerName(info.st_uid) +
+                         ", not by the user running this (" + OwnerName(::geteuid()) +
+                         "); chown it to that user or run as its owner");
+  }
+  if ((info.st_mode & 077) != 0) {
+    std::array<char, 8> mode{};
+    (void)std::snprintf(mode.data(), mode.size(), "%04o", info.st_mode & 07777);
+    return MakeError(ErrorCode::kPermissionDenied,
+                     path + ": secret file is accessible by group or others (mode " +
+                         std::string(mode.data()) + "); run chmod 600 " + path);
+  }
+  return OkStatus();
 }
 
 // Reads up to `capacity` bytes; a file that grew past that since fstat is an
@@ -85,9 +117,34 @@ Error ErrorFromErrno(int error_number, std::string_view action, const std::strin
                              std::error_code(error_number, std::generic_category()).message());
 }
 
+Result<FileDescriptor> OpenRegularFile(const std::string& path, bool follow_symlinks) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (nor a device for
+  // a carrier) before fstat lets us refuse it. It changes nothing for the
+  // regular files we go on to read.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
+  FileDescriptor fd(::open(path.c_str(), flags));
+  if (fd.get() < 0) {
+    if (errno == ELOOP && !follow_symlinks) {
+      return MakeError(ErrorCode::kInvalidArgument, path + ": is a symlink (not followed)");
+    }
+    return ErrorFromErrno(errno, "open", path);
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
+  if (!S_ISREG(info.st_mode)) {
+    return MakeError(ErrorCode::kInvalidArgument, path + ": is " +
+                                                      std::string(FileTypeName(info.st_mode)) +
+                                                      ", not a regular file; give a regular file");
+  }
+  return fd;
+}
+
 Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
-  std::size_t size = 0;
-  ATTEST_ASSIGN_OR_RETURN(FileDescriptor fd, OpenForReading(path, max_bytes, size));
+  ATTEST_ASSIGN_OR_RETURN(FileDescriptor fd, OpenRegularFile(path));
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
+  ATTEST_RETURN_IF_ERROR(CheckSize(info, max_bytes, path));
+  auto size = static_cast<std::size_t>(info.st_size);
   std::string contents(size, '\0');
   ATTEST_ASSIGN_OR_RETURN(
       std::size_t read,
@@ -97,37 +154,92 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
 }
 
 Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_bytes) {
-  std::size_t size = 0;
-  ATTEST_ASSIGN_OR_RETURN(FileDescriptor fd, OpenForReading(path, max_bytes, size));
+  // Symlinks are followed (secrets mounted by an orchestrator often are
+  // links); every check below is made on the file actually opened.
+  ATTEST_ASSIGN_OR_RETURN(FileDescriptor fd, OpenRegularFile(path));
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
-  if ((info.st_mode & 077) != 0) {
-    std::array<char, 8> mode{};
-    (void)std::snprintf(mode.data(), mode.size(), "%04o", info.st_mode & 07777);
-    return MakeError(ErrorCode::kPermissionDenied,
-                     path + ": secret key file is accessible by group or others (mode " +
-                         std::string(mode.data()) + "); run chmod 600 " + path);
-  }
+  ATTEST_RETURN_IF_ERROR(CheckSecretFileAccess(info, path));
+  ATTEST_RETURN_IF_ERROR(CheckSize(info, max_bytes, path));
+  auto size = static_cast<std::size_t>(info.st_size);
   ATTEST_ASSIGN_OR_RETURN(SecretBytes secret, SecretBytes::Allocate(size));
   ATTEST_ASSIGN_OR_RETURN(std::size_t read, ReadInto(fd.get(), secret.data(), size, path));
   secret.Truncate(read);
   return secret;
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path, std::string temporary)
+namespace internal {
+
+// A buffered std::streambuf that writes to a descriptor it owns, keeping
+// the first write error's errno for AtomicFileWriter::Commit to report.
+class DescriptorStreamBuffer final : public std::streambuf {
+ public:
+  explicit DescriptorStreamBuffer(FileDescriptor fd) : fd_(std::move(fd)) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int fd() const { return fd_.get(); }
+  int write_error() const { return write_error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!Drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return Drain() ? 0 : -1; }
+
+ private:
+  bool Drain() {
+    if (write_error_ != 0) return false;
+    auto pending = static_cast<std::size_t>(pptr() - pbase());
+    std::size_t written = 0;
+    while (written < pending) {
+      ssize_t n = ::write(fd_.get(), pbase() + written, pending - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        write_error_ = errno;
+        return false;
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return true;
+  }
+
+  FileDescriptor fd_;
+  std::array<char, std::size_t{64} * 1024> buffer_{};
+  int write_error_ = 0;
+};
+
+}  // namespace internal
+
+AtomicFileWriter::AtomicFileWriter(std::string path, std::string temporary, FileDescriptor fd)
     : path_(std::move(path)),
       temporary_(std::move(temporary)),
-      stream_(std::make_unique<std::ofstream>(temporary_, std::ios::binary | std::ios::trunc)) {}
+      buffer_(std::make_unique<internal::DescriptorStreamBuffer>(std::move(fd))),
+      stream_(std::make_unique<std::ostream>(buffer_.get())) {}
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
     : path_(std::move(other.path_)),
       temporary_(std::move(other.temporary_)),
+      buffer_(std::move(other.buffer_)),
       stream_(std::move(other.stream_)),
       committed_(std::exchange(other.committed_, true)) {}
 
 AtomicFileWriter::~AtomicFileWriter() {
-  if (!committed_ && !temporary_.empty()) {
-    stream_.reset();
+  if (!committed_ && !temporary_.empty()) RemoveTemporary();
+}
+
+void AtomicFileWriter::RemoveTemporary() {
+  // Only our own file: whatever someone put at the name instead is theirs.
+  struct stat ours {};
+  struct stat named {};
+  if (buffer_ && buffer_->fd() >= 0 && ::fstat(buffer_->fd(), &ours) == 0 &&
+      ::lstat(temporary_.c_str(), &named) == 0 && ours.st_dev == named.st_dev &&
+      ours.st_ino == named.st_ino) {
     ::unlink(temporary_.c_str());
   }
 }
@@ -143,17 +255,29 @@ Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& path, mode_
     ::unlink(temporary.c_str());
     return error;
   }
-  AtomicFileWriter writer(path, temporary);
-  if (!*writer.stream_) return MakeError(ErrorCode::kIo, temporary + ": cannot open for writing");
-  return writer;
+  return AtomicFileWriter(path, std::move(temporary), std::move(fd));
 }
 
 Status AtomicFileWriter::Commit() {
+  if (committed_) return MakeError(ErrorCode::kInternal, path_ + ": committed twice");
   stream_->flush();
-  if (!*stream_) return MakeError(ErrorCode::kIo, path_ + ": write failed (disk full?)");
-  stream_->close();
-  FileDescriptor fd(::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) return ErrorFromErrno(errno, "fsync", temporary_);
+  if (int error = buffer_->write_error(); error != 0) {
+    return ErrorFromErrno(error, "write (disk full?)", temporary_);
+  }
+  if (!*stream_) return MakeError(ErrorCode::kIo, path_ + ": write failed");
+  if (::fsync(buffer_->fd()) != 0) return ErrorFromErrno(errno, "fsync", temporary_);
+  // Rename only the file we wrote: if the name was replaced (a symlink
+  // planted there, say), renaming it would publish someone else's file.
+  struct stat ours {};
+  struct stat named {};
+  if (::fstat(buffer_->fd(), &ours) != 0) return ErrorFromErrno(errno, "stat", temporary_);
+  if (::lstat(temporary_.c_str(), &named) != 0 || ours.st_dev != named.st_dev ||
+      ours.st_ino != named.st_ino) {
+    return MakeError(ErrorCode::kIo, temporary_ +
+                                         ": the temporary file was replaced or removed while "
+                                         "being written; " +
+                                         path_ + " was left as it was");
+  }
   if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
     return ErrorFromErrno(errno, "rename temporary file to", path_);
   }

@@ -1,11 +1,18 @@
 #include "attest/file.h"
 
+#include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace attest {
@@ -23,8 +30,39 @@ class FileTest : public ::testing::Test {
     EXPECT_EQ(::stat(path.c_str(), &info), 0);
     return info.st_mode & 07777;
   }
+  // The names in the test directory that start with `prefix`.
+  std::vector<std::string> EntriesStartingWith(const std::string& prefix) {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) == 0) names.push_back(name);
+    }
+    return names;
+  }
   std::string directory_;
 };
+
+// Runs `read` in a child that SIGALRM kills after `seconds`, so a read that
+// blocks fails the test instead of hanging it. The child exits 0 when `read`
+// returned (it checks the result itself), 1 otherwise.
+::testing::AssertionResult ReturnsWithin(unsigned seconds, const std::function<bool()>& read) {
+  pid_t child = ::fork();
+  if (child < 0) return ::testing::AssertionFailure() << "fork failed";
+  if (child == 0) {
+    ::alarm(seconds);
+    ::_exit(read() ? 0 : 1);
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) return ::testing::AssertionFailure() << "waitpid";
+  if (WIFSIGNALED(status)) {
+    return ::testing::AssertionFailure()
+           << "still blocked after " << seconds << " s (signal " << WTERMSIG(status) << ")";
+  }
+  if (WEXITSTATUS(status) != 0) {
+    return ::testing::AssertionFailure() << "returned, but not the expected error";
+  }
+  return ::testing::AssertionSuccess();
+}
 
 TEST_F(FileTest, SecretFileIsOwnerOnlyWhateverTheUmask) {
   mode_t old = ::umask(0);
@@ -82,6 +120,130 @@ TEST_F(FileTest, AtomicWriteIntoMissingDirectoryFailsCleanly) {
   Status status = WriteFileAtomically(directory_ + "/missing/out", "x", 0644);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kNotFound);
+}
+
+// A FIFO with no writer used to block open() forever: the CLI hung.
+TEST_F(FileTest, ReadingAFifoIsRefusedAtOnceInsteadOfHanging) {
+  std::string fifo = directory_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto refused = [&fifo](const Error& error) {
+    return error.code == ErrorCode::kInvalidArgument &&
+           error.message == fifo + ": is a FIFO, not a regular file; give a regular file";
+  };
+  EXPECT_TRUE(ReturnsWithin(5, [&] {
+    auto read = ReadFile(fifo, 100);
+    return !read.ok() && refused(read.error());
+  }));
+  EXPECT_TRUE(ReturnsWithin(5, [&] {
+    auto read = ReadSecretFile(fifo, 100);
+    return !read.ok() && refused(read.error());
+  }));
+  auto directory = ReadFile(directory_, 10);
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.error().message,
+            directory_ + ": is a directory, not a regular file; give a regular file");
+  auto device = ReadFile("/dev/null", 10);
+  ASSERT_FALSE(device.ok());
+  EXPECT_NE(device.error().message.find("/dev/null: is a character device"), std::string::npos);
+}
+
+// ssh's rule: a secret someone else owns could be swapped by them. CI runs
+// as root, which can give a file to nobody (65534).
+TEST_F(FileTest, ReadSecretFileRefusesAFileOwnedBySomeoneElse) {
+  std::string path = directory_ + "/theirs";
+  ASSERT_TRUE(CreateSecretFile(path, AsBytes("secret")).ok());
+  ASSERT_TRUE(ReadSecretFile(path, 1024).ok());
+  if (::chown(path.c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "cannot chown to 65534 (not root?), errno " << errno;
+  }
+  auto secret = ReadSecretFile(path, 1024);
+  ASSERT_FALSE(secret.ok());
+  EXPECT_EQ(secret.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(secret.error().message.rfind(path + ": secret file is owned by uid 65534", 0), 0u)
+      << secret.error().message;
+  EXPECT_NE(secret.error().message.find("uid " + std::to_string(::geteuid())), std::string::npos)
+      << secret.error().message;
+  // Only secrets: anyone's file may be read as plain input.
+  EXPECT_EQ(*ReadFile(path, 1024), "secret");
+}
+
+TEST_F(FileTest, AtomicWriterStreamsMoreThanItsBuffer) {
+  std::string path = directory_ + "/big";
+  std::string contents(200 * 1024 + 7, 'a');
+  for (std::size_t i = 0; i < contents.size(); i += 4099) contents[i] = 'b';
+  auto writer = AtomicFileWriter::Create(path, 0600);
+  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+  for (std::size_t i = 0; i < contents.size(); i += 1000) {
+    writer->stream() << contents.substr(i, 1000);
+  }
+  EXPECT_FALSE(PathExists(path));  // nothing at the path before Commit
+  Status committed = writer->Commit();
+  ASSERT_TRUE(committed.ok()) << committed.error().ToString();
+  EXPECT_EQ(*ReadFile(path, contents.size()), contents);
+  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_TRUE(EntriesStartingWith(".big.").empty());
+}
+
+// The writer used to reopen its temporary file by name: a symlink planted
+// there between Create and Commit redirected (and truncated) the write, or
+// was renamed into place.
+TEST_F(FileTest, AtomicWriterNeverFollowsASymlinkAtItsTemporaryName) {
+  std::string target = directory_ + "/precious";
+  std::ofstream(target) << "keep me";
+  std::string path = directory_ + "/out";
+  auto created = AtomicFileWriter::Create(path, 0644);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  std::optional<AtomicFileWriter> writer(std::move(created).value());
+  writer->stream() << "first part, ";
+  writer->stream().flush();
+  std::vector<std::string> temporaries = EntriesStartingWith(".out.");
+  ASSERT_EQ(temporaries.size(), 1u);
+  std::string temporary = directory_ + "/" + temporaries[0];
+  ASSERT_EQ(::unlink(temporary.c_str()), 0);
+  ASSERT_EQ(::symlink(target.c_str(), temporary.c_str()), 0);
+  writer->stream() << "second part";
+
+  Status committed = writer->Commit();
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.error().code, ErrorCode::kIo);
+  EXPECT_NE(committed.error().message.find("was replaced"), std::string::npos)
+      << committed.error().message;
+  EXPECT_FALSE(PathExists(path));
+  std::ifstream in(target);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "keep me");
+  // The planted link is not ours to remove; the writer leaves it alone.
+  writer.reset();
+  struct stat link {};
+  EXPECT_EQ(::lstat(temporary.c_str(), &link), 0);
+  EXPECT_TRUE(S_ISLNK(link.st_mode));
+}
+
+// A write the kernel refuses (here: past RLIMIT_FSIZE, a real EFBIG) fails
+// Commit naming the error, and leaves neither the target nor a temporary.
+TEST_F(FileTest, AtomicWriterFailedWriteLeavesNoFile) {
+  std::string path = directory_ + "/out";
+  auto created = AtomicFileWriter::Create(path, 0644);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  std::optional<AtomicFileWriter> writer(std::move(created).value());
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = 4096;
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+  writer->stream() << std::string(std::size_t{256} * 1024, 'x');
+  Status committed = writer->Commit();
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  (void)std::signal(SIGXFSZ, old_handler);
+
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.error().code, ErrorCode::kIo);
+  EXPECT_NE(committed.error().message.find("File too large"), std::string::npos)
+      << committed.error().message;
+  EXPECT_FALSE(PathExists(path));
+  writer.reset();
+  EXPECT_TRUE(EntriesStartingWith(".out.").empty());
 }
 
 }  // namespace

@@ -92,12 +92,6 @@ Result<Purpose> PurposeFlag(const ParsedFlags& flags, const std::string& name) {
   return purpose;
 }
 
-Result<std::optional<Purpose>> OptionalPurposeFlag(const ParsedFlags& flags) {
-  if (!flags.Has("purpose")) return std::optional<Purpose>();
-  ATTEST_ASSIGN_OR_RETURN(Purpose purpose, PurposeFlag(flags, "purpose"));
-  return std::optional<Purpose>(purpose);
-}
-
 Result<Envelope> LoadEnvelope(const std::string& path) {
   ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxEnvelopeBytes));
   return ParseEnvelope(text, path);

@@ -42,7 +42,6 @@ Result<Ed25519PrivateKey> LoadSigningKey(const ParsedFlags& flags);
 Status RequireFlags(const ParsedFlags& flags, std::initializer_list<const char*> names);
 
 Result<Purpose> PurposeFlag(const ParsedFlags& flags, const std::string& name);
-Result<std::optional<Purpose>> OptionalPurposeFlag(const ParsedFlags& flags);
 
 Result<Envelope> LoadEnvelope(const std::string& path);
 

@@ -15,41 +15,49 @@ namespace {
 
 const attest::cli::Command kVerify{
     "verify",
-    "signer verify FILE --sig FILE.sig.json --trusted KEYS [--purpose PURPOSE]",
+    "signer verify FILE --sig FILE.sig.json --trusted KEYS --purpose PURPOSE",
     "Checks FILE against its envelope: the signing key must be trusted (KEYS is a\n"
     ".pub/.pem file or a directory of them), the signature must verify, the\n"
-    "purpose must be PURPOSE if given, and FILE's digest and size must match.\n"
+    "envelope must have been signed for PURPOSE (required: a signature is valid\n"
+    "only for the use it was made for), and FILE's digest and size must match.\n"
     "Prints \"valid\" or the first failure: untrusted_key, bad_signature,\n"
     "wrong_purpose or file_changed.\n"
     "Exit codes: 0 valid, 1 invalid, 2 bad input (unreadable file, malformed\n"
     "envelope or key).",
     {{"sig", "FILE.sig.json", "the envelope"},
      {"trusted", "KEYS", "a trusted .pub/.pem file, or a directory of them"},
-     {"purpose", "PURPOSE", "require artifact, config or policy"}},
+     {"purpose", "PURPOSE", "what the signature must approve: artifact, config or policy"}},
 };
 
 const attest::cli::Command kVerifyDir{
     "verify-dir",
-    "signer verify-dir DIR --sig DIR.sig.json --trusted KEYS [--purpose PURPOSE]",
+    "signer verify-dir DIR --sig DIR.sig.json --trusted KEYS --purpose PURPOSE",
     "Checks a directory envelope (signer sign-dir) like `signer verify`, then\n"
     "compares its manifest with DIR as it is now and lists every file added,\n"
     "removed or changed since it was signed.\n"
     "Exit codes: 0 valid and unchanged, 1 invalid or changed, 2 bad input.",
     {{"sig", "DIR.sig.json", "the directory envelope"},
      {"trusted", "KEYS", "a trusted .pub/.pem file, or a directory of them"},
-     {"purpose", "PURPOSE", "require artifact, config or policy"}},
+     {"purpose", "PURPOSE", "what the signature must approve: artifact, config or policy"}},
 };
 
 struct VerifyInputs {
   Envelope envelope;
   TrustedKeys trusted;
-  std::optional<Purpose> purpose;
+  Purpose purpose = Purpose::kArtifact;
 };
 
 Result<VerifyInputs> LoadInputs(const ParsedFlags& flags) {
   ATTEST_RETURN_IF_ERROR(RequireFlags(flags, {"sig", "trusted"}));
+  if (!flags.Has("purpose")) {
+    // No default: a config or policy signature must never pass where the
+    // caller forgot to say what it expects.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--purpose is required: name what the signature must approve (artifact, "
+                     "config or policy)");
+  }
   VerifyInputs inputs;
-  ATTEST_ASSIGN_OR_RETURN(inputs.purpose, OptionalPurposeFlag(flags));
+  ATTEST_ASSIGN_OR_RETURN(inputs.purpose, PurposeFlag(flags, "purpose"));
   ATTEST_ASSIGN_OR_RETURN(inputs.envelope, LoadEnvelope(*flags.Value("sig")));
   ATTEST_ASSIGN_OR_RETURN(inputs.trusted, LoadTrustedKeys(*flags.Value("trusted")));
   return inputs;

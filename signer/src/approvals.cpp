@@ -19,15 +19,21 @@ struct Statement {
   std::string key_id;
 };
 
-// The digest and key id an approval names; nullopt when malformed.
+// The digest and key id an approval of a runtime binary names: envelope
+// version 2, purpose artifact, the digest of a file (not of a directory
+// manifest). nullopt otherwise.
 std::optional<Statement> ParseApproval(const std::string& payload) {
   auto parsed = ParseJsonStrict(payload);
   if (!parsed.ok()) return std::nullopt;
   JsonFields fields("approval", ErrorCode::kCorrupt);
   Statement statement;
+  auto version = fields.Unsigned(*parsed, "version", "version");
   auto purpose = fields.String(*parsed, "purpose", "purpose");
+  auto digest_of = fields.String(*parsed, "digest_of", "digest_of");
   auto key_id = fields.String(*parsed, "key_id", "key_id");
-  if (!purpose.ok() || *purpose != PurposeName(Purpose::kArtifact) || !key_id.ok() ||
+  if (!version.ok() || *version != kEnvelopeVersion || !purpose.ok() ||
+      *purpose != PurposeName(Purpose::kArtifact) || !digest_of.ok() ||
+      *digest_of != DigestOfName(DigestOf::kFile) || !key_id.ok() ||
       !fields.FixedHex(*parsed, "sha256", "sha256", statement.sha256).ok()) {
     return std::nullopt;
   }
@@ -41,16 +47,20 @@ std::optional<Statement> ParseRevocation(const std::string& payload) {
   return Statement{revocation->sha256, revocation->key_id};
 }
 
-// The statement of an approval or revocation entry that counts: signed, the
-// signature valid, the payload's key id that of the signing key, and trusted.
+// The statement of an approval or revocation entry that counts: signed by
+// a trusted key (the full public key), the signature valid, and the
+// payload's key id that of the signing key (ids are display only, but one
+// that names another key marks a forged or confused statement).
 std::optional<Statement> TrustedStatement(const ledger::EntryContent& content,
-                                          const std::set<std::string>& trusted_key_ids) {
-  if (!content.signature || !ledger::VerifyEntrySignature(content)) return std::nullopt;
+                                          const TrustedKeys& trusted) {
+  if (!content.signature || !trusted.Contains(content.signature->public_key) ||
+      !ledger::VerifyEntrySignature(content)) {
+    return std::nullopt;
+  }
   std::optional<Statement> statement = content.kind == kApprovedKind
                                            ? ParseApproval(content.payload)
                                            : ParseRevocation(content.payload);
-  if (!statement || statement->key_id != KeyIdOf(content.signature->public_key) ||
-      !trusted_key_ids.contains(statement->key_id)) {
+  if (!statement || statement->key_id != KeyIdOf(content.signature->public_key)) {
     return std::nullopt;
   }
   return statement;
@@ -58,8 +68,7 @@ std::optional<Statement> TrustedStatement(const ledger::EntryContent& content,
 
 }  // namespace
 
-Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger,
-                                           const std::set<std::string>& trusted_key_ids) {
+Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger, const TrustedKeys& trusted) {
   ApprovedSet approved;
   ATTEST_ASSIGN_OR_RETURN(std::uint64_t size, ledger.Size());
   if (size == 0) return approved;
@@ -71,7 +80,7 @@ Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger,
     if (!more) break;
     const std::string& kind = entry.content.kind;
     if (kind != kApprovedKind && kind != kRevokedKind) continue;
-    std::optional<Statement> statement = TrustedStatement(entry.content, trusted_key_ids);
+    std::optional<Statement> statement = TrustedStatement(entry.content, trusted);
     if (!statement) {
       ++approved.ignored_entries;
     } else if (kind == kApprovedKind) {

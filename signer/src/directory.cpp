@@ -35,7 +35,7 @@ Result<Envelope> SignDirectory(const std::string& directory, const Ed25519Privat
 
 Result<DirectoryVerifyResult> VerifyDirectory(const std::string& directory,
                                               const Envelope& envelope, const TrustedKeys& trusted,
-                                              std::optional<Purpose> expected) {
+                                              Purpose expected) {
   if (!envelope.manifest) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the envelope for " + envelope.path + " signs a single file, not a directory");

@@ -35,10 +35,14 @@ const PurposeRow& RowOf(Purpose purpose) {
 }
 
 Json PayloadJson(const Envelope& envelope) {
-  Json payload = {
-      {"path", envelope.path},     {"sha256", HexEncode(envelope.sha256)},
-      {"size", envelope.size},     {"purpose", std::string(PurposeName(envelope.purpose))},
-      {"key_id", envelope.key_id}, {"time", envelope.time}};
+  Json payload = {{"version", kEnvelopeVersion},
+                  {"path", envelope.path},
+                  {"digest_of", std::string(DigestOfName(DigestOfEnvelope(envelope)))},
+                  {"sha256", HexEncode(envelope.sha256)},
+                  {"size", envelope.size},
+                  {"purpose", std::string(PurposeName(envelope.purpose))},
+                  {"key_id", envelope.key_id},
+                  {"time", envelope.time}};
   if (envelope.comment) payload["comment"] = *envelope.comment;
   return payload;
 }
@@ -47,6 +51,10 @@ Json PayloadJson(const Envelope& envelope) {
 
 std::string_view PurposeName(Purpose purpose) { return RowOf(purpose).name; }
 std::string_view LedgerKindFor(Purpose purpose) { return RowOf(purpose).kind; }
+
+std::string_view DigestOfName(DigestOf digest_of) {
+  return digest_of == DigestOf::kManifest ? "manifest" : "file";
+}
 
 Result<Purpose> ParsePurpose(std::string_view name) {
   for (const PurposeRow& row : kPurposes) {
@@ -106,7 +114,6 @@ Result<Envelope> SignFile(const std::string& path, const Ed25519PrivateKey& key,
 
 Result<std::string> SerializeEnvelope(const Envelope& envelope) {
   Json document = PayloadJson(envelope);
-  document["version"] = 1;
   document["public_key"] = Base64Encode(envelope.public_key);
   document["signature"] = Base64Encode(envelope.signature);
   if (envelope.manifest) document["manifest"] = ManifestToJson(*envelope.manifest);

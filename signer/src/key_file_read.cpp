@@ -1,65 +1,121 @@
+// Reading NAME.key (FORMAT.md §1.1). The file's text stays in the guarded
+// buffer ReadSecretFile filled: key_file_parse.h reads it in place, public
+// members are copied out, and the secret_key member is decoded (or
+// decrypted) straight into another guarded buffer.
 #include <algorithm>
+#include <initializer_list>
 
 #include <sodium.h>
 
+#include "attest/encoding.h"
 #include "attest/file.h"
 #include "attest/json_fields.h"
 #include "attest/signer/key_file.h"
 
 #include "key_file_crypto.h"
+#include "key_file_parse.h"
 
 namespace attest::signer {
 namespace {
 
 using internal::EncryptionParams;
+using internal::KeyFileValue;
 
-template <std::size_t N>
-Status FixedBase64(const JsonFields& fields, const Json& object, std::string_view key,
-                   std::string_view where, std::array<std::uint8_t, N>& out) {
-  ATTEST_ASSIGN_OR_RETURN(Bytes bytes, fields.Base64(object, key, where));
-  if (bytes.size() != N) {
-    return fields.Invalid(where, "must be base64 of " + std::to_string(N) + " bytes, got " +
-                                     std::to_string(bytes.size()));
+// Typed access to the members of one object of a key file; errors (kCorrupt)
+// name the file and the member's place ("encryption.salt").
+class Members {
+ public:
+  Members(const JsonFields& fields, const KeyFileValue& object, std::string_view where)
+      : fields_(fields), object_(object), where_(where) {}
+
+  Status Only(std::initializer_list<std::string_view> allowed) const {
+    for (const internal::KeyFileMember& member : object_.members) {
+      if (std::find(allowed.begin(), allowed.end(), member.name) == allowed.end()) {
+        return fields_.Invalid(where_.empty() ? "document" : where_,
+                               "unknown field \"" + member.name + "\"");
+      }
+    }
+    return OkStatus();
   }
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return OkStatus();
-}
-
-Status ExpectString(const JsonFields& fields, const Json& object, std::string_view key,
-                    std::string_view where, std::string_view expected) {
-  ATTEST_ASSIGN_OR_RETURN(std::string value, fields.String(object, key, where));
-  if (value != expected) {
-    return fields.Invalid(where, "must be \"" + std::string(expected) +
-                                     "\" (this build reads no "
-                                     "other)");
+  Result<const KeyFileValue*> Find(std::string_view key) const {
+    for (const internal::KeyFileMember& member : object_.members) {
+      if (member.name == key) return &member.value;
+    }
+    return fields_.Invalid(Path(key), "missing");
   }
-  return OkStatus();
-}
+  // The raw characters of a string member (a view into the file's text).
+  Result<ByteView> Text(std::string_view key) const {
+    ATTEST_ASSIGN_OR_RETURN(const KeyFileValue* value, Find(key));
+    if (value->type != KeyFileValue::Type::kString)
+      return fields_.Invalid(Path(key), "must be a string");
+    return value->text;
+  }
+  Result<std::uint64_t> Unsigned(std::string_view key) const {
+    ATTEST_ASSIGN_OR_RETURN(const KeyFileValue* value, Find(key));
+    if (value->type != KeyFileValue::Type::kInteger) {
+      return fields_.Invalid(Path(key), "must be a non-negative integer");
+    }
+    return value->integer;
+  }
+  Status Expect(std::string_view key, std::string_view expected) const {
+    ATTEST_ASSIGN_OR_RETURN(ByteView text, Text(key));
+    if (AsText(text) != expected) {
+      return fields_.Invalid(
+          Path(key), "must be \"" + std::string(expected) + "\" (this build reads no other)");
+    }
+    return OkStatus();
+  }
+  // Base64 of exactly N bytes, for members that are not secret.
+  template <std::size_t N>
+  Status PublicBase64(std::string_view key, std::array<std::uint8_t, N>& out) const {
+    ATTEST_ASSIGN_OR_RETURN(Bytes bytes, PublicBase64(key));
+    if (bytes.size() != N) {
+      return fields_.Invalid(Path(key), "must be base64 of " + std::to_string(N) + " bytes, got " +
+                                            std::to_string(bytes.size()));
+    }
+    std::copy(bytes.begin(), bytes.end(), out.begin());
+    return OkStatus();
+  }
+  Result<Bytes> PublicBase64(std::string_view key) const {
+    ATTEST_ASSIGN_OR_RETURN(ByteView text, Text(key));
+    auto bytes = Base64Decode(AsText(text));
+    if (!bytes.ok()) return fields_.Invalid(Path(key), bytes.error().message);
+    return std::move(bytes).value();
+  }
+  std::string Path(std::string_view key) const { return JsonPath(where_, key); }
+  const JsonFields& fields() const { return fields_; }
 
-Result<EncryptionParams> ParseEncryption(const JsonFields& fields, const Json& object) {
-  ATTEST_RETURN_IF_ERROR(fields.RequireObject(object, "encryption"));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
-      object, "encryption", {"kdf", "opslimit", "memlimit", "salt", "cipher", "nonce"}));
-  ATTEST_RETURN_IF_ERROR(ExpectString(fields, object, "kdf", "encryption.kdf", internal::kKdfName));
-  ATTEST_RETURN_IF_ERROR(
-      ExpectString(fields, object, "cipher", "encryption.cipher", internal::kCipherName));
+ private:
+  const JsonFields& fields_;
+  const KeyFileValue& object_;
+  std::string_view where_;
+};
+
+Result<EncryptionParams> ParseEncryption(const JsonFields& fields, const KeyFileValue& object) {
+  if (object.type != KeyFileValue::Type::kObject) {
+    return fields.Invalid("encryption", "must be null or an object");
+  }
+  Members members(fields, object, "encryption");
+  ATTEST_RETURN_IF_ERROR(members.Only({"kdf", "opslimit", "memlimit", "salt", "cipher", "nonce"}));
+  ATTEST_RETURN_IF_ERROR(members.Expect("kdf", internal::kKdfName));
+  ATTEST_RETURN_IF_ERROR(members.Expect("cipher", internal::kCipherName));
   EncryptionParams params;
-  ATTEST_ASSIGN_OR_RETURN(params.opslimit,
-                          fields.Unsigned(object, "opslimit", "encryption.opslimit"));
-  ATTEST_ASSIGN_OR_RETURN(params.memlimit,
-                          fields.Unsigned(object, "memlimit", "encryption.memlimit"));
+  ATTEST_ASSIGN_OR_RETURN(params.opslimit, members.Unsigned("opslimit"));
+  ATTEST_ASSIGN_OR_RETURN(params.memlimit, members.Unsigned("memlimit"));
   if (Status cost = internal::CheckCost(params.opslimit, params.memlimit); !cost.ok()) {
     return fields.Invalid("encryption", cost.error().message);
   }
-  ATTEST_RETURN_IF_ERROR(FixedBase64(fields, object, "salt", "encryption.salt", params.salt));
-  ATTEST_RETURN_IF_ERROR(FixedBase64(fields, object, "nonce", "encryption.nonce", params.nonce));
+  ATTEST_RETURN_IF_ERROR(members.PublicBase64("salt", params.salt));
+  ATTEST_RETURN_IF_ERROR(members.PublicBase64("nonce", params.nonce));
   return params;
 }
 
-Result<SecretBytes> DecryptSeed(const JsonFields& fields, const Json& document,
-                                const Ed25519PublicKey& public_key, const EncryptionParams& params,
+Result<SecretBytes> DecryptSeed(const Members& document, const Ed25519PublicKey& public_key,
+                                const EncryptionParams& params,
                                 const PassphraseProvider& passphrase) {
-  ATTEST_ASSIGN_OR_RETURN(Bytes ciphertext, fields.Base64(document, "secret_key", "secret_key"));
+  const JsonFields& fields = document.fields();
+  // Ciphertext: not secret without the passphrase.
+  ATTEST_ASSIGN_OR_RETURN(Bytes ciphertext, document.PublicBase64("secret_key"));
   if (ciphertext.size() != kEd25519SeedSize + internal::kTagSize) {
     return fields.Invalid("secret_key", "must be base64 of 48 bytes (encrypted seed and tag)");
   }
@@ -83,19 +139,17 @@ Result<SecretBytes> DecryptSeed(const JsonFields& fields, const Json& document,
   return seed;
 }
 
-// The seed of an unencrypted file, decoded straight into guarded memory; the
-// parsed copy is wiped.
-Result<SecretBytes> PlainSeed(const JsonFields& fields, Json& document) {
-  ATTEST_ASSIGN_OR_RETURN(const Json* member, fields.Member(document, "secret_key", "secret_key"));
-  if (!member->is_string()) return fields.Invalid("secret_key", "must be a string");
-  auto& text = document["secret_key"].get_ref<std::string&>();
+// The seed of an unencrypted file, decoded from the guarded text straight
+// into guarded memory.
+Result<SecretBytes> PlainSeed(const Members& document) {
+  ATTEST_ASSIGN_OR_RETURN(ByteView text, document.Text("secret_key"));
   ATTEST_ASSIGN_OR_RETURN(SecretBytes seed, SecretBytes::Allocate(kEd25519SeedSize + 3));
   std::size_t size = 0;
-  int decoded = sodium_base642bin(seed.data(), seed.size(), text.data(), text.size(), nullptr,
-                                  &size, nullptr, sodium_base64_VARIANT_ORIGINAL);
-  sodium_memzero(text.data(), text.size());
+  int decoded =
+      sodium_base642bin(seed.data(), seed.size(), reinterpret_cast<const char*>(text.data()),
+                        text.size(), nullptr, &size, nullptr, sodium_base64_VARIANT_ORIGINAL);
   if (decoded != 0 || size != kEd25519SeedSize) {
-    return fields.Invalid("secret_key", "must be base64 of the 32-byte seed");
+    return document.fields().Invalid("secret_key", "must be base64 of the 32-byte seed");
   }
   seed.Truncate(size);
   return seed;
@@ -106,37 +160,27 @@ Result<SecretBytes> PlainSeed(const JsonFields& fields, Json& document) {
 Result<Ed25519PrivateKey> DecodePrivateKeyFile(ByteView text, std::string_view name,
                                                const PassphraseProvider& passphrase) {
   ATTEST_RETURN_IF_ERROR(EnsureSodium());
-  auto parsed = ParseJsonStrict(AsText(text));
-  if (!parsed.ok()) {
-    // Only the position: the parser's own text quotes the input near the
-    // error, which in an unencrypted key file is the seed.
-    std::string_view message = parsed.error().message;
-    message = message.substr(0, message.find(':'));
-    return MakeError(ErrorCode::kCorrupt, std::string(name) + ": not a key file (" +
-                                              std::string(message) + "; truncated?)");
-  }
-  Json& document = *parsed;
+  ATTEST_ASSIGN_OR_RETURN(KeyFileValue parsed, internal::ParseKeyFileJson(text, name));
   JsonFields fields(name, ErrorCode::kCorrupt);
-  ATTEST_RETURN_IF_ERROR(fields.RequireObject(document, ""));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
-      document, "", {"version", "algorithm", "key_id", "public_key", "encryption", "secret_key"}));
-  ATTEST_ASSIGN_OR_RETURN(std::uint64_t version, fields.Unsigned(document, "version", "version"));
+  Members document(fields, parsed, "");
+  ATTEST_RETURN_IF_ERROR(
+      document.Only({"version", "algorithm", "key_id", "public_key", "encryption", "secret_key"}));
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t version, document.Unsigned("version"));
   if (version != 1) return fields.Invalid("version", "unsupported version (this build reads 1)");
-  ATTEST_RETURN_IF_ERROR(ExpectString(fields, document, "algorithm", "algorithm", "ed25519"));
+  ATTEST_RETURN_IF_ERROR(document.Expect("algorithm", "ed25519"));
   Ed25519PublicKey public_key{};
-  ATTEST_RETURN_IF_ERROR(FixedBase64(fields, document, "public_key", "public_key", public_key));
-  ATTEST_ASSIGN_OR_RETURN(std::string key_id, fields.String(document, "key_id", "key_id"));
-  if (key_id != KeyIdOf(public_key)) {
+  ATTEST_RETURN_IF_ERROR(document.PublicBase64("public_key", public_key));
+  ATTEST_ASSIGN_OR_RETURN(ByteView key_id, document.Text("key_id"));
+  if (AsText(key_id) != KeyIdOf(public_key)) {
     return fields.Invalid("key_id", "is not the key id of public_key (the file was altered)");
   }
-  ATTEST_ASSIGN_OR_RETURN(const Json* encryption,
-                          fields.Member(document, "encryption", "encryption"));
+  ATTEST_ASSIGN_OR_RETURN(const KeyFileValue* encryption, document.Find("encryption"));
   std::optional<SecretBytes> seed;
-  if (encryption->is_null()) {
-    ATTEST_ASSIGN_OR_RETURN(seed, PlainSeed(fields, document));
+  if (encryption->type == KeyFileValue::Type::kNull) {
+    ATTEST_ASSIGN_OR_RETURN(seed, PlainSeed(document));
   } else {
     ATTEST_ASSIGN_OR_RETURN(EncryptionParams params, ParseEncryption(fields, *encryption));
-    ATTEST_ASSIGN_OR_RETURN(seed, DecryptSeed(fields, document, public_key, params, passphrase));
+    ATTEST_ASSIGN_OR_RETURN(seed, DecryptSeed(document, public_key, params, passphrase));
   }
   ATTEST_ASSIGN_OR_RETURN(Ed25519PrivateKey key, Ed25519PrivateKey::FromSeed(seed->view()));
   if (key.public_key() != public_key) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <system_error>
 #include <vector>
 
@@ -106,11 +107,6 @@ Result<PublicKeyInfo> LoadPublicKey(const std::string& path) {
   return ParsePublicKey(text, path);
 }
 
-const PublicKeyInfo* TrustedKeys::Find(std::string_view key_id) const {
-  auto it = keys_.find(key_id);
-  return it == keys_.end() ? nullptr : &it->second;
-}
-
 Result<TrustedKeys> LoadTrustedKeys(const std::string& file_or_directory) {
   namespace fs = std::filesystem;
   std::error_code error;
@@ -130,10 +126,13 @@ Result<TrustedKeys> LoadTrustedKeys(const std::string& file_or_directory) {
                      file_or_directory + ": cannot list trusted keys: " + error.message());
   }
   std::sort(paths.begin(), paths.end());
+  // Trust does not depend on ids, but two keys shown under one id would
+  // make every message about them ambiguous.
+  std::map<std::string, Ed25519PublicKey> by_id;
   for (const std::string& path : paths) {
     ATTEST_ASSIGN_OR_RETURN(PublicKeyInfo info, LoadPublicKey(path));
-    const PublicKeyInfo* known = trusted.Find(info.key_id);
-    if (known != nullptr && known->key != info.key) {
+    auto [known, added] = by_id.emplace(info.key_id, info.key);
+    if (!added && known->second != info.key) {
       return MakeError(ErrorCode::kCorrupt, path + ": another trusted key has key id " +
                                                 info.key_id + "; remove one of them");
     }

@@ -21,22 +21,23 @@ std::string_view VerifyReasonName(VerifyReason reason) {
 }
 
 VerifyResult VerifyEnvelope(const Envelope& envelope, const FileDigest& actual,
-                            const TrustedKeys& trusted, std::optional<Purpose> expected) {
-  const PublicKeyInfo* key = trusted.Find(envelope.key_id);
-  if (key == nullptr || key->key != envelope.public_key) {
-    return {VerifyReason::kUntrustedKey,
-            "signed by key " + envelope.key_id + ", which is not among the trusted keys"};
+                            const TrustedKeys& trusted, Purpose expected) {
+  // Trust is the full public key; the key id is only how it is shown.
+  if (!trusted.Contains(envelope.public_key)) {
+    return {VerifyReason::kUntrustedKey, "signed by key " + KeyIdOf(envelope.public_key) +
+                                             ", which is not among the trusted keys"};
   }
   auto message = SignedMessage(envelope);
-  if (!message.ok() || !Ed25519Verify(key->key, *message, envelope.signature)) {
-    return {VerifyReason::kBadSignature, "the signature by key " + envelope.key_id +
+  if (envelope.key_id != KeyIdOf(envelope.public_key) || !message.ok() ||
+      !Ed25519Verify(envelope.public_key, *message, envelope.signature)) {
+    return {VerifyReason::kBadSignature, "the signature by key " + KeyIdOf(envelope.public_key) +
                                              " does not verify (the envelope was "
                                              "altered or signed something else)"};
   }
-  if (expected && *expected != envelope.purpose) {
+  if (expected != envelope.purpose) {
     return {VerifyReason::kWrongPurpose, "signed for purpose " +
                                              std::string(PurposeName(envelope.purpose)) +
-                                             ", expected " + std::string(PurposeName(*expected))};
+                                             ", expected " + std::string(PurposeName(expected))};
   }
   if (actual.sha256 != envelope.sha256 || actual.size != envelope.size) {
     return {VerifyReason::kFileChanged,
@@ -50,7 +51,7 @@ VerifyResult VerifyEnvelope(const Envelope& envelope, const FileDigest& actual,
 }
 
 Result<VerifyResult> VerifyFile(const std::string& path, const Envelope& envelope,
-                                const TrustedKeys& trusted, std::optional<Purpose> expected) {
+                                const TrustedKeys& trusted, Purpose expected) {
   if (envelope.manifest) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the envelope for " + envelope.path +

@@ -1,6 +1,7 @@
 // FORMAT.md's recipes work as written: an auditor with python3 and openssl
 // (no signer code) rebuilds the signed bytes and checks the signature and
-// the manifest digest.
+// the manifest digest. The recipes are read from FORMAT.md itself, so the
+// page cannot drift from what works.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -21,55 +22,72 @@ using attest::testing::WriteText;
 
 const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
-// FORMAT.md §2.3, with the file names taken from argv.
-constexpr std::string_view kRebuildMessage = R"(import base64, json, sys
-env = json.load(open(sys.argv[1]))
-kind = {"artifact": "artifact.approved", "config": "config.changed",
-        "policy": "policy.signed"}[env["purpose"]]
-payload = {k: env[k] for k in ("comment", "key_id", "path", "purpose", "sha256", "size", "time")
-           if k in env}
-body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-ptype = ("application/vnd.attest." + kind + "+json").encode()
-open(sys.argv[2], "wb").write(b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(body), body))
-open(sys.argv[3], "wb").write(base64.b64decode(env["signature"]))
-)";
+// The `index`-th code block (counting from 0) after `marker` in FORMAT.md,
+// exactly as printed there.
+std::string FormatBlock(std::string_view marker, std::size_t index = 0) {
+  std::string text = attest::testing::ReadText(ATTEST_SIGNER_FORMAT_MD);
+  std::size_t at = text.find(marker);
+  EXPECT_NE(at, std::string::npos) << marker;
+  for (std::size_t block = 0; at != std::string::npos; ++block) {
+    std::size_t open = text.find("\n```", at);
+    if (open == std::string::npos) break;
+    std::size_t start = text.find('\n', open + 1) + 1;  // after "```language"
+    std::size_t end = text.find("\n```\n", start);
+    if (end == std::string::npos) break;
+    if (block == index) return text.substr(start, end + 1 - start);
+    at = end + 4;
+  }
+  ADD_FAILURE() << "no code block " << index << " after " << marker;
+  return "";
+}
 
-// FORMAT.md §3.
-constexpr std::string_view kManifestDigest = R"(import hashlib, json, sys
-m = json.load(open(sys.argv[1]))["manifest"]
-body = json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-print(hashlib.sha256(body).hexdigest(), len(body))
-)";
+// Runs `command` with sh in `directory`, as an auditor would type it there.
+attest::testing::CommandResult RunIn(const std::string& directory, const std::string& command) {
+  return RunCommand({"sh", "-c", "cd \"$1\" && " + command, "sh", directory});
+}
 
 bool HavePython() { return RunCommand({"python3", "-c", "pass"}).exit_code == 0; }
 
+// §2.3's two blocks, run as printed in a directory holding FILE,
+// FILE.sig.json and NAME.pem.
 TEST(AuditorTest, PythonAndOpensslCheckAFileEnvelope) {
   ASSERT_TRUE(HavePython()) << "python3 is a test dependency (scripts/install-deps)";
   TempDir dir;
   KeyGenOptions options;
   options.encrypt = false;
   options.write_pem = true;
-  ASSERT_TRUE(WriteNewKey(dir.File("k"), {}, options).ok());
-  auto key = LoadPrivateKey(dir.File("k.key"), nullptr).value();
-  WriteText(dir.File("policy.json"), "{\"version\":1}\n");
+  ASSERT_TRUE(WriteNewKey(dir.File("NAME"), {}, options).ok());
+  auto key = LoadPrivateKey(dir.File("NAME.key"), nullptr).value();
+  WriteText(dir.File("FILE"), "{\"version\":1}\n");
   // Non-ASCII and an escaped control character in the comment.
-  auto envelope = SignFile(dir.File("policy.json"), key, Purpose::kPolicy,
+  auto envelope = SignFile(dir.File("FILE"), key, Purpose::kPolicy,
                            "approved \xe2\x80\x94 QA \xe2\x9c\x93\t\"ok\"", kTime);
   ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
-  WriteText(dir.File("policy.json.sig.json"), SerializeEnvelope(*envelope).value());
-  WriteText(dir.File("rebuild.py"), std::string(kRebuildMessage));
+  WriteText(dir.File("FILE.sig.json"), SerializeEnvelope(*envelope).value());
+  WriteText(dir.File("rebuild.py"), FormatBlock("### 2.3", 0));
 
-  auto rebuilt = RunCommand({"python3", dir.File("rebuild.py"), dir.File("policy.json.sig.json"),
-                             dir.File("msg"), dir.File("sig")});
+  auto rebuilt = RunIn(dir.path(), "python3 rebuild.py");
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
   Bytes expected = SignedMessage(*envelope).value();
   EXPECT_EQ(attest::testing::ReadText(dir.File("msg")), std::string(AsText(expected)));
-  auto verified =
-      RunCommand({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", dir.File("k.pem"), "-rawin",
-                  "-in", dir.File("msg"), "-sigfile", dir.File("sig")});
+
+  std::string commands = FormatBlock("### 2.3", 1);
+  std::string verify_command = commands.substr(0, commands.find('\n'));
+  ASSERT_EQ(verify_command.rfind("openssl pkeyutl -verify", 0), 0u) << verify_command;
+  auto verified = RunIn(dir.path(), verify_command);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  std::string hashed = RunIn(dir.path(), "sha256sum FILE; stat -c %s FILE").out;
+  EXPECT_EQ(hashed,
+            HexEncode(envelope->sha256) + "  FILE\n" + std::to_string(envelope->size) + "\n");
+
+  // A directory envelope is not a file envelope: the recipe stops.
+  auto tree = SignDirectory(dir.path(), key, Purpose::kPolicy, std::nullopt, kTime);
+  ASSERT_TRUE(tree.ok()) << tree.error().ToString();
+  WriteText(dir.File("FILE.sig.json"), SerializeEnvelope(*tree).value());
+  EXPECT_NE(RunIn(dir.path(), "python3 rebuild.py").exit_code, 0);
 }
 
+// §3's block, run as printed beside DIR.sig.json.
 TEST(AuditorTest, PythonRebuildsTheManifestDigest) {
   ASSERT_TRUE(HavePython()) << "python3 is a test dependency (scripts/install-deps)";
   TempDir dir;
@@ -79,9 +97,8 @@ TEST(AuditorTest, PythonRebuildsTheManifestDigest) {
   auto key = Ed25519PrivateKey::Generate().value();
   auto envelope = SignDirectory(tree.path(), key, Purpose::kConfig, std::nullopt, kTime);
   ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
-  WriteText(dir.File("tree.sig.json"), SerializeEnvelope(*envelope).value());
-  WriteText(dir.File("digest.py"), std::string(kManifestDigest));
-  auto digest = RunCommand({"python3", dir.File("digest.py"), dir.File("tree.sig.json")});
+  WriteText(dir.File("DIR.sig.json"), SerializeEnvelope(*envelope).value());
+  auto digest = RunIn(dir.path(), FormatBlock("To rebuild the manifest digest by hand"));
   ASSERT_EQ(digest.exit_code, 0) << digest.err;
   EXPECT_EQ(digest.out, HexEncode(envelope->sha256) + " " + std::to_string(envelope->size) + "\n");
 }

@@ -146,7 +146,7 @@ TEST_F(SignerCliTest, SignThenVerifyRoundTrip) {
     EXPECT_CONTAINS(verified.out, key_id);
   }
   // A directory of trusted keys works too.
-  EXPECT_EQ(Verify("a.conf", "").code, 0);
+  EXPECT_EQ(Verify("a.conf", "", {"--purpose", "config"}).code, 0);
 
   // Never over an existing envelope without --force, and then nothing is signed.
   Output again = Sign("a.conf", "admin", "config");
@@ -168,7 +168,7 @@ TEST_F(SignerCliTest, EachFailureIsExitOneNamingTheReason) {
   WriteText(File("app.bin"), "version 1");
   ASSERT_EQ(Sign("app.bin", "admin", "artifact").code, 0);
 
-  Output untrusted = Verify("app.bin", "strangers");
+  Output untrusted = Verify("app.bin", "strangers", {"--purpose", "artifact"});
   EXPECT_EQ(untrusted.code, 1);
   EXPECT_CONTAINS(untrusted.out, "untrusted_key");
 
@@ -177,7 +177,7 @@ TEST_F(SignerCliTest, EachFailureIsExitOneNamingTheReason) {
   EXPECT_CONTAINS(wrong_purpose.out, "wrong_purpose");
 
   WriteText(File("app.bin"), "version 2");
-  Output changed = Verify("app.bin", "admin.pub");
+  Output changed = Verify("app.bin", "admin.pub", {"--purpose", "artifact"});
   EXPECT_EQ(changed.code, 1);
   EXPECT_CONTAINS(changed.out, "file_changed");
 
@@ -191,9 +191,43 @@ TEST_F(SignerCliTest, EachFailureIsExitOneNamingTheReason) {
   ASSERT_NE(purpose, std::string::npos);
   envelope.replace(purpose, 20, "\"purpose\":\"policy\"");
   WriteText(File("app.bin.sig.json"), envelope);
-  Output forged = Verify("app.bin", "admin.pub");
+  Output forged = Verify("app.bin", "admin.pub", {"--purpose", "artifact"});
   EXPECT_EQ(forged.code, 1);
   EXPECT_CONTAINS(forged.out, "bad_signature");
+}
+
+// A config signature used to verify wherever --purpose was left out.
+TEST_F(SignerCliTest, VerifyWithoutPurposeIsRefused) {
+  Keygen("admin");
+  WriteText(File("app.conf"), "debug = true\n");
+  ASSERT_EQ(Sign("app.conf", "admin", "config").code, 0);
+  for (const char* command : {"verify", "verify-dir"}) {
+    Output missing = RunCli({command, File("app.conf"), "--sig", File("app.conf.sig.json"),
+                             "--trusted", File("admin.pub")});
+    EXPECT_EQ(missing.code, 2) << command;
+    EXPECT_CONTAINS(missing.err, "--purpose is required");
+    EXPECT_LACKS(missing.out, "valid");
+  }
+  EXPECT_EQ(Verify("app.conf", "admin.pub", {"--purpose", "artifact"}).code, 1);
+  EXPECT_EQ(Verify("app.conf", "admin.pub", {"--purpose", "config"}).code, 0);
+}
+
+TEST_F(SignerCliTest, VersionOneEnvelopeIsExitTwoSayingToReSign) {
+  Keygen("admin");
+  WriteText(File("app.bin"), "x");
+  ASSERT_EQ(Sign("app.bin", "admin", "artifact").code, 0);
+  std::string envelope = ReadText(File("app.bin.sig.json"));
+  envelope.replace(envelope.find("\"version\":2"), 11, "\"version\":1");
+  envelope.replace(envelope.find("\"digest_of\":\"file\","), 19, "");
+  WriteText(File("app.bin.sig.json"), envelope);
+  Output old = Verify("app.bin", "admin.pub", {"--purpose", "artifact"});
+  EXPECT_EQ(old.code, 2);
+  EXPECT_CONTAINS(old.err, File("app.bin.sig.json"));
+  EXPECT_CONTAINS(old.err, "version 1 envelopes are no longer accepted");
+  EXPECT_CONTAINS(old.err, "re-sign");
+  Output submitted = RunCli({"submit", File("app.bin.sig.json"), "--ledger", File("ledger.db")});
+  EXPECT_EQ(submitted.code, 2);
+  EXPECT_CONTAINS(submitted.err, "re-sign");
 }
 
 TEST_F(SignerCliTest, WrongPassphraseIsExitTwoWithAClearMessage) {
@@ -232,20 +266,20 @@ TEST_F(SignerCliTest, MissingOrBadInputIsExitTwoNamingIt) {
   EXPECT_CONTAINS(bad_purpose.err, "artifact, config or policy");
 
   Output no_target = RunCli({"verify", File("gone.bin"), "--sig", File("app.bin.sig.json"),
-                             "--trusted", File("admin.pub")});
+                             "--trusted", File("admin.pub"), "--purpose", "artifact"});
   EXPECT_EQ(no_target.code, 2);
   EXPECT_CONTAINS(no_target.err, "gone.bin");
-  Output no_sig = RunCli(
-      {"verify", File("app.bin"), "--sig", File("gone.sig.json"), "--trusted", File("admin.pub")});
+  Output no_sig = RunCli({"verify", File("app.bin"), "--sig", File("gone.sig.json"), "--trusted",
+                          File("admin.pub"), "--purpose", "artifact"});
   EXPECT_EQ(no_sig.code, 2);
   EXPECT_CONTAINS(no_sig.err, "gone.sig.json");
   Output no_trusted = RunCli({"verify", File("app.bin"), "--sig", File("app.bin.sig.json"),
-                              "--trusted", File("nobody.pub")});
+                              "--trusted", File("nobody.pub"), "--purpose", "artifact"});
   EXPECT_EQ(no_trusted.code, 2);
   EXPECT_CONTAINS(no_trusted.err, "nobody.pub");
   WriteText(File("junk.sig.json"), "{\"version\":1}");
-  Output junk = RunCli(
-      {"verify", File("app.bin"), "--sig", File("junk.sig.json"), "--trusted", File("admin.pub")});
+  Output junk = RunCli({"verify", File("app.bin"), "--sig", File("junk.sig.json"), "--trusted",
+                        File("admin.pub"), "--purpose", "artifact"});
   EXPECT_EQ(junk.code, 2);
   EXPECT_CONTAINS(junk.err, "junk.sig.json");
 
@@ -307,7 +341,8 @@ TEST_F(SignerCliTest, VerifyDirListsAddedRemovedAndChangedFiles) {
   ASSERT_EQ(signed_tree.code, 0) << signed_tree.err;
   EXPECT_CONTAINS(signed_tree.out, "3 files");
   std::vector<std::string> verify = {"verify-dir",          File("tree"), "--sig",
-                                     File("tree.sig.json"), "--trusted",  File("admin.pub")};
+                                     File("tree.sig.json"), "--trusted",  File("admin.pub"),
+                                     "--purpose",           "config"};
   Output clean = RunCli(verify);
   EXPECT_EQ(clean.code, 0) << clean.out << clean.err;
 
@@ -324,7 +359,7 @@ TEST_F(SignerCliTest, VerifyDirListsAddedRemovedAndChangedFiles) {
 
   // A file envelope is not a directory envelope, and the other way round.
   Output crossed = RunCli({"verify", File("tree/same.txt"), "--sig", File("tree.sig.json"),
-                           "--trusted", File("admin.pub")});
+                           "--trusted", File("admin.pub"), "--purpose", "config"});
   EXPECT_EQ(crossed.code, 2);
   EXPECT_CONTAINS(crossed.err, "verify-dir");
   // --out, and no overwrite without --force.

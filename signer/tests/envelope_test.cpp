@@ -31,7 +31,7 @@ class EnvelopeTest : public ::testing::Test {
     EXPECT_TRUE(envelope.ok()) << envelope.error().ToString();
     return std::move(envelope).value();
   }
-  VerifyResult Verify(const Envelope& envelope, std::optional<Purpose> expected = {}) {
+  VerifyResult Verify(const Envelope& envelope, Purpose expected = Purpose::kArtifact) {
     auto result = VerifyFile(file_, envelope, trusted_, expected);
     EXPECT_TRUE(result.ok()) << result.error().ToString();
     return result.ok() ? *result : VerifyResult{};
@@ -64,10 +64,10 @@ TEST_F(EnvelopeTest, SerializeParseRoundTrip) {
 TEST_F(EnvelopeTest, SignatureIsTheLedgerEntrySignature) {
   Envelope envelope = Sign(Purpose::kConfig);
   std::string payload = SignedPayload(envelope).value();
-  EXPECT_EQ(payload, "{\"comment\":\"approved in CR-42\",\"key_id\":\"" + envelope.key_id +
-                         "\",\"path\":\"" + file_ + "\",\"purpose\":\"config\",\"sha256\":\"" +
-                         HexEncode(envelope.sha256) +
-                         "\",\"size\":21,\"time\":\"2026-11-18T11:06:40.000000Z\"}");
+  EXPECT_EQ(payload, "{\"comment\":\"approved in CR-42\",\"digest_of\":\"file\",\"key_id\":\"" +
+                         envelope.key_id + "\",\"path\":\"" + file_ +
+                         "\",\"purpose\":\"config\",\"sha256\":\"" + HexEncode(envelope.sha256) +
+                         "\",\"size\":21,\"time\":\"2026-11-18T11:06:40.000000Z\",\"version\":2}");
   EXPECT_EQ(SignedMessage(envelope).value(),
             DssePreAuthEncoding("application/vnd.attest.config.changed+json", AsBytes(payload)));
 
@@ -96,10 +96,27 @@ TEST_F(EnvelopeTest, UntrustedKey) {
   Envelope envelope = Sign();
   TrustedKeys others;
   others.Add(MakePublicKeyInfo(Ed25519PrivateKey::Generate().value().public_key()));
-  auto result = VerifyFile(file_, envelope, others, std::nullopt);
+  auto result = VerifyFile(file_, envelope, others, Purpose::kArtifact);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->reason, VerifyReason::kUntrustedKey);
   EXPECT_NE(result->detail.find(envelope.key_id), std::string::npos);
+}
+
+// Trust is the full public key. Key ids are public, so anyone can write a
+// trusted key's id into an envelope signed by their own key (a real 64-bit
+// collision is out of a test's reach; the id must simply confer nothing).
+TEST_F(EnvelopeTest, AKeyCarryingATrustedKeyIdIsNotTrusted) {
+  Ed25519PrivateKey stranger = Ed25519PrivateKey::Generate().value();
+  Envelope envelope = Sign();
+  envelope.public_key = stranger.public_key();
+  envelope.key_id = KeyIdOf(key_.public_key());
+  envelope.signature = stranger.Sign(SignedMessage(envelope).value());
+  VerifyResult result = Verify(envelope);
+  EXPECT_EQ(result.reason, VerifyReason::kUntrustedKey);
+  EXPECT_NE(result.detail.find(KeyIdOf(stranger.public_key())), std::string::npos) << result.detail;
+  // With the trusted key's public key in place, the stranger's signature fails.
+  envelope.public_key = key_.public_key();
+  EXPECT_EQ(Verify(envelope).reason, VerifyReason::kBadSignature);
 }
 
 TEST_F(EnvelopeTest, BadSignature) {
@@ -146,7 +163,10 @@ TEST_F(EnvelopeTest, ParseIsStrict) {
       {"purpose", [](Json& d) { d["purpose"] = "anything"; }},
       {"signature", [](Json& d) { d.erase("signature"); }},
       {"signature", [](Json& d) { d["signature"] = "AAAA"; }},
-      {"version", [](Json& d) { d["version"] = 2; }},
+      {"unsupported version 3 (this build reads 2)", [](Json& d) { d["version"] = 3; }},
+      {"digest_of", [](Json& d) { d.erase("digest_of"); }},
+      {"digest_of", [](Json& d) { d["digest_of"] = "directory"; }},
+      {"digest_of", [](Json& d) { d["digest_of"] = "manifest"; }},
       {"size", [](Json& d) { d["size"] = -1; }},
   };
   for (const Case& c : cases) {
@@ -159,6 +179,23 @@ TEST_F(EnvelopeTest, ParseIsStrict) {
     EXPECT_EQ(parsed.error().message.rfind("e.sig.json: ", 0), 0u) << parsed.error().message;
   }
   EXPECT_EQ(ParseEnvelope("{\"version\":1", "e").error().code, ErrorCode::kCorrupt);
+}
+
+// Version 1 did not sign what the digest is of; nothing was deployed, so
+// such an envelope is refused with a message that says to re-sign.
+TEST_F(EnvelopeTest, VersionOneEnvelopeIsRefusedWithAReSignMessage) {
+  Json document = ParseJsonStrict(SerializeEnvelope(Sign()).value()).value();
+  document["version"] = 1;
+  document.erase("digest_of");
+  auto parsed = ParseEnvelope(CanonicalJson(document).value(), "old.sig.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(parsed.error().message.rfind("old.sig.json: version: version 1 envelopes are no "
+                                         "longer accepted",
+                                         0),
+            0u)
+      << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("re-sign with this signer"), std::string::npos);
 }
 
 TEST_F(EnvelopeTest, HashingIsStreamingAndRefusesNonRegularFiles) {

@@ -12,6 +12,7 @@
 #include "attest/encoding.h"
 #include "attest/ledger/verify.h"
 #include "attest/signer/approvals.h"
+#include "attest/signer/directory.h"
 #include "attest/testing/test_support.h"
 
 namespace attest::signer {
@@ -52,7 +53,9 @@ class LedgerRecordsTest : public ::testing::Test {
     return seq.ok() ? *seq : 0;
   }
   ApprovedSet Approved() {
-    auto approved = ApprovedRuntimeDigests(*ledger_, {KeyIdOf(admin_.public_key())});
+    TrustedKeys trusted;
+    trusted.Add(MakePublicKeyInfo(admin_.public_key()));
+    auto approved = ApprovedRuntimeDigests(*ledger_, trusted);
     EXPECT_TRUE(approved.ok()) << approved.error().ToString();
     return approved.ok() ? *approved : ApprovedSet{};
   }
@@ -147,6 +150,56 @@ TEST_F(LedgerRecordsTest, ApprovalByUntrustedKeyIsIgnored) {
   EXPECT_EQ(approved.ignored_entries, 1u);
 }
 
+// The approved set used to trust a key id (64 bits); ids are public, so
+// anyone can write a trusted key's id into a statement signed by their own
+// key. The ledger accepts it (the signature is valid); the set must not.
+TEST_F(LedgerRecordsTest, ApprovalNamingATrustedKeyIdButSignedByAnotherKeyIsIgnored) {
+  Envelope forged = SignContent("evil", "evil\n", Purpose::kArtifact, &stranger_);
+  forged.key_id = KeyIdOf(admin_.public_key());
+  ledger::NewEntry entry;
+  entry.kind = "artifact.approved";
+  entry.actor = "mallory";
+  entry.payload_json = SignedPayload(forged).value();
+  entry.signature =
+      ledger::EntrySignature{stranger_.public_key(), stranger_.Sign(SignedMessage(forged).value())};
+  auto appended = ledger_->Append(entry);
+  ASSERT_TRUE(appended.ok()) << appended.error().ToString();
+  ASSERT_NE(entry.payload_json.find(KeyIdOf(admin_.public_key())), std::string::npos);
+
+  // The same for a revocation of a real approval.
+  Envelope real = SignContent("a", "a\n");
+  Submit(real);
+  Revocation revocation{real.sha256, std::nullopt, KeyIdOf(admin_.public_key()),
+                        "2026-11-18T11:06:40.000000Z"};
+  entry.kind = std::string(kRevokedKind);
+  entry.payload_json = RevocationPayload(revocation).value();
+  entry.signature = ledger::EntrySignature{
+      stranger_.public_key(),
+      stranger_.Sign(ledger::SignedMessage(kRevokedKind, entry.payload_json))};
+  ASSERT_TRUE(ledger_->Append(entry).ok());
+
+  ApprovedSet approved = Approved();
+  EXPECT_EQ(approved.digests, (std::set<Sha256Digest>{real.sha256}));
+  EXPECT_EQ(approved.ignored_entries, 2u);
+  EXPECT_TRUE(VerifyLedger().ok());
+}
+
+// An artifact signature over a directory's manifest names the manifest's
+// digest, not a binary's: it approves no runtime digest.
+TEST_F(LedgerRecordsTest, ApprovalOfADirectoryManifestIsNotARuntimeApproval) {
+  TempDir tree;
+  WriteText(tree.File("runc"), "binary\n");
+  auto envelope = SignDirectory(tree.path(), admin_, Purpose::kArtifact, std::nullopt, kTime);
+  ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
+  std::uint64_t seq = Submit(*envelope);
+  EXPECT_NE(ledger_->Get(seq).value().content.payload.find("\"digest_of\":\"manifest\""),
+            std::string::npos);
+  ApprovedSet approved = Approved();
+  EXPECT_TRUE(approved.digests.empty());
+  EXPECT_EQ(approved.ignored_entries, 1u);
+  EXPECT_TRUE(VerifyLedger().ok());
+}
+
 TEST_F(LedgerRecordsTest, RevocationByUntrustedKeyDoesNotRevoke) {
   Envelope a = SignContent("a", "a\n");
   Submit(a);
@@ -158,7 +211,7 @@ TEST_F(LedgerRecordsTest, RevocationByUntrustedKeyDoesNotRevoke) {
 
 TEST_F(LedgerRecordsTest, NoTrustedKeysApproveNothing) {
   Submit(SignContent("a", "a\n"));
-  auto approved = ApprovedRuntimeDigests(*ledger_, {});
+  auto approved = ApprovedRuntimeDigests(*ledger_, TrustedKeys{});
   ASSERT_TRUE(approved.ok());
   EXPECT_TRUE(approved->digests.empty());
   EXPECT_EQ(approved->ignored_entries, 1u);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "attest/json.h"
 #include "attest/signer/directory.h"
 #include "attest/signer/envelope.h"
 #include "attest/signer/verify.h"
@@ -102,19 +103,57 @@ TEST_F(ManifestTest, WrongPurposeAndUntrustedKey) {
   auto result = VerifyDirectory(tree_.path(), envelope, trusted_, Purpose::kPolicy);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->verdict.reason, VerifyReason::kWrongPurpose);
-  result = VerifyDirectory(tree_.path(), envelope, TrustedKeys{}, std::nullopt);
+  result = VerifyDirectory(tree_.path(), envelope, TrustedKeys{}, Purpose::kConfig);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->verdict.reason, VerifyReason::kUntrustedKey);
 }
 
 TEST_F(ManifestTest, FileAndDirectoryEnvelopesAreNotInterchangeable) {
   Envelope envelope = SignTree();
-  EXPECT_EQ(VerifyFile(tree_.File("README"), envelope, trusted_, std::nullopt).error().code,
+  EXPECT_EQ(VerifyFile(tree_.File("README"), envelope, trusted_, Purpose::kConfig).error().code,
             ErrorCode::kInvalidArgument);
   auto file_envelope =
       SignFile(tree_.File("README"), key_, Purpose::kConfig, std::nullopt, kTime).value();
-  EXPECT_EQ(VerifyDirectory(tree_.path(), file_envelope, trusted_, std::nullopt).error().code,
+  EXPECT_EQ(VerifyDirectory(tree_.path(), file_envelope, trusted_, Purpose::kConfig).error().code,
             ErrorCode::kInvalidArgument);
+}
+
+// A sign-dir envelope with its manifest removed used to verify as a file
+// artifact: the file being the manifest's own JSON, whose digest it signs.
+TEST_F(ManifestTest, StrippedManifestEnvelopeDoesNotVerifyAsAFile) {
+  auto signed_tree = SignDirectory(tree_.path(), key_, Purpose::kArtifact, std::nullopt, kTime);
+  ASSERT_TRUE(signed_tree.ok()) << signed_tree.error().ToString();
+  std::string manifest_json = CanonicalJson(ManifestToJson(*signed_tree->manifest)).value();
+  TempDir elsewhere;
+  std::string forged_file = elsewhere.File("manifest-as-binary");
+  WriteText(forged_file, manifest_json);
+
+  // The file on disk, stripped of its manifest: refused when parsed.
+  Json document = ParseJsonStrict(SerializeEnvelope(*signed_tree).value()).value();
+  ASSERT_EQ(document["digest_of"], "manifest");
+  document.erase("manifest");
+  auto stripped = ParseEnvelope(CanonicalJson(document).value(), "tree.sig.json");
+  ASSERT_FALSE(stripped.ok());
+  EXPECT_EQ(stripped.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(stripped.error().message.find("tree.sig.json: digest_of: is \"manifest\" but the "
+                                          "envelope carries no manifest"),
+            std::string::npos)
+      << stripped.error().message;
+
+  // Relabelled as a file too: it parses, but the signature says "manifest".
+  document["digest_of"] = "file";
+  auto relabelled = ParseEnvelope(CanonicalJson(document).value(), "tree.sig.json");
+  ASSERT_TRUE(relabelled.ok()) << relabelled.error().ToString();
+  auto verdict = VerifyFile(forged_file, *relabelled, trusted_, Purpose::kArtifact);
+  ASSERT_TRUE(verdict.ok()) << verdict.error().ToString();
+  EXPECT_EQ(verdict->reason, VerifyReason::kBadSignature);
+
+  // Handed over in memory without its manifest: the same.
+  Envelope in_memory = *signed_tree;
+  in_memory.manifest.reset();
+  verdict = VerifyFile(forged_file, in_memory, trusted_, Purpose::kArtifact);
+  ASSERT_TRUE(verdict.ok()) << verdict.error().ToString();
+  EXPECT_EQ(verdict->reason, VerifyReason::kBadSignature);
 }
 
 TEST(ManifestDiffTest, SortedMerge) {

@@ -68,14 +68,14 @@ TEST(PublicKeyTest, TrustedKeysFromFileAndDirectory) {
   auto one = LoadTrustedKeys(dir.File("bob.pub"));
   ASSERT_TRUE(one.ok()) << one.error().ToString();
   EXPECT_EQ(one->size(), 1u);
-  EXPECT_NE(one->Find(bob.key_id), nullptr);
-  EXPECT_EQ(one->Find(alice.key_id), nullptr);
+  EXPECT_TRUE(one->Contains(bob.key));
+  EXPECT_FALSE(one->Contains(alice.key));
 
   auto all = LoadTrustedKeys(dir.path());
   ASSERT_TRUE(all.ok()) << all.error().ToString();
   EXPECT_EQ(all->size(), 2u);  // alice.pub and alice.pem name one key
-  ASSERT_NE(all->Find(alice.key_id), nullptr);
-  EXPECT_EQ(all->Find(alice.key_id)->key, alice.key);
+  EXPECT_TRUE(all->Contains(alice.key));
+  EXPECT_TRUE(all->Contains(bob.key));
 
   TempDir empty;
   auto none = LoadTrustedKeys(empty.path());

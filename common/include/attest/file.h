@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstddef>
-#include <fstream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,13 +16,16 @@
 
 namespace attest {
 
-// Reads a whole regular file. Fails with kNotFound, kPermissionDenied,
-// kInvalidArgument (a directory, or larger than `max_bytes`) or kIo; the
-// message names the path.
+// Reads a whole regular file. The path is opened without blocking and
+// checked on the descriptor, so a FIFO, socket or device is refused at once
+// instead of hanging the caller. Fails with kNotFound, kPermissionDenied,
+// kInvalidArgument (not a regular file, or larger than `max_bytes`) or kIo;
+// the message names the path.
 Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes);
 
-// Like ReadFile, into guarded memory; also refuses a file that group or
-// others may read or write, as ssh does for private keys.
+// Like ReadFile, into guarded memory; also refuses, as ssh does for private
+// keys, a file not owned by the effective uid or that group or others may
+// read or write (kPermissionDenied naming the path, the owner or the mode).
 Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_bytes);
 
 // Writes `contents` to a temporary file in the same directory, fsyncs it,
@@ -30,9 +33,6 @@ Result<SecretBytes> ReadSecretFile(const std::string& path, std::size_t max_byte
 // or the new one, never a mix, even across a crash.
 Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode);
 
-// Streams a file under a temporary name in the target's directory; Commit()
-// fsyncs it and renames it over `path`. Dropped unless committed, so a
-// failed or interrupted write never leaves a partial file at `path`.
 // Owns a POSIX file descriptor and closes it when the scope ends.
 class FileDescriptor {
  public:
@@ -50,6 +50,22 @@ class FileDescriptor {
   int fd_;
 };
 
+// Opens `path` for reading and checks, on the descriptor, that it is a
+// regular file (kInvalidArgument naming the path and what it is otherwise).
+// With `follow_symlinks` false a symlink is refused too (O_NOFOLLOW).
+Result<FileDescriptor> OpenRegularFile(const std::string& path, bool follow_symlinks = true);
+
+namespace internal {
+class DescriptorStreamBuffer;  // file.cpp: a std::streambuf over a descriptor
+}
+
+// Streams a file under a temporary name in the target's directory; Commit()
+// fsyncs it and renames it over `path`. Dropped unless committed, so a
+// failed or interrupted write never leaves a partial file at `path`.
+// Everything is written and fsynced through the descriptor mkostemp
+// returned: the temporary file is never reopened by name, so a symlink
+// planted at its name is never followed, and Commit() refuses to rename a
+// name that no longer refers to that descriptor's file. Thread-compatible.
 class AtomicFileWriter {
  public:
   static Result<AtomicFileWriter> Create(const std::string& path, mode_t mode);
@@ -57,14 +73,19 @@ class AtomicFileWriter {
   AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
   ~AtomicFileWriter();
 
+  // Buffered writes to the descriptor; a failed write sets badbit and is
+  // reported (with its errno) by Commit().
   std::ostream& stream() { return *stream_; }
   Status Commit();
 
  private:
-  AtomicFileWriter(std::string path, std::string temporary);
+  AtomicFileWriter(std::string path, std::string temporary, FileDescriptor fd);
+  // Unlinks the temporary name if it still refers to our file.
+  void RemoveTemporary();
   std::string path_;
   std::string temporary_;
-  std::unique_ptr<std::ofstream> stream_;
+  std::unique_ptr<internal::DescriptorStreamBuffer> buffer_;
+  std::unique_ptr<std::ostream> stream_;
   bool committed_ = false;
 };
 

@@ -1,10 +1,12 @@
-// Secret bytes (private keys, passphrases) live in libsodium's guarded heap:
-// locked in RAM, surrounded by guard pages, wiped when freed. Never copy them
-// into a std::string or a log line.
+// Secret bytes (private keys, passphrases, derived keys and seeds: the
+// project's one secret type) live in libsodium's guarded heap: locked in
+// RAM, surrounded by guard pages, wiped when freed. Never copy them into a
+// std::string or a log line.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "attest/bytes.h"
 #include "attest/error.h"
@@ -29,6 +31,7 @@ class SecretBytes {
   const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
   ByteView view() const { return {data_, size_}; }
+  std::span<std::uint8_t> span() { return {data_, size_}; }
   // Shrinks the visible size (the allocation stays and is wiped on free).
   void Truncate(std::size_t size);
 

@@ -11,19 +11,18 @@
 #include <tss2/tss2_mu.h>
 
 #include "attest/openssl.h"
+#include "attest/secret.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/tpm/marshal.h"
 #include "attest/tpm/public_key.h"
 
 #include "ek_parameters.h"
 #include "kdf.h"
-#include "wiped_bytes.h"
 
 namespace attest::verifier {
 namespace {
 
 using internal::EkParameters;
-using internal::WipedBytes;
 
 using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, OpensslDeleter<EVP_CIPHER_free>>;
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHER_CTX_free>>;
@@ -36,7 +35,7 @@ constexpr std::array<std::uint8_t, 9> kIdentityLabel = {'I', 'D', 'E', 'N', 'T',
 // The seed and the bytes that carry it to the TPM (the contents of a
 // TPM2B_ENCRYPTED_SECRET).
 struct ProtectedSeed {
-  WipedBytes seed;
+  SecretBytes seed;
   Bytes encrypted;
 };
 
@@ -54,7 +53,8 @@ Status CheckObjectName(ByteView name) {
 // Secret sharing with an RSA EK (Part 1, RSA annex): the seed under
 // RSA-OAEP, nameAlg for both the OAEP and the MGF1 hash, label "IDENTITY\0".
 Result<ProtectedSeed> RsaOaepSeed(EVP_PKEY* ek, const tpm::HashAlgorithm& hash) {
-  ProtectedSeed result{WipedBytes(hash.digest_size), {}};
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes seed, SecretBytes::Allocate(hash.digest_size));
+  ProtectedSeed result{std::move(seed), {}};
   if (RAND_bytes(result.seed.data(), static_cast<int>(result.seed.size())) != 1) {
     return OpensslError("MakeCredential: random seed");
   }
@@ -130,7 +130,7 @@ Result<ProtectedSeed> EcdhSeed(EVP_PKEY* ek, const TPMT_PUBLIC& ek_area,
       EVP_PKEY_derive(agreement.get(), nullptr, &z_size) != 1 || z_size != field_size) {
     return OpensslError("MakeCredential: ECDH with the EK", ErrorCode::kInvalidArgument);
   }
-  WipedBytes z(z_size);
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes z, SecretBytes::Allocate(z_size));
   if (EVP_PKEY_derive(agreement.get(), z.data(), &z_size) != 1 || z_size != z.size()) {
     return OpensslError("MakeCredential: ECDH");
   }
@@ -140,7 +140,8 @@ Result<ProtectedSeed> EcdhSeed(EVP_PKEY* ek, const TPMT_PUBLIC& ek_area,
       PutCoordinate(ephemeral.get(), OSSL_PKEY_PARAM_EC_PUB_X, field_size, &point.x));
   ATTEST_RETURN_IF_ERROR(
       PutCoordinate(ephemeral.get(), OSSL_PKEY_PARAM_EC_PUB_Y, field_size, &point.y));
-  ProtectedSeed result{WipedBytes(hash.digest_size), {}};
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes seed, SecretBytes::Allocate(hash.digest_size));
+  ProtectedSeed result{std::move(seed), {}};
   const TPM2B_ECC_PARAMETER& ek_x = ek_area.unique.ecc.x;
   ATTEST_RETURN_IF_ERROR(internal::KDFe(hash, z.view(), "IDENTITY", {point.x.buffer, point.x.size},
                                         {ek_x.buffer, ek_x.size}, result.seed.span()));
@@ -184,14 +185,14 @@ Result<Bytes> Hmac(const tpm::HashAlgorithm& hash, ByteView key, ByteView data) 
 // the seed. Wipes every key it derives.
 Result<Bytes> ProtectCredential(const EkParameters& ek, ByteView seed, ByteView secret,
                                 ByteView name) {
-  WipedBytes symmetric_key(ek.symmetric_key_bytes);
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes symmetric_key, SecretBytes::Allocate(ek.symmetric_key_bytes));
   ATTEST_RETURN_IF_ERROR(
       internal::KDFa(ek.name_alg, seed, "STORAGE", name, {}, symmetric_key.span()));
   // The plaintext is the credential as a TPM2B_DIGEST, size prefix included.
   TPM2B_DIGEST credential{};
   credential.size = static_cast<std::uint16_t>(secret.size());
   std::copy(secret.begin(), secret.end(), credential.buffer);
-  WipedBytes plaintext(2 + secret.size());
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes plaintext, SecretBytes::Allocate(2 + secret.size()));
   std::size_t offset = 0;
   TSS2_RC rc =
       Tss2_MU_TPM2B_DIGEST_Marshal(&credential, plaintext.data(), plaintext.size(), &offset);
@@ -202,7 +203,7 @@ Result<Bytes> ProtectCredential(const EkParameters& ek, ByteView seed, ByteView 
   ATTEST_ASSIGN_OR_RETURN(Bytes encrypted,
                           AesCfbEncrypt(ek, symmetric_key.view(), plaintext.view()));
 
-  WipedBytes hmac_key(ek.name_alg.digest_size);
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes hmac_key, SecretBytes::Allocate(ek.name_alg.digest_size));
   ATTEST_RETURN_IF_ERROR(internal::KDFa(ek.name_alg, seed, "INTEGRITY", {}, {}, hmac_key.span()));
   Bytes hmac_input = encrypted;
   hmac_input.insert(hmac_input.end(), name.begin(), name.end());

@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <set>
-#include <string>
 
 #include "attest/error.h"
 #include "attest/ledger/ledger.h"
@@ -19,17 +18,18 @@ namespace attest::signer {
 struct ApprovedSet {
   std::set<Sha256Digest> digests;
   // artifact.approved / artifact.revoked entries not taken into account:
-  // unsigned, a bad signature, an untrusted key or a malformed payload.
+  // unsigned, a bad signature, an untrusted key, a malformed payload, or an
+  // approval of a directory manifest or by an older envelope version.
   std::size_t ignored_entries = 0;
 };
 
-// Replays the ledger in seq order: a valid `artifact.approved` entry signed
-// by a key in `trusted_key_ids` adds its digest, a later valid
-// `artifact.revoked` entry by a trusted key removes it (a still later
-// approval adds it back). Other kinds are skipped. The ledger is not const
-// because reading it uses its store connection.
-Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger,
-                                           const std::set<std::string>& trusted_key_ids);
+// Replays the ledger in seq order: a valid `artifact.approved` entry (of a
+// file's digest, envelope version 2) signed by a key in `trusted` adds its
+// digest, a later valid `artifact.revoked` entry by a trusted key removes it
+// (a still later approval adds it back). Other kinds are skipped. A key is
+// trusted by its full public key, never by the key id a payload names. The
+// ledger is not const because reading it uses its store connection.
+Result<ApprovedSet> ApprovedRuntimeDigests(ledger::Ledger& ledger, const TrustedKeys& trusted);
 
 // Whether `policy_path` carries a valid admin signature: VerifyFile with
 // purpose policy against `admins`. kValid or the VerifyFile reasons.

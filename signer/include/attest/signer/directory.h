@@ -26,6 +26,6 @@ struct DirectoryVerifyResult {
 
 Result<DirectoryVerifyResult> VerifyDirectory(const std::string& directory,
                                               const Envelope& envelope, const TrustedKeys& trusted,
-                                              std::optional<Purpose> expected);
+                                              Purpose expected);
 
 }  // namespace attest::signer

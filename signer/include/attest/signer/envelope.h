@@ -27,6 +27,16 @@ Result<Purpose> ParsePurpose(std::string_view name);
 // "artifact.approved", "config.changed", "policy.signed".
 std::string_view LedgerKindFor(Purpose purpose);
 
+// What an envelope's sha256 and size are of: a file's bytes, or a
+// directory manifest's canonical JSON (FORMAT.md §3). Signed as `digest_of`,
+// so an envelope cannot be turned from one into the other.
+enum class DigestOf { kFile, kManifest };
+std::string_view DigestOfName(DigestOf digest_of);  // "file", "manifest"
+
+// The envelope format this build writes and reads (FORMAT.md §2.1); older
+// envelopes are refused with a message that says to re-sign.
+inline constexpr std::uint64_t kEnvelopeVersion = 2;
+
 inline constexpr std::size_t kMaxCommentBytes = 4096;
 inline constexpr std::size_t kMaxEnvelopeBytes = 64 << 20;  // a manifest of a large tree
 
@@ -43,11 +53,18 @@ struct Envelope {
   std::optional<std::string> comment;
   Ed25519Signature signature{};
   // Present for a directory envelope: sha256/size are then those of the
-  // manifest's canonical JSON.
+  // manifest's canonical JSON, and the signed `digest_of` is "manifest".
   std::optional<Manifest> manifest;
 };
 
-// The canonical JSON payload that is signed (FORMAT.md §2.2).
+// kManifest exactly when the envelope carries a manifest: the one source of
+// the signed `digest_of`, so removing the manifest changes the signed bytes.
+inline DigestOf DigestOfEnvelope(const Envelope& envelope) {
+  return envelope.manifest ? DigestOf::kManifest : DigestOf::kFile;
+}
+
+// The canonical JSON payload that is signed (FORMAT.md §2.2): every member
+// but public_key, signature and manifest, with digest_of and version.
 Result<std::string> SignedPayload(const Envelope& envelope);
 // DSSE PAE("application/vnd.attest." + LedgerKindFor(purpose) + "+json",
 // SignedPayload): the exact bytes the Ed25519 signature covers.
@@ -70,8 +87,9 @@ Result<Envelope> SignFile(const std::string& path, const Ed25519PrivateKey& key,
 
 // Canonical JSON + "\n".
 Result<std::string> SerializeEnvelope(const Envelope& envelope);
-// Strict: unknown members, wrong types, bad encodings and a key_id that is
-// not the public key's are kCorrupt errors naming `name` and the field.
+// Strict: an older version, unknown members, wrong types, bad encodings, a
+// key_id that is not the public key's and a digest_of that disagrees with
+// the manifest's presence are kCorrupt errors naming `name` and the field.
 Result<Envelope> ParseEnvelope(std::string_view text, std::string_view name);
 
 }  // namespace attest::signer

@@ -1,9 +1,9 @@
 // Public keys as the signer reads and writes them: NAME.pub (JSON,
 // FORMAT.md §1.2) and SPKI PEM (RFC 8410, what `openssl pkey` prints), and
-// a set of trusted keys looked up by key id.
+// a set of trusted keys (full public keys).
 #pragma once
 
-#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -29,16 +29,17 @@ std::string EncodePublicKeyPem(const Ed25519PublicKey& key);
 Result<PublicKeyInfo> ParsePublicKey(std::string_view text, std::string_view name);
 Result<PublicKeyInfo> LoadPublicKey(const std::string& path);
 
-// Keys a verifier accepts, by key id. Immutable after loading.
+// Keys a verifier accepts: a set of full Ed25519 public keys. A key id is
+// only how a key is shown; two keys never share trust because their ids
+// (64 bits) agree. Immutable after loading.
 class TrustedKeys {
  public:
-  void Add(const PublicKeyInfo& info) { keys_[info.key_id] = info; }
-  // nullptr when `key_id` is not trusted.
-  const PublicKeyInfo* Find(std::string_view key_id) const;
+  void Add(const PublicKeyInfo& info) { keys_.insert(info.key); }
+  bool Contains(const Ed25519PublicKey& key) const { return keys_.contains(key); }
   std::size_t size() const { return keys_.size(); }
 
  private:
-  std::map<std::string, PublicKeyInfo, std::less<>> keys_;
+  std::set<Ed25519PublicKey> keys_;
 };
 
 // A .pub/.pem file, or a directory whose *.pub and *.pem files (not

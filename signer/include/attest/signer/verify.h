@@ -3,7 +3,6 @@
 // *Directory wrappers add the hashing.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,12 +30,14 @@ struct VerifyResult {
   bool valid() const { return reason == VerifyReason::kValid; }
 };
 
-// Checks, in order: trusted key, signature, purpose, then digest and size.
+// Checks, in order: trusted key (the full public key), signature, purpose,
+// then digest and size. The purpose is required: a signature is only ever
+// valid for the use it was made for.
 VerifyResult VerifyEnvelope(const Envelope& envelope, const FileDigest& actual,
-                            const TrustedKeys& trusted, std::optional<Purpose> expected);
+                            const TrustedKeys& trusted, Purpose expected);
 
 // Errors (bad input: unreadable file, a directory envelope) are not verdicts.
 Result<VerifyResult> VerifyFile(const std::string& path, const Envelope& envelope,
-                                const TrustedKeys& trusted, std::optional<Purpose> expected);
+                                const TrustedKeys& trusted, Purpose expected);
 
 }  // namespace attest::signer
