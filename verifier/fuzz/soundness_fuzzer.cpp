@@ -1,7 +1,7 @@
 // libFuzzer target for the verdict's soundness (issue 10): a node whose
 // real state its policy refuses (Secure Boot off, an unapproved boot
-// application, an unapproved runtime binary, that binary laundered through
-// the boot log) plays a root attacker. The input first chooses extends
+// application or driver-built loader, an unapproved runtime binary, that
+// binary laundered through the boot log) plays a root attacker. The input first chooses extends
 // root makes after boot (the quote covers them: this target signs as the
 // TPM would), then rewrites only what the signature does not cover: event
 // types, event data, event PCR indexes, digests of the unquoted sha1 bank,
@@ -66,7 +66,7 @@ Fixture& TheFixture() {
 testing::MeasuredNode BadNode(std::uint8_t which) {
   testing::MeasuredNode node;
   testing::UefiMachine machine;
-  switch (which % 5) {
+  switch (which % 6) {
     case 0:
       machine.secure_boot = false;
       break;
@@ -78,6 +78,13 @@ testing::MeasuredNode BadNode(std::uint8_t which) {
     case 2:
       machine.boot_applications = {"shimx64.efi", "grubx64.efi", "evil-vmlinuz"};
       break;
+    case 5:  // a loader built as a driver: measured into PCR 2
+      machine.boot_applications = {};
+      node.boot = testing::UefiBoot(machine);
+      node.boot.Measure(2, verifier::kEvEfiBootServicesDriver,
+                        testing::ImageLoadEvent("evil-loader.efi"),
+                        testing::PeImage("evil-loader.efi"));
+      return node;
     default:  // 3, 4: the evil runc ran, then the good one
       node.runtime = testing::ScenarioRuntime(
           {testing::EvilRunc(), testing::GoodRunc(), testing::GoodContainerd()});

@@ -93,10 +93,12 @@ Status CheckBootRulesAreQuoted(const JsonFields& fields, const Policy& policy) {
                           "(" +
                               selection + ")");
   }
-  if (policy.boot.allowed_boot_applications && !Selects(policy.selection, TPM2_ALG_SHA256, 4)) {
+  if (policy.boot.allowed_boot_applications && (!Selects(policy.selection, TPM2_ALG_SHA256, 2) ||
+                                                !Selects(policy.selection, TPM2_ALG_SHA256, 4))) {
     return fields.Invalid("boot.allowed_boot_applications",
-                          "needs PCR 4 in pcr_selection's sha256 bank (" + selection +
-                              "): the allowed digests are sha256 digests of PCR 4 extends");
+                          "needs PCRs 2 and 4 in pcr_selection's sha256 bank (" + selection +
+                              "): the allowed digests are sha256 digests of the images the "
+                              "firmware measures there");
   }
   return OkStatus();
 }
@@ -120,11 +122,18 @@ Status ParseBoot(const JsonFields& fields, const Json& boot, Policy& policy) {
   return CheckBootRulesAreQuoted(fields, policy);
 }
 
-// PCRs 17-22 reset to all ones and only localities above 0 may extend
-// some of them: a runtime log, which replays from zero, can never match.
-// PCRs 16 and 23 are resettable from software (DESIGN §2).
+// PCRs 0-7 are the firmware's: a runtime PCR there is left out of the boot
+// log's replay, so every boot rule over it would fail. PCRs 17-22 reset to
+// all ones and only localities above 0 may extend some of them: a runtime
+// log, which replays from zero, can never match. PCRs 16 and 23 are
+// resettable from software (DESIGN §2).
 Status CheckRuntimePcr(const JsonFields& fields, const RuntimePolicy& runtime) {
   std::uint32_t pcr = runtime.pcr;
+  if (pcr <= 7) {
+    return fields.Invalid("runtime.pcr", "PCR " + std::to_string(pcr) +
+                                             " holds the firmware's measurements (0-7), which "
+                                             "the boot log must explain; use 15");
+  }
   if (pcr >= 17 && pcr <= 22) {
     return fields.Invalid("runtime.pcr", "PCR " + std::to_string(pcr) +
                                              " is a DRTM PCR (17-22): it resets to all ones and "

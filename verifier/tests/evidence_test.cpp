@@ -173,21 +173,23 @@ TEST(PolicyTest, SecureBootRuleWithoutPcr7IsInvalid) {
   EXPECT_TRUE(ParsePolicy(text, "p.json").ok());
 }
 
-TEST(PolicyTest, BootApplicationsRuleWithoutSha256Pcr4IsInvalid) {
-  std::string text = PolicyText();
-  text.replace(text.find("sha256:0-7,15"), 13, "sha256:0-3,5-7,15+sha1:4");
-  Result<Policy> parsed = ParsePolicy(text, "p.json");
-  ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.error().message,
-            "p.json: boot.allowed_boot_applications: needs PCR 4 in pcr_selection's sha256 bank "
-            "(sha256:0,1,2,3,5,6,7,15+sha1:4): the allowed digests are sha256 digests of PCR 4 "
-            "extends");
+TEST(PolicyTest, BootApplicationsRuleWithoutSha256Pcr2Or4IsInvalid) {
+  for (const char* selection : {"sha256:0-3,5-7,15+sha1:4", "sha256:0,1,3-7,15"}) {
+    std::string text = PolicyText();
+    text.replace(text.find("sha256:0-7,15"), 13, selection);
+    Result<Policy> parsed = ParsePolicy(text, "p.json");
+    ASSERT_FALSE(parsed.ok()) << selection;
+    EXPECT_NE(parsed.error().message.find("p.json: boot.allowed_boot_applications: needs PCRs 2 "
+                                          "and 4 in pcr_selection's sha256 bank"),
+              std::string::npos)
+        << parsed.error().message;
+  }
 }
 
 TEST(PolicyTest, RuntimePcrThatCanNeverVerifyOrCanBeResetIsRefused) {
   auto with_runtime_pcr = [](std::uint32_t pcr, const std::string& extra) {
     std::string text = PolicyText();
-    std::string selection = "sha256:0-7," + std::to_string(pcr);
+    std::string selection = pcr <= 7 ? "sha256:0-7,15" : "sha256:0-7," + std::to_string(pcr);
     text.replace(text.find("sha256:0-7,15"), 13, selection);
     const std::string runtime_pcr = "\"pcr\": 15";
     text.replace(text.find(runtime_pcr), runtime_pcr.size(),
@@ -207,6 +209,12 @@ TEST(PolicyTest, RuntimePcrThatCanNeverVerifyOrCanBeResetIsRefused) {
     ASSERT_FALSE(parsed.ok()) << pcr;
     EXPECT_NE(parsed.error().message.find("can be reset from software"), std::string::npos);
     EXPECT_TRUE(with_runtime_pcr(pcr, ", \"allow_resettable_pcr\": true").ok()) << pcr;
+  }
+  for (std::uint32_t pcr = 0; pcr <= 7; ++pcr) {
+    Result<Policy> parsed = with_runtime_pcr(pcr, "");
+    ASSERT_FALSE(parsed.ok()) << pcr;
+    EXPECT_NE(parsed.error().message.find("holds the firmware's measurements"), std::string::npos)
+        << parsed.error().message;
   }
   EXPECT_TRUE(with_runtime_pcr(14, "").ok());
 }

@@ -206,6 +206,25 @@ std::vector<Forgery> Forgeries() {
                              },
                          .codes = {"BOOT_POLICY_VIOLATION"}});
   }
+  // Review R1: a loader built as a boot-service driver is measured into PCR
+  // 2, never PCR 4 (Boot0000 or Driver0000 pointed at it through efivarfs).
+  auto driver_loader = [](std::string image) {
+    return [image](Node& node) {
+      UefiMachine machine;
+      machine.boot_applications = {};
+      node.boot = UefiBoot(machine);
+      node.boot.Measure(2, kEvEfiBootServicesDriver, testing::ImageLoadEvent(image),
+                        testing::PeImage(image));
+    };
+  };
+  forgeries.push_back(
+      {.name = "LoaderMeasuredAsADriverIntoPcr2WithoutSecureBootRule",
+       .real = driver_loader("evil-loader.efi"),
+       .codes = {"BOOT_POLICY_VIOLATION"},
+       .policy_change = [](Policy& policy) { policy.boot.secure_boot_required = false; }});
+  forgeries.push_back({.name = "SignedDriverImageInPcr2WithSecureBootOn",
+                       .real = driver_loader("old-signed.efi"),
+                       .codes = {"BOOT_POLICY_VIOLATION"}});
   forgeries.push_back({.name = "EvilLoaderAsAnActionCarryingItsPreimage",
                        .real = with_machine(evil_loader),
                        .rewrite =

@@ -33,7 +33,11 @@ constexpr std::array<Pcr7Slot, 5> kPcr7Slots = {{
     {"dbx", uefi::kEfiImageSecurityDatabaseGuid},
 }};
 constexpr std::uint32_t kSecureBootPcr = 7;
-constexpr std::uint32_t kBootApplicationPcr = 4;
+// PFP §3.3.4: UEFI drivers and option ROMs (2) and boot applications (4).
+// An image's PE subsystem picks the PCR, so a loader built as a driver
+// lands in PCR 2: both are checked.
+constexpr std::array<std::uint32_t, 2> kImagePcrs = {2, 4};
+constexpr std::string_view kUefiDebugMode = "UEFI Debug Mode";
 
 // Marker text longer than any the PFP defines is not a marker: an
 // Authenticode preimage is far longer, and never printable.
@@ -54,6 +58,17 @@ bool IsSeparatorValue(ByteView data) {
   return zeros || ones || error;
 }
 
+std::string_view TextOf(ByteView data) {
+  while (!data.empty() && data.back() == 0) data = data.first(data.size() - 1);
+  return AsText(data);
+}
+
+// An event of `type` whose digest binds short printable text.
+bool IsBoundActionText(const VerifiedExtend& extend, std::uint16_t bank, std::uint32_t type) {
+  return extend.event->type == type && IsPrintableText(extend.event->data) &&
+         BindingOf(extend, bank) == DataBinding::kWhole;
+}
+
 bool IsBoundSeparator(const VerifiedExtend& extend, DataBinding binding) {
   return extend.event->type == kEvSeparator && binding == DataBinding::kWhole &&
          IsSeparatorValue(extend.event->data);
@@ -64,11 +79,10 @@ bool IsBoundSeparator(const VerifiedExtend& extend, DataBinding binding) {
 // 19h", "BOOT ATTEMPTS OMITTED"): the digest binds short printable text,
 // which no loaded image hashes to.
 bool IsBoundMarker(const VerifiedExtend& extend, std::uint16_t bank) {
-  DataBinding binding = BindingOf(extend, bank);
-  if (IsBoundSeparator(extend, binding)) return true;
-  std::uint32_t type = extend.event->type;
-  bool marker_type = type == kEvAction || type == kEvEfiAction || type == kEvOmitBootDeviceEvents;
-  return marker_type && binding == DataBinding::kWhole && IsPrintableText(extend.event->data);
+  if (IsBoundSeparator(extend, BindingOf(extend, bank))) return true;
+  return std::ranges::any_of(
+      std::array<std::uint32_t, 3>{kEvAction, kEvEfiAction, kEvOmitBootDeviceEvents},
+      [&](std::uint32_t type) { return IsBoundActionText(extend, bank, type); });
 }
 
 std::string SlotText(std::size_t slot) {
@@ -107,13 +121,22 @@ void SetSecureBoot(ByteView value, const VerifiedExtend& extend, BootFacts& fact
 void ReadSlot(const VerifiedExtend& extend, std::size_t slot, std::uint16_t bank,
               BootFacts& facts) {
   DataBinding binding = BindingOf(extend, bank);
+  // Under the value-only quirk a key database must also look like one: the
+  // bytes of a whole-hashed record, wrapped as the value of a made-up
+  // record, would otherwise pass for a key.
+  if (binding == DataBinding::kUefiVariableValueOnly && slot > 0) {
+    std::optional<uefi::UefiVariableData> wrapped = uefi::ParseUefiVariableData(extend.event->data);
+    if (wrapped && !wrapped->data.empty() && !uefi::IsSignatureListSequence(wrapped->data)) {
+      binding = DataBinding::kUnbound;
+    }
+  }
   std::string where = "event " + std::to_string(extend.index) + " in " + SlotText(slot);
   std::optional<uefi::UefiVariableData> variable = uefi::ParseUefiVariableData(extend.event->data);
   bool named = variable && uefi::GuidEquals(variable->guid, kPcr7Slots[slot].guid) &&
                uefi::Utf16Equals(variable->name, kPcr7Slots[slot].name);
   std::string problem;
   if (binding == DataBinding::kUnbound) {
-    problem = where + ": its data does not hash to its digest";
+    problem = where + ": its data is not what its digest binds";
     facts.unbound.push_back({extend.index, kSecureBootPcr, problem});
   } else if (!named && binding == DataBinding::kUefiVariableValueOnly) {
     problem = where + ": names another variable, and its digest covers only the value";
@@ -151,33 +174,55 @@ void ReadSecureBootConfiguration(const VerifiedEventLog& log, BootFacts& facts) 
         "cannot be told from later extends";
     return;
   }
-  std::size_t configuration_size = separator->position;
+  // Action strings the firmware measures first ("UEFI Debug Mode",
+  // "DMA Protection Disabled"): firmware-made, so they only shift the slots.
+  std::size_t first_slot = 0;
+  bool debug_mode = false;
+  while (first_slot < separator->position &&
+         IsBoundActionText(extends[first_slot], *bank, kEvEfiAction)) {
+    debug_mode |= TextOf(extends[first_slot].event->data) == kUefiDebugMode;
+    ++first_slot;
+  }
   for (std::size_t slot = 0; slot < kPcr7Slots.size(); ++slot) {
-    if (slot >= configuration_size) {
+    if (first_slot + slot >= separator->position) {
       if (slot == 0) facts.secure_boot_detail = "the firmware measured no SecureBoot variable";
       break;
     }
-    ReadSlot(extends[slot], slot, *bank, facts);
+    ReadSlot(extends[first_slot + slot], slot, *bank, facts);
+  }
+  if (debug_mode && facts.secure_boot) {
+    facts.secure_boot.reset();
+    facts.secure_boot_detail =
+        "the firmware measured \"UEFI Debug Mode\": a firmware debugger can undo whatever "
+        "Secure Boot enforces";
   }
 }
 
-void ReadBootApplications(const VerifiedEventLog& log, BootFacts& facts) {
-  std::optional<std::span<const VerifiedExtend>> extends =
-      log.Extends(kBootApplicationPcr, kTpmAlgSha256);
-  if (!extends) return;
-  std::vector<BootApplication>& applications = facts.boot_applications.emplace();
-  for (const VerifiedExtend& extend : *extends) {
-    if (IsBoundMarker(extend, kTpmAlgSha256)) continue;
-    BootApplication application;
-    application.index = extend.index;
-    std::ranges::copy(extend.digest, application.digest.begin());
-    application.type = extend.event->type;
-    if (std::optional<uefi::UefiImageLoadEvent> image =
-            uefi::ParseUefiImageLoadEvent(extend.event->data)) {
-      application.device_path = uefi::DevicePathToText(image->device_path);
-    }
-    applications.push_back(std::move(application));
+BootApplication ImageOf(const VerifiedExtend& extend, std::uint32_t pcr) {
+  BootApplication application;
+  application.index = extend.index;
+  application.pcr = pcr;
+  std::ranges::copy(extend.digest, application.digest.begin());
+  application.type = extend.event->type;
+  if (std::optional<uefi::UefiImageLoadEvent> image =
+          uefi::ParseUefiImageLoadEvent(extend.event->data)) {
+    application.device_path = uefi::DevicePathToText(image->device_path);
   }
+  return application;
+}
+
+void ReadBootApplications(const VerifiedEventLog& log, BootFacts& facts) {
+  for (std::uint32_t pcr : kImagePcrs) {
+    if (!log.Extends(pcr, kTpmAlgSha256)) return;  // one unverified PCR: nothing is established
+  }
+  std::vector<BootApplication>& applications = facts.boot_applications.emplace();
+  for (std::uint32_t pcr : kImagePcrs) {
+    std::span<const VerifiedExtend> extends = *log.Extends(pcr, kTpmAlgSha256);
+    for (const VerifiedExtend& extend : extends) {
+      if (!IsBoundMarker(extend, kTpmAlgSha256)) applications.push_back(ImageOf(extend, pcr));
+    }
+  }
+  std::ranges::sort(applications, {}, &BootApplication::index);
 }
 
 }  // namespace

@@ -38,6 +38,28 @@ std::optional<UefiVariableData> ParseUefiVariableData(ByteView data) {
   return variable;
 }
 
+bool IsSignatureListSequence(ByteView value) {
+  constexpr std::size_t kListHeaderSize = 16 + 4 + 4 + 4;  // SignatureType and three sizes
+  constexpr std::size_t kOwnerSize = 16;                   // EFI_SIGNATURE_DATA.SignatureOwner
+  ByteReader reader(value);
+  while (reader.remaining() > 0) {
+    std::size_t remaining = reader.remaining();
+    std::optional<ByteView> type = reader.ReadBytes(16);
+    std::optional<std::uint32_t> list_size = reader.ReadU32Le();
+    std::optional<std::uint32_t> header_size = reader.ReadU32Le();
+    std::optional<std::uint32_t> signature_size = reader.ReadU32Le();
+    if (!type || !list_size || !header_size || !signature_size) return false;
+    if (*list_size > remaining || *list_size < kListHeaderSize ||
+        *header_size > *list_size - kListHeaderSize || *signature_size < kOwnerSize) {
+      return false;
+    }
+    std::size_t entries = *list_size - kListHeaderSize - *header_size;
+    if (entries % *signature_size != 0) return false;
+    if (!reader.ReadBytes(*list_size - kListHeaderSize)) return false;
+  }
+  return true;
+}
+
 std::optional<UefiImageLoadEvent> ParseUefiImageLoadEvent(ByteView data) {
   ByteReader reader(data);
   UefiImageLoadEvent image;

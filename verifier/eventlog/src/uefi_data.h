@@ -20,6 +20,13 @@ struct UefiVariableData {
 };
 std::optional<UefiVariableData> ParseUefiVariableData(ByteView data);
 
+// Whether `value` is a sequence of well-formed EFI_SIGNATURE_LISTs (UEFI
+// §32.4.1) that exactly fills it, as PK, KEK, db and dbx hold: each list's
+// SignatureListSize covers its 28-byte header, SignatureHeaderSize and a
+// whole number of SignatureSize-byte entries (each at least its 16-byte
+// owner GUID).
+bool IsSignatureListSequence(ByteView value);
+
 // UEFI_IMAGE_LOAD_EVENT: the fields a reader of the log cares about.
 struct UefiImageLoadEvent {
   std::uint64_t image_location = 0;

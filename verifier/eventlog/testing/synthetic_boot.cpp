@@ -116,6 +116,19 @@ Bytes UefiVariableData(std::string_view guid, std::string_view name, ByteView va
   return out;
 }
 
+Bytes SignatureList(std::string_view certificate) {
+  constexpr std::uint32_t kHeaderSize = 16 + 4 + 4 + 4;
+  constexpr std::uint32_t kOwnerSize = 16;
+  auto entry_size = static_cast<std::uint32_t>(kOwnerSize + certificate.size());
+  Bytes list = GuidBytes("a5c059a1-94e4-4aa7-87b5-ab155c2bf072");  // EFI_CERT_X509_GUID
+  PutU32(list, kHeaderSize + entry_size);
+  PutU32(list, 0);  // SignatureHeaderSize
+  PutU32(list, entry_size);
+  PutBytes(list, GuidBytes("77fa9abd-0359-4d32-bd60-28f4e78f784b"));  // owner
+  PutBytes(list, AsBytes(certificate));
+  return list;
+}
+
 Bytes PeImage(std::string_view name) {
   Bytes image = {'M', 'Z', 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff};
   for (int i = 0; i < 64; ++i) PutBytes(image, AsBytes(name));
@@ -163,7 +176,7 @@ SyntheticLog UefiBoot(const UefiMachine& machine) {
       {"db", kImageSecurityDatabaseGuid},
       {"dbx", kImageSecurityDatabaseGuid}};
   for (const auto& [name, guid] : variables) {
-    Bytes value = name == "SecureBoot" ? secure_boot : Text("signature list of " + name);
+    Bytes value = name == "SecureBoot" ? secure_boot : SignatureList("certificate in " + name);
     if (auto found = machine.variable_values.find(name); found != machine.variable_values.end()) {
       value = found->second;
     }

@@ -51,6 +51,9 @@ class SyntheticLog {
 
 // UEFI_VARIABLE_DATA for `guid` (text form) and an ASCII `name`.
 Bytes UefiVariableData(std::string_view guid, std::string_view name, ByteView value);
+// One EFI_SIGNATURE_LIST of type EFI_CERT_X509_GUID holding `certificate`
+// (any bytes), as PK, KEK, db and dbx hold them.
+Bytes SignatureList(std::string_view certificate);
 // Bytes standing in for a PE image's Authenticode preimage: binary, as a
 // real one is (it starts with the DOS header).
 Bytes PeImage(std::string_view name);
@@ -68,7 +71,8 @@ struct UefiMachine {
   bool variables_hashed_by_value = false;
   // Loaded from the ESP, in order, into PCR 4.
   std::vector<std::string> boot_applications = {"shimx64.efi", "grubx64.efi", "vmlinuz"};
-  // Values for PK, KEK, db, dbx (default: a few non-empty bytes each).
+  // Values for SecureBoot, PK, KEK, db, dbx (default: Secure Boot from
+  // `secure_boot`, one signature list each).
   std::map<std::string, Bytes> variable_values;
 };
 

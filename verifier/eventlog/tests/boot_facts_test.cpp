@@ -119,11 +119,19 @@ TEST(BootFactsRealLogTest, ValueOnlyVariableDigestsAreANamedQuirk) {
   EXPECT_TRUE(checked->facts.unbound.empty());
 }
 
-TEST(BootFactsRealLogTest, BootApplicationsAreEveryPcr4ExtendButMarkers) {
+std::vector<BootApplication> InPcr(const BootFacts& facts, std::uint32_t pcr) {
+  std::vector<BootApplication> found;
+  for (const BootApplication& application : facts.boot_applications.value()) {
+    if (application.pcr == pcr) found.push_back(application);
+  }
+  return found;
+}
+
+TEST(BootFactsRealLogTest, BootApplicationsAreEveryPcr2And4ExtendButMarkers) {
   std::unique_ptr<Checked> rhel = CheckRealLog("gotpmtools_rhel8-uefi.bin");
   ASSERT_TRUE(rhel->facts.boot_applications.has_value());
-  // "Calling EFI Application from Boot Option" and the separator are
-  // markers; shim, grub and the kernel are checked.
+  // "Calling EFI Application from Boot Option" and the separators are
+  // markers; shim, grub and the kernel are checked (PCR 2 has no driver).
   ASSERT_EQ(rhel->facts.boot_applications->size(), 3u);
   const BootApplication& shim = rhel->facts.boot_applications->front();
   EXPECT_EQ(shim.type, kEvEfiBootServicesApplication);
@@ -135,11 +143,22 @@ TEST(BootFactsRealLogTest, BootApplicationsAreEveryPcr4ExtendButMarkers) {
   EXPECT_TRUE(std::ranges::equal(shim.digest, logged->digest));
 
   // A BIOS log: the MBR's EV_IPL is checked like any loaded code, the
-  // EV_ACTION strings and the 0xffffffff separator are markers.
+  // EV_ACTION strings and the 0xffffffff separator are markers; PCR 2's
+  // option ROMs are checked too.
   std::unique_ptr<Checked> bios = CheckRealLog("imaverify_e5460c7_binary_bios_measurements.bin");
   ASSERT_TRUE(bios->facts.boot_applications.has_value());
-  ASSERT_EQ(bios->facts.boot_applications->size(), 1u);
-  EXPECT_EQ(bios->facts.boot_applications->front().type, kEvIpl);
+  std::vector<BootApplication> pcr4 = InPcr(bios->facts, 4);
+  ASSERT_EQ(pcr4.size(), 1u);
+  EXPECT_EQ(pcr4.front().type, kEvIpl);
+  EXPECT_EQ(InPcr(bios->facts, 2).size(), bios->facts.boot_applications->size() - 1);
+
+  // UEFI drivers from option ROMs (PCR 2) are images like any other.
+  std::unique_ptr<Checked> keylime = CheckRealLog("rustkeylime_uefi_log.bin");
+  std::vector<BootApplication> drivers = InPcr(keylime->facts, 2);
+  EXPECT_EQ(drivers.size(), 8u);  // five and one after the separator, a runtime driver, 0x8401
+  EXPECT_TRUE(std::ranges::any_of(drivers, [](const BootApplication& driver) {
+    return driver.type == kEvEfiBootServicesDriver;
+  }));
   EXPECT_FALSE(bios->facts.secure_boot.has_value());
   EXPECT_EQ(bios->facts.secure_boot_detail, "the firmware measured no SecureBoot variable");
 }
@@ -402,12 +421,86 @@ TEST(BootFactsPcr4Test, MarkerDigestsAreCheckedWhenTheirDataIsNotBound) {
   EXPECT_EQ(checked->facts.boot_applications->size(), 4u);
 }
 
-TEST(BootFactsPcr4Test, Sha256Pcr4MustBeVerified) {
+TEST(BootFactsPcr4Test, Sha256Pcr2And4MustBeVerified) {
   SyntheticLog boot = UefiBoot({});
   tpm::PcrValues quoted = TpmValues(boot);
+  for (std::uint32_t pcr : {2u, 4u}) {
+    tpm::PcrValues without = quoted;
+    without[kSha256].erase(pcr);
+    std::unique_ptr<Checked> checked = Check(boot.Serialize(), without);
+    EXPECT_FALSE(checked->facts.boot_applications.has_value()) << pcr;
+  }
   quoted.erase(kSha256);  // only sha1 quoted
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
   EXPECT_FALSE(checked->facts.boot_applications.has_value());
+}
+
+// Review R1: a loader built as a boot-service driver is measured into PCR 2,
+// not PCR 4: it is checked all the same.
+TEST(BootFactsPcr4Test, LoaderMeasuredAsADriverIntoPcr2IsChecked) {
+  UefiMachine machine;
+  machine.boot_applications = {};
+  SyntheticLog boot = UefiBoot(machine);
+  boot.Measure(2, kEvEfiBootServicesDriver, testing::ImageLoadEvent("evil-loader.efi"),
+               testing::PeImage("evil-loader.efi"));
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), TpmValues(boot));
+  ASSERT_EQ(AppDigests(checked->facts),
+            std::vector<Sha256Digest>{ImageDigest("evil-loader.efi")});
+  EXPECT_EQ(checked->facts.boot_applications->front().pcr, 2u);
+}
+
+// --- Review findings R2, R3 and firmware's leading PCR 7 actions. ---
+
+// R2: the firmware hashed PK's whole record (PK absent). Under the
+// value-only quirk, that record wrapped as the value of a made-up "PK"
+// record hashes to the digest; a key database must also parse as one.
+TEST(BootFactsBindingTest, WholeHashedRecordRewrappedUnderTheQuirkIsUnbound) {
+  UefiMachine machine;
+  machine.variable_values["PK"] = Bytes{};  // setup mode: no PK
+  SyntheticLog boot = UefiBoot(machine);
+  tpm::PcrValues quoted = TpmValues(boot);
+  LogEvent& pk = boot.events[boot.IndexOf(7, 1)];
+  pk.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "PK", pk.data);
+  std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
+  EXPECT_TRUE(checked->verified->mismatches().empty());
+  EXPECT_FALSE(checked->facts.platform_key_present.has_value());
+  ASSERT_EQ(checked->facts.unbound.size(), 1u);
+  EXPECT_EQ(checked->facts.unbound[0].index, LoggedIndex(boot, 7, 1));
+}
+
+// R3: a quoted bank this OpenSSL could not replay is unknown, not at reset.
+TEST(VerifiedEventLogTest, BankTheReplayCouldNotComputeIsNotAtReset) {
+  SyntheticLog boot = UefiBoot({});
+  Bytes bytes = boot.Serialize();
+  EventLog log = ParseEventLog(bytes).value();
+  tpm::PcrValues replayed = ReplayEventLog(log);
+  tpm::PcrValues quoted;
+  quoted[kSha256][7] = Bytes(32, 0);
+  replayed.erase(kSha256);  // what a failed EVP_MD_fetch leaves
+  VerifiedEventLog verified = VerifyEventLog(log, replayed, quoted, {});
+  EXPECT_FALSE(verified.Extends(7, kSha256).has_value());
+  ASSERT_EQ(verified.mismatches().size(), 1u);
+  EXPECT_TRUE(verified.mismatches()[0].replayed.empty());
+}
+
+// Firmware may measure action strings into PCR 7 before the variables.
+TEST(BootFactsBindingTest, LeadingFirmwareActionsInPcr7ShiftTheSlots) {
+  for (const char* action : {"DMA Protection Disabled", "UEFI Debug Mode"}) {
+    SyntheticLog boot = UefiBoot({});
+    SyntheticLog with_action;
+    with_action.MeasureData(7, kEvEfiAction, ToBytes(action));
+    for (const LogEvent& event : boot.events) with_action.events.push_back(event);
+    std::unique_ptr<Checked> checked = Check(with_action.Serialize(), TpmValues(with_action));
+    EXPECT_TRUE(checked->facts.unbound.empty()) << action;
+    EXPECT_EQ(checked->facts.platform_key_present, std::optional<bool>(true)) << action;
+    if (std::string_view(action) == "UEFI Debug Mode") {
+      EXPECT_FALSE(checked->facts.secure_boot.has_value());
+      EXPECT_NE(checked->facts.secure_boot_detail.find("UEFI Debug Mode"), std::string::npos);
+    } else {
+      EXPECT_EQ(checked->facts.secure_boot, std::optional<bool>(true))
+          << checked->facts.secure_boot_detail;
+    }
+  }
 }
 
 }  // namespace

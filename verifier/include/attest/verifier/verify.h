@@ -52,8 +52,10 @@ struct Verdict {
 Verdict VerifyEvidence(const VerificationInput& input);
 
 // {"trusted": bool, "nonce_checked": bool, "ak_attributes_checked": bool,
-//  "reasons": [...], "quote": {"selection", "reset_count", "restart_count",
-//  "clock", "safe", "firmware_version"}}
+//  "reasons": [...], "boot_facts": {"secure_boot": bool or null,
+//  "secure_boot_detail", "uefi_variable_value_only_digests": bool,
+//  "boot_applications": count}, "quote": {"selection", "reset_count",
+//  "restart_count", "clock", "safe", "firmware_version"}}
 Json VerdictToJson(const Verdict& verdict);
 
 }  // namespace attest::verifier

@@ -37,10 +37,12 @@ struct UnboundEvent {
   std::string detail;
 };
 
-// One PCR 4 extend that a policy checks against its allowed boot
-// applications: every extend but bound separators and action strings.
+// One image the firmware measured, which a policy checks against its
+// allowed boot applications: every extend of PCRs 2 (drivers) and 4 (boot
+// applications) but bound separators and action strings.
 struct BootApplication {
   std::size_t index = 0;    // in EventLog::events
+  std::uint32_t pcr = 0;    // 2 or 4
   Sha256Digest digest{};    // the sha256 digest the TPM extended
   std::uint32_t type = 0;   // as logged: display only
   std::string device_path;  // as logged: display only, may be empty
@@ -48,7 +50,8 @@ struct BootApplication {
 
 struct BootFacts {
   // The SecureBoot variable of PCR 7's first slot: nullopt when not
-  // established (secure_boot_detail says why).
+  // established (secure_boot_detail says why), including when the firmware
+  // measured "UEFI Debug Mode".
   std::optional<bool> secure_boot;
   std::string secure_boot_detail;
   // PK, KEK, db and dbx from the next four slots: measured non-empty, or
@@ -59,8 +62,9 @@ struct BootFacts {
   std::optional<bool> dbx_present;
   // A slot was bound only through the value-only quirk.
   bool uefi_variable_value_only_quirk = false;
-  // PCR 4's extends in the sha256 bank; nullopt when sha256 PCR 4 is not
-  // verified (not quoted, or its replay does not match).
+  // PCR 2's and PCR 4's images in the sha256 bank, in log order; nullopt
+  // when sha256 PCR 2 or 4 is not verified (not quoted, or its replay does
+  // not match).
   std::optional<std::vector<BootApplication>> boot_applications;
   std::vector<UnboundEvent> unbound;
 };
