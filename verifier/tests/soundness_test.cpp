@@ -136,12 +136,14 @@ std::vector<Forgery> Forgeries() {
              },
          .codes = {"BOOT_EVENT_UNBOUND", "BOOT_EVENT_UNBOUND", "BOOT_POLICY_VIOLATION"}});
   }
+  // Secure Boot off at boot; root then extends a well-formed "SecureBoot =
+  // 1" into PCR 7 (a real extend, after the separator).
+  auto off_then_secure_boot_extended = [=](Node& node) {
+    with_machine(secure_boot_off)(node);
+    ExtendSecureBootOn(node.boot);
+  };
   forgeries.push_back({.name = "SecureBootVariableAfterTheSeparator",
-                       .real =
-                           [=](Node& node) {
-                             with_machine(secure_boot_off)(node);
-                             ExtendSecureBootOn(node.boot);
-                           },
+                       .real = off_then_secure_boot_extended,
                        .rewrite =
                            [](Shown& shown) {
                              // Hide the real one from anything keyed on the type.
@@ -150,11 +152,7 @@ std::vector<Forgery> Forgeries() {
                            },
                        .codes = {"BOOT_POLICY_VIOLATION"}});
   forgeries.push_back({.name = "SecureBootSlotGarbledAndOneAppended",
-                       .real =
-                           [=](Node& node) {
-                             with_machine(secure_boot_off)(node);
-                             ExtendSecureBootOn(node.boot);
-                           },
+                       .real = off_then_secure_boot_extended,
                        .rewrite =
                            [](Shown& shown) {
                              shown.boot.events[shown.boot.IndexOf(7, 0)].data = Bytes{0xde, 0xad};
