@@ -20,8 +20,16 @@ std::string HexHandle(std::uint32_t value) {
 }
 
 Error TpmError(std::uint32_t rc, std::string_view operation) {
-  return MakeError(ErrorCode::kTpm,
-                   std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")");
+  std::string message =
+      std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")";
+  if (rc == TPM2_RC_LOCKOUT) {
+    message +=
+        ": the TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT) after too many failed "
+        "authorizations, and refuses every authorization of an object without noDA until "
+        "it recovers (TPM_PT_LOCKOUT_RECOVERY) or is reset with the lockout authorization "
+        "(tpm2_dictionarylockout --clear-lockout)";
+  }
+  return MakeError(ErrorCode::kTpm, std::move(message));
 }
 
 TpmHandle::TpmHandle(TpmHandle&& other) noexcept
@@ -135,7 +143,8 @@ Result<tpm::PcrValues> Tpm::ReadPcrs(const tpm::PcrSelection& selection) {
   return values;
 }
 
-Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests) {
+Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests,
+                      const TpmHandle* session) {
   if (index >= tpm::kPcrCount) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "PCR " + std::to_string(index) + " does not exist");
@@ -153,7 +162,12 @@ Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>&
     value.hashAlg = algorithm_id;
     std::copy(digest.begin(), digest.end(), reinterpret_cast<std::uint8_t*>(&value.digest));
   }
-  TSS2_RC rc = Esys_PCR_Extend(esys(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+  TpmHandle own_session;
+  if (session == nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(own_session, StartSaltedSession());
+    session = &own_session;
+  }
+  TSS2_RC rc = Esys_PCR_Extend(esys(), ESYS_TR_PCR0 + index, session->get(), ESYS_TR_NONE,
                                ESYS_TR_NONE, &values);
   if (rc != TSS2_RC_SUCCESS)
     return TpmError(rc, "TPM2_PCR_Extend(PCR " + std::to_string(index) + ")");
@@ -172,10 +186,17 @@ Result<bool> Tpm::NvIndexDefined(std::uint32_t index) {
 }
 
 Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
+  ATTEST_ASSIGN_OR_RETURN(auto read, ReadNvWithAttributes(index));
+  if (!read) return std::optional<Bytes>();
+  return std::optional<Bytes>(std::move(read->second));
+}
+
+Result<std::optional<std::pair<TPMA_NV, Bytes>>> Tpm::ReadNvWithAttributes(std::uint32_t index) {
+  using Read = std::optional<std::pair<TPMA_NV, Bytes>>;
   // Ask whether the index exists first: a missing EK certificate is an
   // answer, not an error.
   ATTEST_ASSIGN_OR_RETURN(bool defined, NvIndexDefined(index));
-  if (!defined) return std::optional<Bytes>();
+  if (!defined) return Read();
   const std::string name = HexHandle(index);
   ESYS_TR raw_handle = ESYS_TR_NONE;
   TSS2_RC rc =
@@ -207,7 +228,7 @@ Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
     if (data->size == 0) break;
     contents.insert(contents.end(), data->buffer, data->buffer + data->size);
   }
-  return std::optional<Bytes>(std::move(contents));
+  return Read(std::in_place, nv_public->nvPublic.attributes, std::move(contents));
 }
 
 }  // namespace attest
