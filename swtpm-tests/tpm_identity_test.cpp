@@ -119,9 +119,10 @@ TEST_F(AttestationKeyTest, AkHasTheAttributesTheVerifierRequires) {
     auto parsed = tpm::ParsePublic(ak->public_area);
     ASSERT_TRUE(parsed.ok());
     TPMA_OBJECT attributes = parsed->publicArea.objectAttributes;
+    // noDA: the auth value is empty, and lockout must not stop quoting.
     for (TPMA_OBJECT required :
          {TPMA_OBJECT_FIXEDTPM, TPMA_OBJECT_FIXEDPARENT, TPMA_OBJECT_SENSITIVEDATAORIGIN,
-          TPMA_OBJECT_RESTRICTED, TPMA_OBJECT_SIGN_ENCRYPT}) {
+          TPMA_OBJECT_RESTRICTED, TPMA_OBJECT_SIGN_ENCRYPT, TPMA_OBJECT_NODA}) {
       EXPECT_NE(attributes & required, 0u) << std::hex << required;
     }
     EXPECT_EQ(attributes & TPMA_OBJECT_DECRYPT, 0u);

@@ -91,53 +91,67 @@ bool SameDigest(const TPM2B_DIGEST& digest, ByteView expected) {
 
 }  // namespace
 
+Result<std::optional<Bytes>> Tpm::ReadPlatformNv(std::uint32_t index, const std::string& what,
+                                                 std::vector<std::string>& warnings) {
+  ATTEST_ASSIGN_OR_RETURN(std::optional<NvIndex> opened, OpenNvIndex(index));
+  if (!opened) return std::optional<Bytes>();
+  const std::string name = what + " at NV " + HexHandle(index);
+  // Checked before reading: an index someone else defined may not even be
+  // readable, and must not stop attestd either way.
+  if (auto problem = NotPlatformProvisioned(opened->nv_public.attributes)) {
+    warnings.push_back(name + " ignored: it " + *problem);
+    return std::optional<Bytes>();
+  }
+  Result<Bytes> contents = ReadNvContents(*opened);
+  if (!contents.ok()) {
+    warnings.push_back(name + " ignored: " + contents.error().message);
+    return std::optional<Bytes>();
+  }
+  return std::optional<Bytes>(std::move(contents).value());
+}
+
 Result<std::optional<TPM2B_PUBLIC>> Tpm::TemplateFromNv(const EkProfile& profile,
                                                         std::vector<std::string>& warnings) {
   auto indexes = NvTemplateIndexes(profile);
   if (!indexes) return std::optional<TPM2B_PUBLIC>();
   const std::string template_name = "EK template at NV " + HexHandle(indexes->template_index);
-  ATTEST_ASSIGN_OR_RETURN(auto template_nv, ReadNvWithAttributes(indexes->template_index));
-  if (!template_nv) return std::optional<TPM2B_PUBLIC>();
-  if (auto problem = NotPlatformProvisioned(template_nv->first)) {
-    warnings.push_back(template_name + " ignored: it " + *problem + "; using the " + profile.name +
-                       " template");
+  const std::string fallback = "; using the " + profile.name + " template";
+  const std::size_t warnings_before = warnings.size();
+  ATTEST_ASSIGN_OR_RETURN(std::optional<Bytes> template_bytes,
+                          ReadPlatformNv(indexes->template_index, "EK template", warnings));
+  if (!template_bytes) {
+    if (warnings.size() > warnings_before) warnings.back() += fallback;
+    return std::optional<TPM2B_PUBLIC>();
+  }
+  Result<TPMT_PUBLIC> area =
+      tpm::Unmarshal<TPMT_PUBLIC>(*template_bytes, Tss2_MU_TPMT_PUBLIC_Unmarshal, template_name);
+  if (!area.ok()) {
+    warnings.push_back(area.error().message + "; ignored it" + fallback);
     return std::optional<TPM2B_PUBLIC>();
   }
   TPM2B_PUBLIC result{};
-  Result<TPMT_PUBLIC> area = tpm::Unmarshal<TPMT_PUBLIC>(
-      template_nv->second, Tss2_MU_TPMT_PUBLIC_Unmarshal, template_name);
-  if (!area.ok()) {
-    warnings.push_back(area.error().message + "; ignored it, using the " + profile.name +
-                       " template");
-    return std::optional<TPM2B_PUBLIC>();
-  }
   result.publicArea = *area;
   if (auto problem = NotAnEkTemplate(result.publicArea, indexes->type)) {
-    warnings.push_back(template_name + " ignored: it " + *problem + "; using the " + profile.name +
-                       " template");
+    warnings.push_back(template_name + " ignored: it " + *problem + fallback);
     return std::optional<TPM2B_PUBLIC>();
   }
 
-  const std::string nonce_name = "EK nonce at NV " + HexHandle(indexes->nonce_index);
-  ATTEST_ASSIGN_OR_RETURN(auto nonce_nv, ReadNvWithAttributes(indexes->nonce_index));
-  if (nonce_nv && NotPlatformProvisioned(nonce_nv->first)) {
-    warnings.push_back(nonce_name + " ignored: it " + *NotPlatformProvisioned(nonce_nv->first));
-    nonce_nv.reset();
-  }
-  if (nonce_nv && !nonce_nv->second.empty()) {
-    const Bytes& nonce = nonce_nv->second;
+  ATTEST_ASSIGN_OR_RETURN(std::optional<Bytes> nonce,
+                          ReadPlatformNv(indexes->nonce_index, "EK nonce", warnings));
+  if (nonce && !nonce->empty()) {
     TPMU_PUBLIC_ID& unique = result.publicArea.unique;
-    if (result.publicArea.type == TPM2_ALG_RSA && nonce.size() <= 256) {
+    if (result.publicArea.type == TPM2_ALG_RSA && nonce->size() <= 256) {
       unique.rsa = {};
-      std::copy(nonce.begin(), nonce.end(), unique.rsa.buffer);
+      std::copy(nonce->begin(), nonce->end(), unique.rsa.buffer);
       unique.rsa.size = 256;
-    } else if (result.publicArea.type == TPM2_ALG_ECC && nonce.size() <= 32) {
+    } else if (result.publicArea.type == TPM2_ALG_ECC && nonce->size() <= 32) {
       unique.ecc = {};
-      std::copy(nonce.begin(), nonce.end(), unique.ecc.x.buffer);
+      std::copy(nonce->begin(), nonce->end(), unique.ecc.x.buffer);
       unique.ecc.x.size = 32;
       unique.ecc.y.size = 32;
     } else {
-      return MakeError(ErrorCode::kCorrupt, nonce_name + " does not fit its template");
+      return MakeError(ErrorCode::kCorrupt, "EK nonce at NV " + HexHandle(indexes->nonce_index) +
+                                                " does not fit its template");
     }
   }
   return std::optional<TPM2B_PUBLIC>(result);

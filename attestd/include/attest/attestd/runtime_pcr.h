@@ -76,7 +76,7 @@ class RuntimeMeasurements {
                                                             RuntimePcrOptions options = {});
   // Loads the log (none yet since boot is fine) and its pending-extend
   // marker, checks both against `pcr` (whose index must be options.pcr)
-  // and repairs what FORMAT.md §3 says is repairable. `pcr` and `clock`
+  // and repairs what FORMAT.md §6 says is repairable. `pcr` and `clock`
   // must outlive it.
   static Result<std::unique_ptr<RuntimeMeasurements>> Start(MeasurementPcr& pcr,
                                                             std::vector<std::string> patterns,

@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <tss2/tss2_esys.h>
@@ -177,11 +176,23 @@ class Tpm {
                                          std::vector<std::string>* warnings);
   Result<std::optional<TPM2B_PUBLIC>> TemplateFromNv(const EkProfile& profile,
                                                      std::vector<std::string>& warnings);
+  // The contents of an index only the platform defined and can write;
+  // nullopt (with a warning naming `what`) for any other, or one that
+  // cannot be read, and when the index is not defined.
+  Result<std::optional<Bytes>> ReadPlatformNv(std::uint32_t index, const std::string& what,
+                                              std::vector<std::string>& warnings);
   // A policy session in the EK's nameAlg that satisfies its authPolicy.
   Result<TpmHandle> StartEkPolicySession(const TPMT_PUBLIC& ek);
   Result<bool> NvIndexDefined(std::uint32_t index);
-  // The index's attributes and contents; nullopt when it is not defined.
-  Result<std::optional<std::pair<TPMA_NV, Bytes>>> ReadNvWithAttributes(std::uint32_t index);
+  // An NV index's handle and public area.
+  struct NvIndex {
+    std::uint32_t index;
+    TpmHandle handle;
+    TPMS_NV_PUBLIC nv_public;
+  };
+  // nullopt when the index is not defined.
+  Result<std::optional<NvIndex>> OpenNvIndex(std::uint32_t index);
+  Result<Bytes> ReadNvContents(const NvIndex& opened);
   // The first profile of `algorithm` whose certificate index is defined
   // (the low-range one if none is); reads the certificate into
   // `certificate` when that is given.
