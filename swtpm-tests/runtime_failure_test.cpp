@@ -72,7 +72,7 @@ class RuntimeFailureTest : public TpmTest {
     return value.ok() ? *value : Sha256Digest{};
   }
 
-  RuntimeLog SavedLog() {
+  RuntimeLog SavedLog() const {
     auto log = LoadRuntimeLog(options_.log_path);
     EXPECT_TRUE(log.ok()) << log.error().ToString();
     return log.ok() ? *log : RuntimeLog{};
@@ -281,7 +281,7 @@ TEST_F(RuntimeFailureTest, AFullRunFileSystemIsMarkedAndCaughtUp) {
     while (std::fwrite(block.data(), 1, block.size(), filler) == block.size() &&
            std::fflush(filler) == 0) {
     }
-    std::fclose(filler);
+    (void)std::fclose(filler);  // full on purpose: the last flush failed
   }
   WriteText(runtime_.File("containerd"), "containerd binary, patched");
   auto update = daemon->MeasureAndExtend();

@@ -17,13 +17,13 @@
 namespace attest::testing {
 namespace {
 
-constexpr char kPolicyASha256[] =
+constexpr const char* kPolicyASha256 =
     "837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa";
-constexpr char kPolicyBSha256[] =
+constexpr const char* kPolicyBSha256 =
     "ca3d0a99a2b93906f7a3342414efcfb3a385d44cd1fd459089d19b5071c0b7a0";
-constexpr char kLowRangeAttributes[] =
+constexpr const char* kLowRangeAttributes =
     "fixedtpm|fixedparent|sensitivedataorigin|adminwithpolicy|restricted|decrypt";
-constexpr char kHighRangeAttributes[] =
+constexpr const char* kHighRangeAttributes =
     "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|adminwithpolicy|restricted|decrypt";
 
 class EkTemplateTest : public TpmTest {

@@ -28,7 +28,7 @@ bool ReadBytes(const std::string& path, Bytes& out) {
 }
 
 int Fail(const attest::Error& error) {
-  std::fprintf(stderr, "%s\n", error.ToString().c_str());
+  (void)std::fprintf(stderr, "%s\n", error.ToString().c_str());
   return 1;
 }
 
@@ -67,6 +67,6 @@ int main(int argc, char** argv) {
     if (!contents->has_value()) return 1;
     return Write(args[3], **contents);
   }
-  std::fprintf(stderr, "usage: see the comment at the top of tss_log_probe.cpp\n");
+  (void)std::fprintf(stderr, "usage: see the comment at the top of tss_log_probe.cpp\n");
   return 2;
 }

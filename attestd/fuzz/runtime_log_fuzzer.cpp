@@ -13,7 +13,7 @@
 namespace {
 
 [[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "%s\n", what);
+  (void)std::fprintf(stderr, "%s\n", what);
   std::abort();
 }
 
@@ -22,7 +22,7 @@ void CheckLog(std::string_view text) {
   if (!log.ok()) return;
   auto serialized = attest::SerializeRuntimeLog(*log);
   if (!serialized.ok()) {
-    std::fprintf(stderr, "%s\n", serialized.error().ToString().c_str());
+    (void)std::fprintf(stderr, "%s\n", serialized.error().ToString().c_str());
     Fail("parsed log does not serialize");
   }
   auto again = attest::ParseRuntimeLog(*serialized, "fuzz");

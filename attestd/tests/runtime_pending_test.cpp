@@ -13,7 +13,6 @@
 namespace attest {
 namespace {
 
-using testing::ReadText;
 using testing::TempDir;
 using testing::WriteText;
 
