@@ -27,6 +27,8 @@ class RuntimePcrTest : public TpmTest {
   }
 
   // A new RuntimeMeasurements on a new TPM connection: a restarted attestd.
+  // The previous one must be gone first: its PCR session lives on the old
+  // connection.
   std::unique_ptr<RuntimeMeasurements> StartDaemon() {
     Reopen();
     auto started = RuntimeMeasurements::Start(
@@ -62,6 +64,7 @@ TEST_F(RuntimePcrTest, LogReplaysToThePcrAcrossRestartsAndChanges) {
   // The sha1 bank carries the same events, hashed with SHA-1.
   EXPECT_NE(Pcr(TPM2_ALG_SHA1, 15), Bytes(20, 0));
 
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kConsistent);
@@ -77,6 +80,11 @@ TEST_F(RuntimePcrTest, LogReplaysToThePcrAcrossRestartsAndChanges) {
   EXPECT_EQ(changed->extended[0].path, runtime_.File("runc"));
   EXPECT_EQ(daemon->log().entries.size(), 4u);
   EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+  // The extend session lives as long as the measurements, and no longer.
+  EXPECT_NE(LoadedSessions(), "");
+  daemon.reset();
+  EXPECT_EQ(LoadedSessions(), "");
+  EXPECT_EQ(TransientHandles(), "");
 }
 
 TEST_F(RuntimePcrTest, AnEntrySavedButNotExtendedIsFinishedAtStart) {
@@ -102,6 +110,7 @@ TEST_F(RuntimePcrTest, AnEntrySavedButNotExtendedIsFinishedAtStart) {
 
   ASSERT_TRUE(PathExists(PendingExtendPath(options_.log_path)));
 
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kRecovered);
@@ -174,6 +183,7 @@ TEST_F(RuntimePcrTest, AForeignExtendIsReportedNotPaperedOver) {
   ASSERT_TRUE(daemon);
   ASSERT_TRUE(daemon->MeasureAndExtend().ok());
   ASSERT_TRUE(tpm().ExtendPcr(15, {{TPM2_ALG_SHA256, Bytes(32, 0xee)}}).ok());
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   const RuntimeLogCheck& check = daemon->start_check();

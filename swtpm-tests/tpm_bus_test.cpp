@@ -133,6 +133,7 @@ TEST_P(BusEncryptionTest, TheActivatedSecretNeverCrossesTheBusInTheClear) {
         << (buffer.command ? "command " : "response ") << HexEncode(buffer.bytes);
   }
   EXPECT_EQ(TransientHandles(), "");
+  EXPECT_EQ(LoadedSessions(), "");
 }
 
 // The control: the same secret read from NV without an encrypting session

@@ -218,6 +218,7 @@ TEST_P(ActivateCredentialTest, RecoversTheSecretOnlyForTheAksName) {
   ASSERT_TRUE(recovered.ok()) << recovered.error().ToString();
   EXPECT_EQ(std::string(AsText(*recovered)), "node enrollment secret 0123456789");
   EXPECT_EQ(TransientHandles(), "");
+  EXPECT_EQ(LoadedSessions(), "");
 
   Bytes other_name = *ak_name;
   other_name.back() ^= 1;

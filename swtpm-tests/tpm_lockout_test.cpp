@@ -100,6 +100,7 @@ TEST_F(LockoutTest, LockoutThroughAnotherKeyLeavesQuoteCertifyAndActivationWorki
   }
   EXPECT_TRUE(InLockout());
   EXPECT_EQ(TransientHandles(), "");
+  EXPECT_EQ(LoadedSessions(), "");
 }
 
 }  // namespace

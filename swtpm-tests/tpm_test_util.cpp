@@ -34,6 +34,12 @@ std::string TpmTest::TransientHandles() {
   return handles.out;
 }
 
+std::string TpmTest::LoadedSessions() {
+  CommandResult sessions = Tool({"tpm2_getcap", "handles-loaded-session"});
+  EXPECT_EQ(sessions.exit_code, 0) << sessions.err;
+  return sessions.out;
+}
+
 std::pair<Bytes, Bytes> TpmTest::MakeCredentialWithTools(const TPM2B_PUBLIC& ek, const KeyBlob& ak,
                                                          const std::string& secret) {
   auto ak_public = tpm::ParsePublic(ak.public_area);

@@ -1,7 +1,9 @@
 #include "attest/attestd/runtime_pcr.h"
 
+#include "attest/attestd/runtime_patterns.h"
 #include "attest/attestd/runtime_pending.h"
 #include "attest/encoding.h"
+#include "attest/utf8.h"
 
 namespace attest {
 namespace {
@@ -230,13 +232,14 @@ Status RuntimeMeasurements::FinishPendingExtend(RuntimeUpdate& update) {
 Status RuntimeMeasurements::RecordSaveFailure(const Error& error, const RuntimeEntry& unlogged,
                                               RuntimeUpdate& update) {
   update.log_save_error = error;
-  RuntimeEntry marker =
-      SaveFailedMarker(options_.pcr,
-                       "could not save the runtime log (" + error.message +
-                           "); the measurement of " + unlogged.path +
-                           " and any after it were not extended and are measured again on "
-                           "every pass until the log can be saved",
-                       unlogged.time);
+  std::string detail = "could not save the runtime log (" + error.message +
+                       "); the measurement of " + unlogged.path +
+                       " and any after it were not extended and are measured again on every "
+                       "pass until the log can be saved";
+  // The marker must be loggable whatever the error says (a configured log
+  // path need not be UTF-8): it is what stands in for the lost entry.
+  if (!IsValidUtf8(detail)) detail = EscapePathBytes(detail);
+  RuntimeEntry marker = SaveFailedMarker(options_.pcr, std::move(detail), unlogged.time);
   ATTEST_RETURN_IF_ERROR(measurer_.AppendUnsaved(std::move(marker)));
   return ExtendLast(update);
 }
