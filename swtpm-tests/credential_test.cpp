@@ -44,6 +44,7 @@ class MakeCredentialSwtpmTest : public TpmTest, public ::testing::WithParamInter
     if (HasFatalFailure()) return;
     auto endorsement = tpm().ReadEndorsement(GetParam());
     ASSERT_TRUE(endorsement.ok()) << endorsement.error().ToString();
+    endorsement_ = *endorsement;
     ek_public_ = tpm::MarshalPublic(endorsement->public_key);
     auto ak = tpm().CreateAttestationKey(AkAlgorithm::kEccP256);
     ASSERT_TRUE(ak.ok()) << ak.error().ToString();
@@ -57,7 +58,7 @@ class MakeCredentialSwtpmTest : public TpmTest, public ::testing::WithParamInter
   }
 
   void ExpectRefused(const Credential& credential) {
-    auto refused = tpm().ActivateCredential(ak_, GetParam(), credential.credential_blob,
+    auto refused = tpm().ActivateCredential(ak_, endorsement_, credential.credential_blob,
                                             credential.encrypted_secret);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::kTpm);
@@ -65,6 +66,7 @@ class MakeCredentialSwtpmTest : public TpmTest, public ::testing::WithParamInter
         << refused.error().message;
   }
 
+  Endorsement endorsement_;
   Bytes ek_public_;
   KeyBlob ak_;
 };
@@ -83,7 +85,7 @@ TEST_P(MakeCredentialSwtpmTest, TheTpmRecoversTheSecretForTheAksName) {
   for (std::size_t size : {std::size_t{32}, largest, std::size_t{1}}) {
     const Bytes secret = RandomBytes(size);
     Credential credential = Make(secret, NameOf(ak_));
-    auto recovered = tpm().ActivateCredential(ak_, GetParam(), credential.credential_blob,
+    auto recovered = tpm().ActivateCredential(ak_, endorsement_, credential.credential_blob,
                                               credential.encrypted_secret);
     ASSERT_TRUE(recovered.ok()) << recovered.error().ToString();
     EXPECT_EQ(*recovered, secret);
@@ -121,7 +123,7 @@ TEST_P(MakeCredentialSwtpmTest, ATamperedCredentialIsRefused) {
 
   // And the TPM still activates the untampered credential.
   auto recovered =
-      tpm().ActivateCredential(ak_, GetParam(), good.credential_blob, good.encrypted_secret);
+      tpm().ActivateCredential(ak_, endorsement_, good.credential_blob, good.encrypted_secret);
   ASSERT_TRUE(recovered.ok()) << recovered.error().ToString();
   EXPECT_EQ(TransientHandles(), "");
 }

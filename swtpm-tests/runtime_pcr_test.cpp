@@ -1,11 +1,14 @@
 // Runtime measurements into a real PCR: the log replays to what the TPM
 // holds across daemon restarts, a changed file is a new entry, a crash
-// between saving and extending is repaired, and anything else is reported.
+// between saving and extending is repaired through the pending-extend
+// marker, and anything else is reported.
 #include "attest/attestd/runtime_pcr.h"
 
 #include <fstream>
 
+#include "attest/attestd/runtime_pending.h"
 #include "attest/encoding.h"
+#include "attest/file.h"
 
 #include "tpm_test_util.h"
 
@@ -24,6 +27,8 @@ class RuntimePcrTest : public TpmTest {
   }
 
   // A new RuntimeMeasurements on a new TPM connection: a restarted attestd.
+  // The previous one must be gone first: its PCR session lives on the old
+  // connection.
   std::unique_ptr<RuntimeMeasurements> StartDaemon() {
     Reopen();
     auto started = RuntimeMeasurements::Start(
@@ -59,6 +64,7 @@ TEST_F(RuntimePcrTest, LogReplaysToThePcrAcrossRestartsAndChanges) {
   // The sha1 bank carries the same events, hashed with SHA-1.
   EXPECT_NE(Pcr(TPM2_ALG_SHA1, 15), Bytes(20, 0));
 
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kConsistent);
@@ -74,6 +80,11 @@ TEST_F(RuntimePcrTest, LogReplaysToThePcrAcrossRestartsAndChanges) {
   EXPECT_EQ(changed->extended[0].path, runtime_.File("runc"));
   EXPECT_EQ(daemon->log().entries.size(), 4u);
   EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+  // The extend session lives as long as the measurements, and no longer.
+  EXPECT_NE(LoadedSessions(), "");
+  daemon.reset();
+  EXPECT_EQ(LoadedSessions(), "");
+  EXPECT_EQ(TransientHandles(), "");
 }
 
 TEST_F(RuntimePcrTest, AnEntrySavedButNotExtendedIsFinishedAtStart) {
@@ -97,11 +108,74 @@ TEST_F(RuntimePcrTest, AnEntrySavedButNotExtendedIsFinishedAtStart) {
   ASSERT_TRUE(measurer->Append(measured->new_entries[0]).ok());
   ASSERT_EQ(Pcr(TPM2_ALG_SHA256, 15), before);
 
+  ASSERT_TRUE(PathExists(PendingExtendPath(options_.log_path)));
+
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kRecovered);
   EXPECT_NE(daemon->start_check().detail.find("containerd"), std::string::npos);
   EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), ToVector(Replay(daemon->log().entries)));
+  EXPECT_FALSE(PathExists(PendingExtendPath(options_.log_path)));
+  EXPECT_FALSE(daemon->extend_pending());
+}
+
+// Regression (issue 10, item 14): start used to guess that a log one entry
+// ahead of the PCR was a crash between save and extend. Without the
+// pending-extend marker that attestd writes before every save, it is not.
+TEST_F(RuntimePcrTest, ALogOneEntryAheadWithoutItsPendingMarkerIsAMismatch) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  daemon.reset();
+  auto log = LoadRuntimeLog(options_.log_path);
+  ASSERT_TRUE(log.ok());
+  RuntimeEntry added = log->entries.back();
+  added.path = runtime_.File("added-by-someone");
+  log->entries.push_back(added);
+  ASSERT_TRUE(SaveRuntimeLog(options_.log_path, *log).ok());
+  const Bytes before = Pcr(TPM2_ALG_SHA256, 15);
+
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kMismatch);
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), before) << "nothing may be extended on a guess";
+}
+
+// The crash came after the extend but before the marker was removed.
+TEST_F(RuntimePcrTest, APendingMarkerForAnEntryThePcrHoldsIsOnlyRemoved) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  const std::vector<RuntimeEntry> entries = daemon->log().entries;
+  daemon.reset();
+  ASSERT_TRUE(SavePendingExtend(PendingExtendPath(options_.log_path),
+                                {entries.size(), RuntimeExtendDigest(entries.back())})
+                  .ok());
+  const Bytes before = Pcr(TPM2_ALG_SHA256, 15);
+
+  daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->start_check().state, RuntimeLogCheck::State::kConsistent);
+  EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 15), before) << "extended twice";
+  EXPECT_FALSE(PathExists(PendingExtendPath(options_.log_path)));
+}
+
+TEST_F(RuntimePcrTest, APendingMarkerThatDoesNotNameTheLastEntryIsRefused) {
+  auto daemon = StartDaemon();
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->MeasureAndExtend().ok());
+  const std::vector<RuntimeEntry> entries = daemon->log().entries;
+  daemon.reset();
+  ASSERT_TRUE(SavePendingExtend(PendingExtendPath(options_.log_path),
+                                {entries.size() - 1, RuntimeExtendDigest(entries.back())})
+                  .ok());
+  Reopen();
+  auto started = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(started.error().message.find(".pending: names seq 2"), std::string::npos)
+      << started.error().message;
 }
 
 TEST_F(RuntimePcrTest, AForeignExtendIsReportedNotPaperedOver) {
@@ -109,6 +183,7 @@ TEST_F(RuntimePcrTest, AForeignExtendIsReportedNotPaperedOver) {
   ASSERT_TRUE(daemon);
   ASSERT_TRUE(daemon->MeasureAndExtend().ok());
   ASSERT_TRUE(tpm().ExtendPcr(15, {{TPM2_ALG_SHA256, Bytes(32, 0xee)}}).ok());
+  daemon.reset();
   daemon = StartDaemon();
   ASSERT_TRUE(daemon);
   const RuntimeLogCheck& check = daemon->start_check();
@@ -150,6 +225,27 @@ TEST_F(RuntimePcrTest, ResettablePcrsAreRefusedUnlessForced) {
   ASSERT_TRUE(forced.ok()) << forced.error().ToString();
   ASSERT_TRUE((*forced)->MeasureAndExtend().ok());
   EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 16), ToVector(Replay((*forced)->log().entries)));
+}
+
+// Regression (issue 10, item 12): PCRs 17-22 were accepted, but they start
+// from all ones, which no runtime log replays to, and locality 0 cannot
+// extend them. Refused even when resettable PCRs are allowed.
+TEST_F(RuntimePcrTest, DrtmPcrs17To22AreRefusedEvenWhenForced) {
+  const Bytes pcr17 = Pcr(TPM2_ALG_SHA256, 17);
+  EXPECT_EQ(pcr17, Bytes(32, 0xff)) << "swtpm's reset value, the premise of the refusal";
+  for (std::uint32_t pcr = 17; pcr <= 22; ++pcr) {
+    auto choice = CheckRuntimePcrChoice(pcr, true);
+    ASSERT_FALSE(choice.ok()) << pcr;
+    EXPECT_EQ(choice.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(choice.error().message.find("all ones"), std::string::npos) << choice.error().message;
+  }
+  options_.pcr = 17;
+  options_.allow_resettable_pcr = true;
+  auto refused = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(CheckRuntimePcrChoice(14, false).ok());
+  EXPECT_TRUE(CheckRuntimePcrChoice(23, true).ok());
 }
 
 }  // namespace

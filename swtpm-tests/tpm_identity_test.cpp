@@ -155,9 +155,10 @@ TEST_F(AttestationKeyTest, AkHasTheAttributesTheVerifierRequires) {
     auto parsed = tpm::ParsePublic(ak->public_area);
     ASSERT_TRUE(parsed.ok());
     TPMA_OBJECT attributes = parsed->publicArea.objectAttributes;
+    // noDA: the auth value is empty, and lockout must not stop quoting.
     for (TPMA_OBJECT required :
          {TPMA_OBJECT_FIXEDTPM, TPMA_OBJECT_FIXEDPARENT, TPMA_OBJECT_SENSITIVEDATAORIGIN,
-          TPMA_OBJECT_RESTRICTED, TPMA_OBJECT_SIGN_ENCRYPT}) {
+          TPMA_OBJECT_RESTRICTED, TPMA_OBJECT_SIGN_ENCRYPT, TPMA_OBJECT_NODA}) {
       EXPECT_NE(attributes & required, 0u) << std::hex << required;
     }
     EXPECT_EQ(attributes & TPMA_OBJECT_DECRYPT, 0u);
@@ -249,22 +250,23 @@ TEST_P(ActivateCredentialTest, RecoversTheSecretOnlyForTheAksName) {
   };
 
   auto [blob, secret] = make(HexEncode(*ak_name));
-  auto recovered = tpm().ActivateCredential(*ak, GetParam(), blob, secret);
+  auto recovered = tpm().ActivateCredential(*ak, *endorsement, blob, secret);
   ASSERT_TRUE(recovered.ok()) << recovered.error().ToString();
   EXPECT_EQ(std::string(AsText(*recovered)), "node enrollment secret 0123456789");
   EXPECT_EQ(TransientHandles(), "");
+  EXPECT_EQ(LoadedSessions(), "");
 
   Bytes other_name = *ak_name;
   other_name.back() ^= 1;
   auto [other_blob, other_secret] = make(HexEncode(other_name));
-  auto refused = tpm().ActivateCredential(*ak, GetParam(), other_blob, other_secret);
+  auto refused = tpm().ActivateCredential(*ak, *endorsement, other_blob, other_secret);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kTpm);
   EXPECT_NE(refused.error().message.find("TPM2_ActivateCredential"), std::string::npos);
   EXPECT_EQ(TransientHandles(), "");
 
   // Garbage is refused before it reaches the TPM.
-  auto garbage = tpm().ActivateCredential(*ak, GetParam(), Bytes{0x00, 0x05, 1}, secret);
+  auto garbage = tpm().ActivateCredential(*ak, *endorsement, Bytes{0x00, 0x05, 1}, secret);
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.error().code, ErrorCode::kCorrupt);
 }

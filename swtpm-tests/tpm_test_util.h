@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -29,6 +30,14 @@ class TpmTest : public SwtpmTest {
   CommandResult Tool(const std::vector<std::string>& argv);
   // The transient object handles loaded in the TPM right now ("" if none).
   std::string TransientHandles();
+  // The sessions loaded in the TPM right now ("" if none): every session
+  // attestd starts is flushed when its operation (or its owner) ends.
+  std::string LoadedSessions();
+  // tpm2_makecredential -T none (in software, as the verifier does) of
+  // `secret` for the EK and the AK's name: the TPM2B_ID_OBJECT and the
+  // TPM2B_ENCRYPTED_SECRET, marshaled.
+  std::pair<Bytes, Bytes> MakeCredentialWithTools(const TPM2B_PUBLIC& ek, const KeyBlob& ak,
+                                                  const std::string& secret);
 
  private:
   TempDir files_{"tpm_test"};

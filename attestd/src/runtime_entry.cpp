@@ -2,12 +2,13 @@
 
 #include <array>
 #include <type_traits>
+#include <utility>
 
 namespace attest {
 namespace {
 
-constexpr std::array<std::string_view, 4> kKindNames = {"file", "missing", "unreadable",
-                                                        "unstable"};
+constexpr std::array<std::string_view, 5> kKindNames = {"file", "missing", "unreadable", "unstable",
+                                                        "save-failed"};
 
 // Feeds the FORMAT.md §2 encoding to `sink`, piece by piece, so hashing
 // never builds the whole encoding.
@@ -59,6 +60,20 @@ Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry) {
   thread_local Sha256 hasher;
   WalkEncoding(entry, [&](auto piece) { hasher.Update(piece); });
   return hasher.Finish();
+}
+
+RuntimeEntry SaveFailedMarker(std::uint32_t pcr, std::string detail, std::string time) {
+  RuntimeEntry marker;
+  marker.pcr = pcr;
+  marker.path = std::string(kSaveFailedMarkerPath);
+  marker.kind = RuntimeKind::kSaveFailed;
+  marker.detail = std::move(detail);
+  marker.time = std::move(time);
+  return marker;
+}
+
+Sha256Digest SaveFailedExtendDigest() {
+  return RuntimeExtendDigest(SaveFailedMarker(kDefaultRuntimePcr, "", ""));
 }
 
 Sha256Digest Replay(std::span<const RuntimeEntry> entries, const Sha256Digest& initial_pcr_value) {

@@ -141,6 +141,10 @@ Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size
   if (RuntimeKindFromName(RuntimeKindName(entry.kind)) != entry.kind) {
     return invalid("kind", "is not a known kind");
   }
+  if (entry.kind == RuntimeKind::kSaveFailed && entry.path != kSaveFailedMarkerPath) {
+    return invalid("path",
+                   "must be " + std::string(kSaveFailedMarkerPath) + " for kind \"save-failed\"");
+  }
   if (entry.kind == RuntimeKind::kFile && !entry.detail.empty()) {
     return invalid("detail", "must be empty for kind \"file\"");
   }
@@ -154,7 +158,7 @@ Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size
   return OkStatus();
 }
 
-Result<std::string> SerializeRuntimeLog(const RuntimeLog& log) {
+Result<std::string> SerializeRuntimeLog(const RuntimeLog& log, std::size_t max_bytes) {
   if (log.pcr > kMaxRuntimePcr) {
     return MakeError(ErrorCode::kInvalidArgument, "runtime log: PCR " + std::to_string(log.pcr) +
                                                       " is out of range 0.." +
@@ -168,10 +172,10 @@ Result<std::string> SerializeRuntimeLog(const RuntimeLog& log) {
     AppendEntry(log.entries[i], i, out);
   }
   out += log.entries.empty() ? "]}\n" : "\n]}\n";
-  if (out.size() > kMaxRuntimeLogBytes) {
+  if (out.size() > max_bytes) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "runtime log would be " + std::to_string(out.size()) +
-                         " bytes, more than the limit of " + std::to_string(kMaxRuntimeLogBytes));
+                         " bytes, more than the limit of " + std::to_string(max_bytes));
   }
   return out;
 }
@@ -224,8 +228,8 @@ Result<RuntimeLog> LoadRuntimeLog(const std::string& path) {
   return ParseRuntimeLog(*text, path);
 }
 
-Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log) {
-  Result<std::string> text = SerializeRuntimeLog(log);
+Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log, std::size_t max_bytes) {
+  Result<std::string> text = SerializeRuntimeLog(log, max_bytes);
   if (!text.ok()) return text.error().WithContext(path);
   return WriteFileAtomically(path, *text, 0644);
 }

@@ -1,8 +1,10 @@
 #include "attest/attestd/runtime_measurer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "attest/attestd/runtime_patterns.h"
+#include "attest/attestd/runtime_pending.h"
 
 namespace attest {
 
@@ -13,7 +15,7 @@ RuntimeMeasurer::RuntimeMeasurer(std::vector<std::string> patterns, const Clock&
       log_(std::move(log)),
       options_(std::move(options)),
       hasher_(options_.hash) {
-  for (std::size_t i = 0; i < log_.entries.size(); ++i) last_entry_[log_.entries[i].path] = i;
+  for (std::size_t i = 0; i < log_.entries.size(); ++i) Remember(i);
 }
 
 Result<RuntimeMeasurer> RuntimeMeasurer::Create(std::vector<std::string> patterns,
@@ -40,6 +42,13 @@ Result<RuntimeMeasurer> RuntimeMeasurer::Create(std::vector<std::string> pattern
   return RuntimeMeasurer(std::move(patterns), clock, std::move(log), std::move(options));
 }
 
+void RuntimeMeasurer::Remember(std::size_t index) {
+  // A save-failed marker measures no path: it must not stand in for the
+  // last word on a file that happens to be measured at the same path.
+  const RuntimeEntry& entry = log_.entries[index];
+  if (entry.kind != RuntimeKind::kSaveFailed) last_entry_[entry.path] = index;
+}
+
 bool RuntimeMeasurer::IsNew(const RuntimeEntry& entry) const {
   auto last = last_entry_.find(entry.path);
   if (last == last_entry_.end()) return true;
@@ -54,15 +63,30 @@ Result<RuntimeMeasurement> RuntimeMeasurer::Measure() {
   ATTEST_ASSIGN_OR_RETURN(PatternExpansion expansion, ExpandRuntimePatterns(patterns_));
   RuntimeMeasurement result;
   result.warnings = std::move(expansion.warnings);
+  std::vector<RuntimeEntry> measured;
   for (std::string& path : expansion.paths) {
-    FileMeasurement measured = hasher_.Hash(path);
+    FileMeasurement file = hasher_.Hash(path);
     RuntimeEntry entry;
-    entry.pcr = options_.pcr;
     entry.path = std::move(path);
-    entry.kind = measured.kind;
-    entry.sha256 = measured.sha256;
-    entry.size = measured.size;
-    entry.detail = std::move(measured.detail);
+    entry.kind = file.kind;
+    entry.sha256 = file.sha256;
+    entry.size = file.size;
+    entry.detail = std::move(file.detail);
+    measured.push_back(std::move(entry));
+  }
+  for (std::string& escaped : expansion.undecodable_paths) {
+    RuntimeEntry entry;
+    entry.path = std::move(escaped);
+    entry.kind = RuntimeKind::kUnreadable;
+    entry.detail =
+        "the name is not valid UTF-8 (shown with bytes outside printable ASCII, and "
+        "backslashes, as \\xNN); not hashed";
+    measured.push_back(std::move(entry));
+  }
+  std::sort(measured.begin(), measured.end(),
+            [](const RuntimeEntry& a, const RuntimeEntry& b) { return a.path < b.path; });
+  for (RuntimeEntry& entry : measured) {
+    entry.pcr = options_.pcr;
     entry.time = FormatRfc3339Utc(clock_->Now());
     if (IsNew(entry)) result.new_entries.push_back(std::move(entry));
   }
@@ -73,13 +97,47 @@ Status RuntimeMeasurer::Append(RuntimeEntry entry) {
   ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
   log_.entries.push_back(std::move(entry));
   if (!options_.log_path.empty()) {
-    if (Status saved = SaveRuntimeLog(options_.log_path, log_); !saved.ok()) {
+    // The marker goes first: a log holding an entry the PCR may lack
+    // always has a marker naming it (FORMAT.md §4.2).
+    const PendingExtend pending{log_.entries.size(), RuntimeExtendDigest(log_.entries.back())};
+    Status saved = SavePendingExtend(PendingExtendPath(options_.log_path), pending);
+    if (saved.ok()) saved = SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes);
+    if (!saved.ok()) {
       log_.entries.pop_back();
       return saved;
     }
   }
-  last_entry_[log_.entries.back().path] = log_.entries.size() - 1;
+  Remember(log_.entries.size() - 1);
+  extend_pending_ = true;
+  log_saved_ = true;
   return OkStatus();
+}
+
+Status RuntimeMeasurer::AppendUnsaved(RuntimeEntry entry) {
+  ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
+  log_.entries.push_back(std::move(entry));
+  Remember(log_.entries.size() - 1);
+  extend_pending_ = true;
+  log_saved_ = options_.log_path.empty();
+  return OkStatus();
+}
+
+Status RuntimeMeasurer::SaveLog() {
+  if (!options_.log_path.empty()) {
+    if (extend_pending_ && !log_.entries.empty()) {
+      const PendingExtend pending{log_.entries.size(), RuntimeExtendDigest(log_.entries.back())};
+      ATTEST_RETURN_IF_ERROR(SavePendingExtend(PendingExtendPath(options_.log_path), pending));
+    }
+    ATTEST_RETURN_IF_ERROR(SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes));
+  }
+  log_saved_ = true;
+  return OkStatus();
+}
+
+Status RuntimeMeasurer::MarkExtended() {
+  extend_pending_ = false;
+  if (options_.log_path.empty()) return OkStatus();
+  return RemovePendingExtend(PendingExtendPath(options_.log_path));
 }
 
 }  // namespace attest

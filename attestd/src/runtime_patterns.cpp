@@ -12,23 +12,11 @@ namespace attest {
 namespace {
 
 // Text as it can be shown in a message: unchanged if it is UTF-8 without
-// control characters, else with bytes outside printable ASCII escaped as
-// \xNN, so a NUL or broken UTF-8 cannot garble a log line.
+// control characters, else escaped, so a NUL or broken UTF-8 cannot garble
+// a log line.
 std::string Printable(std::string_view text) {
   if (IsValidUtf8(text) && !HasControlCharacter(text)) return std::string(text);
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
-      out += c;
-    } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
+  return EscapePathBytes(text);
 }
 
 // glob(3) reports unreadable directories through a plain function pointer
@@ -93,17 +81,38 @@ Status ExpandGlob(const std::string& pattern, PatternExpansion& out) {
   }
   for (std::size_t i = 0; i < matches.value.gl_pathc; ++i) {
     std::string path = matches.value.gl_pathv[i];
-    if (!IsValidUtf8(path)) {
-      out.warnings.push_back("runtime pattern " + pattern + " matched " + Printable(path) +
-                             ", which is not valid UTF-8 and cannot be logged");
-      continue;
+    if (IsValidUtf8(path)) {
+      out.paths.push_back(std::move(path));
+    } else {
+      out.undecodable_paths.push_back(EscapePathBytes(path));
     }
-    out.paths.push_back(std::move(path));
   }
   return OkStatus();
 }
 
+void SortUnique(std::vector<std::string>& values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
 }  // namespace
+
+std::string EscapePathBytes(std::string_view path) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
 
 bool IsGlobPattern(std::string_view pattern) {
   return pattern.find_first_of("*?[") != std::string_view::npos;
@@ -134,8 +143,11 @@ Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patt
       out.paths.push_back(pattern);
     }
   }
-  std::sort(out.paths.begin(), out.paths.end());
-  out.paths.erase(std::unique(out.paths.begin(), out.paths.end()), out.paths.end());
+  SortUnique(out.paths);
+  SortUnique(out.undecodable_paths);
+  std::erase_if(out.paths, [&](const std::string& path) {
+    return std::binary_search(out.undecodable_paths.begin(), out.undecodable_paths.end(), path);
+  });
   return out;
 }
 

@@ -20,8 +20,16 @@ std::string HexHandle(std::uint32_t value) {
 }
 
 Error TpmError(std::uint32_t rc, std::string_view operation) {
-  return MakeError(ErrorCode::kTpm,
-                   std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")");
+  std::string message =
+      std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")";
+  if (rc == TPM2_RC_LOCKOUT) {
+    message +=
+        ": the TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT) after too many failed "
+        "authorizations, and refuses every authorization of an object without noDA until "
+        "it recovers (TPM_PT_LOCKOUT_RECOVERY) or is reset with the lockout authorization "
+        "(tpm2_dictionarylockout --clear-lockout)";
+  }
+  return MakeError(ErrorCode::kTpm, std::move(message));
 }
 
 TpmHandle::TpmHandle(TpmHandle&& other) noexcept
@@ -135,7 +143,8 @@ Result<tpm::PcrValues> Tpm::ReadPcrs(const tpm::PcrSelection& selection) {
   return values;
 }
 
-Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests) {
+Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests,
+                      const TpmHandle* session) {
   if (index >= tpm::kPcrCount) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "PCR " + std::to_string(index) + " does not exist");
@@ -153,7 +162,12 @@ Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>&
     value.hashAlg = algorithm_id;
     std::copy(digest.begin(), digest.end(), reinterpret_cast<std::uint8_t*>(&value.digest));
   }
-  TSS2_RC rc = Esys_PCR_Extend(esys(), ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+  TpmHandle own_session;
+  if (session == nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(own_session, StartSaltedSession());
+    session = &own_session;
+  }
+  TSS2_RC rc = Esys_PCR_Extend(esys(), ESYS_TR_PCR0 + index, session->get(), ESYS_TR_NONE,
                                ESYS_TR_NONE, &values);
   if (rc != TSS2_RC_SUCCESS)
     return TpmError(rc, "TPM2_PCR_Extend(PCR " + std::to_string(index) + ")");
@@ -172,27 +186,39 @@ Result<bool> Tpm::NvIndexDefined(std::uint32_t index) {
 }
 
 Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
+  ATTEST_ASSIGN_OR_RETURN(std::optional<NvIndex> opened, OpenNvIndex(index));
+  if (!opened) return std::optional<Bytes>();
+  ATTEST_ASSIGN_OR_RETURN(Bytes contents, ReadNvContents(*opened));
+  return std::optional<Bytes>(std::move(contents));
+}
+
+Result<std::optional<Tpm::NvIndex>> Tpm::OpenNvIndex(std::uint32_t index) {
   // Ask whether the index exists first: a missing EK certificate is an
   // answer, not an error.
   ATTEST_ASSIGN_OR_RETURN(bool defined, NvIndexDefined(index));
-  if (!defined) return std::optional<Bytes>();
+  if (!defined) return std::optional<NvIndex>();
   const std::string name = HexHandle(index);
   ESYS_TR raw_handle = ESYS_TR_NONE;
   TSS2_RC rc =
       Esys_TR_FromTPMPublic(esys(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw_handle);
   if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "NV index " + name);
-  TpmHandle handle(esys(), raw_handle, TpmHandle::Release::kClose);
-
+  NvIndex opened{index, TpmHandle(esys(), raw_handle, TpmHandle::Release::kClose), {}};
   TPM2B_NV_PUBLIC* raw_public = nullptr;
-  rc = Esys_NV_ReadPublic(esys(), handle.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+  rc = Esys_NV_ReadPublic(esys(), opened.handle.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                           &raw_public, nullptr);
   EsysPtr<TPM2B_NV_PUBLIC> nv_public(raw_public);
   if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_ReadPublic(" + name + ")");
-  std::uint16_t size = nv_public->nvPublic.dataSize;
-  // Read with the index's own (empty) auth where allowed, else as owner.
-  ESYS_TR authorization =
-      (nv_public->nvPublic.attributes & TPMA_NV_AUTHREAD) != 0 ? handle.get() : ESYS_TR_RH_OWNER;
+  opened.nv_public = nv_public->nvPublic;
+  return std::optional<NvIndex>(std::move(opened));
+}
 
+Result<Bytes> Tpm::ReadNvContents(const NvIndex& opened) {
+  const std::string name = HexHandle(opened.index);
+  std::uint16_t size = opened.nv_public.dataSize;
+  // Read with the index's own (empty) auth where allowed, else as owner.
+  ESYS_TR authorization = (opened.nv_public.attributes & TPMA_NV_AUTHREAD) != 0
+                              ? opened.handle.get()
+                              : ESYS_TR_RH_OWNER;
   Bytes contents;
   contents.reserve(size);
   // 512 bytes per read stays under every TPM's TPM_PT_NV_BUFFER_MAX.
@@ -200,14 +226,15 @@ Result<std::optional<Bytes>> Tpm::ReadNv(std::uint32_t index) {
   while (contents.size() < size) {
     auto chunk = static_cast<std::uint16_t>(std::min<std::size_t>(kChunk, size - contents.size()));
     TPM2B_MAX_NV_BUFFER* raw_data = nullptr;
-    rc = Esys_NV_Read(esys(), authorization, handle.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                      ESYS_TR_NONE, chunk, static_cast<std::uint16_t>(contents.size()), &raw_data);
+    TSS2_RC rc =
+        Esys_NV_Read(esys(), authorization, opened.handle.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                     ESYS_TR_NONE, chunk, static_cast<std::uint16_t>(contents.size()), &raw_data);
     EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw_data);
     if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_Read(" + name + ")");
     if (data->size == 0) break;
     contents.insert(contents.end(), data->buffer, data->buffer + data->size);
   }
-  return std::optional<Bytes>(std::move(contents));
+  return contents;
 }
 
 }  // namespace attest

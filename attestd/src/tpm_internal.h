@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
@@ -37,5 +39,17 @@ TPM2B_PUBLIC AttestationKeyTemplate(AkAlgorithm algorithm);
 TPM2B_PUBLIC SigningKeyTemplate();
 TPM2B_PUBLIC EndorsementKeyTemplate(const EkProfile& profile);
 const std::vector<EkProfile>& EkProfiles(EkAlgorithm algorithm);
+
+// The EK Credential Profile's authorization policies in one hash algorithm:
+// A = PolicySecret(TPM_RH_ENDORSEMENT), the low-range templates' policy;
+// C = PolicyAuthorizeNV(the profile's policy index); B = PolicyOR(A, C),
+// the high-range templates' policy.
+struct EkPolicyDigests {
+  ByteView a;
+  ByteView b;
+  ByteView c;
+};
+// For SHA-256 and SHA-384; nullopt for another algorithm.
+std::optional<EkPolicyDigests> EkPolicyDigestsFor(TPMI_ALG_HASH hash);
 
 }  // namespace attest

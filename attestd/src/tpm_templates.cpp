@@ -15,10 +15,33 @@ constexpr TPMA_OBJECT kEkAttributesLow =
     TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
 constexpr TPMA_OBJECT kEkAttributesHigh = kEkAttributesLow | TPMA_OBJECT_USERWITHAUTH;
 
+// The EK Credential Profile's policies (2.5, §B.6). Each digest is what a
+// trial session computes, and was checked by recomputing it:
+//   A = H(H(0^n || TPM_CC_PolicySecret || TPM_RH_ENDORSEMENT) || "")
+//   C = H(0^n || TPM_CC_PolicyAuthorizeNV || Name(policy index)), where the
+//       index is I-1 0x01c07f01 (SHA-256) or I-2 0x01c07f02 (SHA-384) with
+//       authPolicy A and attributes POLICYWRITE|WRITEALL|PPREAD|OWNERREAD|
+//       AUTHREAD|POLICYREAD|NO_DA|WRITTEN, dataSize 2 + n
+//   B = H(0^n || TPM_CC_PolicyOR || A || C)
+// and B is the high-range templates' authPolicy. swtpm's ActivateCredential
+// with the H-1 and H-3 EKs (swtpm-tests) proves B = PolicyOR(A, C).
+//
 // Policy A: TPM2_PolicySecret(TPM_RH_ENDORSEMENT), SHA-256.
 constexpr std::array<std::uint8_t, 32> kPolicyASha256 = {
     0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
     0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+constexpr std::array<std::uint8_t, 48> kPolicyASha384 = {
+    0x8b, 0xbf, 0x22, 0x66, 0x53, 0x7c, 0x17, 0x1c, 0xb5, 0x6e, 0x40, 0x3c, 0x4d, 0xc1, 0xd4, 0xb6,
+    0x4f, 0x43, 0x26, 0x11, 0xdc, 0x38, 0x6e, 0x6f, 0x53, 0x20, 0x50, 0xc3, 0x27, 0x8c, 0x93, 0x0e,
+    0x14, 0x3e, 0x8b, 0xb1, 0x13, 0x38, 0x24, 0xcc, 0xb4, 0x31, 0x05, 0x38, 0x71, 0xc6, 0xdb, 0x53};
+// Policy C: TPM2_PolicyAuthorizeNV of the profile's policy index.
+constexpr std::array<std::uint8_t, 32> kPolicyCSha256 = {
+    0x37, 0x67, 0xe2, 0xed, 0xd4, 0x3f, 0xf4, 0x5a, 0x3a, 0x7e, 0x1e, 0xae, 0xfc, 0xef, 0x78, 0x64,
+    0x3d, 0xca, 0x96, 0x46, 0x32, 0xe7, 0xaa, 0xd8, 0x2c, 0x67, 0x3a, 0x30, 0xd8, 0x63, 0x3f, 0xde};
+constexpr std::array<std::uint8_t, 48> kPolicyCSha384 = {
+    0xd6, 0x03, 0x2c, 0xe6, 0x1f, 0x2f, 0xb3, 0xc2, 0x40, 0xeb, 0x3c, 0xf6, 0xa3, 0x32, 0x37, 0xef,
+    0x2b, 0x6a, 0x16, 0xf4, 0x29, 0x3c, 0x22, 0xb4, 0x55, 0xe2, 0x61, 0xcf, 0xfd, 0x21, 0x7a, 0xd5,
+    0xb4, 0x94, 0x7c, 0x2d, 0x73, 0xe6, 0x30, 0x05, 0xee, 0xd2, 0xdc, 0x2b, 0x35, 0x93, 0xd1, 0x65};
 // Policy B: TPM2_PolicyOR of policy A and policy C (PolicyAuthorizeNV).
 constexpr std::array<std::uint8_t, 32> kPolicyBSha256 = {
     0xca, 0x3d, 0x0a, 0x99, 0xa2, 0xb9, 0x39, 0x06, 0xf7, 0xa3, 0x34, 0x24, 0x14, 0xef, 0xcf, 0xb3,
@@ -54,7 +77,9 @@ TPMT_PUBLIC RsaEk(bool high) {
   area.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
   area.parameters.rsaDetail.keyBits = 2048;
   area.parameters.rsaDetail.exponent = 0;
-  area.unique.rsa.size = 256;  // zeros
+  // L-1 carries 256 zero bytes; the high-range templates leave unique
+  // empty, and a different unique derives a different key.
+  area.unique.rsa.size = high ? 0 : 256;
   return area;
 }
 
@@ -77,7 +102,7 @@ TPMT_PUBLIC EccEk(TPMI_ECC_CURVE curve, bool high) {
   area.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
   area.parameters.eccDetail.curveID = curve;
   area.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-  if (!p384) {  // P-256 templates carry 32 zero bytes per coordinate; P-384's are empty
+  if (!high) {  // L-2 carries 32 zero bytes per coordinate; the high range leaves them empty
     area.unique.ecc.x.size = 32;
     area.unique.ecc.y.size = 32;
   }
@@ -99,11 +124,23 @@ TPM2B_PUBLIC EccSigningKey(TPMA_OBJECT attributes) {
   return result;
 }
 
-constexpr TPMA_OBJECT kTpmResidentSigner = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                                           TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                                           TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT;
+// noDA: these keys have an empty auth value, so dictionary-attack
+// protection guards nothing on them; without noDA any process that can
+// open the TPM could put the TPM into lockout (failing authorizations on
+// a key of its own) and every quote and certification would then fail.
+constexpr TPMA_OBJECT kTpmResidentSigner =
+    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA | TPMA_OBJECT_SIGN_ENCRYPT;
 
 }  // namespace
+
+std::optional<EkPolicyDigests> EkPolicyDigestsFor(TPMI_ALG_HASH hash) {
+  if (hash == TPM2_ALG_SHA256)
+    return EkPolicyDigests{kPolicyASha256, kPolicyBSha256, kPolicyCSha256};
+  if (hash == TPM2_ALG_SHA384)
+    return EkPolicyDigests{kPolicyASha384, kPolicyBSha384, kPolicyCSha384};
+  return std::nullopt;
+}
 
 const std::vector<EkProfile>& EkProfiles(EkAlgorithm algorithm) {
   static const std::vector<EkProfile> kRsa = {

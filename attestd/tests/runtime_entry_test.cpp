@@ -27,10 +27,11 @@ std::string Hex(const Bytes& bytes) { return HexEncode(bytes); }
 
 TEST(RuntimeEntryTest, KindNamesRoundTrip) {
   for (RuntimeKind kind : {RuntimeKind::kFile, RuntimeKind::kMissing, RuntimeKind::kUnreadable,
-                           RuntimeKind::kUnstable}) {
+                           RuntimeKind::kUnstable, RuntimeKind::kSaveFailed}) {
     EXPECT_EQ(RuntimeKindFromName(RuntimeKindName(kind)), kind);
   }
   EXPECT_EQ(RuntimeKindName(RuntimeKind::kUnreadable), "unreadable");
+  EXPECT_EQ(RuntimeKindName(RuntimeKind::kSaveFailed), "save-failed");
   EXPECT_FALSE(RuntimeKindFromName("File").has_value());
   EXPECT_FALSE(RuntimeKindFromName("").has_value());
   EXPECT_FALSE(RuntimeKindFromName("deleted").has_value());
@@ -115,6 +116,32 @@ TEST(RuntimeEntryTest, FormatDocExampleIsPinned) {
   EXPECT_EQ(Hex(Replay(std::span(log).first(1))),
             "d1b15f133bf063632f3d5314a26c77d7d64ac8ea9a1d8c7ebaa2b875b331f8a2");
   EXPECT_EQ(Hex(Replay(log)), "41c86d2a3d58d0919b78622d0d90e2e4e5759bf3f0469033eaf0dca2c57245b3");
+}
+
+// The failure marker of FORMAT.md §6 is one constant, whatever its pcr,
+// detail and time: a verifier can recognize it in a PCR without the log.
+// The hex was computed with Python's hashlib from the §2 encoding of
+// ("save-failed", "/run/attestd/runtime-log.json", empty digest).
+TEST(RuntimeEntryTest, SaveFailedMarkerDigestIsOneConstant) {
+  RuntimeEntry marker = SaveFailedMarker(14, "No space left on device", "2026-11-22T09:22:00Z");
+  EXPECT_EQ(marker.kind, RuntimeKind::kSaveFailed);
+  EXPECT_EQ(marker.path, "/run/attestd/runtime-log.json");
+  EXPECT_EQ(marker.pcr, 14u);
+  EXPECT_EQ(Hex(RuntimeEventEncoding(marker)),
+            "617474657374642072756e74696d65206d6561737572656d656e74207631"
+            "00"
+            "0000000b"
+            "736176652d6661696c6564"
+            "0000001d"
+            "2f72756e2f617474657374642f72756e74696d652d6c6f672e6a736f6e"
+            "00000000");
+  EXPECT_EQ(Hex(RuntimeExtendDigest(marker)),
+            "13319b5867adcd565d981b42f98577d7072c0f82e2c78872a98f71f3421e9392");
+  EXPECT_EQ(SaveFailedExtendDigest(), RuntimeExtendDigest(marker));
+  // Not the digest of an unreadable or missing event at the same path.
+  RuntimeEntry unreadable = marker;
+  unreadable.kind = RuntimeKind::kUnreadable;
+  EXPECT_NE(RuntimeExtendDigest(unreadable), SaveFailedExtendDigest());
 }
 
 TEST(RuntimeEntryTest, ReplayOfNoEntriesIsTheInitialValue) {

@@ -262,5 +262,48 @@ TEST_F(RuntimeLogTest, SaveRefusesWhatLoadWouldRefuse) {
   EXPECT_FALSE(SaveRuntimeLog(path(), log).ok());
 }
 
+TEST_F(RuntimeLogTest, SaveFailedMarkerRoundTripsOnlyAtItsFixedPath) {
+  RuntimeLog log = ExampleLog();
+  log.entries.push_back(
+      SaveFailedMarker(15, "could not save: No space left on device", "2026-11-22T09:23:00Z"));
+  ASSERT_TRUE(SaveRuntimeLog(path(), log).ok());
+  Result<RuntimeLog> loaded = LoadRuntimeLog(path());
+  ASSERT_TRUE(loaded.ok()) << loaded.error().ToString();
+  EXPECT_EQ(*loaded, log);
+  EXPECT_NE(ReadText(path()).find("\"kind\":\"save-failed\""), std::string::npos);
+
+  log.entries.back().path = "/usr/bin/runc";
+  Status saved = SaveRuntimeLog(path(), log);
+  ASSERT_FALSE(saved.ok());
+  EXPECT_NE(saved.error().message.find("entries[3].path: must be /run/attestd/runtime-log.json"),
+            std::string::npos)
+      << saved.error().message;
+  ExpectCorrupt(
+      [](Json& j) {
+        j["entries"][2]["kind"] = "save-failed";
+        j["entries"][2]["extend_digest"] = std::string(64, '0');
+      },
+      {"entries[2].path: must be /run/attestd/runtime-log.json"});
+}
+
+// The cap is what makes a save fail for real in the swtpm tests; the file
+// on disk is then left as it was.
+TEST_F(RuntimeLogTest, SaveOverTheSizeCapFailsAndKeepsTheOldFile) {
+  RuntimeLog log = ExampleLog();
+  ASSERT_TRUE(SaveRuntimeLog(path(), log).ok());
+  const std::string before = ReadText(path());
+  Result<std::string> text = SerializeRuntimeLog(log);
+  ASSERT_TRUE(text.ok());
+  EXPECT_TRUE(SaveRuntimeLog(path(), log, text->size()).ok());
+  log.entries.push_back(ExampleFile());
+  log.entries.back().time = "2026-11-22T09:23:00Z";
+  Status saved = SaveRuntimeLog(path(), log, text->size());
+  ASSERT_FALSE(saved.ok());
+  EXPECT_NE(saved.error().message.find("more than the limit of " + std::to_string(text->size())),
+            std::string::npos)
+      << saved.error().message;
+  EXPECT_EQ(ReadText(path()), before);
+}
+
 }  // namespace
 }  // namespace attest

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attest/attestd/runtime_pending.h"
+#include "attest/file.h"
+
 #include "runtime_test_util.h"
 
 namespace attest {
@@ -196,6 +199,95 @@ TEST_F(RuntimeMeasurerTest, FailedSaveLeavesTheLogAsItWas) {
   EXPECT_TRUE(measurer->log().entries.empty());
   // And the failed entry is still new next time.
   EXPECT_EQ(measurer->Measure()->new_entries.size(), measured->new_entries.size());
+}
+
+// Regression (issue 10, item 13): such a name used to be a warning only.
+TEST_F(RuntimeMeasurerTest, AnUndecodableNameIsAnUnreadableEntryOnce) {
+  WriteText(dir_.File("bin/containerd-\xff"), "a binary no one can name in UTF-8");
+  RuntimeMeasurer measurer = NewMeasurer();
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  EXPECT_EQ(Paths(entries), (std::vector<std::string>{
+                                dir_.File("bin/containerd"), dir_.File("bin/containerd-\\xff"),
+                                dir_.File("bin/containerd-shim-runc-v2"), dir_.File("bin/runc"),
+                                dir_.File("etc/config.toml")}));
+  const RuntimeEntry& undecodable = entries[1];
+  EXPECT_EQ(undecodable.kind, RuntimeKind::kUnreadable);
+  EXPECT_NE(undecodable.detail.find("not valid UTF-8"), std::string::npos) << undecodable.detail;
+  // The saved log takes it (valid UTF-8 path), and the next pass is quiet.
+  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 5u);
+  EXPECT_TRUE(MeasureAndAppend(measurer).empty());
+}
+
+// FORMAT.md §4.2: the marker is on disk before the entry is, and names it.
+TEST_F(RuntimeMeasurerTest, AppendWritesThePendingMarkerAndMarkExtendedRemovesIt) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  const std::string pending_path = PendingExtendPath(log_path());
+  Result<RuntimeMeasurement> measured = measurer.Measure();
+  ASSERT_TRUE(measured.ok());
+  ASSERT_TRUE(measurer.Append(measured->new_entries[0]).ok());
+  EXPECT_TRUE(measurer.extend_pending());
+  auto pending = LoadPendingExtend(pending_path);
+  ASSERT_TRUE(pending.ok() && pending->has_value());
+  EXPECT_EQ((*pending)->seq, 1u);
+  EXPECT_EQ((*pending)->extend_digest, RuntimeExtendDigest(measured->new_entries[0]));
+
+  ASSERT_TRUE(measurer.MarkExtended().ok());
+  EXPECT_FALSE(measurer.extend_pending());
+  EXPECT_FALSE(PathExists(pending_path));
+}
+
+// A failed save (here: the size cap) leaves the log as it was; the marker
+// written just before it names a seq the log does not have, which is what
+// Start recognizes as "never logged, never extended".
+TEST_F(RuntimeMeasurerTest, AFailedSaveLeavesAMarkerPastTheLogsEnd) {
+  RuntimeMeasurerOptions options;
+  options.log_path = log_path();
+  auto measurer = RuntimeMeasurer::Create(patterns_, clock_, {}, options);
+  ASSERT_TRUE(measurer.ok());
+  auto measured = measurer->Measure();
+  ASSERT_TRUE(measured.ok());
+  ASSERT_EQ(measured->new_entries.size(), 4u);
+  // A cap that holds the first two entries and not the third.
+  RuntimeLog two{15, {measured->new_entries[0], measured->new_entries[1]}};
+  const std::size_t cap = SerializeRuntimeLog(two)->size() + 8;
+  options.max_log_bytes = cap;
+  measurer = RuntimeMeasurer::Create(patterns_, clock_, {}, options);
+  ASSERT_TRUE(measurer.ok());
+  ASSERT_TRUE(measurer->Append(measured->new_entries[0]).ok());
+  ASSERT_TRUE(measurer->MarkExtended().ok());
+  ASSERT_TRUE(measurer->Append(measured->new_entries[1]).ok());
+  ASSERT_TRUE(measurer->MarkExtended().ok());
+  Status third = measurer->Append(measured->new_entries[2]);
+  ASSERT_FALSE(third.ok());
+  EXPECT_NE(third.error().message.find("more than the limit of " + std::to_string(cap)),
+            std::string::npos)
+      << third.error().message;
+  EXPECT_EQ(measurer->log().entries.size(), 2u);
+  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 2u);
+  EXPECT_FALSE(measurer->extend_pending());
+  auto pending = LoadPendingExtend(PendingExtendPath(log_path()));
+  ASSERT_TRUE(pending.ok() && pending->has_value());
+  EXPECT_EQ((*pending)->seq, 3u);
+}
+
+TEST_F(RuntimeMeasurerTest, AnUnsavedEntryWaitsForSaveLog) {
+  RuntimeMeasurer measurer = NewMeasurer();
+  MeasureAndAppend(measurer);
+  ASSERT_TRUE(measurer.MarkExtended().ok());
+  ASSERT_TRUE(
+      measurer.AppendUnsaved(SaveFailedMarker(15, "disk full", "2026-11-22T09:22:00Z")).ok());
+  EXPECT_FALSE(measurer.log_saved());
+  EXPECT_TRUE(measurer.extend_pending());
+  EXPECT_EQ(measurer.log().entries.size(), 5u);
+  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 4u);
+  ASSERT_TRUE(measurer.MarkExtended().ok());
+  ASSERT_TRUE(measurer.SaveLog().ok());
+  EXPECT_TRUE(measurer.log_saved());
+  auto saved = LoadRuntimeLog(log_path());
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(*saved, measurer.log());
+  // The marker measures no path: every file is still unchanged.
+  EXPECT_TRUE(measurer.Measure()->new_entries.empty());
 }
 
 TEST_F(RuntimeMeasurerTest, CreateRejectsARelativePattern) {

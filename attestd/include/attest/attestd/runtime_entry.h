@@ -25,15 +25,23 @@ inline constexpr std::uint32_t kMaxRuntimePcr = 23;
 enum class RuntimeKind {
   kFile,        // a regular file, hashed: sha256 and size are set
   kMissing,     // the path does not exist (ENOENT, ENOTDIR)
-  kUnreadable,  // exists but cannot be hashed: EACCES, ELOOP, not a regular file, EIO, ...
+  kUnreadable,  // exists but cannot be hashed: EACCES, ELOOP, not a regular file, EIO,
+                // or a name that is not UTF-8 (logged escaped)
   kUnstable,    // kept changing while it was hashed, on every attempt
+  kSaveFailed,  // not a measurement: attestd could not save its log (FORMAT.md §6);
+                // path is always kSaveFailedMarkerPath. Never approvable.
 };
 
 // The stable spelling used in the log and in the extend digest: "file",
-// "missing", "unreadable", "unstable".
+// "missing", "unreadable", "unstable", "save-failed".
 std::string_view RuntimeKindName(RuntimeKind kind);
 // The inverse; nullopt for anything else (including other capitalizations).
 std::optional<RuntimeKind> RuntimeKindFromName(std::string_view name);
+
+// The fixed path of every kSaveFailed entry, whatever log path attestd is
+// configured with, so the marker's extend digest is one constant that a
+// verifier can recognize (kSaveFailedExtendDigest).
+inline constexpr std::string_view kSaveFailedMarkerPath = "/run/attestd/runtime-log.json";
 
 struct RuntimeEntry {
   std::uint32_t pcr = kDefaultRuntimePcr;
@@ -62,6 +70,15 @@ Bytes RuntimeEventEncoding(const RuntimeEntry& entry);
 // SHA-256 of RuntimeEventEncoding(entry): what gets extended into the PCR's
 // sha256 bank.
 Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry);
+
+// The failure marker attestd extends when it cannot save its log: kind
+// kSaveFailed, path kSaveFailedMarkerPath, `detail` saying why (not
+// covered by the digest).
+RuntimeEntry SaveFailedMarker(std::uint32_t pcr, std::string detail, std::string time);
+
+// RuntimeExtendDigest of every save-failed marker (FORMAT.md §6):
+// 13319b58...421e9392 (pinned in runtime_entry_test.cpp).
+Sha256Digest SaveFailedExtendDigest();
 
 // The sha256 PCR value after extending every entry's extend digest in order
 // (PCR_new = SHA-256(PCR_old || extend_digest)), starting from

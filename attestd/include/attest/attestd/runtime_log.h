@@ -36,9 +36,11 @@ struct RuntimeLog {
 Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size_t index);
 
 // The FORMAT.md §4 JSON text, one entry per line. Fails with
-// kInvalidArgument for a log that breaks CheckRuntimeEntry or exceeds
-// kMaxRuntimeLogBytes.
-Result<std::string> SerializeRuntimeLog(const RuntimeLog& log);
+// kInvalidArgument for a log that breaks CheckRuntimeEntry or whose text
+// would exceed `max_bytes` (kMaxRuntimeLogBytes unless a test sets a
+// smaller cap).
+Result<std::string> SerializeRuntimeLog(const RuntimeLog& log,
+                                        std::size_t max_bytes = kMaxRuntimeLogBytes);
 
 // Strict parse of FORMAT.md §4: unknown fields and kinds, wrong types,
 // out-of-order seq and an extend_digest that differs from the recomputed one
@@ -57,7 +59,9 @@ Result<RuntimeLog> LoadRuntimeLog(const std::string& path);
 
 // Replaces `path` atomically (readers and crashes see the old log or the
 // new one), mode 0644: the log holds no secret and is what the verifier
-// needs to see.
-Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log);
+// needs to see. Fails, leaving the file as it was, for a log over
+// `max_bytes` or when the file system refuses (full, read-only, gone).
+Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log,
+                      std::size_t max_bytes = kMaxRuntimeLogBytes);
 
 }  // namespace attest

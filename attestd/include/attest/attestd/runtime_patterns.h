@@ -20,13 +20,24 @@ bool IsGlobPattern(std::string_view pattern);
 // byte; otherwise kInvalidArgument naming the pattern.
 Status ValidateRuntimePattern(std::string_view pattern);
 
+// `path` with every byte outside printable ASCII (0x20-0x7e), and every
+// backslash, written as \xNN (lowercase hex): pure ASCII, and different
+// for different inputs. For names that are not valid UTF-8.
+std::string EscapePathBytes(std::string_view path);
+
 struct PatternExpansion {
-  // Literal paths (existing or not) and every glob match, sorted bytewise
-  // (not by locale) and without duplicates.
+  // Literal paths (existing or not) and every glob match whose name is
+  // valid UTF-8, sorted bytewise (not by locale) and without duplicates.
   std::vector<std::string> paths;
+  // Glob matches whose names are not valid UTF-8, as EscapePathBytes
+  // writes them, sorted and without duplicates: each becomes an
+  // `unreadable` event with this path (FORMAT.md §1), never a silent skip.
+  // A path in `paths` that reads exactly like one of these is left out of
+  // `paths`: the `unreadable` event stands for both, so the two never take
+  // turns as the last entry for one path.
+  std::vector<std::string> undecodable_paths;
   // For the caller to log: globs that matched nothing, directories a glob
-  // could not read, matches whose names are not UTF-8 and so cannot be
-  // logged. None of these produces an event.
+  // could not read. None of these produces an event.
   std::vector<std::string> warnings;
 };
 

@@ -1,7 +1,9 @@
 // Binds runtime measurements to the TPM (DESIGN §2, §4): checks the choice
 // of PCR, checks at start that the runtime log replays to the PCR (finishing
-// an extend that a crash interrupted), and then records each new
-// measurement in the log before extending it into every active bank.
+// an extend that a crash or a TPM failure left pending), and then records
+// each new measurement in the log before extending it into every active
+// bank. Every outcome reaches the PCR: a measurement the log cannot take is
+// replaced by a save-failed marker that is extended (FORMAT.md §6).
 #pragma once
 
 #include <cstdint>
@@ -10,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "attest/attestd/measurement_pcr.h"
 #include "attest/attestd/runtime_measurer.h"
+#include "attest/attestd/runtime_pending.h"
 #include "attest/attestd/tpm.h"
 #include "attest/clock.h"
 
@@ -22,11 +26,15 @@ struct RuntimePcrOptions {
   // still earns a warning.
   bool allow_resettable_pcr = false;
   std::string log_path = std::string(kDefaultRuntimeLogPath);
+  // The saved log's size cap (tests lower it to make a save fail).
+  std::size_t max_log_bytes = kMaxRuntimeLogBytes;
   HashOptions hash;
 };
 
 // nullopt when `pcr` is a sound choice; a warning text when it is allowed
-// but weak; an error (kInvalidArgument) when it must not be used.
+// but weak; an error (kInvalidArgument) when it must not be used: a PCR
+// that does not exist, 16 or 23 unless allowed, and 17-22 always (their
+// reset value is all ones and locality 0 cannot extend them).
 Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
                                                          bool allow_resettable_pcr);
 
@@ -34,49 +42,83 @@ Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
 struct RuntimeLogCheck {
   enum class State {
     kConsistent,  // the log replays to the PCR
-    kRecovered,   // the last entry was saved but not extended; it is now
+    kRecovered,   // a pending extend was finished, or a save-failed marker
+                  // the PCR holds was put back into the log
     kMismatch,    // neither: reported, never papered over
   };
   State state = State::kConsistent;
-  std::size_t entries = 0;
+  std::size_t entries = 0;  // in the log as loaded
   Bytes pcr_value;          // sha256 bank, read from the TPM after any recovery
-  Sha256Digest replayed{};  // what the log replays to
+  Sha256Digest replayed{};  // what the log (after any recovery) replays to
   std::string detail;       // for kMismatch and kRecovered, a sentence for the log
 };
 
 // One pass of MeasureAndExtend.
 struct RuntimeUpdate {
-  std::vector<RuntimeEntry> extended;  // appended to the log and extended, in order
-  std::vector<std::string> warnings;   // globs that matched nothing, and the like
+  // Entries extended in this pass, in order: a pending one finished first,
+  // new measurements, a save-failed marker.
+  std::vector<RuntimeEntry> extended;
+  std::vector<std::string> warnings;  // globs that matched nothing, and the like
+  // Why the log could not be saved in this pass, if it could not: the log
+  // in memory (log()) then holds a save-failed marker that is in the PCR
+  // while the file lags behind, and measurements that were not logged are
+  // measured again on every pass until the file can be written.
+  std::optional<Error> log_save_error;
 };
 
 class RuntimeMeasurements {
  public:
-  // Loads the log (none yet since boot is fine), checks it against the PCR
-  // and keeps the TPM for later passes; `tpm` and `clock` must outlive it.
+  // On a TPM: checks the PCR choice, then starts on a TpmMeasurementPcr
+  // for options.pcr that it owns. `tpm` and `clock` must outlive it.
   static Result<std::unique_ptr<RuntimeMeasurements>> Start(Tpm& tpm,
                                                             std::vector<std::string> patterns,
                                                             const Clock& clock,
                                                             RuntimePcrOptions options = {});
+  // Loads the log (none yet since boot is fine) and its pending-extend
+  // marker, checks both against `pcr` (whose index must be options.pcr)
+  // and repairs what FORMAT.md §6 says is repairable. `pcr` and `clock`
+  // must outlive it.
+  static Result<std::unique_ptr<RuntimeMeasurements>> Start(MeasurementPcr& pcr,
+                                                            std::vector<std::string> patterns,
+                                                            const Clock& clock,
+                                                            RuntimePcrOptions options = {});
 
-  // Hashes every configured file; each new event is saved to the log, then
-  // extended. If an extend fails, the log is one entry ahead of the PCR,
-  // which the next Start repairs (kRecovered).
+  // First finishes a pending extend (an error if that fails again: nothing
+  // new is logged while the PCR lacks an entry of the log), then hashes
+  // every configured file; each new event is saved to the log with its
+  // pending-extend marker, then extended. If the log cannot be saved, a
+  // save-failed marker is extended in its place (once per failure
+  // episode) and the pass stops. If an extend fails the error is returned
+  // and the entry stays pending.
   Result<RuntimeUpdate> MeasureAndExtend();
 
   const RuntimeLogCheck& start_check() const { return start_check_; }
+  // The log as attestd knows it, which is what evidence must carry: it may
+  // be ahead of the file (after a failed save), never behind.
   const RuntimeLog& log() const { return measurer_.log(); }
+  // Whether the log's last entry may be missing from the PCR.
+  bool extend_pending() const { return measurer_.extend_pending(); }
 
  private:
-  RuntimeMeasurements(Tpm& tpm, RuntimeMeasurer measurer, RuntimePcrOptions options)
-      : tpm_(&tpm), measurer_(std::move(measurer)), options_(std::move(options)) {}
-  Status Extend(const RuntimeEntry& entry);
-  Result<RuntimeLogCheck> CheckAndRecover();
+  RuntimeMeasurements(MeasurementPcr& pcr, const Clock& clock, RuntimeMeasurer measurer,
+                      RuntimePcrOptions options)
+      : pcr_(&pcr), clock_(&clock), measurer_(std::move(measurer)), options_(std::move(options)) {}
+  Result<RuntimeLogCheck> CheckAndRecover(std::optional<PendingExtend> pending);
+  Status ResolvePendingAtStart(const PendingExtend& pending, const Sha256Digest& pcr_value,
+                               RuntimeLogCheck& check);
+  Status FinishPendingExtend(RuntimeUpdate& update);
+  Status RecordSaveFailure(const Error& error, const RuntimeEntry& unlogged, RuntimeUpdate& update);
+  // Extends the log's last entry and clears its pending state.
+  Status ExtendLast(RuntimeUpdate& update);
 
-  Tpm* tpm_;
+  MeasurementPcr* pcr_;
+  std::unique_ptr<MeasurementPcr> owned_pcr_;
+  const Clock* clock_;
   RuntimeMeasurer measurer_;
   RuntimePcrOptions options_;
-  std::vector<std::uint16_t> banks_;
+  // The sha256 value the PCR holds when every entry of the log but a
+  // pending one is in it.
+  Sha256Digest expected_pcr_{};
   RuntimeLogCheck start_check_;
 };
 

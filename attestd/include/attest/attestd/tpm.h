@@ -40,6 +40,9 @@ struct Endorsement {
   EkProfile profile;
   TPM2B_PUBLIC public_key;               // the EK created from the profile's template
   std::optional<Bytes> certificate_der;  // absent on TPMs without an EK certificate
+  // For the caller to log: an EK template or nonce in NV that was ignored
+  // (not platform-created, writable by others, or not an EK's template).
+  std::vector<std::string> warnings;
 };
 
 enum class AkAlgorithm { kEccP256, kRsa2048 };
@@ -100,17 +103,35 @@ class Tpm {
   // PCR banks with at least one PCR allocated (TPM_ALG_IDs).
   Result<std::vector<std::uint16_t>> ActivePcrBanks();
   Result<tpm::PcrValues> ReadPcrs(const tpm::PcrSelection& selection);
-  // One digest per bank; banks not given are left alone.
-  Status ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests);
+  // One digest per bank; banks not given are left alone. Authorized
+  // through `session` (from StartSaltedSession), or through a salted
+  // session started for this call alone when none is given, so the TPM
+  // checks an HMAC over the command and ESYS one over the response.
+  Status ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>& digests,
+                   const TpmHandle* session = nullptr);
+
+  // An HMAC session (SHA-256, AES-128-CFB for parameter encryption)
+  // salted to the owner-hierarchy storage primary key, which is flushed as
+  // soon as the session has started. Its session key is known only to this
+  // process and the TPM, so a bus interposer can neither forge a command
+  // authorized through it nor a response to one; provided the primary's
+  // public key, as the TPM returned it, is genuine (FORMAT-level limits in
+  // README "attestd's TPM layer"). Continues across commands until the
+  // handle is released.
+  Result<TpmHandle> StartSaltedSession();
 
   // nullopt when the index is not defined.
   Result<std::optional<Bytes>> ReadNv(std::uint32_t index);
 
   // Reads the EK certificate of the first profile of `algorithm` whose NV
-  // index is defined, creates the EK from that profile's template (or the
-  // TPM's own template in NV, where present), and checks that the
-  // certificate is for that key. Without a certificate, uses the low-range
-  // template.
+  // index is defined, creates the EK from that profile's template, and
+  // checks that the certificate is for that key. Without a certificate,
+  // uses the low-range template. A low-range profile's template and nonce
+  // in NV (EK Credential Profile §2.2.1.5) replace the default only when
+  // the platform created the index and only it can write it, and the
+  // template is a restricted decryption key bound to this TPM (fixedTPM,
+  // fixedParent, sensitiveDataOrigin); anything else is ignored with a
+  // warning.
   Result<Endorsement> ReadEndorsement(EkAlgorithm algorithm);
 
   Result<KeyBlob> CreateAttestationKey(AkAlgorithm algorithm);
@@ -122,11 +143,18 @@ class Tpm {
   Result<Quote> MakeQuote(const KeyBlob& attestation_key, ByteView nonce,
                           const tpm::PcrSelection& selection);
 
-  // TPM2_ActivateCredential with the EK: `credential_blob` is a marshaled
+  // TPM2_ActivateCredential with the EK of `endorsement` (as ReadEndorsement
+  // gave it at enrollment): `credential_blob` is a marshaled
   // TPM2B_ID_OBJECT, `encrypted_secret` a marshaled TPM2B_ENCRYPTED_SECRET.
   // Returns the secret; the TPM refuses if the credential was made for
-  // another key's name.
-  Result<Bytes> ActivateCredential(const KeyBlob& attestation_key, EkAlgorithm algorithm,
+  // another key's name. The EK is created again and must be exactly
+  // endorsement.public_key (kVerificationFailed otherwise); the AK is
+  // authorized through an HMAC session salted to that EK, with response
+  // parameter encryption, so the secret never crosses the bus in the clear
+  // and nobody who substituted the EK's public key can read it. The EK
+  // itself is authorized by its policy (A, or B for high-range templates),
+  // which dictionary-attack lockout does not block.
+  Result<Bytes> ActivateCredential(const KeyBlob& attestation_key, const Endorsement& endorsement,
                                    ByteView credential_blob, ByteView encrypted_secret);
 
   Result<Certification> Certify(const KeyBlob& key, const KeyBlob& attestation_key,
@@ -138,11 +166,33 @@ class Tpm {
 
   ESYS_CONTEXT* esys() const;
   Result<TpmHandle> CreateStoragePrimary();
+  // An HMAC session salted to the loaded key `salt_key`; `what` names it in errors.
+  Result<TpmHandle> StartSession(ESYS_TR salt_key, const char* what);
   Result<std::vector<TpmHandle>> LoadKeys(const std::vector<const KeyBlob*>& keys);
   Result<KeyBlob> CreateKey(const TPM2B_PUBLIC& key_template, const char* what);
-  Result<TpmHandle> CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBLIC* public_key);
-  Result<std::optional<TPM2B_PUBLIC>> TemplateFromNv(const EkProfile& profile);
+  // Creates the EK of `profile`; notes ignored NV templates in `warnings`
+  // when given.
+  Result<TpmHandle> CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBLIC* public_key,
+                                         std::vector<std::string>* warnings);
+  Result<std::optional<TPM2B_PUBLIC>> TemplateFromNv(const EkProfile& profile,
+                                                     std::vector<std::string>& warnings);
+  // The contents of an index only the platform defined and can write;
+  // nullopt (with a warning naming `what`) for any other, or one that
+  // cannot be read, and when the index is not defined.
+  Result<std::optional<Bytes>> ReadPlatformNv(std::uint32_t index, const std::string& what,
+                                              std::vector<std::string>& warnings);
+  // A policy session in the EK's nameAlg that satisfies its authPolicy.
+  Result<TpmHandle> StartEkPolicySession(const TPMT_PUBLIC& ek);
   Result<bool> NvIndexDefined(std::uint32_t index);
+  // An NV index's handle and public area.
+  struct NvIndex {
+    std::uint32_t index;
+    TpmHandle handle;
+    TPMS_NV_PUBLIC nv_public;
+  };
+  // nullopt when the index is not defined.
+  Result<std::optional<NvIndex>> OpenNvIndex(std::uint32_t index);
+  Result<Bytes> ReadNvContents(const NvIndex& opened);
   // The first profile of `algorithm` whose certificate index is defined
   // (the low-range one if none is); reads the certificate into
   // `certificate` when that is given.
