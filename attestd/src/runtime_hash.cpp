@@ -47,15 +47,6 @@ FileMeasurement FromErrno(std::string_view action, int error_number) {
   return Failure(kind, ErrnoDetail(action, error_number));
 }
 
-std::string_view FileTypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
-}
-
 FileMeasurement NotRegular(mode_t mode) {
   return Failure(RuntimeKind::kUnreadable,
                  "not a regular file: " + std::string(FileTypeName(mode)));

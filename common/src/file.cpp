@@ -33,15 +33,6 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   return OkStatus();
 }
 
-std::string_view FileTypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "not a regular file";
-}
-
 std::string OwnerName(uid_t uid) {
   std::string text = "uid " + std::to_string(uid);
   std::array<char, 1024> buffer{};
@@ -315,6 +306,15 @@ Status CreateSecretFile(const std::string& path, ByteView contents) {
 bool PathExists(const std::string& path) {
   struct stat info {};
   return ::lstat(path.c_str(), &info) == 0;
+}
+
+std::string_view FileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
 }
 
 }  // namespace attest

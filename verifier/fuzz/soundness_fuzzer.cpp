@@ -217,7 +217,9 @@ void RewriteRuntime(FuzzedDataProvider& input, attest::RuntimeLog& runtime) {
       entry.size = input.ConsumeIntegral<std::uint64_t>();
       break;
     case 3:
-      entry.kind = static_cast<RuntimeKind>(input.ConsumeIntegralInRange(0, 3));
+      entry.kind = input.PickValueInArray({RuntimeKind::kFile, RuntimeKind::kMissing,
+                                           RuntimeKind::kUnreadable, RuntimeKind::kUnstable,
+                                           RuntimeKind::kSaveFailed});
       break;
     case 4:
       runtime.entries.erase(runtime.entries.begin() + static_cast<std::ptrdiff_t>(index));

@@ -96,6 +96,12 @@ void CheckRuntimeFiles(Verification& verification) {
                                                HexEncode(AsBytes(entry.sha256)) +
                                                ", which is not approved"));
         }
+      } else if (entry.kind == RuntimeKind::kSaveFailed) {
+        verification.Fail(MakePathReason(
+            ReasonCode::kRuntimeNotApproved, entry.path,
+            "attestd could not save its runtime log (the save-failed marker is in the PCR), so "
+            "a measurement may be missing from the log: " +
+                entry.detail));
       } else if (entry.kind != RuntimeKind::kMissing) {
         verification.Fail(MakePathReason(ReasonCode::kRuntimeNotApproved, entry.path,
                                          entry.path + " could not be measured (" +

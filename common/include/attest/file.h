@@ -94,6 +94,10 @@ Status CreateSecretFile(const std::string& path, ByteView contents);
 
 bool PathExists(const std::string& path);
 
+// What a file that is not a regular one is, for messages: "a directory",
+// "a FIFO", "a socket", "a character device", "a block device".
+std::string_view FileTypeName(mode_t mode);
+
 // "No such file or directory" etc. for errno, with the path in front.
 Error ErrorFromErrno(int error_number, std::string_view action, const std::string& path);
 
