@@ -83,6 +83,13 @@ Result<RuntimeMeasurement> RuntimeMeasurer::Measure() {
         "backslashes, as \\xNN); not hashed";
     measured.push_back(std::move(entry));
   }
+  for (auto& [path, why] : expansion.unreadable_directories) {
+    RuntimeEntry entry;
+    entry.path = path;
+    entry.kind = RuntimeKind::kUnreadable;
+    entry.detail = std::move(why);
+    measured.push_back(std::move(entry));
+  }
   std::sort(measured.begin(), measured.end(),
             [](const RuntimeEntry& a, const RuntimeEntry& b) { return a.path < b.path; });
   for (RuntimeEntry& entry : measured) {

@@ -22,15 +22,22 @@ std::string Printable(std::string_view text) {
 // glob(3) reports unreadable directories through a plain function pointer
 // with no user data; this is where the callback finds the list of the
 // expansion running on its thread.
-thread_local std::vector<std::string>* glob_errors = nullptr;
+struct GlobError {
+  std::string path;
+  int error_number = 0;
+};
+thread_local std::vector<GlobError>* glob_errors = nullptr;
 
 int OnGlobError(const char* path, int error_number) {
   // ENOENT is a directory that is not there: the no-match warning covers it.
   if (glob_errors != nullptr && error_number != ENOENT && error_number != ENOTDIR) {
-    glob_errors->push_back(std::string(path) + ": " +
-                           std::error_code(error_number, std::generic_category()).message());
+    glob_errors->push_back({path, error_number});
   }
   return 0;  // keep going: one unreadable directory must not hide the other matches
+}
+
+std::string EventPath(const std::string& path) {
+  return IsValidUtf8(path) ? path : EscapePathBytes(path);
 }
 
 // Frees a glob_t when the scope ends.
@@ -45,14 +52,14 @@ struct GlobResult {
 // Sets glob_errors for the duration of one expansion.
 class ScopedGlobErrors {
  public:
-  explicit ScopedGlobErrors(std::vector<std::string>* errors) { glob_errors = errors; }
+  explicit ScopedGlobErrors(std::vector<GlobError>* errors) { glob_errors = errors; }
   ~ScopedGlobErrors() { glob_errors = nullptr; }
   ScopedGlobErrors(const ScopedGlobErrors&) = delete;
   ScopedGlobErrors& operator=(const ScopedGlobErrors&) = delete;
 };
 
 Status ExpandGlob(const std::string& pattern, PatternExpansion& out) {
-  std::vector<std::string> errors;
+  std::vector<GlobError> errors;
   GlobResult matches;
   int rc = 0;
   {
@@ -63,9 +70,12 @@ Status ExpandGlob(const std::string& pattern, PatternExpansion& out) {
     rc = ::glob(pattern.c_str(), GLOB_NOSORT, &OnGlobError,  // NOLINT(concurrency-mt-unsafe)
                 &matches.value);
   }
-  for (const std::string& error : errors) {
-    out.warnings.push_back("runtime pattern " + pattern + ": cannot read directory ");
-    out.warnings.back() += error;
+  for (const GlobError& error : errors) {
+    std::string why = "glob " + pattern + " cannot list this directory: " +
+                      std::error_code(error.error_number, std::generic_category()).message();
+    out.warnings.push_back("runtime pattern " + pattern + ": cannot read directory " +
+                           Printable(error.path));
+    out.unreadable_directories.emplace(EventPath(error.path), std::move(why));
   }
   if (rc == GLOB_NOSPACE) {
     return MakeError(ErrorCode::kInternal, "runtime pattern " + pattern + ": glob out of memory");
@@ -75,8 +85,9 @@ Status ExpandGlob(const std::string& pattern, PatternExpansion& out) {
     return OkStatus();
   }
   if (rc != 0) {
-    out.warnings.push_back("runtime pattern " + pattern + ": glob failed (code " +
-                           std::to_string(rc) + ")");
+    std::string why = "glob failed (code " + std::to_string(rc) + ")";
+    out.warnings.push_back("runtime pattern " + pattern + ": " + why);
+    out.unreadable_directories.emplace(pattern, std::move(why));
     return OkStatus();
   }
   for (std::size_t i = 0; i < matches.value.gl_pathc; ++i) {
@@ -145,8 +156,15 @@ Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patt
   }
   SortUnique(out.paths);
   SortUnique(out.undecodable_paths);
+  // One event per path and pass: an unreadable directory's event stands
+  // for a match of the same name, so two kinds never take turns.
+  auto reported = [&](const std::string& path) {
+    return out.unreadable_directories.contains(path);
+  };
+  std::erase_if(out.undecodable_paths, reported);
   std::erase_if(out.paths, [&](const std::string& path) {
-    return std::binary_search(out.undecodable_paths.begin(), out.undecodable_paths.end(), path);
+    return reported(path) ||
+           std::binary_search(out.undecodable_paths.begin(), out.undecodable_paths.end(), path);
   });
   return out;
 }

@@ -157,6 +157,23 @@ TEST_F(RuntimeMeasurerTest, GlobWithoutMatchesIsAWarning) {
                                       " matched no files"}));
 }
 
+// A directory a glob cannot list used to be only a warning: a binary added
+// there went unmeasured. A symlink loop makes opendir fail (ELOOP) even for
+// root; an unprivileged attestd meets EACCES the same way.
+TEST_F(RuntimeMeasurerTest, UnreadableGlobDirectoryIsAnUnreadableEntry) {
+  ASSERT_EQ(::symlink("loop", dir_.File("loop").c_str()), 0);
+  patterns_.push_back(dir_.File("loop/*"));
+  RuntimeMeasurer measurer = NewMeasurer();
+  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  auto loop = std::ranges::find_if(
+      entries, [&](const RuntimeEntry& entry) { return entry.path == dir_.File("loop"); });
+  ASSERT_NE(loop, entries.end());
+  EXPECT_EQ(loop->kind, RuntimeKind::kUnreadable);
+  EXPECT_NE(loop->detail.find("cannot list this directory"), std::string::npos) << loop->detail;
+  EXPECT_EQ(entries.size(), 5u);                    // the four files and the directory
+  EXPECT_TRUE(MeasureAndAppend(measurer).empty());  // once, not every pass
+}
+
 TEST_F(RuntimeMeasurerTest, MeasureDoesNotChangeTheLog) {
   RuntimeMeasurer measurer = NewMeasurer();
   ASSERT_TRUE(measurer.Measure().ok());

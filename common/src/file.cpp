@@ -108,11 +108,25 @@ Error ErrorFromErrno(int error_number, std::string_view action, const std::strin
                              std::error_code(error_number, std::generic_category()).message());
 }
 
+Error NotRegular(const std::string& path, mode_t mode) {
+  return MakeError(ErrorCode::kInvalidArgument, path + ": is " + std::string(FileTypeName(mode)) +
+                                                    ", not a regular file; give a regular file");
+}
+
 Result<FileDescriptor> OpenRegularFile(const std::string& path, bool follow_symlinks) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer (nor a device for
-  // a carrier) before fstat lets us refuse it. It changes nothing for the
-  // regular files we go on to read.
-  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
+  // Look before opening: opening a device can act (/dev/watchdog arms a
+  // watchdog, a tty becomes the controlling terminal).
+  struct stat before {};
+  int looked = follow_symlinks ? ::stat(path.c_str(), &before) : ::lstat(path.c_str(), &before);
+  if (looked != 0) return ErrorFromErrno(errno, "stat", path);
+  if (!follow_symlinks && S_ISLNK(before.st_mode)) {
+    return MakeError(ErrorCode::kInvalidArgument, path + ": is a symlink (not followed)");
+  }
+  if (!S_ISREG(before.st_mode)) return NotRegular(path, before.st_mode);
+  // O_NONBLOCK and O_NOCTTY: should the path be swapped for a FIFO or a tty
+  // between the look and the open, the open neither waits nor acts; the
+  // descriptor is then checked to be the file looked at.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (follow_symlinks ? 0 : O_NOFOLLOW);
   FileDescriptor fd(::open(path.c_str(), flags));
   if (fd.get() < 0) {
     if (errno == ELOOP && !follow_symlinks) {
@@ -122,10 +136,9 @@ Result<FileDescriptor> OpenRegularFile(const std::string& path, bool follow_syml
   }
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return ErrorFromErrno(errno, "stat", path);
-  if (!S_ISREG(info.st_mode)) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ": is " +
-                                                      std::string(FileTypeName(info.st_mode)) +
-                                                      ", not a regular file; give a regular file");
+  if (!S_ISREG(info.st_mode)) return NotRegular(path, info.st_mode);
+  if (info.st_dev != before.st_dev || info.st_ino != before.st_ino) {
+    return MakeError(ErrorCode::kIo, path + ": changed while it was being opened; try again");
   }
   return fd;
 }

@@ -1,5 +1,6 @@
 #include "attest/file.h"
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -9,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,6 +148,28 @@ TEST_F(FileTest, ReadingAFifoIsRefusedAtOnceInsteadOfHanging) {
   auto device = ReadFile("/dev/null", 10);
   ASSERT_FALSE(device.ok());
   EXPECT_NE(device.error().message.find("/dev/null: is a character device"), std::string::npos);
+}
+
+// Opening a device can act (/dev/watchdog arms a watchdog, a tty becomes
+// the controlling terminal): what is not a regular file is refused before
+// any open. inotify sees every open of the FIFO standing in for a device.
+TEST_F(FileTest, WhatIsNotARegularFileIsNeverOpened) {
+  std::string fifo = directory_ + "/device";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int watch = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  FileDescriptor watch_fd(watch);
+  ASSERT_GE(::inotify_add_watch(watch, fifo.c_str(), IN_OPEN), 0);
+  EXPECT_FALSE(ReadFile(fifo, 100).ok());
+  EXPECT_FALSE(ReadSecretFile(fifo, 100).ok());
+  EXPECT_FALSE(OpenRegularFile(fifo, false).ok());
+  std::array<char, 4096> events{};
+  EXPECT_EQ(::read(watch, events.data(), events.size()), -1) << "the FIFO was opened";
+  EXPECT_EQ(errno, EAGAIN);
+  // The watch does see an open: the control.
+  FileDescriptor opened(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK));
+  ASSERT_GE(opened.get(), 0);
+  EXPECT_GT(::read(watch, events.data(), events.size()), 0);
 }
 
 // ssh's rule: a secret someone else owns could be swapped by them. CI runs

@@ -34,11 +34,11 @@ class LedgerRecordsTest : public ::testing::Test {
   }
 
   Envelope SignContent(const std::string& name, const std::string& content,
-                       Purpose purpose = Purpose::kArtifact,
-                       const Ed25519PrivateKey* key = nullptr) {
+                       Purpose purpose = Purpose::kArtifact, const Ed25519PrivateKey* key = nullptr,
+                       TimePoint time = kTime) {
     std::string path = dir_.File(name);
     WriteText(path, content);
-    auto envelope = SignFile(path, key != nullptr ? *key : admin_, purpose, std::nullopt, kTime);
+    auto envelope = SignFile(path, key != nullptr ? *key : admin_, purpose, std::nullopt, time);
     EXPECT_TRUE(envelope.ok()) << envelope.error().ToString();
     return std::move(envelope).value();
   }
@@ -47,8 +47,9 @@ class LedgerRecordsTest : public ::testing::Test {
     EXPECT_TRUE(seq.ok()) << seq.error().ToString();
     return seq.ok() ? *seq : 0;
   }
-  std::uint64_t Revoke(const Sha256Digest& digest, const Ed25519PrivateKey& key) {
-    auto seq = RevokeArtifact(*ledger_, digest, key, "withdrawn in CR-7", kTime, "admin");
+  std::uint64_t Revoke(const Sha256Digest& digest, const Ed25519PrivateKey& key,
+                       TimePoint time = kTime + std::chrono::hours(1)) {
+    auto seq = RevokeArtifact(*ledger_, digest, key, "withdrawn in CR-7", time, "admin");
     EXPECT_TRUE(seq.ok()) << seq.error().ToString();
     return seq.ok() ? *seq : 0;
   }
@@ -111,7 +112,7 @@ TEST_F(LedgerRecordsTest, RevocationIsSignedForItsKindOnly) {
   EXPECT_EQ(entry.content.payload, "{\"key_id\":\"" + KeyIdOf(admin_.public_key()) +
                                        "\",\"reason\":\"withdrawn in CR-7\",\"sha256\":\"" +
                                        HexEncode(digest) +
-                                       "\",\"time\":\"2026-11-18T11:06:40.000000Z\"}");
+                                       "\",\"time\":\"2026-11-18T12:06:40.000000Z\"}");
   EXPECT_TRUE(ledger::VerifyEntrySignature(entry.content));
   auto parsed = ParseRevocationPayload(entry.content.payload, "entry");
   ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
@@ -135,9 +136,40 @@ TEST_F(LedgerRecordsTest, ApprovalsThenRevocationChangeTheApprovedSet) {
   EXPECT_EQ(approved.digests, (std::set<Sha256Digest>{b.sha256}));
   EXPECT_EQ(approved.ignored_entries, 0u);
 
-  Submit(a);  // approved again after the revocation
+  // Approved again by a statement signed after the revocation.
+  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr, kTime + std::chrono::hours(2)));
   EXPECT_EQ(Approved().digests, (std::set<Sha256Digest>{a.sha256, b.sha256}));
   EXPECT_TRUE(VerifyLedger().ok());
+}
+
+// Anyone who can append to the ledger could copy an old approval after its
+// revocation; the signed times decide, not the order of entries.
+TEST_F(LedgerRecordsTest, ReplayedApprovalDoesNotUndoARevocation) {
+  Envelope a = SignContent("a", "a\n");
+  Submit(a);
+  Revoke(a.sha256, admin_);
+  Submit(a);  // the same signed statement, appended again
+  ApprovedSet approved = Approved();
+  EXPECT_TRUE(approved.digests.empty());
+  EXPECT_EQ(approved.ignored_entries, 0u);
+  // And an old revocation copied after a newer approval withdraws nothing.
+  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr, kTime + std::chrono::hours(2)));
+  Revoke(a.sha256, admin_, kTime + std::chrono::hours(1));
+  EXPECT_EQ(Approved().digests, (std::set<Sha256Digest>{a.sha256}));
+}
+
+// A post-dated approval would outlast every revocation until its date.
+TEST_F(LedgerRecordsTest, ApprovalSignedAfterTheLedgerRecordedItIsIgnored) {
+  Envelope future = SignContent("a", "a\n", Purpose::kArtifact, nullptr,
+                                std::chrono::system_clock::now() + std::chrono::hours(24));
+  Submit(future);
+  ApprovedSet approved = Approved();
+  EXPECT_TRUE(approved.digests.empty());
+  EXPECT_EQ(approved.ignored_entries, 1u);
+  // Within the five minutes a signer's clock may run ahead: counted.
+  Submit(SignContent("b", "b\n", Purpose::kArtifact, nullptr,
+                     std::chrono::system_clock::now() + std::chrono::minutes(2)));
+  EXPECT_EQ(Approved().digests.size(), 1u);
 }
 
 TEST_F(LedgerRecordsTest, ApprovalByUntrustedKeyIsIgnored) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,8 @@ std::string FormatRfc3339Utc(TimePoint time);
 // True for the shape FormatRfc3339Utc writes: "2026-11-22T09:22:00Z" with
 // 0 to 9 fraction digits. The shape only; the date is not validated.
 bool IsRfc3339Utc(std::string_view text);
+// The time such a text names (fraction digits beyond nanoseconds dropped);
+// nullopt for a text of another shape or a date that does not exist.
+std::optional<TimePoint> ParseRfc3339Utc(std::string_view text);
 
 }  // namespace attest

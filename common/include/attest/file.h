@@ -50,9 +50,11 @@ class FileDescriptor {
   int fd_;
 };
 
-// Opens `path` for reading and checks, on the descriptor, that it is a
-// regular file (kInvalidArgument naming the path and what it is otherwise).
-// With `follow_symlinks` false a symlink is refused too (O_NOFOLLOW).
+// Opens `path` for reading if it is a regular file, checked before the
+// open (so no device is ever opened) and again on the descriptor
+// (kInvalidArgument naming the path and what it is otherwise; kIo if it was
+// swapped in between). With `follow_symlinks` false a symlink is refused
+// too (O_NOFOLLOW).
 Result<FileDescriptor> OpenRegularFile(const std::string& path, bool follow_symlinks = true);
 
 namespace internal {
@@ -65,7 +67,12 @@ class DescriptorStreamBuffer;  // file.cpp: a std::streambuf over a descriptor
 // Everything is written and fsynced through the descriptor mkostemp
 // returned: the temporary file is never reopened by name, so a symlink
 // planted at its name is never followed, and Commit() refuses to rename a
-// name that no longer refers to that descriptor's file. Thread-compatible.
+// name that no longer refers to that descriptor's file. That check and the
+// rename are two steps: in a directory others may write (and not sticky)
+// nothing here is a guarantee, as such a user could replace `path` anyway.
+// A failed fsync of the directory after the rename is not reported: the
+// new file is in place, only its durability across a crash is in doubt.
+// Thread-compatible.
 class AtomicFileWriter {
  public:
   static Result<AtomicFileWriter> Create(const std::string& path, mode_t mode);

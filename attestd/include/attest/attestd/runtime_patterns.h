@@ -2,6 +2,7 @@
 // glob(3) patterns, expanded into the sorted set of paths to measure.
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,8 +37,13 @@ struct PatternExpansion {
   // `paths`: the `unreadable` event stands for both, so the two never take
   // turns as the last entry for one path.
   std::vector<std::string> undecodable_paths;
-  // For the caller to log: globs that matched nothing, directories a glob
-  // could not read. None of these produces an event.
+  // Directories a glob could not read (EACCES, EIO, ELOOP...), and globs
+  // that failed: each becomes an `unreadable` event for that path, since a
+  // binary added there would otherwise go unmeasured. Path (escaped like
+  // undecodable_paths when it is not UTF-8) -> why.
+  std::map<std::string, std::string> unreadable_directories;
+  // For the caller to log: globs that matched nothing, and the unreadable
+  // directories again.
   std::vector<std::string> warnings;
 };
 

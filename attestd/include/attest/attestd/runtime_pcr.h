@@ -89,7 +89,9 @@ class RuntimeMeasurements {
   // pending-extend marker, then extended. If the log cannot be saved, a
   // save-failed marker is extended in its place (once per failure
   // episode) and the pass stops. If an extend fails the error is returned
-  // and the entry stays pending.
+  // and the entry stays pending. After any error the in-memory log may be
+  // stale and still replay (nothing new was extended): the caller must not
+  // answer a challenge until a pass succeeds.
   Result<RuntimeUpdate> MeasureAndExtend();
 
   const RuntimeLogCheck& start_check() const { return start_check_; }
