@@ -40,9 +40,7 @@ class RuntimeFailureTest : public TpmTest {
   void SetUp() override {
     TpmTest::SetUp();
     if (HasFatalFailure()) return;
-    WriteText(runtime_.File("runc"), "runc binary v1");
-    WriteText(runtime_.File("containerd"), "containerd binary");
-    WriteText(runtime_.File("config.toml"), "[plugins]\n");
+    WriteRuntimeFiles(runtime_);
     run_directory_ = run_.File("attestd");
     ASSERT_TRUE(std::filesystem::create_directory(run_directory_));
     options_.log_path = run_directory_ + "/runtime-log.json";

@@ -20,9 +20,7 @@ class RuntimePcrTest : public TpmTest {
   void SetUp() override {
     TpmTest::SetUp();
     if (HasFatalFailure()) return;
-    WriteText(runtime_.File("runc"), "runc binary v1");
-    WriteText(runtime_.File("containerd"), "containerd binary");
-    WriteText(runtime_.File("config.toml"), "[plugins]\n");
+    WriteRuntimeFiles(runtime_);
     options_.log_path = run_dir_.File("runtime-log.json");
   }
 

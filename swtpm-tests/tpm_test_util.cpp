@@ -78,4 +78,10 @@ std::string PublicKeyPem(ByteView marshaled_tpm2b_public) {
   return std::string(data, static_cast<std::size_t>(length));
 }
 
+void WriteRuntimeFiles(const TempDir& directory) {
+  WriteText(directory.File("runc"), "runc binary v1");
+  WriteText(directory.File("containerd"), "containerd binary");
+  WriteText(directory.File("config.toml"), "[plugins]\n");
+}
+
 }  // namespace attest::testing

@@ -47,4 +47,8 @@ class TpmTest : public SwtpmTest {
 // A public key in PEM, for tools that want one.
 std::string PublicKeyPem(ByteView marshaled_tpm2b_public);
 
+// The runtime files the runtime-measurement tests measure: runc,
+// containerd and config.toml in `directory`.
+void WriteRuntimeFiles(const TempDir& directory);
+
 }  // namespace attest::testing
