@@ -20,8 +20,7 @@ std::string MismatchDetail(std::uint32_t pcr, std::uint16_t bank, const Bytes& r
          HexEncode(replayed) + " but the quote says " + HexEncode(quoted);
 }
 
-void ReportReplay(Verification& verification, const VerifiedEventLog& verified,
-                  const BootLogSummary& summary) {
+void ReportReplay(Verification& verification, const VerifiedEventLog& verified) {
   for (std::uint16_t bank : verified.unexplained_banks()) {
     verification.Fail(MakeReason(ReasonCode::kBootLogReplayMismatch,
                                  "the boot log has no " + BankName(bank) +
@@ -34,7 +33,8 @@ void ReportReplay(Verification& verification, const VerifiedEventLog& verified,
             ? "PCR " + std::to_string(mismatch.pcr) + " (" + BankName(mismatch.bank) +
                   "): an event of the log lacks its " + BankName(mismatch.bank) + " digest"
             : MismatchDetail(mismatch.pcr, mismatch.bank, mismatch.replayed, mismatch.quoted);
-    if (mismatch.pcr == 5 && !summary.exit_boot_services_seen) {
+    // The summary reads every event: only for the one hint that needs it.
+    if (mismatch.pcr == 5 && !SummarizeBootLog(*verification.boot_log).exit_boot_services_seen) {
       detail +=
           "; the log has no ExitBootServices events, which some kernels drop from the log they "
           "expose although the firmware extended them";
@@ -107,8 +107,7 @@ void CheckBootLog(Verification& verification) {
   std::array<std::uint32_t, 2> excluded = {verification.input.policy->runtime.pcr, kImaPcr};
   verification.verified_boot_log =
       VerifyEventLog(*verification.boot_log, verdict.boot_replay, verification.quoted, excluded);
-  ReportReplay(verification, *verification.verified_boot_log,
-               SummarizeBootLog(*verification.boot_log));
+  ReportReplay(verification, *verification.verified_boot_log);
   verdict.boot_facts = ExtractBootFacts(*verification.verified_boot_log);
   for (const UnboundEvent& unbound : verdict.boot_facts->unbound) {
     verification.Fail(MakeEventReason(ReasonCode::kBootEventUnbound, unbound.index, unbound.pcr,

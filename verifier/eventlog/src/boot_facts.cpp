@@ -69,9 +69,11 @@ bool IsBoundActionText(const VerifiedExtend& extend, std::uint16_t bank, std::ui
          BindingOf(extend, bank) == DataBinding::kWhole;
 }
 
-bool IsBoundSeparator(const VerifiedExtend& extend, DataBinding binding) {
-  return extend.event->type == kEvSeparator && binding == DataBinding::kWhole &&
-         IsSeparatorValue(extend.event->data);
+// The cheap checks first: hashing every extend's data is most of the cost
+// of reading facts.
+bool IsBoundSeparator(const VerifiedExtend& extend, std::uint16_t bank) {
+  return extend.event->type == kEvSeparator && IsSeparatorValue(extend.event->data) &&
+         BindingOf(extend, bank) == DataBinding::kWhole;
 }
 
 // A separator or an action string the firmware logs around the boot
@@ -79,7 +81,7 @@ bool IsBoundSeparator(const VerifiedExtend& extend, DataBinding binding) {
 // 19h", "BOOT ATTEMPTS OMITTED"): the digest binds short printable text,
 // which no loaded image hashes to.
 bool IsBoundMarker(const VerifiedExtend& extend, std::uint16_t bank) {
-  if (IsBoundSeparator(extend, BindingOf(extend, bank))) return true;
+  if (IsBoundSeparator(extend, bank)) return true;
   return std::ranges::any_of(
       std::array<std::uint32_t, 3>{kEvAction, kEvEfiAction, kEvOmitBootDeviceEvents},
       [&](std::uint32_t type) { return IsBoundActionText(extend, bank, type); });
@@ -165,9 +167,8 @@ void ReadSecureBootConfiguration(const VerifiedEventLog& log, BootFacts& facts) 
     return;
   }
   std::span<const VerifiedExtend> extends = *log.Extends(kSecureBootPcr, *bank);
-  auto separator = std::ranges::find_if(extends, [&](const VerifiedExtend& extend) {
-    return IsBoundSeparator(extend, BindingOf(extend, *bank));
-  });
+  auto separator = std::ranges::find_if(
+      extends, [&](const VerifiedExtend& extend) { return IsBoundSeparator(extend, *bank); });
   if (separator == extends.end()) {
     facts.secure_boot_detail =
         "PCR 7 has no separator whose data is bound, so the firmware's configuration events "
