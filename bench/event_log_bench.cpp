@@ -1,4 +1,4 @@
-// Event log throughput (DESIGN §4, verifier): parse, and parse + replay, of
+// Event log throughput (verifier/eventlog): parse, and parse + replay, of
 // real firmware logs from ATTEST_TESTDATA_DIR. Target: >= 50,000 logs/s on
 // one core for parse + replay of a ~100-event crypto-agile log
 // (keylime_mb_log.bin: 102 events, sha256). items_per_second is logs/s.

@@ -15,11 +15,11 @@ const attest::cli::Command kCheck{
     "check",
     "verifier check --evidence FILE --ak AK_PUBLIC --policy POLICY\n"
     "                (--nonce HEX | --no-nonce) [--allow-bare-ak]",
-    "Verifies an evidence document (DESIGN §3) offline: the quote's structure,\n"
-    "its AK signature, the nonce, the PCR digest, boot-log and runtime-log replay,\n"
-    "the policy, and the TPM clock state. Prints the verdict as JSON with every\n"
-    "reason found. AK_PUBLIC is the AK's TPM2B_PUBLIC (`tpm2_createak -u`), whose\n"
-    "attributes must make it an AK.\n"
+    "Verifies an evidence document offline: the quote's structure, its AK\n"
+    "signature, the nonce, the PCR digest, boot-log and runtime-log replay, the\n"
+    "policy, and the TPM clock state. Prints the verdict as JSON with every\n"
+    "reason found (docs/reason-codes.md). AK_PUBLIC is the AK's TPM2B_PUBLIC\n"
+    "(`tpm2_createak -u`), whose attributes must make it an AK.\n"
     "Without a challenge nothing shows the quote is fresh: the verdict is\n"
     "untrusted (NONCE_NOT_CHECKED) unless --no-nonce says you accept that, and\n"
     "then says \"nonce_checked\": false. A bare PEM public key is accepted as the\n"

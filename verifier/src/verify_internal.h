@@ -1,5 +1,5 @@
 // The state one verification carries between its checks (verify.cpp runs
-// them in DESIGN §3 order; each file here owns a group of them).
+// them in the order docs/reason-codes.md lists; each file here owns a group of them).
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
-// Boot-log and runtime-log replay against the quoted PCRs (DESIGN §2: every
-// log must replay exactly to what the TPM signed), and the boot facts read
+// Boot-log and runtime-log replay against the quoted PCRs (every log must
+// replay exactly to what the TPM signed: docs/trust-model.md §2), and the boot facts read
 // from what replay verified.
 #include <algorithm>
 #include <array>
@@ -49,8 +49,8 @@ bool ExtendsPcr(const EventLog& log, std::uint32_t pcr) {
   });
 }
 
-// The value the firmware leaves in the runtime PCR (DESIGN §2: the verifier
-// replays those events first). By default a boot log that extends the
+// The value the firmware leaves in the runtime PCR (the verifier
+// replays those events first: runtime/FORMAT.md §3). By default a boot log that extends the
 // runtime PCR is refused: a fake "firmware" event could carry a runtime
 // measurement the runtime log then never shows. A policy may pin the values
 // the firmware's events may give it.

@@ -1,4 +1,4 @@
-// The policy checks (DESIGN §5): boot reference values and event rules,
+// The policy checks (FORMAT.md §2): boot reference values and event rules,
 // then the runtime files against the approved digests.
 #include <algorithm>
 #include <map>

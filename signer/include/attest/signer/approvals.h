@@ -1,4 +1,4 @@
-// What the verifier's runtime policy trusts (DESIGN §5), read from the
+// What the verifier's runtime policy trusts (FORMAT.md §4.1), read from the
 // ledger: approved runtime digests, and whether a policy file carries a
 // valid admin signature.
 #pragma once

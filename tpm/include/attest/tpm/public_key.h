@@ -1,6 +1,6 @@
 // TPM public areas (TPMT_PUBLIC) as the rest of the system sees them: their
 // wire form, their TPM name, the OpenSSL key they hold, and the node id an
-// EK gives a host (DESIGN §3).
+// EK gives a host (docs/protocol.md §2).
 #pragma once
 
 #include <string>
@@ -26,7 +26,7 @@ Result<Bytes> ObjectName(const TPMT_PUBLIC& public_area);
 // objects have none and give kUnsupported.
 Result<EvpPkeyPtr> PublicKeyFromTpm(const TPMT_PUBLIC& public_area);
 
-// A host's node id (DESIGN §3): lowercase hex SHA-256 of the DER
+// A host's node id (docs/protocol.md §2): lowercase hex SHA-256 of the DER
 // SubjectPublicKeyInfo (i2d_PUBKEY) of the EK's public key alone, so
 // nothing else in the TPMT_PUBLIC (exponent 0 vs 65537, authPolicy,
 // attributes, nameAlg, symmetric parameters) gives the same TPM a second

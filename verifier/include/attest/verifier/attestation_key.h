@@ -33,7 +33,7 @@ struct AttestationKeyOptions {
 Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions options = {});
 
 // fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign and not
-// decrypt (DESIGN §3): a key the TPM made, cannot export, and uses only to
+// decrypt (docs/protocol.md §3.3): a key the TPM made, cannot export, and uses only to
 // sign what the TPM itself produced. kInvalidArgument naming what is off.
 Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area);
 

@@ -1,5 +1,5 @@
 // `verifier policy learn`: a draft policy from one node's known-good
-// evidence, for an admin to review and sign (DESIGN §5).
+// evidence, for an admin to review and sign (FORMAT.md §2).
 #pragma once
 
 #include "attest/error.h"

@@ -1,5 +1,6 @@
-// Why a piece of evidence is not trusted: the stable reason codes of
-// DESIGN §3, each with a detail a human can act on.
+// Why a piece of evidence is not trusted: stable reason codes, each with a
+// detail a human can act on. docs/reason-codes.md says what triggers each
+// and what to do; the ReasonCodesDoc test keeps the page equal to kNames.
 #pragma once
 
 #include <cstddef>

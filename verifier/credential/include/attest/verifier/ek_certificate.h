@@ -1,4 +1,4 @@
-// EK certificate checks for enrollment (DESIGN §2-3): the certificate a TPM
+// EK certificate checks for enrollment (docs/protocol.md §3.2): the certificate a TPM
 // holds in NV chains to a TPM manufacturer CA the operator trusts, is valid
 // now, is not revoked by a CRL the operator supplied, is an EK certificate
 // (not a CA's), and certifies exactly the EK the node presents.
@@ -66,7 +66,7 @@ struct EkCertificateInfo {
   std::string tpm_version;  // e.g. "id:00010002"
   std::string not_after;    // RFC 3339 UTC, e.g. "9999-12-31T23:59:59Z"
   std::string serial;       // lowercase hex, e.g. "1a2b" (what a CRL revokes)
-  // The node id (DESIGN §3) of the certified key: tpm::NodeIdOfPublicKey.
+  // The node id (docs/protocol.md §2) of the certified key: tpm::NodeIdOfPublicKey.
   std::string node_id;
 };
 

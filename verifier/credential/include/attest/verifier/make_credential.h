@@ -1,7 +1,7 @@
 // TPM2_MakeCredential in software (TPM 2.0 Part 1 §24, Part 3 §12.6): the
 // verifier wraps a secret so that only the TPM holding `ek_public` can
 // recover it, and only for the key named `object_name` (enrollment,
-// DESIGN §3). Stateless and thread-safe.
+// docs/protocol.md §3.4). Stateless and thread-safe.
 #pragma once
 
 #include "attest/bytes.h"
