@@ -22,7 +22,7 @@ enum class ErrorCode {
   kCorrupt,             // stored or received data fails its own structure checks
   kVerificationFailed,  // data is well-formed but a hash, signature or proof is wrong
   kCrypto,              // a cryptographic library call failed
-  kDatabase,            // the database engine reported another error
+  kDatabase,            // SQLite reported an error
   kBusy,                // a lock could not be taken in time
   kUnsupported,         // a valid request this build cannot serve
   kInternal,            // a broken invariant of this program
