@@ -237,7 +237,7 @@ Json DigestArray(const std::set<Sha256Digest>& digests) {
 }  // namespace
 
 Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
-  JsonFields fields(name, ErrorCode::kInvalidArgument);
+  JsonFields fields(name, ErrorCode::kCorrupt);  // a stored document (FORMAT.md)
   Result<Json> parsed = ParseJsonStrict(text);
   if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
   const Json& root = *parsed;

@@ -58,8 +58,8 @@ struct Policy {
 
 // Strict, like every document here: unknown members, a PCR outside the
 // selection, a rule that needs a PCR or bank the selection lacks, malformed
-// hex are kInvalidArgument naming the member, after `name` (the file). A
-// version other than 1 is kUnsupported.
+// hex are kCorrupt naming the member, after `name` (the file). A version
+// other than 1 is kUnsupported.
 Result<Policy> ParsePolicy(std::string_view text, std::string_view name);
 Json PolicyToJson(const Policy& policy);
 
