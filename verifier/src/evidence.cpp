@@ -71,9 +71,7 @@ Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view fie
 Json PcrValuesToJson(const tpm::PcrValues& values) {
   Json json = Json::object();
   for (const auto& [bank, indexes] : values) {
-    std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank);
-    std::string bank_name = algorithm ? std::string(algorithm->name) : std::to_string(bank);
-    Json& out = json[bank_name] = Json::object();
+    Json& out = json[tpm::AlgorithmName(bank)] = Json::object();
     for (const auto& [index, value] : indexes) out[std::to_string(index)] = HexEncode(value);
   }
   return json;
