@@ -1,7 +1,8 @@
 // The attestation policy (DESIGN §5): which PCRs a node quotes, the boot
-// state it may be in, and the runtime files it must run. Ledger-backed
-// approvals come with the signer; until then allowed runtime digests are
-// listed inline.
+// state it may be in, and the runtime files it may run. Allowed runtime
+// digests are listed in the policy itself; the signer's ledger approvals
+// (signer/approvals.h) are not read by the verifier yet, which the REST
+// service will do.
 #pragma once
 
 #include <cstdint>
