@@ -38,7 +38,7 @@ struct Fixture {
     key = factory.LoadedKey();
     policy = testing::PolicyFor(evidence, key);
     evidence_json = EvidenceToJson(evidence).value().dump();
-    VerificationInput input{&evidence, &key, &policy, nonce, std::nullopt};
+    VerificationInput input{evidence, key, policy, nonce, std::nullopt};
     if (!VerifyEvidence(input).trusted) {
       std::fprintf(stderr, "benchmark setup failed: the evidence does not verify\n");
       std::exit(1);
@@ -55,7 +55,7 @@ void BM_VerifyEvidenceDocument(benchmark::State& state) {
   Fixture& fixture = Shared();
   for (auto _ : state) {
     Result<Evidence> evidence = ParseEvidence(fixture.evidence_json, "evidence");
-    VerificationInput input{&*evidence, &fixture.key, &fixture.policy, fixture.nonce, std::nullopt};
+    VerificationInput input{*evidence, fixture.key, fixture.policy, fixture.nonce, std::nullopt};
     Verdict verdict = VerifyEvidence(input);
     benchmark::DoNotOptimize(verdict.trusted);
   }
@@ -67,7 +67,7 @@ BENCHMARK(BM_VerifyEvidenceDocument);
 void BM_VerifyParsedEvidence(benchmark::State& state) {
   Fixture& fixture = Shared();
   for (auto _ : state) {
-    VerificationInput input{&fixture.evidence, &fixture.key, &fixture.policy, fixture.nonce,
+    VerificationInput input{fixture.evidence, fixture.key, fixture.policy, fixture.nonce,
                             std::nullopt};
     Verdict verdict = VerifyEvidence(input);
     benchmark::DoNotOptimize(verdict.trusted);

@@ -111,7 +111,7 @@ class RuntimeFailureTest : public TpmTest {
     EXPECT_TRUE(key.ok()) << key.error().ToString();
     if (!key.ok()) return {};
     return verifier::VerifyEvidence(
-        verifier::VerificationInput{&evidence, &*key, &policy, nonce, std::nullopt});
+        verifier::VerificationInput{evidence, *key, policy, nonce, std::nullopt});
   }
 
   static std::string Describe(const Verdict& verdict) {

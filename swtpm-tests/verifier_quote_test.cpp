@@ -183,7 +183,7 @@ class VerifierSwtpmTest : public TpmTest {
   static Verdict Verify(const Evidence& evidence, const AttestationKey& key, const Policy& policy,
                         std::optional<Bytes> expected_nonce) {
     return verifier::VerifyEvidence(verifier::VerificationInput{
-        &evidence, &key, &policy, std::move(expected_nonce), std::nullopt});
+        evidence, key, policy, std::move(expected_nonce), std::nullopt});
   }
 
   // `good` verifies with `key` and with `pem_key`; every one-byte change to
@@ -230,7 +230,7 @@ void VerifierSwtpmTest::ExpectEveryCheck(const Evidence& good, const Attestation
   EXPECT_EQ(Codes(offline), CodeList{"NONCE_NOT_CHECKED"}) << Describe(offline);
   EXPECT_FALSE(offline.nonce_checked);
   // ...unless the caller waives freshness, and the verdict still says so.
-  verifier::VerificationInput waived{&good, &key, &policy, std::nullopt, std::nullopt, true};
+  verifier::VerificationInput waived{good, key, policy, std::nullopt, std::nullopt, true};
   Verdict offline_waived = verifier::VerifyEvidence(waived);
   EXPECT_TRUE(offline_waived.trusted) << Describe(offline_waived);
   EXPECT_FALSE(offline_waived.nonce_checked);

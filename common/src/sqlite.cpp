@@ -6,6 +6,12 @@ namespace attest {
 namespace {
 
 ErrorCode CodeFor(int sqlite_code) {
+  // A duplicate key is the one constraint failure a caller can act on: the
+  // record is there already (as PostgreSQL's unique_violation).
+  if (sqlite_code == SQLITE_CONSTRAINT_PRIMARYKEY || sqlite_code == SQLITE_CONSTRAINT_UNIQUE ||
+      sqlite_code == SQLITE_CONSTRAINT_ROWID) {
+    return ErrorCode::kAlreadyExists;
+  }
   switch (sqlite_code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

@@ -52,7 +52,7 @@ TEST_F(SqliteTest, ErrorRollsBackEverything) {
     return Insert(1);  // primary key violation
   });
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().code, ErrorCode::kDatabase);
+  EXPECT_EQ(status.error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(Count(), 0);
 }
 

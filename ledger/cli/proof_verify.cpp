@@ -14,7 +14,7 @@ namespace {
 Result<std::uint64_t> SizeField(const Json& document, const char* name) {
   const Json* value = FindMember(document, name);
   if (value == nullptr || !value->is_number_unsigned()) {
-    return MakeError(ErrorCode::kInvalidArgument,
+    return MakeError(ErrorCode::kCorrupt,
                      std::string("\"") + name + "\" is missing or not an integer");
   }
   return value->get<std::uint64_t>();
@@ -23,11 +23,11 @@ Result<std::uint64_t> SizeField(const Json& document, const char* name) {
 Result<Hash> HashValue(const Json* value, const std::string& name) {
   Hash hash{};
   if (value == nullptr || !value->is_string()) {
-    return MakeError(ErrorCode::kInvalidArgument, "\"" + name + "\" is missing");
+    return MakeError(ErrorCode::kCorrupt, "\"" + name + "\" is missing");
   }
   auto bytes = HexDecode(value->get<std::string>());
   if (!bytes.ok() || bytes->size() != hash.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "\"" + name + "\" is not a hex SHA-256 hash");
+    return MakeError(ErrorCode::kCorrupt, "\"" + name + "\" is not a hex SHA-256 hash");
   }
   std::copy(bytes->begin(), bytes->end(), hash.begin());
   return hash;
@@ -36,7 +36,7 @@ Result<Hash> HashValue(const Json* value, const std::string& name) {
 Result<std::vector<Hash>> ProofField(const Json& document) {
   const Json* proof = FindMember(document, "proof");
   if (proof == nullptr || !proof->is_array()) {
-    return MakeError(ErrorCode::kInvalidArgument, "\"proof\" is missing or not an array");
+    return MakeError(ErrorCode::kCorrupt, "\"proof\" is missing or not an array");
   }
   std::vector<Hash> hashes;
   for (std::size_t i = 0; i < proof->size(); ++i) {
@@ -69,7 +69,7 @@ Status VerifyInclusionDocument(const Json& document, const NoteVerifier& key) {
   ATTEST_ASSIGN_OR_RETURN(Hash root, HashValue(FindMember(document, "root_hash"), "root_hash"));
   ATTEST_ASSIGN_OR_RETURN(std::vector<Hash> proof, ProofField(document));
   const Json* entry_json = FindMember(document, "entry");
-  if (entry_json == nullptr) return MakeError(ErrorCode::kInvalidArgument, "\"entry\" is missing");
+  if (entry_json == nullptr) return MakeError(ErrorCode::kCorrupt, "\"entry\" is missing");
   Entry entry;
   ATTEST_RETURN_IF_ERROR(ParseExportEntry(*entry_json, entry).WithContext("entry"));
   const Hash leaf = ComputeEntryHash(entry.seq, entry.content);
@@ -99,7 +99,7 @@ Status VerifyConsistencyDocument(const Json& document, const NoteVerifier& key) 
 int VerifyProofDocument(const Json& document, const NoteVerifier& key, std::ostream& out) {
   const Json* type = FindMember(document, "type");
   Status verified =
-      MakeError(ErrorCode::kInvalidArgument, "\"type\" must be \"inclusion\" or \"consistency\"");
+      MakeError(ErrorCode::kCorrupt, "\"type\" must be \"inclusion\" or \"consistency\"");
   if (type != nullptr && *type == "inclusion") verified = VerifyInclusionDocument(document, key);
   if (type != nullptr && *type == "consistency")
     verified = VerifyConsistencyDocument(document, key);
@@ -109,8 +109,12 @@ int VerifyProofDocument(const Json& document, const NoteVerifier& key, std::ostr
     return kExitOk;
   }
   out << "VERIFICATION FAILED: " << verified.error().message << "\n";
-  return verified.error().code == ErrorCode::kInvalidArgument ? kExitUsageOrInput
-                                                              : kExitVerificationFailed;
+  // A malformed proof document (or sizes no proof can have) is bad input; a
+  // well-formed proof that does not verify is a verification failure.
+  const ErrorCode code = verified.error().code;
+  return code == ErrorCode::kCorrupt || code == ErrorCode::kInvalidArgument
+             ? kExitUsageOrInput
+             : kExitVerificationFailed;
 }
 
 }  // namespace attest::ledger::cli

@@ -8,8 +8,9 @@
 namespace attest::ledger {
 namespace {
 
+// A checkpoint's text comes from a signed note: malformed text is kCorrupt.
 Error Malformed(std::string message) {
-  return MakeError(ErrorCode::kInvalidArgument, "checkpoint: " + std::move(message));
+  return MakeError(ErrorCode::kCorrupt, "checkpoint: " + std::move(message));
 }
 
 }  // namespace

@@ -4,17 +4,11 @@
 
 #include "attest/json.h"
 #include "attest/ledger/entry.h"
+#include "attest/ledger/kinds.h"
 #include "attest/utf8.h"
 
 namespace attest::ledger {
 namespace {
-
-// FORMAT.md §5. Add a kind here, and to the table there, before emitting it.
-constexpr std::array<std::string_view, 11> kKnownKinds = {
-    "artifact.approved", "artifact.revoked", "attestation.failed", "cert.issued",
-    "cert.revoked",      "config.changed",   "node.enrolled",      "node.trusted",
-    "node.untrusted",    "policy.applied",   "policy.signed",
-};
 
 Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
@@ -87,9 +81,9 @@ Status CheckKindSyntax(std::string_view kind) {
 
 Status CheckKindKnown(std::string_view kind) {
   ATTEST_RETURN_IF_ERROR(CheckKindSyntax(kind));
-  if (std::find(kKnownKinds.begin(), kKnownKinds.end(), kind) == kKnownKinds.end()) {
+  if (std::find(kinds::kAll.begin(), kinds::kAll.end(), kind) == kinds::kAll.end()) {
     std::string known;
-    for (std::string_view k : kKnownKinds) known += (known.empty() ? "" : ", ") + std::string(k);
+    for (std::string_view k : kinds::kAll) known += (known.empty() ? "" : ", ") + std::string(k);
     return Invalid("unknown kind \"" + std::string(kind) + "\"; known kinds: " + known);
   }
   return OkStatus();

@@ -11,9 +11,19 @@
 namespace attest::ledger {
 namespace {
 
+// A malformed export line or proof entry is kCorrupt (FORMAT.md): a document
+// received, not an argument.
+Error Malformed(std::string what) { return MakeError(ErrorCode::kCorrupt, std::move(what)); }
+
 Error Field(std::string_view name, std::string what) {
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "field \"" + std::string(name) + "\" " + std::move(what));
+  return Malformed("field \"" + std::string(name) + "\" " + std::move(what));
+}
+
+// What the shared JSON helpers (strict parsing, canonical form) call an
+// invalid argument is, in a document, a malformed document.
+Status AsMalformed(Status status) {
+  if (status.ok() || status.error().code != ErrorCode::kInvalidArgument) return status;
+  return Malformed(status.error().message);
 }
 
 Result<const std::string*> StringField(const Json& line, std::string_view name) {
@@ -50,8 +60,7 @@ Status ParseSignatureFields(const Json& line, Entry& entry) {
     return OkStatus();
   }
   if (!has_key || !has_signature) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "a signed entry needs both \"public_key\" and \"signature\"");
+    return Malformed("a signed entry needs both \"public_key\" and \"signature\"");
   }
   EntrySignature& signature = entry.content.signature.emplace();
   ATTEST_RETURN_IF_ERROR(FixedBytesField(line, "public_key", false, signature.public_key));
@@ -90,8 +99,7 @@ void AppendCsvCell(std::string_view cell, std::string& out) {
 }  // namespace
 
 Status ParseExportEntry(const Json& line, Entry& entry) {
-  if (!line.is_object())
-    return MakeError(ErrorCode::kInvalidArgument, "entry is not a JSON object");
+  if (!line.is_object()) return Malformed("entry is not a JSON object");
   for (const auto& [name, value] : line.items()) {
     if (std::find(kEntryFields.begin(), kEntryFields.end(), name) == kEntryFields.end()) {
       return Field(name, "is not part of the export format");
@@ -113,7 +121,7 @@ Status ParseExportEntry(const Json& line, Entry& entry) {
   if (payload == nullptr) return Field("payload", "is missing");
   if (!payload->is_object()) return Field("payload", "is not a JSON object");
   entry.content.payload.clear();
-  ATTEST_RETURN_IF_ERROR(AppendCanonicalJson(*payload, entry.content.payload));
+  ATTEST_RETURN_IF_ERROR(AsMalformed(AppendCanonicalJson(*payload, entry.content.payload)));
   ATTEST_RETURN_IF_ERROR(ParseSignatureFields(line, entry));
   ATTEST_RETURN_IF_ERROR(FixedBytesField(line, "entry_hash", true, entry.entry_hash));
   return FixedBytesField(line, "chain_hash", true, entry.chain_hash);
@@ -147,13 +155,13 @@ void AppendCheckpointLine(std::string_view note, std::string& out) {
 }
 
 Status ParseExportLineWithDom(std::string_view line, ExportLine& out) {
-  ATTEST_ASSIGN_OR_RETURN(Json parsed, ParseJsonStrict(line));
-  if (!parsed.is_object())
-    return MakeError(ErrorCode::kInvalidArgument, "line is not a JSON object");
+  Result<Json> document = ParseJsonStrict(line);
+  if (!document.ok()) return Malformed(document.error().message);
+  const Json& parsed = *document;
+  if (!parsed.is_object()) return Malformed("line is not a JSON object");
   if (const Json* checkpoint = FindMember(parsed, "checkpoint")) {
     if (parsed.size() != 1 || !checkpoint->is_string()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "a checkpoint line holds only \"checkpoint\": a string");
+      return Malformed("a checkpoint line holds only \"checkpoint\": a string");
     }
     out.is_checkpoint = true;
     out.checkpoint = checkpoint->get<std::string>();

@@ -13,45 +13,74 @@ const Clock& DefaultClock() {
   return clock;
 }
 
+// The stored metadata, read back. A store that lacks it is no ledger (or one
+// whose creation never finished): kCorrupt, not a missing record.
+Result<std::string> ReadLedgerMeta(LedgerStore& store, const std::string& key) {
+  auto value = store.ReadMeta(key);
+  if (!value.ok() && value.error().code == ErrorCode::kNotFound) {
+    return MakeError(ErrorCode::kCorrupt, "the store holds no ledger metadata \"" + key +
+                                              "\": not an initialized ledger");
+  }
+  return value;
+}
+
 Result<NoteVerifier> ReadCheckpointKey(LedgerStore& store) {
-  ATTEST_ASSIGN_OR_RETURN(std::string format, store.ReadMeta("format"));
+  ATTEST_ASSIGN_OR_RETURN(std::string format, ReadLedgerMeta(store, "format"));
   if (format != kFormat) {
     return MakeError(ErrorCode::kUnsupported, "ledger format \"" + format + "\" is not " + kFormat);
   }
-  ATTEST_ASSIGN_OR_RETURN(std::string vkey, store.ReadMeta("checkpoint_key"));
+  ATTEST_ASSIGN_OR_RETURN(std::string vkey, ReadLedgerMeta(store, "checkpoint_key"));
   auto key = ParseVerifierKey(vkey);
   if (!key.ok()) return key.error().WithContext("the ledger's stored checkpoint key");
   return key;
 }
+
+const Clock* OrDefault(const Clock* clock) { return clock != nullptr ? clock : &DefaultClock(); }
 
 }  // namespace
 
 Ledger::Ledger(std::unique_ptr<LedgerStore> store, NoteVerifier key, const Clock* clock)
     : store_(std::move(store)), checkpoint_key_(std::move(key)), clock_(clock) {}
 
+Result<Ledger> Ledger::Initialize(std::unique_ptr<LedgerStore> store, std::string_view origin,
+                                  const Ed25519PublicKey& checkpoint_key, const Clock* clock) {
+  if (store == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no ledger store");
+  auto key = MakeNoteVerifier(origin, checkpoint_key);
+  if (!key.ok()) return key.error().WithContext("ledger origin");
+  Status written = store->WithWriteTransaction([&](const TreeHead& head) -> Status {
+    if (head.size != 0) {
+      return MakeError(ErrorCode::kAlreadyExists,
+                       "the store already holds " + std::to_string(head.size) + " entries");
+    }
+    ATTEST_RETURN_IF_ERROR(store->WriteMeta("format", kFormat));
+    return store->WriteMeta("checkpoint_key", FormatVerifierKey(*key));
+  });
+  if (!written.ok()) return written.error().WithContext("initialize the ledger");
+  return Ledger(std::move(store), std::move(key).value(), OrDefault(clock));
+}
+
+Result<Ledger> Ledger::FromStore(std::unique_ptr<LedgerStore> store, const Clock* clock) {
+  if (store == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no ledger store");
+  ATTEST_ASSIGN_OR_RETURN(NoteVerifier key, ReadCheckpointKey(*store));
+  return Ledger(std::move(store), std::move(key), OrDefault(clock));
+}
+
 Result<Ledger> Ledger::Create(const std::string& path, std::string_view origin,
                               const Ed25519PublicKey& checkpoint_key,
                               const LedgerOptions& options) {
-  auto key = MakeNoteVerifier(origin, checkpoint_key);
-  if (!key.ok()) return key.error().WithContext("ledger origin");
+  if (auto valid = MakeNoteVerifier(origin, checkpoint_key); !valid.ok()) {
+    return valid.error().WithContext("ledger origin");  // before a file is made
+  }
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<LedgerStore> store,
                           CreateSqliteLedgerStore(path, {options.busy_timeout_ms, false}));
-  ATTEST_RETURN_IF_ERROR(store->WithTransaction([&]() -> Status {
-    ATTEST_RETURN_IF_ERROR(store->WriteMeta("format", kFormat));
-    return store->WriteMeta("checkpoint_key", FormatVerifierKey(*key));
-  }));
-  return Ledger(std::move(store), std::move(key).value(),
-                options.clock != nullptr ? options.clock : &DefaultClock());
+  return Initialize(std::move(store), origin, checkpoint_key, options.clock);
 }
 
 Result<Ledger> Ledger::Open(const std::string& path, const LedgerOptions& options) {
   ATTEST_ASSIGN_OR_RETURN(
       std::unique_ptr<LedgerStore> store,
       OpenSqliteLedgerStore(path, {options.busy_timeout_ms, options.read_only}));
-  auto key = ReadCheckpointKey(*store);
-  if (!key.ok()) return key.error().WithContext(path);
-  return Ledger(std::move(store), std::move(key).value(),
-                options.clock != nullptr ? options.clock : &DefaultClock());
+  return FromStore(std::move(store), options.clock).WithContext(path);
 }
 
 NodeReader Ledger::Reader() {
@@ -61,8 +90,8 @@ NodeReader Ledger::Reader() {
 }
 
 Result<std::uint64_t> Ledger::Size() {
-  ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
-  return tip.size;
+  ATTEST_ASSIGN_OR_RETURN(TreeHead head, store_->ReadTreeHead());
+  return head.size;
 }
 
 Result<AppendedEntry> Ledger::Append(const NewEntry& entry) {
@@ -87,13 +116,12 @@ Result<std::vector<AppendedEntry>> Ledger::AppendBatch(std::span<const NewEntry>
 
   std::vector<AppendedEntry> appended;
   appended.reserve(prepared.size());
-  Status written = store_->WithTransaction([&]() -> Status {
+  Status written = store_->WithWriteTransaction([&](const TreeHead& head) -> Status {
     appended.clear();
-    ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
-    ATTEST_ASSIGN_OR_RETURN(CompactRange range, CompactRange::Load(tip.size, Reader()));
+    ATTEST_ASSIGN_OR_RETURN(CompactRange range, CompactRange::Load(head.size, Reader()));
     auto sink = [this](const CompactRange::Node& node) { return store_->InsertNode(node); };
     Sha256 hasher;
-    Hash chain = tip.chain_hash;
+    Hash chain = head.chain_hash;
     for (Entry& entry : prepared) {
       entry.seq = range.size() + 1;
       entry.entry_hash = ComputeEntryHash(entry.seq, entry.content, hasher);
@@ -152,18 +180,17 @@ Result<StoredCheckpoint> Ledger::SignCheckpoint(const NoteSigner& signer) {
                          DescribeKey(checkpoint_key_.name, checkpoint_key_.key_id));
   }
   StoredCheckpoint result;
-  Status written = store_->WithTransaction([&]() -> Status {
-    ATTEST_ASSIGN_OR_RETURN(LedgerStore::Tip tip, store_->ReadTip());
+  Status written = store_->WithWriteTransaction([&](const TreeHead& head) -> Status {
     ATTEST_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> existing,
-                            store_->CheckpointAt(tip.size));
+                            store_->CheckpointAt(head.size));
     if (existing) {
       result = std::move(*existing);
       return OkStatus();
     }
-    ATTEST_ASSIGN_OR_RETURN(Hash root, RootFromStore(tip.size, Reader()));
-    Checkpoint checkpoint{checkpoint_key_.name, tip.size, root};
+    ATTEST_ASSIGN_OR_RETURN(Hash root, RootFromStore(head.size, Reader()));
+    Checkpoint checkpoint{checkpoint_key_.name, head.size, root};
     ATTEST_ASSIGN_OR_RETURN(std::string note, SignNote(FormatCheckpointText(checkpoint), signer));
-    result = StoredCheckpoint{tip.size, root, std::move(note), FormatRfc3339Utc(clock_->Now())};
+    result = StoredCheckpoint{head.size, root, std::move(note), FormatRfc3339Utc(clock_->Now())};
     return store_->InsertCheckpoint(result);
   });
   if (!written.ok()) return written.error().WithContext("checkpoint");

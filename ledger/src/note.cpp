@@ -16,8 +16,19 @@ constexpr std::uint8_t kAlgorithmEd25519 = 0x01;
 constexpr std::string_view kSignaturePrefix = "\xe2\x80\x94 ";  // U+2014 EM DASH, space
 constexpr std::string_view kPrivateKeyPrefix = "PRIVATE+KEY+";
 
-Error Malformed(std::string message) {
+// A malformed note or key file is kCorrupt: a document read, not an argument.
+Error Malformed(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
+
+// A caller's bad name or text (CheckNoteKeyName, SignNote).
+Error BadArgument(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// A check of a caller's argument, applied to part of a document.
+template <typename T>
+Result<T> InDocument(Result<T> result) {
+  if (result.ok() || result.error().code != ErrorCode::kInvalidArgument) return result;
+  return Malformed(result.error().message);
 }
 
 std::string Hex32(std::uint32_t value) {
@@ -47,15 +58,15 @@ std::vector<std::string_view> SplitPlus(std::string_view text, std::size_t field
 }
 
 Status CheckNoteText(std::string_view text) {
-  if (text.empty() || text.back() != '\n') return Malformed("note text must end with a newline");
-  if (text.front() == '\n') return Malformed("note text starts with an empty line");
-  if (text.find("\n\n") != std::string_view::npos) return Malformed("note text has a blank line");
+  if (text.empty() || text.back() != '\n') return BadArgument("note text must end with a newline");
+  if (text.front() == '\n') return BadArgument("note text starts with an empty line");
+  if (text.find("\n\n") != std::string_view::npos) return BadArgument("note text has a blank line");
   if (auto bad = FindInvalidUtf8(text)) {
-    return Malformed("note is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
+    return BadArgument("note is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
   }
   for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 && c != '\n') {
-      return Malformed("note holds a control character");
+      return BadArgument("note holds a control character");
     }
   }
   return OkStatus();
@@ -70,7 +81,7 @@ Result<NoteSignature> ParseSignatureLine(std::string_view line) {
   if (space == std::string_view::npos) return Malformed("signature line has no signature");
   NoteSignature signature;
   signature.name = std::string(line.substr(0, space));
-  ATTEST_RETURN_IF_ERROR(CheckNoteKeyName(signature.name));
+  ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(signature.name)));
   auto decoded = Base64Decode(line.substr(space + 1));
   if (!decoded.ok() || decoded->size() < 5) {
     return Malformed("signature by " + signature.name + " is not base64 of a key id and signature");
@@ -88,13 +99,13 @@ std::string DescribeKey(std::string_view name, std::uint32_t key_id) {
 }
 
 Status CheckNoteKeyName(std::string_view name) {
-  if (name.empty()) return Malformed("key name is empty");
-  if (auto bad = FindInvalidUtf8(name)) return Malformed("key name is not valid UTF-8");
+  if (name.empty()) return BadArgument("key name is empty");
+  if (auto bad = FindInvalidUtf8(name)) return BadArgument("key name is not valid UTF-8");
   for (char c : name) {
     auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f || c == '+') {
-      return Malformed("key name \"" + std::string(name) +
-                       "\" holds a space, a control character or '+'");
+      return BadArgument("key name \"" + std::string(name) +
+                         "\" holds a space, a control character or '+'");
     }
   }
   return OkStatus();
@@ -127,14 +138,14 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   auto parts = SplitPlus(text, 3);
   if (parts.size() != 3) return Malformed("verifier key is not <name>+<key id>+<key>");
-  ATTEST_RETURN_IF_ERROR(CheckNoteKeyName(parts[0]));
+  ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(parts[0])));
   ATTEST_ASSIGN_OR_RETURN(std::uint32_t key_id, ParseHex32(parts[1]));
   auto key_bytes = Base64Decode(parts[2]);
   if (!key_bytes.ok() || key_bytes->size() != 33 || (*key_bytes)[0] != kAlgorithmEd25519) {
     return Malformed("verifier key is not an Ed25519 key (base64 of 0x01 and 32 bytes)");
   }
   ATTEST_ASSIGN_OR_RETURN(Ed25519PublicKey key,
-                          Ed25519PublicKeyFromBytes(ByteView(*key_bytes).subspan(1)));
+                          InDocument(Ed25519PublicKeyFromBytes(ByteView(*key_bytes).subspan(1))));
   if (NoteKeyId(parts[0], key) != key_id) {
     return Malformed("verifier key id " + std::string(parts[1]) +
                      " does not match its name and key");
@@ -168,7 +179,7 @@ Result<NoteSigner> ParseSignerKey(const SecretBytes& secret) {
   text.remove_prefix(kPrivateKeyPrefix.size());
   auto parts = SplitPlus(text, 3);
   if (parts.size() != 3) return Malformed("signer key is not PRIVATE+KEY+<name>+<key id>+<key>");
-  ATTEST_RETURN_IF_ERROR(CheckNoteKeyName(parts[0]));
+  ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(parts[0])));
   ATTEST_ASSIGN_OR_RETURN(std::uint32_t key_id, ParseHex32(parts[1]));
   ATTEST_ASSIGN_OR_RETURN(SecretBytes raw, SecretBytes::Allocate(parts[2].size()));
   std::size_t length = 0;
@@ -179,8 +190,9 @@ Result<NoteSigner> ParseSignerKey(const SecretBytes& secret) {
       raw.data()[0] != kAlgorithmEd25519) {
     return Malformed("signer key is not an Ed25519 key (base64 of 0x01 and a 32-byte seed)");
   }
-  ATTEST_ASSIGN_OR_RETURN(Ed25519PrivateKey key,
-                          Ed25519PrivateKey::FromSeed(ByteView(raw.data() + 1, kEd25519SeedSize)));
+  ATTEST_ASSIGN_OR_RETURN(
+      Ed25519PrivateKey key,
+      InDocument(Ed25519PrivateKey::FromSeed(ByteView(raw.data() + 1, kEd25519SeedSize))));
   if (NoteKeyId(parts[0], key.public_key()) != key_id) {
     return Malformed("signer key id " + std::string(parts[1]) + " does not match its name and key");
   }
@@ -209,7 +221,7 @@ Result<ParsedNote> ParseNote(std::string_view note) {
   if (blank == std::string_view::npos) return Malformed("note has no signature block");
   ParsedNote parsed;
   parsed.text = std::string(note.substr(0, blank + 1));
-  ATTEST_RETURN_IF_ERROR(CheckNoteText(parsed.text));
+  ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteText(parsed.text)));
   std::string_view block = note.substr(blank + 2);
   if (auto bad = FindInvalidUtf8(block)) return Malformed("note signatures are not valid UTF-8");
   while (!block.empty()) {

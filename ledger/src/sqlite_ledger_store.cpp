@@ -113,7 +113,7 @@ class SqliteLedgerStore final : public LedgerStore {
     ATTEST_ASSIGN_OR_RETURN(bool found, statement->Step());
     std::string value = found ? std::string(statement->ColumnText(0)) : std::string();
     statement->Reset();
-    if (!found) return Corrupt("ledger metadata \"" + key + "\" is missing");
+    if (!found) return MakeError(ErrorCode::kNotFound, "no ledger metadata \"" + key + "\"");
     return value;
   }
 
@@ -125,23 +125,43 @@ class SqliteLedgerStore final : public LedgerStore {
     return statement.Run();
   }
 
-  Result<Tip> ReadTip() override {
+  Status WithWriteTransaction(const std::function<Status(const TreeHead&)>& body) override {
+    // BEGIN IMMEDIATE takes SQLite's one write lock before anything is read:
+    // that lock is the lock on the tree head.
+    return db_.WithTransaction([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(TreeHead head, ReadTreeHead());
+      return body(head);
+    });
+  }
+
+  Status WithReadSnapshot(const std::function<Status()>& body) override {
+    // A deferred transaction: its first read fixes the snapshot (WAL mode),
+    // and it never takes the write lock, so a read-only store can run it.
+    ATTEST_RETURN_IF_ERROR(db_.Execute("BEGIN DEFERRED"));
+    struct EndGuard {
+      SqliteDatabase& db;
+      ~EndGuard() { (void)db.Execute("ROLLBACK"); }  // nothing was written to keep
+    } guard{db_};
+    return body();
+  }
+
+  Result<TreeHead> ReadTreeHead() override {
     ATTEST_ASSIGN_OR_RETURN(
         SqliteStatement * statement,
-        Cached(read_tip_, "SELECT seq, chain_hash FROM entries ORDER BY seq DESC LIMIT 1"));
+        Cached(read_head_, "SELECT seq, chain_hash FROM entries ORDER BY seq DESC LIMIT 1"));
     ATTEST_ASSIGN_OR_RETURN(bool found, statement->Step());
-    Tip tip;
+    TreeHead head;
     if (found) {
-      tip.size = static_cast<std::uint64_t>(statement->ColumnInt64(0));
+      head.size = static_cast<std::uint64_t>(statement->ColumnInt64(0));
       auto chain = HashColumn(*statement, 1, Named("chain_hash of the last entry"));
       if (!chain.ok()) {
         statement->Reset();
         return chain.error();
       }
-      tip.chain_hash = *chain;
+      head.chain_hash = *chain;
     }
     statement->Reset();
-    return tip;
+    return head;
   }
 
   Result<Entry> ReadEntry(std::uint64_t seq) override {
@@ -214,10 +234,6 @@ class SqliteLedgerStore final : public LedgerStore {
         std::nullopt);
   }
 
-  Status WithTransaction(const std::function<Status()>& body) override {
-    return db_.WithTransaction(body);
-  }
-
   Status InsertEntry(const Entry& entry) override {
     static const std::string kSql = std::string("INSERT INTO entries(") + kEntryColumns +
                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -277,8 +293,9 @@ class SqliteLedgerStore final : public LedgerStore {
     return OkStatus();
   }
 
-  // A statement prepared once per connection and reused. Reset on the way out, so a use that
-  // returned early on an error (a busy database, a bad row) never leaves the next use a half-run
+  // A statement prepared once per connection and reused. Each use resets it when done, so a
+  // finished read holds no snapshot open; it is also reset here, on the way in, so a use that
+  // returned early on an error (a busy database, a bad row) never hands the next a half-run
   // statement.
   Result<SqliteStatement*> Cached(std::optional<SqliteStatement>& slot, std::string_view sql) {
     if (!slot) {
@@ -324,7 +341,7 @@ class SqliteLedgerStore final : public LedgerStore {
   }
 
   SqliteDatabase db_;
-  std::optional<SqliteStatement> read_meta_, read_tip_, read_entry_, read_leaf_, read_node_,
+  std::optional<SqliteStatement> read_meta_, read_head_, read_entry_, read_leaf_, read_node_,
       insert_entry_, insert_node_;
 };
 

@@ -82,18 +82,10 @@ void CheckStoredCheckpoint(const StoredCheckpoint& stored, std::uint64_t size, c
   CheckCheckpointNote(stored.note, size, root, key, where, report);
 }
 
-}  // namespace
-
-Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted_key,
-                      VerifyReport& report, const TrustedReference& reference) {
-  const NoteVerifier& key = ledger.checkpoint_key();
-  if (trusted_key && (trusted_key->name != key.name || trusted_key->public_key != key.public_key)) {
-    report.Add("ledger metadata", "the database's checkpoint key " +
-                                      DescribeKey(key.name, key.key_id) +
-                                      " is not the trusted key " +
-                                      DescribeKey(trusted_key->name, trusted_key->key_id));
-  }
-  LedgerStore& store = ledger.store();
+// Reads every row; the caller holds one read snapshot, so entries, nodes and
+// checkpoints that writers append meanwhile cannot be half-seen.
+Status VerifyRows(LedgerStore& store, const NoteVerifier& key, VerifyReport& report,
+                  const TrustedReference& reference) {
   ATTEST_ASSIGN_OR_RETURN(std::vector<StoredCheckpoint> checkpoints, store.AllCheckpoints());
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<NodeCursor> nodes, store.ScanNodes());
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<EntryCursor> entries,
@@ -136,6 +128,21 @@ Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted
   }
   CheckTrustedReference(reference, "the database", checker.size(), checker.watched_root(), report);
   return OkStatus();
+}
+
+}  // namespace
+
+Status VerifyDatabase(Ledger& ledger, const std::optional<NoteVerifier>& trusted_key,
+                      VerifyReport& report, const TrustedReference& reference) {
+  const NoteVerifier& key = ledger.checkpoint_key();
+  if (trusted_key && (trusted_key->name != key.name || trusted_key->public_key != key.public_key)) {
+    report.Add("ledger metadata", "the database's checkpoint key " +
+                                      DescribeKey(key.name, key.key_id) +
+                                      " is not the trusted key " +
+                                      DescribeKey(trusted_key->name, trusted_key->key_id));
+  }
+  LedgerStore& store = ledger.store();
+  return store.WithReadSnapshot([&] { return VerifyRows(store, key, report, reference); });
 }
 
 }  // namespace attest::ledger

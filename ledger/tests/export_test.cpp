@@ -251,6 +251,8 @@ TEST(ExportLineTest, FastPathAndDomParserAgree) {
     ASSERT_EQ(fast_status.ok(), reference_status.ok()) << line;
     if (!fast_status.ok()) {
       EXPECT_EQ(fast_status.error().message, reference_status.error().message) << line;
+      EXPECT_EQ(fast_status.error().code, ErrorCode::kCorrupt) << line;
+      EXPECT_EQ(reference_status.error().code, ErrorCode::kCorrupt) << line;
       continue;
     }
     EXPECT_EQ(fast.is_checkpoint, reference.is_checkpoint) << line;

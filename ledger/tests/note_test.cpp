@@ -1,5 +1,7 @@
 #include "attest/ledger/note.h"
 
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
@@ -30,6 +32,13 @@ NoteSigner GoSigner() {
   auto secret = SecretBytes::Allocate(text.size());
   std::copy(text.begin(), text.end(), secret->data());
   return ParseSignerKey(*secret).value();
+}
+
+// The error code of a failure; nothing when the call succeeded.
+template <typename T>
+std::optional<ErrorCode> CodeOf(const Result<T>& result) {
+  if (result.ok()) return std::nullopt;
+  return result.error().code;
 }
 
 TEST(NoteTest, MatchesGoReferenceByteForByte) {
@@ -88,7 +97,7 @@ TEST(NoteTest, RejectsMalformedNotes) {
        }) {
     auto result = VerifyNote(bad, verifier);
     ASSERT_FALSE(result.ok()) << bad;
-    EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(result.error().code, ErrorCode::kCorrupt) << bad;
   }
   std::string many = kGoText;
   many += "\n";
@@ -98,19 +107,30 @@ TEST(NoteTest, RejectsMalformedNotes) {
 
 TEST(NoteKeyTest, RejectsMangledKeys) {
   std::string key = kGoVerifierKey;
-  EXPECT_FALSE(ParseVerifierKey(key.substr(0, key.size() - 4)).ok());
-  EXPECT_FALSE(
-      ParseVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
-  EXPECT_FALSE(
-      ParseVerifierKey("PeterNeumann+c74f20a3+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
-  EXPECT_FALSE(ParseVerifierKey("PeterNeumann+c74f20a3").ok());
-  EXPECT_FALSE(
-      ParseVerifierKey("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
+  EXPECT_EQ(CodeOf(ParseVerifierKey(key.substr(0, key.size() - 4))), ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseVerifierKey(
+                "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseVerifierKey(
+                "PeterNeumann+c74f20a3+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseVerifierKey("PeterNeumann+c74f20a3")), ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseVerifierKey(
+                "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")),
+            ErrorCode::kCorrupt);
   std::string secret = kGoSignerKey;
   secret.back() = 'A';
   auto bytes = SecretBytes::Allocate(secret.size());
   std::copy(secret.begin(), secret.end(), bytes->data());
-  EXPECT_FALSE(ParseSignerKey(*bytes).ok());
+  EXPECT_EQ(CodeOf(ParseSignerKey(*bytes)), ErrorCode::kCorrupt);
+}
+
+// A caller's bad name or note text is an invalid argument, not a malformed
+// document.
+TEST(NoteKeyTest, BadArgumentsAreInvalidArgument) {
+  EXPECT_EQ(CodeOf(CheckNoteKeyName("Peter Neumann")), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(MakeNoteVerifier("", Ed25519PublicKey{})), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(SignNote("no final newline", GoSigner())), ErrorCode::kInvalidArgument);
 }
 
 TEST(CheckpointTest, FormatsAndParses) {
@@ -122,12 +142,15 @@ TEST(CheckpointTest, FormatsAndParses) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->tree_size, 20852163u);
   EXPECT_EQ(parsed->root_hash, checkpoint.root_hash);
-  EXPECT_FALSE(ParseCheckpointText("o\n012\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n").ok());
-  EXPECT_FALSE(ParseCheckpointText("o\n12\nQkJC\n").ok());
-  EXPECT_FALSE(ParseCheckpointText("o\n12\n").ok());
-  EXPECT_FALSE(ParseCheckpointText("o\n-1\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n").ok());
-  EXPECT_FALSE(
-      ParseCheckpointText("o\n1\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n\nx\n").ok());
+  EXPECT_EQ(CodeOf(ParseCheckpointText("o\n012\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n")),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseCheckpointText("o\n12\nQkJC\n")), ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseCheckpointText("o\n12\n")), ErrorCode::kCorrupt);
+  EXPECT_EQ(CodeOf(ParseCheckpointText("o\n-1\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n")),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(
+      CodeOf(ParseCheckpointText("o\n1\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n\nx\n")),
+      ErrorCode::kCorrupt);
 }
 
 TEST(CheckpointTest, OriginMustBeTheKeyName) {

@@ -10,12 +10,13 @@
 #include "attest/json.h"
 #include "attest/json_fields.h"
 #include "attest/ledger/entry.h"
+#include "attest/ledger/kinds.h"
 #include "attest/signer/ledger_records.h"
 
 namespace attest::signer {
 namespace {
 
-constexpr std::string_view kApprovedKind = "artifact.approved";  // LedgerKindFor(kArtifact)
+constexpr std::string_view kApprovedKind = ledger::kinds::kArtifactApproved;
 
 // A signer's clock may run a little ahead of the ledger's.
 constexpr std::chrono::minutes kMaxFutureSkew{5};

@@ -5,10 +5,11 @@
 #include <cctype>
 
 #include "attest/clock.h"
-#include "attest/dsse.h"
 #include "attest/encoding.h"
 #include "attest/json.h"
 #include "attest/json_fields.h"
+#include "attest/ledger/entry.h"
+#include "attest/ledger/kinds.h"
 
 #include "envelope_parse.h"
 
@@ -24,9 +25,9 @@ struct PurposeRow {
   std::string_view kind;
 };
 constexpr std::array<PurposeRow, 3> kPurposes = {{
-    {Purpose::kArtifact, "artifact", "artifact.approved"},
-    {Purpose::kConfig, "config", "config.changed"},
-    {Purpose::kPolicy, "policy", "policy.signed"},
+    {Purpose::kArtifact, "artifact", ledger::kinds::kArtifactApproved},
+    {Purpose::kConfig, "config", ledger::kinds::kConfigChanged},
+    {Purpose::kPolicy, "policy", ledger::kinds::kPolicySigned},
 }};
 
 const PurposeRow& RowOf(Purpose purpose) {
@@ -77,9 +78,9 @@ Result<std::string> SignedPayload(const Envelope& envelope) {
 
 Result<Bytes> SignedMessage(const Envelope& envelope) {
   ATTEST_ASSIGN_OR_RETURN(std::string payload, SignedPayload(envelope));
-  std::string type =
-      "application/vnd.attest." + std::string(LedgerKindFor(envelope.purpose)) + "+json";
-  return DssePreAuthEncoding(type, AsBytes(payload));
+  // The message a ledger entry of this kind is signed over, so the signature
+  // verifies again when the envelope is recorded (ledger/entry.h).
+  return ledger::SignedMessage(LedgerKindFor(envelope.purpose), payload);
 }
 
 Status SignEnvelope(Envelope& envelope, const Ed25519PrivateKey& key) {

@@ -60,6 +60,11 @@ std::string AlgorithmIdHex(std::uint16_t id) {
   return text;
 }
 
+std::string AlgorithmName(std::uint16_t id) {
+  std::optional<HashAlgorithm> algorithm = HashAlgorithmById(id);
+  return algorithm ? std::string(algorithm->name) : AlgorithmIdHex(id);
+}
+
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data) {
   Bytes digest(algorithm.digest_size);
   unsigned int size = 0;

@@ -63,8 +63,7 @@ std::string PcrSelection::ToString() const {
   std::string text;
   for (const PcrBankSelection& bank : banks) {
     if (!text.empty()) text += '+';
-    auto algorithm = HashAlgorithmById(bank.hash_algorithm);
-    text += algorithm ? std::string(algorithm->name) : "alg" + std::to_string(bank.hash_algorithm);
+    text += AlgorithmName(bank.hash_algorithm);
     text += ':';
     for (std::size_t i = 0; i < bank.indexes.size(); ++i) {
       if (i > 0) text += ',';

@@ -50,7 +50,7 @@ int RunCheck(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (!key.ok()) return run.Fail(key.error());
   Result<Policy> policy = LoadPolicy(*run.flags.Value("policy"));
   if (!policy.ok()) return run.Fail(policy.error());
-  VerificationInput input{&*evidence, &*key, &*policy, std::nullopt, std::nullopt};
+  VerificationInput input{*evidence, *key, *policy, std::nullopt, std::nullopt};
   if (run.flags.Has("nonce") && run.flags.Has("no-nonce")) {
     return run.Fail("--nonce and --no-nonce exclude each other");
   }

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!evidence.ok()) return 0;
   attest::verifier::Policy default_policy;
   default_policy.selection = attest::tpm::ParsePcrSelection("sha256:0-7,15").value();
-  attest::verifier::VerificationInput input{&*evidence, &Key(), &default_policy, std::nullopt,
+  attest::verifier::VerificationInput input{*evidence, Key(), default_policy, std::nullopt,
                                             std::nullopt};
   attest::verifier::Verdict verdict = attest::verifier::VerifyEvidence(input);
   for (const auto& reason : verdict.reasons) {

@@ -51,7 +51,7 @@ Fixture& TheFixture() {
     testing::MeasuredNode good;
     Evidence evidence = testing::QuoteNode(made.factory, good, made.policy.selection, made.nonce);
     verifier::Verdict verdict =
-        verifier::VerifyEvidence({&evidence, &made.key, &made.policy, made.nonce, std::nullopt});
+        verifier::VerifyEvidence({evidence, made.key, made.policy, made.nonce, std::nullopt});
     if (!verdict.trusted) {
       std::fprintf(stderr, "soundness_fuzzer: the good node is not trusted:\n%s\n",
                    verifier::VerdictToJson(verdict).dump(2).c_str());

@@ -27,7 +27,7 @@ Result<AttestationKey> FromPem(ByteView bytes) {
   BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
   if (!bio) return OpensslError("read PEM");
   EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return OpensslError("parse PEM public key", ErrorCode::kInvalidArgument);
+  if (!key) return OpensslError("parse PEM public key", ErrorCode::kCorrupt);
   int type = EVP_PKEY_get_base_id(key.get());
   if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA) {
     return MakeError(ErrorCode::kInvalidArgument, "the PEM key is neither ECC nor RSA");
@@ -70,7 +70,7 @@ Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions
   std::string_view first_line = FirstLine(bytes);
   if (first_line.starts_with(kPemBegin)) {
     if (first_line != kPemPublicKey) {
-      return MakeError(ErrorCode::kInvalidArgument,
+      return MakeError(ErrorCode::kCorrupt,
                        "a PEM file whose first line is not " + std::string(kPemPublicKey));
     }
     if (!options.allow_bare_public_key) {

@@ -38,15 +38,15 @@ std::optional<std::uint32_t> ParsePcrIndexKey(std::string_view text) {
 
 Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view field) {
   if (!value.is_object()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(field) + ": must be an object");
+    return MakeError(ErrorCode::kCorrupt, std::string(field) + ": must be an object");
   }
   tpm::PcrValues values;
   for (const auto& [bank_name, indexes] : value.items()) {
     std::string where = JsonPath(field, bank_name);
     Result<tpm::HashAlgorithm> bank = tpm::HashAlgorithmByName(bank_name);
-    if (!bank.ok()) return bank.error().WithContext(where);
+    if (!bank.ok()) return MakeError(ErrorCode::kCorrupt, where + ": " + bank.error().message);
     if (!indexes.is_object()) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": must be an object");
+      return MakeError(ErrorCode::kCorrupt, where + ": must be an object");
     }
     std::map<std::uint32_t, Bytes>& bank_values = values[bank->id];
     for (const auto& [index_text, hex] : indexes.items()) {
@@ -54,11 +54,11 @@ Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view fie
       std::optional<std::uint32_t> index = ParsePcrIndexKey(index_text);
       if (!index) {
         at += ": \"" + index_text + "\" is not a PCR index (0-23)";
-        return MakeError(ErrorCode::kInvalidArgument, std::move(at));
+        return MakeError(ErrorCode::kCorrupt, std::move(at));
       }
       Bytes digest(bank->digest_size);
       if (!hex.is_string() || !DecodeLowercaseHex(hex.get_ref<const std::string&>(), digest)) {
-        return MakeError(ErrorCode::kInvalidArgument,
+        return MakeError(ErrorCode::kCorrupt,
                          at + ": must be " + std::to_string(bank->digest_size * 2) +
                              " lowercase hex digits (a " + std::string(bank->name) + " value)");
       }
@@ -71,16 +71,14 @@ Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view fie
 Json PcrValuesToJson(const tpm::PcrValues& values) {
   Json json = Json::object();
   for (const auto& [bank, indexes] : values) {
-    std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank);
-    std::string bank_name = algorithm ? std::string(algorithm->name) : std::to_string(bank);
-    Json& out = json[bank_name] = Json::object();
+    Json& out = json[tpm::AlgorithmName(bank)] = Json::object();
     for (const auto& [index, value] : indexes) out[std::to_string(index)] = HexEncode(value);
   }
   return json;
 }
 
 Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
-  JsonFields fields(name, ErrorCode::kInvalidArgument);
+  JsonFields fields(name, ErrorCode::kCorrupt);  // a received document (FORMAT.md)
   if (text.size() > kMaxEvidenceBytes) {
     return fields.Invalid("document",
                           "larger than the " + std::to_string(kMaxEvidenceBytes) + "-byte limit");

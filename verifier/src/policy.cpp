@@ -237,7 +237,7 @@ Json DigestArray(const std::set<Sha256Digest>& digests) {
 }  // namespace
 
 Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
-  JsonFields fields(name, ErrorCode::kInvalidArgument);
+  JsonFields fields(name, ErrorCode::kCorrupt);  // a stored document (FORMAT.md)
   Result<Json> parsed = ParseJsonStrict(text);
   if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
   const Json& root = *parsed;
@@ -275,7 +275,7 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
 Json PolicyToJson(const Policy& policy) {
   Json pcrs = Json::object();
   for (const auto& [bank, indexes] : policy.boot.allowed_pcr_values) {
-    Json& bank_json = pcrs[std::string(tpm::HashAlgorithmById(bank)->name)] = Json::object();
+    Json& bank_json = pcrs[tpm::AlgorithmName(bank)] = Json::object();
     for (const auto& [pcr, values] : indexes) {
       Json& allowed = bank_json[std::to_string(pcr)] = Json::array();
       for (const Bytes& value : values) allowed.push_back(HexEncode(value));

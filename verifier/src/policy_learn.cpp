@@ -5,14 +5,13 @@
 #include <set>
 #include <string>
 
+#include "attest/verifier/ima_log.h"
 #include "attest/verifier/verify.h"
 
 #include "verify_internal.h"
 
 namespace attest::verifier {
 namespace {
-
-using internal::kImaPcr;
 
 // Codes that only say the (empty) draft policy does not allow the node yet.
 bool IsPolicyReason(ReasonCode code) {
@@ -72,7 +71,7 @@ Result<Policy> LearnPolicy(const Evidence& evidence, const AttestationKey& attes
   Policy draft;
   draft.selection = quote->selection;
   if (evidence.runtime_log) draft.runtime.pcr = evidence.runtime_log->pcr;
-  VerificationInput input{&evidence, &attestation_key, &draft, std::nullopt, std::nullopt};
+  VerificationInput input{evidence, attestation_key, draft, std::nullopt, std::nullopt};
   // A draft for an admin to review: the evidence need not be fresh.
   input.allow_unchecked_freshness = true;
   Verdict verdict = VerifyEvidence(input);

@@ -34,7 +34,7 @@ bool SameSelection(const tpm::PcrSelection& a, const tpm::PcrSelection& b) {
 }
 
 void CheckSignature(Verification& verification) {
-  const Evidence& evidence = *verification.input.evidence;
+  const Evidence& evidence = verification.input.evidence;
   Result<TPMT_SIGNATURE> signature = tpm::ParseSignature(evidence.signature);
   if (!signature.ok()) {
     verification.Fail(
@@ -42,7 +42,7 @@ void CheckSignature(Verification& verification) {
                    "signature is not a TPMT_SIGNATURE: " + signature.error().message));
     return;
   }
-  Status verified = tpm::VerifySignature(verification.input.attestation_key->key.get(),
+  Status verified = tpm::VerifySignature(verification.input.attestation_key.key.get(),
                                          evidence.attest, *signature);
   if (!verified.ok()) {
     verification.Fail(
@@ -53,7 +53,7 @@ void CheckSignature(Verification& verification) {
 
 void CheckNonce(Verification& verification, const QuoteInfo& quote) {
   const VerificationInput& input = verification.input;
-  const Bytes& claimed = input.evidence->nonce;
+  const Bytes& claimed = input.evidence.nonce;
   if (!ConstantTimeEquals(quote.extra_data, claimed)) {
     verification.Fail(MakeReason(ReasonCode::kNonceMismatch,
                                  "the quote signs nonce " + HexEncode(quote.extra_data) +
@@ -75,7 +75,7 @@ void CheckNonce(Verification& verification, const QuoteInfo& quote) {
 }
 
 void CheckPcrDigest(Verification& verification, const QuoteInfo& quote) {
-  const Policy& policy = *verification.input.policy;
+  const Policy& policy = verification.input.policy;
   if (!SameSelection(quote.selection, policy.selection)) {
     verification.Fail(MakeReason(ReasonCode::kPcrDigestMismatch,
                                  "the quote covers " + quote.selection.ToString() +
@@ -89,7 +89,7 @@ void CheckPcrDigest(Verification& verification, const QuoteInfo& quote) {
     return;
   }
   Result<Bytes> computed =
-      tpm::PcrCompositeDigest(quote.selection, verification.input.evidence->pcrs, *algorithm);
+      tpm::PcrCompositeDigest(quote.selection, verification.input.evidence.pcrs, *algorithm);
   if (!computed.ok()) {
     verification.Fail(
         MakeReason(ReasonCode::kPcrDigestMismatch,
@@ -111,15 +111,10 @@ const Bytes* Verification::Quoted(std::uint16_t bank, std::uint32_t pcr) const {
   return value == bank_values->second.end() ? nullptr : &value->second;
 }
 
-std::string BankName(std::uint16_t bank) {
-  std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(bank);
-  return algorithm ? std::string(algorithm->name) : tpm::AlgorithmIdHex(bank);
-}
-
 void CheckQuote(Verification& verification) {
   const VerificationInput& input = verification.input;
-  verification.verdict.ak_attributes_checked = input.attestation_key->public_area.has_value();
-  Result<QuoteInfo> quote = ParseQuote(input.evidence->attest);
+  verification.verdict.ak_attributes_checked = input.attestation_key.public_area.has_value();
+  Result<QuoteInfo> quote = ParseQuote(input.evidence.attest);
   if (!quote.ok()) {
     verification.Fail(MakeReason(ReasonCode::kAttestMalformed, quote.error().message));
   }
@@ -130,11 +125,11 @@ void CheckQuote(Verification& verification) {
     verification.selection = quote->selection;
     verification.verdict.quote = std::move(quote).value();
   } else {
-    verification.selection = input.policy->selection;
+    verification.selection = input.policy.selection;
   }
   for (const tpm::PcrBankSelection& bank : verification.selection.banks) {
-    auto posted = input.evidence->pcrs.find(bank.hash_algorithm);
-    if (posted == input.evidence->pcrs.end()) continue;
+    auto posted = input.evidence.pcrs.find(bank.hash_algorithm);
+    if (posted == input.evidence.pcrs.end()) continue;
     for (std::uint32_t pcr : bank.indexes) {
       auto value = posted->second.find(pcr);
       if (value != posted->second.end()) {

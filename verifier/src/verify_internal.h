@@ -32,12 +32,4 @@ void CheckBootLog(Verification& verification);
 void CheckRuntimeLog(Verification& verification);
 void CheckPolicy(Verification& verification);
 void CheckClock(Verification& verification);
-
-// "sha256" for a known bank, "0x000b"-style otherwise.
-std::string BankName(std::uint16_t bank);
-
-// The kernel's IMA PCR: its events are in the IMA list, not the firmware
-// log, so a boot-log replay says nothing about it.
-inline constexpr std::uint32_t kImaPcr = 10;
-
 }  // namespace attest::verifier::internal

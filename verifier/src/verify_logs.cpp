@@ -8,6 +8,7 @@
 #include "attest/attestd/runtime_entry.h"
 #include "attest/encoding.h"
 #include "attest/tpm/algorithms.h"
+#include "attest/verifier/ima_log.h"
 
 #include "verify_internal.h"
 
@@ -16,22 +17,23 @@ namespace {
 
 std::string MismatchDetail(std::uint32_t pcr, std::uint16_t bank, const Bytes& replayed,
                            const Bytes& quoted) {
-  return "PCR " + std::to_string(pcr) + " (" + BankName(bank) + ") replays to " +
+  return "PCR " + std::to_string(pcr) + " (" + tpm::AlgorithmName(bank) + ") replays to " +
          HexEncode(replayed) + " but the quote says " + HexEncode(quoted);
 }
 
 void ReportReplay(Verification& verification, const VerifiedEventLog& verified) {
   for (std::uint16_t bank : verified.unexplained_banks()) {
     verification.Fail(MakeReason(ReasonCode::kBootLogReplayMismatch,
-                                 "the boot log has no " + BankName(bank) +
-                                     " digests, so it cannot explain the quoted " + BankName(bank) +
-                                     " PCRs"));
+                                 "the boot log has no " + tpm::AlgorithmName(bank) +
+                                     " digests, so it cannot explain the quoted " +
+                                     tpm::AlgorithmName(bank) + " PCRs"));
   }
   for (const PcrMismatch& mismatch : verified.mismatches()) {
     std::string detail =
         mismatch.replayed.empty()
-            ? "PCR " + std::to_string(mismatch.pcr) + " (" + BankName(mismatch.bank) +
-                  "): an event of the log lacks its " + BankName(mismatch.bank) + " digest"
+            ? "PCR " + std::to_string(mismatch.pcr) + " (" + tpm::AlgorithmName(mismatch.bank) +
+                  "): an event of the log lacks its " + tpm::AlgorithmName(mismatch.bank) +
+                  " digest"
             : MismatchDetail(mismatch.pcr, mismatch.bank, mismatch.replayed, mismatch.quoted);
     // The summary reads every event: only for the one hint that needs it.
     if (mismatch.pcr == 5 && !SummarizeBootLog(*verification.boot_log).exit_boot_services_seen) {
@@ -65,7 +67,7 @@ Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
     }
   }
   verification.verdict.runtime_pcr_firmware_value = value;
-  const std::set<Sha256Digest>& allowed = verification.input.policy->runtime.firmware_values;
+  const std::set<Sha256Digest>& allowed = verification.input.policy.runtime.firmware_values;
   bool extended = ExtendsPcr(log, pcr);
   std::string name = "runtime PCR " + std::to_string(pcr);
   if (allowed.empty()) {
@@ -89,7 +91,7 @@ Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
 }  // namespace
 
 void CheckBootLog(Verification& verification) {
-  const Evidence& evidence = *verification.input.evidence;
+  const Evidence& evidence = verification.input.evidence;
   if (!evidence.boot_log) {
     verification.Fail(MakeReason(ReasonCode::kBootLogRequired,
                                  "the evidence has no boot log, and no verified log for this "
@@ -104,7 +106,7 @@ void CheckBootLog(Verification& verification) {
   verification.boot_log = std::move(log).value();
   Verdict& verdict = verification.verdict;
   verdict.boot_replay = ReplayEventLog(*verification.boot_log);
-  std::array<std::uint32_t, 2> excluded = {verification.input.policy->runtime.pcr, kImaPcr};
+  std::array<std::uint32_t, 2> excluded = {verification.input.policy.runtime.pcr, kImaPcr};
   verification.verified_boot_log =
       VerifyEventLog(*verification.boot_log, verdict.boot_replay, verification.quoted, excluded);
   ReportReplay(verification, *verification.verified_boot_log);
@@ -116,8 +118,8 @@ void CheckBootLog(Verification& verification) {
 }
 
 void CheckRuntimeLog(Verification& verification) {
-  const Evidence& evidence = *verification.input.evidence;
-  std::uint32_t pcr = verification.input.policy->runtime.pcr;
+  const Evidence& evidence = verification.input.evidence;
+  std::uint32_t pcr = verification.input.policy.runtime.pcr;
   Sha256Digest initial{};
   if (verification.boot_log) initial = CheckFirmwareValue(verification, pcr);
   if (evidence.runtime_log && evidence.runtime_log->pcr != pcr) {

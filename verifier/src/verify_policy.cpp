@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attest/encoding.h"
+#include "attest/tpm/algorithms.h"
 
 #include "verify_internal.h"
 
@@ -13,21 +14,23 @@ namespace attest::verifier::internal {
 namespace {
 
 void CheckBootValues(Verification& verification) {
-  const BootPolicy& boot = verification.input.policy->boot;
+  const BootPolicy& boot = verification.input.policy.boot;
   for (const auto& [bank, indexes] : boot.allowed_pcr_values) {
     for (const auto& [pcr, allowed] : indexes) {
       const Bytes* quoted = verification.Quoted(bank, pcr);
       if (quoted == nullptr) {
         verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, pcr,
                                         "the policy constrains PCR " + std::to_string(pcr) + " (" +
-                                            BankName(bank) + ") but the quote does not cover it"));
+                                            tpm::AlgorithmName(bank) +
+                                            ") but the quote does not cover it"));
         continue;
       }
       if (std::ranges::find(allowed, *quoted) != allowed.end()) continue;
-      verification.Fail(MakePcrReason(
-          ReasonCode::kBootPolicyViolation, pcr,
-          "PCR " + std::to_string(pcr) + " (" + BankName(bank) + ") is " + HexEncode(*quoted) +
-              ", none of the " + std::to_string(allowed.size()) + " values the policy allows"));
+      verification.Fail(MakePcrReason(ReasonCode::kBootPolicyViolation, pcr,
+                                      "PCR " + std::to_string(pcr) + " (" +
+                                          tpm::AlgorithmName(bank) + ") is " + HexEncode(*quoted) +
+                                          ", none of the " + std::to_string(allowed.size()) +
+                                          " values the policy allows"));
     }
   }
 }
@@ -64,7 +67,7 @@ void CheckBootApplications(Verification& verification, const BootFacts& facts,
 
 // Rules over events read only facts from verified extends (boot_facts.h).
 void CheckBootEvents(Verification& verification) {
-  const BootPolicy& boot = verification.input.policy->boot;
+  const BootPolicy& boot = verification.input.policy.boot;
   bool has_rules = boot.secure_boot_required || boot.allowed_boot_applications.has_value();
   if (!has_rules) return;
   const std::optional<BootFacts>& facts = verification.verdict.boot_facts;
@@ -83,8 +86,8 @@ void CheckBootEvents(Verification& verification) {
 // Every file the log shows has to be approved, including one that was
 // replaced later: it ran, or could have, on this boot.
 void CheckRuntimeFiles(Verification& verification) {
-  const RuntimePolicy& runtime = verification.input.policy->runtime;
-  const std::optional<RuntimeLog>& log = verification.input.evidence->runtime_log;
+  const RuntimePolicy& runtime = verification.input.policy.runtime;
+  const std::optional<RuntimeLog>& log = verification.input.evidence.runtime_log;
   std::map<std::string, const RuntimeEntry*> latest;
   if (log) {
     for (const RuntimeEntry& entry : log->entries) {

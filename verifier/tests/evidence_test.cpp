@@ -23,6 +23,9 @@ class EvidenceDocumentTest : public ::testing::Test {
   std::string ErrorFor(const Json& json) {
     Result<Evidence> parsed = ParseEvidence(json.dump(), "e.json");
     EXPECT_FALSE(parsed.ok());
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.error().code, ErrorCode::kCorrupt) << parsed.error().message;
+    }
     return parsed.ok() ? "" : parsed.error().message;
   }
 
@@ -90,11 +93,15 @@ TEST_F(EvidenceDocumentTest, MalformedRuntimeLogNamesTheEntry) {
 }
 
 TEST_F(EvidenceDocumentTest, NotJsonAndTooBigAreRejected) {
-  EXPECT_FALSE(ParseEvidence("{\"nonce\": ", "e.json").ok());
-  EXPECT_FALSE(ParseEvidence("[]", "e.json").ok());
+  for (std::string_view text : {"{\"nonce\": ", "[]"}) {
+    Result<Evidence> malformed = ParseEvidence(text, "e.json");
+    ASSERT_FALSE(malformed.ok()) << text;
+    EXPECT_EQ(malformed.error().code, ErrorCode::kCorrupt) << text;
+  }
   std::string huge(kMaxEvidenceBytes + 1, ' ');
   Result<Evidence> parsed = ParseEvidence(huge, "e.json");
   ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(parsed.error().message.find("limit"), std::string::npos);
 }
 
@@ -164,7 +171,7 @@ TEST(PolicyTest, SecureBootRuleWithoutPcr7IsInvalid) {
   text.replace(text.find("sha256:0-7,15"), 13, "sha256:0-6,15");
   Result<Policy> parsed = ParsePolicy(text, "p.json");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(parsed.error().code, ErrorCode::kCorrupt);
   EXPECT_EQ(parsed.error().message,
             "p.json: boot.secure_boot_required: needs PCR 7, where the Secure Boot state is "
             "measured, in pcr_selection (sha256:0,1,2,3,4,5,6,15)");

@@ -330,7 +330,7 @@ class SoundnessTest : public ::testing::TestWithParam<Forgery> {
     evidence_.runtime_log = shown.runtime;
     key_ = factory_.LoadedKey();
     policy_ = policy;
-    return VerifyEvidence(VerificationInput{&evidence_, &key_, &policy_, nonce_, std::nullopt});
+    return VerifyEvidence(VerificationInput{evidence_, key_, policy_, nonce_, std::nullopt});
   }
 
   testing::EvidenceFactory factory_;
@@ -361,11 +361,11 @@ TEST(RuntimeFirmwareValueTest, PinnedFirmwareValueIsTrusted) {
   Policy policy = GoodMachinePolicy();
   Evidence evidence = testing::QuoteNode(factory, node, policy.selection, nonce);
   AttestationKey key = factory.LoadedKey();
-  Verdict refused = VerifyEvidence({&evidence, &key, &policy, nonce, std::nullopt});
+  Verdict refused = VerifyEvidence({evidence, key, policy, nonce, std::nullopt});
   EXPECT_EQ(Codes(refused), CodeList{"BOOT_LOG_RUNTIME_PCR"});
   ASSERT_TRUE(refused.runtime_pcr_firmware_value.has_value());
   policy.runtime.firmware_values = {*refused.runtime_pcr_firmware_value};
-  Verdict trusted = VerifyEvidence({&evidence, &key, &policy, nonce, std::nullopt});
+  Verdict trusted = VerifyEvidence({evidence, key, policy, nonce, std::nullopt});
   EXPECT_TRUE(trusted.trusted) << VerdictToJson(trusted).dump(2);
   // `policy learn` pins exactly that value, for an admin to review.
   Result<Policy> learned = LearnPolicy(evidence, key);

@@ -44,7 +44,7 @@ class VerifyTest : public ::testing::Test {
   }
 
   Verdict Run(std::optional<QuoteClock> previous = std::nullopt) {
-    VerificationInput input{&evidence_, &key_, &policy_, nonce_, previous};
+    VerificationInput input{evidence_, key_, policy_, nonce_, previous};
     return VerifyEvidence(input);
   }
 
@@ -80,7 +80,7 @@ TEST_F(VerifyTest, TrustedWhenQuoteLogsAndPolicyAgree) {
 }
 
 TEST_F(VerifyTest, WrongChallengeIsNonceMismatch) {
-  VerificationInput input{&evidence_, &key_, &policy_, Bytes(32, 0x11), std::nullopt};
+  VerificationInput input{evidence_, key_, policy_, Bytes(32, 0x11), std::nullopt};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_FALSE(verdict.trusted);
   EXPECT_EQ(Codes(verdict), std::vector<std::string>{"NONCE_MISMATCH"});
@@ -89,14 +89,14 @@ TEST_F(VerifyTest, WrongChallengeIsNonceMismatch) {
 
 TEST_F(VerifyTest, EvidenceNamingAnotherNonceThanTheQuoteIsNonceMismatch) {
   evidence_.nonce[0] ^= 1;
-  VerificationInput input{&evidence_, &key_, &policy_, std::nullopt, std::nullopt, true};
+  VerificationInput input{evidence_, key_, policy_, std::nullopt, std::nullopt, true};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_FALSE(verdict.nonce_checked);
   EXPECT_EQ(Codes(verdict), std::vector<std::string>{"NONCE_MISMATCH"});
 }
 
 TEST_F(VerifyTest, NoNonceStillTrustedIsRefused) {
-  VerificationInput input{&evidence_, &key_, &policy_, std::nullopt, std::nullopt};
+  VerificationInput input{evidence_, key_, policy_, std::nullopt, std::nullopt};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_FALSE(verdict.trusted);
   EXPECT_FALSE(verdict.nonce_checked);
@@ -340,7 +340,7 @@ TEST_F(VerifyTest, UnsafeClockIsClockUnsafe) {
 TEST_F(VerifyTest, EveryFailureIsReportedNotJustTheFirst) {
   evidence_.runtime_log->entries[0].sha256[0] ^= 0x01;
   policy_.boot.allowed_pcr_values[TPM2_ALG_SHA256][0] = {Bytes(32, 0x01)};
-  VerificationInput input{&evidence_, &key_, &policy_, Bytes(32, 0x00), std::nullopt};
+  VerificationInput input{evidence_, key_, policy_, Bytes(32, 0x00), std::nullopt};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_EQ(Codes(verdict),
             (std::vector<std::string>{"NONCE_MISMATCH", "RUNTIME_LOG_REPLAY_MISMATCH",
@@ -377,7 +377,7 @@ TEST(RealQuoteTest, WindowsShieldedVmQuoteParsesAndReplays) {
   Policy policy;
   policy.selection = quote.selection;
 
-  VerificationInput input{&evidence, &key, &policy, evidence.nonce, std::nullopt};
+  VerificationInput input{evidence, key, policy, evidence.nonce, std::nullopt};
   Verdict verdict = VerifyEvidence(input);
   EXPECT_TRUE(verdict.nonce_checked);
   EXPECT_EQ(quote.selection.ToString(),

@@ -80,13 +80,13 @@ Result<BundleFile> ParsePem(const std::string& file, const std::string& contents
   }
   ERR_clear_error();  // the end of the input reads as "no start line"
   if (parsed.certificates.size() != certificate_blocks) {
-    return MakeError(ErrorCode::kInvalidArgument,
+    return MakeError(ErrorCode::kCorrupt,
                      file + ": " + std::to_string(certificate_blocks - parsed.certificates.size()) +
                          " of " + std::to_string(certificate_blocks) +
                          " PEM certificates do not parse");
   }
   if (parsed.crls.size() != crl_blocks) {
-    return MakeError(ErrorCode::kInvalidArgument,
+    return MakeError(ErrorCode::kCorrupt,
                      file + ": " + std::to_string(crl_blocks - parsed.crls.size()) + " of " +
                          std::to_string(crl_blocks) + " PEM CRLs do not parse");
   }
@@ -109,7 +109,7 @@ Result<BundleFile> ParseBundleFile(const std::string& file, const std::string& c
     parsed.crls.push_back(std::move(crl));
   } else {
     return OpensslError(file + ": neither PEM certificates or CRLs nor one DER certificate or CRL",
-                        ErrorCode::kInvalidArgument);
+                        ErrorCode::kCorrupt);
   }
   ERR_clear_error();  // a DER CRL first failed to parse as a certificate
   return parsed;

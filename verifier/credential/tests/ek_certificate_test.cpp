@@ -314,7 +314,7 @@ TEST_F(EkCertificateTest, BundlesLoadFromPemDerAndDirectories) {
   WriteText(directory + "/README", "not a certificate");
   auto junk = EkCaBundle::Load(directory);
   ASSERT_FALSE(junk.ok());
-  EXPECT_EQ(junk.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(junk.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(junk.error().message.find(directory + "/README"), std::string::npos);
 
   std::string broken = ToPem(root_.get()) + ToPem(intermediate_.get());
@@ -322,6 +322,7 @@ TEST_F(EkCertificateTest, BundlesLoadFromPemDerAndDirectories) {
   WriteText(files_.File("broken.pem"), broken);
   auto refused = EkCaBundle::Load(files_.File("broken.pem"));
   ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(refused.error().message.find("1 of 2 PEM certificates"), std::string::npos)
       << refused.error().message;
 

@@ -17,15 +17,6 @@ using Json = nlohmann::json;
 constexpr std::string_view kStartupLocality("StartupLocality\0", 16);
 constexpr std::string_view kSpecId03("Spec ID Event03\0", 16);
 
-std::string BankName(std::uint16_t algorithm_id) {
-  if (std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(algorithm_id)) {
-    return std::string(algorithm->name);
-  }
-  char buffer[16];
-  std::snprintf(buffer, sizeof(buffer), "alg_0x%04x", algorithm_id);
-  return buffer;
-}
-
 std::string Hex8(std::uint32_t value) {
   char buffer[16];
   std::snprintf(buffer, sizeof(buffer), "0x%08x", value);
@@ -55,7 +46,7 @@ Json TextOrHex(ByteView data) {
 Json DecodeSpecId(const SpecIdEvent& spec) {
   Json algorithms = Json::array();
   for (const auto& [id, size] : spec.algorithms) {
-    algorithms.push_back(Json{{"algorithm", BankName(id)}, {"digest_size", size}});
+    algorithms.push_back(Json{{"algorithm", tpm::AlgorithmName(id)}, {"digest_size", size}});
   }
   return Json{{"signature", "Spec ID Event03"},
               {"platform_class", spec.platform_class},
@@ -142,7 +133,7 @@ Json PcrsToJson(const tpm::PcrValues& replayed) {
   for (const auto& [bank, values] : replayed) {
     Json bank_values = Json::object();
     for (const auto& [pcr, value] : values) bank_values[std::to_string(pcr)] = HexEncode(value);
-    pcrs[BankName(bank)] = std::move(bank_values);
+    pcrs[tpm::AlgorithmName(bank)] = std::move(bank_values);
   }
   return pcrs;
 }
@@ -165,7 +156,7 @@ nlohmann::json EventLogToJson(const EventLog& log, const tpm::PcrValues& replaye
     const BootEvent& event = log.events[i];
     Json digests = Json::object();
     for (const EventDigest& digest : event.digests) {
-      digests[BankName(digest.algorithm_id)] = HexEncode(digest.digest);
+      digests[tpm::AlgorithmName(digest.algorithm_id)] = HexEncode(digest.digest);
     }
     events.push_back(Json{{"index", i},
                           {"offset", event.offset},
@@ -188,14 +179,15 @@ std::string RenderEventLogText(const EventLog& log, const tpm::PcrValues& replay
            std::to_string(event.pcr) + " " + std::string(EventTypeName(event.type)) + " (" +
            Hex8(event.type) + ")\n";
     for (const EventDigest& digest : event.digests) {
-      out += "  " + BankName(digest.algorithm_id) + ": " + HexEncode(digest.digest) + "\n";
+      out +=
+          "  " + tpm::AlgorithmName(digest.algorithm_id) + ": " + HexEncode(digest.digest) + "\n";
     }
     out += "  size: " + std::to_string(event.data.size()) + "\n";
     AppendDecodedText(DecodeEventData(log, i), out);
   }
   out += "PCRs:\n";
   for (const auto& [bank, values] : replayed) {
-    out += "  " + BankName(bank) + ":\n";
+    out += "  " + tpm::AlgorithmName(bank) + ":\n";
     for (const auto& [pcr, value] : values) {
       char index[8];
       std::snprintf(index, sizeof(index), "%2u", pcr);

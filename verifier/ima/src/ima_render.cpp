@@ -13,12 +13,6 @@
 namespace attest::verifier {
 namespace {
 
-std::string BankName(std::uint16_t id) {
-  std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(id);
-  if (algorithm) return std::string(algorithm->name);
-  return "alg" + std::to_string(id);
-}
-
 // Valid UTF-8 with each ill-formed byte replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text) {
   std::string out;
@@ -86,7 +80,8 @@ std::string RenderImaLogText(const ImaLog& log, const tpm::PcrValues& replayed) 
   }
   for (const auto& [bank, pcrs] : replayed) {
     for (const auto& [index, value] : pcrs) {
-      out += "PCR " + std::to_string(index) + " " + BankName(bank) + ": " + HexEncode(value) + "\n";
+      out += "PCR " + std::to_string(index) + " " + tpm::AlgorithmName(bank) + ": " +
+             HexEncode(value) + "\n";
     }
   }
   return out;
@@ -113,7 +108,7 @@ nlohmann::json ImaLogToJson(const ImaLog& log, const tpm::PcrValues& replayed) {
   for (const auto& [bank, values] : replayed) {
     nlohmann::json bank_values = nlohmann::json::object();
     for (const auto& [index, value] : values) bank_values[std::to_string(index)] = HexEncode(value);
-    pcrs[BankName(bank)] = std::move(bank_values);
+    pcrs[tpm::AlgorithmName(bank)] = std::move(bank_values);
   }
   return {{"entries", std::move(entries)}, {"pcrs", std::move(pcrs)}};
 }

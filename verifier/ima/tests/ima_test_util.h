@@ -18,7 +18,7 @@ std::string ImaTestdataDir();
 Bytes ReadTestFile(const std::string& path);
 
 struct RecordSpec {
-  std::uint32_t pcr = 10;
+  std::uint32_t pcr = kImaPcr;
   std::size_t digest_size = 20;  // template digest: 20 (sha1) or 32 (sha256)
   std::string template_name = "ima-ng";
   std::string algorithm = "sha256";

@@ -20,7 +20,8 @@ struct Checkpoint {
 
 // "<origin>\n<size>\n<base64 root>\n"
 std::string FormatCheckpointText(const Checkpoint& checkpoint);
-// Accepts and ignores extension lines, as the spec requires.
+// Accepts and ignores extension lines, as the spec requires; kCorrupt when
+// malformed.
 Result<Checkpoint> ParseCheckpointText(std::string_view text);
 
 // Verifies the note's signature by `verifier`, then parses it. A checkpoint

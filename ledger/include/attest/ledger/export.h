@@ -34,7 +34,8 @@ struct ExportLine {
   Entry entry;             // when !is_checkpoint
   std::string checkpoint;  // the note, when is_checkpoint
 };
-// Parses one line; an error names the field that is missing or malformed.
+// Parses one line; an error (kCorrupt) names the field that is missing or
+// malformed.
 // Lines as `ledger export` writes them take a streaming fast path; anything
 // else goes through ParseExportLineWithDom, which decides and explains.
 Status ParseExportLine(std::string_view line, ExportLine& out);

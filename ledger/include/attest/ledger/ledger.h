@@ -1,7 +1,8 @@
 // The audit ledger: append-only, hash-chained, Merkle-proved (DESIGN.md §6,
-// FORMAT.md). One Ledger object is one connection: use it from one thread at
-// a time. Any number of processes may open the same ledger; their appends
-// are serialized by the store's write lock and none is lost.
+// FORMAT.md), over any LedgerStore. One Ledger object is one store
+// connection: use it from one thread at a time. Any number of processes may
+// open the same ledger; their appends are serialized by the store's write
+// lock and none is lost.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +21,10 @@
 
 namespace attest::ledger {
 
+// For Create and Open, the SQLite convenience path.
 struct LedgerOptions {
   const Clock* clock = nullptr;  // the system clock when null
-  int busy_timeout_ms = 30000;
+  int busy_timeout_ms = 30000;   // how long an appender waits for another's lock
   bool read_only = false;
 };
 
@@ -34,8 +36,17 @@ struct AppendedEntry {
 
 class Ledger {
  public:
-  // Creates a new ledger database at `path` (which must not exist) for the
-  // ledger named `origin`, whose checkpoints `checkpoint_key` signs.
+  // Makes a new, empty store the ledger named `origin`, whose checkpoints
+  // `checkpoint_key` signs, by writing its metadata. `clock` stamps entries
+  // and checkpoints; the system clock when null.
+  static Result<Ledger> Initialize(std::unique_ptr<LedgerStore> store, std::string_view origin,
+                                   const Ed25519PublicKey& checkpoint_key,
+                                   const Clock* clock = nullptr);
+  // The ledger a store already holds (one Initialize wrote, in any process).
+  static Result<Ledger> FromStore(std::unique_ptr<LedgerStore> store, const Clock* clock = nullptr);
+
+  // The same over a SQLite file (sqlite_ledger_store.h): Create makes a new
+  // database at `path`, which must not exist; Open opens an existing one.
   static Result<Ledger> Create(const std::string& path, std::string_view origin,
                                const Ed25519PublicKey& checkpoint_key,
                                const LedgerOptions& options = {});

@@ -31,12 +31,13 @@ struct NoteSigner {
   Ed25519PrivateKey key;
 };
 
-// Key names are non-empty and hold no whitespace or '+'.
+// Key names are non-empty and hold no whitespace or '+' (kInvalidArgument).
 Status CheckNoteKeyName(std::string_view name);
 std::uint32_t NoteKeyId(std::string_view name, const Ed25519PublicKey& key);
 Result<NoteVerifier> MakeNoteVerifier(std::string_view name, const Ed25519PublicKey& key);
 
-// "<name>+<8 hex key id>+<base64(0x01 || public key)>"
+// "<name>+<8 hex key id>+<base64(0x01 || public key)>". Parsing a key file
+// that is not one is kCorrupt, as for a malformed note.
 std::string FormatVerifierKey(const NoteVerifier& verifier);
 Result<NoteVerifier> ParseVerifierKey(std::string_view text);
 
@@ -46,7 +47,8 @@ Result<SecretBytes> FormatSignerKey(std::string_view name, const Ed25519PrivateK
 Result<NoteSigner> ParseSignerKey(const SecretBytes& secret);
 
 // Signs `text` (non-empty, ending in '\n', no blank line, no control
-// characters but '\n'): returns text + "\n" + "— <name> <base64(id || sig)>\n".
+// characters but '\n'; else kInvalidArgument): returns text + "\n" + "— <name> <base64(id ||
+// sig)>\n".
 Result<std::string> SignNote(std::string_view text, const NoteSigner& signer);
 
 struct NoteSignature {
@@ -60,7 +62,7 @@ struct ParsedNote {
   std::vector<NoteSignature> signatures;
 };
 
-// Structure only; nothing is trusted yet. kInvalidArgument when malformed.
+// Structure only; nothing is trusted yet. kCorrupt when malformed.
 Result<ParsedNote> ParseNote(std::string_view note);
 
 // The note's text when `verifier` signed it. kVerificationFailed when the

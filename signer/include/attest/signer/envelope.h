@@ -66,8 +66,8 @@ inline DigestOf DigestOfEnvelope(const Envelope& envelope) {
 // The canonical JSON payload that is signed (FORMAT.md §2.2): every member
 // but public_key, signature and manifest, with digest_of and version.
 Result<std::string> SignedPayload(const Envelope& envelope);
-// DSSE PAE("application/vnd.attest." + LedgerKindFor(purpose) + "+json",
-// SignedPayload): the exact bytes the Ed25519 signature covers.
+// ledger::SignedMessage(LedgerKindFor(purpose), SignedPayload): DSSE PAE
+// over the kind's payload type; the exact bytes the Ed25519 signature covers.
 Result<Bytes> SignedMessage(const Envelope& envelope);
 
 // Fills key_id, public_key and signature of `envelope` (its other fields

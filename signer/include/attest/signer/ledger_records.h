@@ -12,13 +12,14 @@
 #include "attest/clock.h"
 #include "attest/ed25519.h"
 #include "attest/error.h"
+#include "attest/ledger/kinds.h"
 #include "attest/ledger/ledger.h"
 #include "attest/sha256.h"
 #include "attest/signer/envelope.h"
 
 namespace attest::signer {
 
-inline constexpr std::string_view kRevokedKind = "artifact.revoked";
+inline constexpr std::string_view kRevokedKind = ledger::kinds::kArtifactRevoked;
 inline constexpr std::size_t kMaxReasonBytes = kMaxCommentBytes;
 
 // A withdrawn approval (FORMAT.md §4), as signed.

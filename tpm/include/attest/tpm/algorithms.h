@@ -26,8 +26,11 @@ struct HashAlgorithm {
 std::optional<HashAlgorithm> HashAlgorithmById(std::uint16_t id);
 Result<HashAlgorithm> HashAlgorithmByName(std::string_view name);
 
-// "0x000b": how an algorithm id appears in messages.
+// "0x000b": an algorithm id as a number, in messages.
 std::string AlgorithmIdHex(std::uint16_t id);
+// The one name of a bank or digest algorithm in messages and output: "sha256"
+// for an algorithm this build knows, else AlgorithmIdHex ("0x0012").
+std::string AlgorithmName(std::uint16_t id);
 
 // One-shot digest with the bank's algorithm.
 Result<Bytes> HashWith(const HashAlgorithm& algorithm, ByteView data);

@@ -28,8 +28,10 @@ struct AttestationKeyOptions {
 
 // A marshaled TPM2B_PUBLIC whose attributes make it an AK (see
 // CheckAttestationKeyAttributes), or, with allow_bare_public_key, a PEM
-// SubjectPublicKeyInfo, recognised by its first line alone. kInvalidArgument
-// otherwise, naming what is wrong.
+// SubjectPublicKeyInfo, recognised by its first line alone. A file that is
+// neither (malformed TPM2B_PUBLIC or PEM) is kCorrupt; a well-formed key this
+// rule refuses (not an AK, a bare key without consent) is kInvalidArgument,
+// naming what is wrong.
 Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions options = {});
 
 // fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign and not

@@ -38,7 +38,7 @@ struct Evidence {
 };
 
 // Strict: unknown members, wrong types, bad hex or base64, PCR values of the
-// wrong size for their bank are kInvalidArgument naming the member
+// wrong size for their bank are kCorrupt naming the member
 // ("pcrs.sha256.4: ..."). `name` (a file name, or "evidence") starts every
 // message.
 Result<Evidence> ParseEvidence(std::string_view text, std::string_view name);
@@ -46,7 +46,8 @@ Result<Evidence> ParseEvidence(std::string_view text, std::string_view name);
 // log that SerializeRuntimeLog refuses.
 Result<Json> EvidenceToJson(const Evidence& evidence);
 
-// {"sha256": {"0": "hex", ...}, ...} both ways; banks by name.
+// {"sha256": {"0": "hex", ...}, ...} both ways; banks by name. Reading
+// fails with kCorrupt naming `field`.
 Json PcrValuesToJson(const tpm::PcrValues& values);
 Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view field);
 // A PCR index as a JSON member name: "0" to "23", no sign, no leading zero.

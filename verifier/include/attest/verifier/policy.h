@@ -1,7 +1,8 @@
 // The attestation policy (DESIGN §5): which PCRs a node quotes, the boot
-// state it may be in, and the runtime files it must run. Ledger-backed
-// approvals come with the signer; until then allowed runtime digests are
-// listed inline.
+// state it may be in, and the runtime files it may run. Allowed runtime
+// digests are listed in the policy itself; the signer's ledger approvals
+// (signer/approvals.h) are not read by the verifier yet, which the REST
+// service will do.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +59,8 @@ struct Policy {
 
 // Strict, like every document here: unknown members, a PCR outside the
 // selection, a rule that needs a PCR or bank the selection lacks, malformed
-// hex are kInvalidArgument naming the member, after `name` (the file). A
-// version other than 1 is kUnsupported.
+// hex are kCorrupt naming the member, after `name` (the file). A version
+// other than 1 is kUnsupported.
 Result<Policy> ParsePolicy(std::string_view text, std::string_view name);
 Json PolicyToJson(const Policy& policy);
 

@@ -18,10 +18,12 @@
 
 namespace attest::verifier {
 
+// What one verification reads; the caller keeps the three documents alive
+// for the call.
 struct VerificationInput {
-  const Evidence* evidence = nullptr;
-  const AttestationKey* attestation_key = nullptr;
-  const Policy* policy = nullptr;
+  const Evidence& evidence;
+  const AttestationKey& attestation_key;
+  const Policy& policy;
   // The nonce the verifier issued. Without it nothing shows the quote is
   // fresh: NONCE_NOT_CHECKED, unless the caller waives freshness below.
   std::optional<Bytes> expected_nonce;

@@ -34,9 +34,10 @@ class EkCaBundle {
   // a CA certificate of the bundle that may sign CRLs, and use only CRL
   // features the check supports (complete CRLs: no delta, indirect or
   // reason-partitioned CRLs). Fails with kNotFound / kPermissionDenied /
-  // kIo for the file system, kInvalidArgument for a file that is neither,
-  // a bundle with no certificate, or a CRL that fails those conditions
-  // (the message names the file).
+  // kIo for the file system, kCorrupt for a file that is neither (or whose
+  // certificates or CRLs do not parse), kInvalidArgument for a bundle with
+  // no certificate or a CRL that fails those conditions (the message names
+  // the file).
   static Result<EkCaBundle> Load(const std::string& path);
 
   const std::string& path() const { return path_; }

@@ -19,6 +19,11 @@
 
 namespace attest::verifier {
 
+// The PCR the kernel's IMA extends (CONFIG_IMA_MEASURE_PCR_IDX, 10 in every
+// distribution kernel). Its events are in the IMA list, not the firmware
+// log, so a boot-log replay says nothing about it.
+inline constexpr std::uint32_t kImaPcr = 10;
+
 enum class ImaLogFormat { kAuto, kBinary, kAscii };
 
 struct ImaLogOptions {
