@@ -100,8 +100,8 @@ class RuntimeFailureTest : public TpmTest {
     evidence.attest = quote->attest;
     evidence.signature = quote->signature;
     evidence.pcrs = quote->pcrs;
-    evidence.boot_log = ToBytes(ReadText(std::string(ATTEST_TESTDATA_DIR) +
-                                         "/eventlogs/keylime_mb_log.bin"));  // nothing in PCR 15
+    evidence.boot_log = ToBytes(ReadText(std::string(ATTEST_FIXTURES_DIR) +
+                                         "/eventlogs/ovmf-sb-on.bin"));  // nothing in PCR 15
     evidence.runtime_log = log;
     verifier::Policy policy;
     policy.selection = *selection;
