@@ -1,6 +1,6 @@
 // Full verification of one evidence document (issue 4 §7): an ECDSA P-256
-// AK, 10 PCRs (sha256:0-8,15), a real 102-event boot log
-// (keylime_mb_log.bin), 20 runtime entries and a policy learned from it.
+// AK, 10 PCRs (sha256:0-8,15), a real 47-event, four-bank boot log (the
+// fixture ovmf-sb-on.bin), 20 runtime entries and a policy learned from it.
 // The AK and the policy are parsed once, as the service does per node; the
 // evidence is parsed from its JSON text every time.
 //
@@ -33,7 +33,7 @@ struct Fixture {
 
   Fixture() {
     evidence = factory.Make(tpm::ParsePcrSelection("sha256:0-8,15").value(),
-                            testing::ReadTestdata("eventlogs/keylime_mb_log.bin"),
+                            testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
                             testing::ExampleRuntimeLog(20), nonce, testing::SafeClock());
     key = factory.LoadedKey();
     policy = testing::PolicyFor(evidence, key);

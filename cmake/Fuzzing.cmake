@@ -10,11 +10,17 @@ if(ATTEST_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# attest_add_fuzzer(NAME SOURCE LIBS... CORPUS DIR): a libFuzzer target, and
-# a ctest entry labelled `fuzz` that replays the seed corpus through it, so
-# every seed stays a regression test.
+# attest_add_fuzzer(NAME SOURCE LIBS... CORPUS DIR... [OPTIONAL_CORPUS DIR...]):
+# a libFuzzer target, and a ctest entry labelled `fuzz` that replays the seed
+# corpora through it, so every seed stays a regression test. OPTIONAL_CORPUS
+# directories (the shared test vectors) are used when they exist.
 function(attest_add_fuzzer name source)
-  cmake_parse_arguments(ARG "" "CORPUS" "LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "LIBS;CORPUS;OPTIONAL_CORPUS" ${ARGN})
+  foreach(dir IN LISTS ARG_OPTIONAL_CORPUS)
+    if(IS_DIRECTORY "${dir}")
+      list(APPEND ARG_CORPUS "${dir}")
+    endif()
+  endforeach()
   if(NOT ATTEST_FUZZ)
     return()
   endif()

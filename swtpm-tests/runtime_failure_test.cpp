@@ -18,6 +18,7 @@
 #include "attest/attestd/runtime_pending.h"
 #include "attest/encoding.h"
 #include "attest/file.h"
+#include "attest/testdata.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/policy.h"
 #include "attest/verifier/reasons.h"
@@ -100,8 +101,8 @@ class RuntimeFailureTest : public TpmTest {
     evidence.attest = quote->attest;
     evidence.signature = quote->signature;
     evidence.pcrs = quote->pcrs;
-    evidence.boot_log = ToBytes(ReadText(std::string(ATTEST_TESTDATA_DIR) +
-                                         "/eventlogs/keylime_mb_log.bin"));  // nothing in PCR 15
+    evidence.boot_log =
+        ToBytes(ReadText(testdata::FixturePath("eventlogs/ovmf-sb-on.bin")));  // nothing in PCR 15
     evidence.runtime_log = log;
     verifier::Policy policy;
     policy.selection = *selection;

@@ -7,12 +7,14 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "attest/attestd/runtime_log.h"
 #include "attest/encoding.h"
 #include "attest/json.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/event_log.h"
@@ -36,13 +38,27 @@ using verifier::QuoteInfo;
 using verifier::Reason;
 using verifier::Verdict;
 
-// keylime's mb_log: crypto-agile, sha256 only, 101 extending events in PCRs
-// 0-9 and 14, and no StartupLocality or H-CRTM event, so every PCR it touches
-// starts from zeros exactly as swtpm's do after TPM2_Startup(CLEAR). All of
-// them can be extended at locality 0 (PC Client PTP: PCRs 0-16 and 23; only
-// the DRTM PCRs 17-22 need a higher locality), so no PCR of the log is left
-// out of the quote.
-constexpr char kBootLogFile[] = "eventlogs/keylime_mb_log.bin";
+// A boot log replayed into swtpm. Both extend PCRs 0-9 and 14 only, with
+// no StartupLocality or H-CRTM event, so every PCR they touch starts from
+// zeros exactly as swtpm's do after TPM2_Startup(CLEAR). All of them can be
+// extended at locality 0 (PC Client PTP: PCRs 0-16 and 23; only the DRTM
+// PCRs 17-22 need a higher locality), so no PCR of the log is left out of
+// the quote. Sizes and counts are the sidecar's (.expected.json).
+struct BootLogFile {
+  const char* name;
+  bool shared;           // in the shared set (else the repository's fixtures)
+  const char* relative;  // "eventlogs/NAME.bin"
+  std::size_t size;
+  std::size_t extending_events;
+  std::size_t banks;
+};
+// The repository's Secure Boot fixture (OVMF + shim + grub + the Debian
+// kernel under QEMU with swtpm): four banks, 46 extending events.
+constexpr BootLogFile kFixtureLog{"ovmf_sb_on", false, "eventlogs/ovmf-sb-on.bin", 20060, 46, 4};
+// keylime's mb_log (shared set, when present): sha256 only, 101 extending
+// events.
+constexpr BootLogFile kKeylimeLog{
+    "keylime_mb_log", true, "eventlogs/keylime_mb_log.bin", 18995, 101, 1};
 constexpr std::uint32_t kBootPcrs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14};
 // The runtime PCR: nothing extends it, so it stays zeros, which an empty
 // runtime log replays to.
@@ -51,8 +67,11 @@ constexpr std::uint32_t kRuntimePcr = 15;
 // tpm::ParsePcrSelection read.
 constexpr char kSelection[] = "sha256:0,1,2,3,4,5,6,7,8,9,14,15";
 
-std::string TestdataFile(const std::string& relative) {
-  return std::string(ATTEST_TESTDATA_DIR) + "/" + relative;
+// gtest prints the parameter by its file name.
+void PrintTo(const BootLogFile& file, std::ostream* out) { *out << file.relative; }
+
+std::string PathOf(const BootLogFile& file) {
+  return file.shared ? testdata::SharedPath(file.relative) : testdata::FixturePath(file.relative);
 }
 
 // "SIGNATURE_INVALID", ... in verdict order.
@@ -113,12 +132,16 @@ void ParseToolsPcrFile(const std::string& file, tpm::PcrSelection* selection,
 
 class VerifierSwtpmTest : public TpmTest {
  protected:
+  // The log this test replays: the fixture unless a subclass says otherwise.
+  virtual const BootLogFile& LogFile() const { return kFixtureLog; }
+
   void SetUp() override {
+    if (LogFile().shared) ATTEST_NEED_SHARED_TESTDATA();
     TpmTest::SetUp();
     if (HasFatalFailure()) return;
-    boot_log_ = ToBytes(ReadText(TestdataFile(kBootLogFile)));
+    boot_log_ = ToBytes(ReadText(PathOf(LogFile())));
     // The size its .expected.json gives: the file is the one described there.
-    ASSERT_EQ(boot_log_.size(), 18995u) << TestdataFile(kBootLogFile);
+    ASSERT_EQ(boot_log_.size(), LogFile().size) << PathOf(LogFile());
     auto selection = tpm::ParsePcrSelection(kSelection);
     ASSERT_TRUE(selection.ok()) << selection.error().ToString();
     selection_ = *selection;
@@ -144,7 +167,7 @@ class VerifierSwtpmTest : public TpmTest {
       ASSERT_TRUE(status.ok()) << "PCR " << event.pcr << ": " << status.error().ToString();
       ++extended;
     }
-    EXPECT_EQ(extended, 101u);  // the .expected.json's extending_event_count
+    EXPECT_EQ(extended, LogFile().extending_events);
   }
 
   Evidence MakeEvidence(const Bytes& attest, const Bytes& signature,
@@ -467,8 +490,11 @@ INSTANTIATE_TEST_SUITE_P(EccAndRsa, AttestdQuoteTest,
 
 // The boot log replayed into the TPM: the replay is what the TPM holds, a
 // quote over it verifies, and a log that differs by one digest byte does not.
-class BootLogReplayTest : public VerifierSwtpmTest {
+class BootLogReplayTest : public VerifierSwtpmTest,
+                          public ::testing::WithParamInterface<BootLogFile> {
  protected:
+  const BootLogFile& LogFile() const override { return GetParam(); }
+
   // The byte offset of the sha256 digest of the first event in `pcr` of
   // `type`.
   std::size_t DigestOffset(std::uint32_t pcr, std::uint32_t type) {
@@ -487,7 +513,7 @@ class BootLogReplayTest : public VerifierSwtpmTest {
   }
 };
 
-TEST_F(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
+TEST_P(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
   ExtendBootLog();
   ASSERT_FALSE(HasFatalFailure());
   auto values = tpm().ReadPcrs(selection_);
@@ -500,12 +526,11 @@ TEST_F(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
   auto log = verifier::ParseEventLog(boot_log_);
   ASSERT_TRUE(log.ok()) << log.error().ToString();
   const tpm::PcrValues replay = verifier::ReplayEventLog(*log);
-  ASSERT_EQ(replay.size(), 1u);
+  ASSERT_EQ(replay.size(), LogFile().banks);  // swtpm's sha256 bank is the one quoted
   std::vector<std::uint32_t> replayed_pcrs;
   for (const auto& [pcr, value] : replay.at(TPM2_ALG_SHA256)) replayed_pcrs.push_back(pcr);
   EXPECT_EQ(replayed_pcrs, std::vector<std::uint32_t>(std::begin(kBootPcrs), std::end(kBootPcrs)));
-  auto expected =
-      ParseJsonStrict(ReadText(TestdataFile(std::string(kBootLogFile) + ".expected.json")));
+  auto expected = ParseJsonStrict(ReadText(PathOf(LogFile()) + ".expected.json"));
   ASSERT_TRUE(expected.ok()) << expected.error().ToString();
   const Json& expected_sha256 = (*expected)["expected_pcrs"]["sha256"];
   ASSERT_EQ(expected_sha256.size(), std::size(kBootPcrs));
@@ -573,6 +598,13 @@ TEST_F(BootLogReplayTest, ReplayEqualsTheTpmAndOneAlteredDigestNamesItsPcr) {
         << Describe(bad);
   }
 }
+
+std::string LogName(const ::testing::TestParamInfo<BootLogFile>& info) { return info.param.name; }
+
+// The repository's fixture always; keylime's log skips, naming the
+// variable, when the shared set is missing.
+INSTANTIATE_TEST_SUITE_P(Logs, BootLogReplayTest, ::testing::Values(kFixtureLog, kKeylimeLog),
+                         LogName);
 
 }  // namespace
 }  // namespace attest::testing

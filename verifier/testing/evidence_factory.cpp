@@ -78,19 +78,31 @@ Bytes Sign(EVP_PKEY* key, ByteView message) {
 
 }  // namespace
 
+namespace {
+
+Bytes ReadWhole(const std::string& path, const char* hint) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + hint);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
 std::string TestdataPath(const std::string& relative) {
-  return std::string(ATTEST_TESTDATA_DIR) + "/" + relative;
+  return std::string(ATTEST_SHARED_TESTDATA_DIR) + "/" + relative;
 }
 
 Bytes ReadTestdata(const std::string& relative) {
-  std::ifstream in(TestdataPath(relative), std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + TestdataPath(relative) +
-                             " (set the CMake cache variable ATTEST_TESTDATA_DIR to the shared "
-                             "testdata directory)");
-  }
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return ReadWhole(TestdataPath(relative),
+                   " (the shared test vectors: set the CMake cache variable "
+                   "ATTEST_SHARED_TESTDATA_DIR)");
 }
+
+std::string FixturePath(const std::string& relative) {
+  return std::string(ATTEST_FIXTURES_DIR) + "/" + relative;
+}
+
+Bytes ReadFixture(const std::string& relative) { return ReadWhole(FixturePath(relative), ""); }
 
 RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr) {
   RuntimeLog log;

@@ -18,9 +18,14 @@
 
 namespace attest::verifier::testing {
 
-// Absolute path of a file under ATTEST_TESTDATA_DIR ("eventlogs/x.bin").
+// Path of a file of the shared test vectors ("eventlogs/x.bin" under
+// ATTEST_SHARED_TESTDATA_DIR), and its bytes (throws when it cannot be read;
+// tests that use it start with ATTEST_NEED_SHARED_TESTDATA()).
 std::string TestdataPath(const std::string& relative);
 Bytes ReadTestdata(const std::string& relative);
+// The same for the repository's own fixtures (testdata/, always there).
+std::string FixturePath(const std::string& relative);
+Bytes ReadFixture(const std::string& relative);
 
 // `count` runtime entries for PCR `pcr`, files with distinct digests.
 RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr = 15);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/file.h"
+#include "attest/testdata.h"
 #include "attest/testing/test_support.h"
 
 #include "evidence_factory.h"
@@ -31,7 +32,7 @@ class CliTest : public ::testing::Test {
   void SetUp() override {
     Evidence evidence =
         factory_.Make(tpm::ParsePcrSelection("sha256:0-9,14,15").value(),
-                      testing::ReadTestdata("eventlogs/keylime_mb_log.bin"),
+                      testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
                       testing::ExampleRuntimeLog(4), Bytes(32, 0xab), testing::SafeClock());
     Write("evidence.json", EvidenceToJson(evidence).value().dump());
     Write("ak.pub", std::string(AsText(factory_.MarshaledPublic())));
@@ -156,7 +157,27 @@ TEST_F(CliTest, BadInputIsExitTwoNamingTheFile) {
   EXPECT_EQ(RunCli({"--help"}).code, 0);
 }
 
+// The repository's fixtures: the CLI replays them to the PCRs read inside
+// the guest (the sidecars' expected_pcrs).
+TEST_F(CliTest, FixtureLogsReplayToTheGuestsPcrs) {
+  Json sidecar =
+      Json::parse(AsText(testing::ReadFixture("eventlogs/ovmf-sb-on.bin.expected.json")));
+  Output shown = RunCli({"eventlog", testing::FixturePath("eventlogs/ovmf-sb-on.bin"), "--json"});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  Json json = Json::parse(shown.out);
+  EXPECT_EQ(json["events"].size(), sidecar["event_count"].get<std::size_t>());
+  EXPECT_EQ(json["pcrs"], sidecar["expected_pcrs"]);
+
+  Json ima_sidecar = Json::parse(AsText(testing::ReadFixture("ima/ovmf-sb-on.txt.expected.json")));
+  Output ima = RunCli({"imalog", testing::FixturePath("ima/ovmf-sb-on.txt"), "--json"});
+  ASSERT_EQ(ima.code, 0) << ima.err;
+  Json ima_json = Json::parse(ima.out);
+  EXPECT_EQ(ima_json["entries"].size(), ima_sidecar["records"].get<std::size_t>());
+  EXPECT_EQ(ima_json["pcrs"]["sha256"]["10"], ima_sidecar["expected_pcrs"]["sha256"]["10"]);
+}
+
 TEST_F(CliTest, EventLogJsonHasEventsAndReplayedPcrs) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Output shown =
       RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_event.bin"), "--json"});
   ASSERT_EQ(shown.code, 0) << shown.err;
@@ -172,6 +193,7 @@ TEST_F(CliTest, EventLogJsonHasEventsAndReplayedPcrs) {
 }
 
 TEST_F(CliTest, MalformedEventLogIsExitTwoWithTheOffset) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Output shown =
       RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_specid-vendordata.bin")});
   EXPECT_EQ(shown.code, 2);
@@ -180,6 +202,7 @@ TEST_F(CliTest, MalformedEventLogIsExitTwoWithTheOffset) {
 }
 
 TEST_F(CliTest, ImaLogJsonAndMalformedList) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Output shown = RunCli({"imalog", testing::TestdataPath("ima/rustkeylime_ima_log.txt"), "--json"});
   ASSERT_EQ(shown.code, 0) << shown.err;
   Json json = Json::parse(shown.out);

@@ -15,7 +15,7 @@ class EvidenceDocumentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     evidence_ = factory_.Make(tpm::ParsePcrSelection("sha256:0-7,15").value(),
-                              testing::ReadTestdata("eventlogs/keylime_mb_log.bin"),
+                              testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
                               testing::ExampleRuntimeLog(3), Bytes(32, 7), testing::SafeClock());
     json_ = EvidenceToJson(evidence_).value();
   }

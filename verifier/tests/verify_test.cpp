@@ -1,5 +1,6 @@
 // VerifyEvidence, driven to each reason code with evidence signed in
-// software over a real boot log (keylime_mb_log.bin: 102 events, sha256).
+// software over a real boot log (the repository's fixture ovmf-sb-on.bin:
+// OVMF, shim, grub and the Debian kernel with Secure Boot on, four banks).
 #include "attest/verifier/verify.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/verifier/event_log.h"
 
 #include "evidence_factory.h"
@@ -16,7 +18,8 @@ namespace {
 
 using testing::EvidenceFactory;
 
-const char kBootLog[] = "eventlogs/keylime_mb_log.bin";
+// The repository's Secure Boot fixture: PCRs 0-9 and 14, four banks.
+const char kBootLog[] = "eventlogs/ovmf-sb-on.bin";
 
 std::vector<std::string> Codes(const Verdict& verdict) {
   std::vector<std::string> codes;
@@ -34,7 +37,7 @@ const Reason* Find(const Verdict& verdict, ReasonCode code) {
 class VerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    boot_log_ = testing::ReadTestdata(kBootLog);
+    boot_log_ = testing::ReadFixture(kBootLog);
     selection_ = tpm::ParsePcrSelection("sha256:0-9,14,15").value();
     nonce_ = Bytes(32, 0x5a);
     evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
@@ -48,12 +51,15 @@ class VerifyTest : public ::testing::Test {
     return VerifyEvidence(input);
   }
 
-  // The byte offset of the first digest of the first event in `pcr`.
+  // The byte offset of the sha256 digest (the quoted bank) of the first
+  // event in `pcr`.
   std::size_t DigestOffset(std::uint32_t pcr) {
     EventLog log = ParseEventLog(boot_log_).value();
     for (const BootEvent& event : log.events) {
       if (event.pcr == pcr && event.type != kEvNoAction) {
-        return static_cast<std::size_t>(event.digests[0].digest.data() - boot_log_.data());
+        const EventDigest* sha256 = event.digests.Find(TPM2_ALG_SHA256);
+        if (sha256 == nullptr) break;
+        return static_cast<std::size_t>(sha256->digest.data() - boot_log_.data());
       }
     }
     ADD_FAILURE() << "no event for PCR " << pcr;
@@ -209,7 +215,11 @@ TEST_F(VerifyTest, NoBootLogIsBootLogRequired) {
   EXPECT_FALSE(verdict.trusted);
 }
 
+// keylime's log has sha256 digests only (the repository's fixtures have all
+// four banks swtpm allocates).
 TEST_F(VerifyTest, BootLogWithoutTheQuotedBankCannotExplainIt) {
+  ATTEST_NEED_SHARED_TESTDATA();
+  boot_log_ = testing::ReadTestdata("eventlogs/keylime_mb_log.bin");
   selection_ = tpm::ParsePcrSelection("sha1:0-7+sha256:0-9,14,15").value();
   evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
                             testing::SafeClock());
@@ -295,7 +305,7 @@ TEST_F(VerifyTest, UnlistedBootApplicationIsBootPolicyViolation) {
 }
 
 TEST_F(VerifyTest, SecureBootRequiredButOffIsBootPolicyViolation) {
-  boot_log_ = testing::ReadTestdata("eventlogs/gotpmtools_ubuntu-2104-no-secure-boot.bin");
+  boot_log_ = testing::ReadFixture("eventlogs/ovmf-sb-off.bin");
   evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
                             testing::SafeClock());
   policy_ = testing::PolicyFor(evidence_, key_);
@@ -356,6 +366,7 @@ TEST_F(VerifyTest, EveryFailureIsReportedNotJustTheFirst) {
 // RSASSA-SHA1, which this verifier refuses, and it quotes no sha256 bank,
 // so there is no runtime PCR either.
 TEST(RealQuoteTest, WindowsShieldedVmQuoteParsesAndReplays) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Json dump = Json::parse(
       AsText(testing::ReadTestdata("eventlogs/goattest_windows_gcp_shielded_vm.dump.json")));
   Bytes public_area = Base64Decode(dump["AK"]["Public"].get<std::string>()).value();

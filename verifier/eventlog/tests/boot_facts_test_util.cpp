@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 
 #include "event_log_test_util.h"
@@ -10,9 +11,9 @@
 namespace attest::verifier::testing {
 namespace {
 
-tpm::PcrValues SidecarPcrs(const std::string& name) {
+tpm::PcrValues SidecarPcrs(const std::string& path) {
   tpm::PcrValues values;
-  const nlohmann::json sidecar = ReadSidecar(name);
+  const nlohmann::json sidecar = ReadSidecarAt(path);
   for (const auto& [bank_name, pcrs] : sidecar["expected_pcrs"].items()) {
     std::uint16_t bank = tpm::HashAlgorithmByName(bank_name).value().id;
     for (const auto& [pcr, hex] : pcrs.items()) {
@@ -47,8 +48,16 @@ tpm::PcrValues TpmValues(const SyntheticLog& measured) {
   return ReplayEventLog(ParseEventLog(bytes).value());
 }
 
+std::unique_ptr<Checked> CheckLogAt(const std::string& path) {
+  return Check(ReadEventLogAt(path), SidecarPcrs(path));
+}
+
 std::unique_ptr<Checked> CheckRealLog(const std::string& name) {
-  return Check(ReadEventLog(name), SidecarPcrs(name));
+  return CheckLogAt(EventLogDir() + "/" + name);
+}
+
+std::unique_ptr<Checked> CheckFixtureLog(const std::string& name) {
+  return CheckLogAt(testdata::FixturePath("eventlogs/" + name));
 }
 
 }  // namespace attest::verifier::testing

@@ -35,8 +35,11 @@ std::unique_ptr<Checked> Check(Bytes bytes, const tpm::PcrValues& quoted);
 std::size_t LoggedIndex(const SyntheticLog& log, std::uint32_t pcr, std::size_t position);
 // What a TPM that ran this boot holds: the replay of the log as measured.
 tpm::PcrValues TpmValues(const SyntheticLog& measured);
-// The shared real log `name`, checked against its sidecar's expected PCRs
-// as a quote of every PCR the sidecar lists.
+// The log at `path`, checked against its sidecar's expected PCRs as a quote
+// of every PCR the sidecar lists.
+std::unique_ptr<Checked> CheckLogAt(const std::string& path);
+// The same for the shared set's log `name` and the repository's fixture `name`.
 std::unique_ptr<Checked> CheckRealLog(const std::string& name);
+std::unique_ptr<Checked> CheckFixtureLog(const std::string& name);
 
 }  // namespace attest::verifier::testing

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "attest/testdata.h"
 #include "attest/verifier/boot_facts.h"
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/verified_event_log.h"
@@ -142,9 +143,8 @@ TEST(EventLogCorruptionTest, LegacyLogOffsets) {
 
 // Every prefix of a real log: accepted exactly at event boundaries, otherwise
 // rejected with an offset inside the event that was cut.
-void CheckEveryPrefix(const std::string& name) {
+void CheckEveryPrefix(const std::string& name, const Bytes& bytes) {
   SCOPED_TRACE(name);
-  Bytes bytes = ReadEventLog(name);
   Result<EventLog> full = ParseEventLog(bytes);
   ASSERT_TRUE(full.ok()) << full.error().ToString();
   std::vector<std::size_t> boundaries;
@@ -172,16 +172,24 @@ void CheckEveryPrefix(const std::string& name) {
   }
 }
 
-TEST(EventLogCorruptionTest, EveryPrefixOfRealLogs) {
-  CheckEveryPrefix("imaverify_e5460c7_binary_bios_measurements.bin");  // sha256 agile
-  CheckEveryPrefix("goattest_sb_cert_eventlog.bin");                   // 3 banks
-  CheckEveryPrefix("tpm2tools_event-uefi-sha1-log.bin");               // SHA1 legacy
+TEST(EventLogCorruptionTest, EveryPrefixOfTheRepositoryFixtures) {
+  for (const char* name : {"ovmf-sb-off.bin", "ovmf-sb-on.bin"}) {  // 4 banks
+    CheckEveryPrefix(name, testing::ReadFixtureEventLog(name));
+  }
+}
+
+TEST(EventLogCorruptionTest, EveryPrefixOfSharedLogs) {
+  ATTEST_NEED_SHARED_TESTDATA();
+  for (const char* name : {"imaverify_e5460c7_binary_bios_measurements.bin",  // sha256 agile
+                           "goattest_sb_cert_eventlog.bin",                   // 3 banks
+                           "tpm2tools_event-uefi-sha1-log.bin"}) {            // SHA1 legacy
+    CheckEveryPrefix(name, ReadEventLog(name));
+  }
 }
 
 // eventSize and digest count of every event set to absurd values.
-void CheckInflatedLengths(const std::string& name) {
+void CheckInflatedLengths(const std::string& name, const Bytes& bytes) {
   SCOPED_TRACE(name);
-  const Bytes bytes = ReadEventLog(name);
   Result<EventLog> log = ParseEventLog(bytes);
   ASSERT_TRUE(log.ok()) << log.error().ToString();
   for (std::size_t i = 0; i < log->events.size(); ++i) {
@@ -201,10 +209,18 @@ void CheckInflatedLengths(const std::string& name) {
   }
 }
 
-TEST(EventLogCorruptionTest, InflatedLengthsInRealLogs) {
-  CheckInflatedLengths("keylime_mb_log.bin");
-  CheckInflatedLengths("gotpmtools_rhel8-uefi.bin");
-  CheckInflatedLengths("gotpmtools_debian-10.bin");
+TEST(EventLogCorruptionTest, InflatedLengthsInTheRepositoryFixtures) {
+  for (const char* name : {"ovmf-sb-off.bin", "ovmf-sb-on.bin"}) {
+    CheckInflatedLengths(name, testing::ReadFixtureEventLog(name));
+  }
+}
+
+TEST(EventLogCorruptionTest, InflatedLengthsInSharedLogs) {
+  ATTEST_NEED_SHARED_TESTDATA();
+  for (const char* name :
+       {"keylime_mb_log.bin", "gotpmtools_rhel8-uefi.bin", "gotpmtools_debian-10.bin"}) {
+    CheckInflatedLengths(name, ReadEventLog(name));
+  }
 }
 
 TEST(EventLogCorruptionTest, MalformedPayloadDoesNotRejectTheLog) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/verifier/event_log.h"
 
 #include "event_log_test_util.h"
@@ -30,6 +31,7 @@ Parsed Parse(const std::string& name) {
 }
 
 TEST(EventLogSummaryTest, Separators) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Parsed rhel = Parse("gotpmtools_rhel8-uefi.bin");
   BootLogSummary summary = SummarizeBootLog(rhel.log);
   for (std::uint32_t pcr = 0; pcr <= 7; ++pcr) {
@@ -40,11 +42,13 @@ TEST(EventLogSummaryTest, Separators) {
 }
 
 TEST(EventLogSummaryTest, ExitBootServicesMissing) {
+  ATTEST_NEED_SHARED_TESTDATA();
   BootLogSummary summary = SummarizeBootLog(Parse("goattest_ebs_event_missing_eventlog.bin").log);
   EXPECT_FALSE(summary.exit_boot_services_seen);
 }
 
 TEST(EventLogSummaryTest, GrubKernelCommandLine) {
+  ATTEST_NEED_SHARED_TESTDATA();
   BootLogSummary ubuntu = SummarizeBootLog(Parse("gotpmtools_ubuntu-2104-no-secure-boot.bin").log);
   ASSERT_EQ(ubuntu.kernel_command_lines.size(), 1u);
   EXPECT_EQ(ubuntu.kernel_command_lines[0],
@@ -64,6 +68,7 @@ TEST(EventLogSummaryTest, GrubKernelCommandLine) {
 }
 
 TEST(EventLogSummaryTest, SystemdBootLoadOptions) {
+  ATTEST_NEED_SHARED_TESTDATA();
   BootLogSummary summary = SummarizeBootLog(Parse("tpm2tools_event-sd-boot-fedora37.bin").log);
   ASSERT_FALSE(summary.kernel_command_lines.empty());
   EXPECT_EQ(summary.kernel_command_lines[0], "console=ttyS0 console=tty0 efi=debug");
@@ -83,6 +88,7 @@ TEST(EventLogSummaryTest, SeparatorErrorValue) {
 }
 
 TEST(EventLogRenderTest, JsonShape) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Parsed keylime = Parse("keylime_mb_log.bin");
   tpm::PcrValues pcrs = ReplayEventLog(keylime.log);
   nlohmann::json json = EventLogToJson(keylime.log, pcrs);
@@ -113,6 +119,7 @@ TEST(EventLogRenderTest, JsonShape) {
 }
 
 TEST(EventLogRenderTest, JsonDecodesVariablesAndStartupLocality) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Parsed alex = Parse("gotpmtools_glinux-alex.bin");
   nlohmann::json json = EventLogToJson(alex.log, ReplayEventLog(alex.log));
   bool locality = false;
@@ -132,6 +139,7 @@ TEST(EventLogRenderTest, JsonDecodesVariablesAndStartupLocality) {
 }
 
 TEST(EventLogRenderTest, TextHasEventsAndPcrLines) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Parsed keylime = Parse("keylime_mb_log.bin");
   tpm::PcrValues pcrs = ReplayEventLog(keylime.log);
   std::string text = RenderEventLogText(keylime.log, pcrs);

@@ -7,45 +7,50 @@
 
 #include <gtest/gtest.h>
 
+#include "attest/testdata.h"
+
 namespace attest::verifier::testing {
 
-std::string EventLogDir() {
-  std::string dir = std::string(ATTEST_TESTDATA_DIR) + "/eventlogs";
-  if (!std::filesystem::is_directory(dir)) {
-    ADD_FAILURE() << "test vectors missing: " << dir
-                  << " does not exist; set the CMake cache variable ATTEST_TESTDATA_DIR";
+std::string EventLogDir() { return testdata::SharedPath("eventlogs"); }
+
+std::vector<std::string> EventLogFiles() { return testdata::DataFiles(EventLogDir(), ".bin"); }
+
+std::vector<std::string> AllEventLogPaths() {
+  std::vector<std::string> paths;
+  std::string fixtures = testdata::FixturePath("eventlogs");
+  for (const std::string& name : testdata::DataFiles(fixtures, ".bin")) {
+    paths.push_back(fixtures + "/" + name);
   }
-  return dir;
+  for (const std::string& name : EventLogFiles()) paths.push_back(EventLogDir() + "/" + name);
+  return paths;
 }
 
-std::vector<std::string> EventLogFiles() {
-  std::vector<std::string> names;
-  std::string dir = std::string(ATTEST_TESTDATA_DIR) + "/eventlogs";
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    std::string name = entry.path().filename().string();
-    if (name.ends_with(".bin")) names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-Bytes ReadEventLog(const std::string& name) {
-  std::ifstream in(EventLogDir() + "/" + name, std::ios::binary);
+Bytes ReadEventLogAt(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    ADD_FAILURE() << "cannot read " << name << " under ATTEST_TESTDATA_DIR=" << ATTEST_TESTDATA_DIR;
+    ADD_FAILURE() << "cannot read " << path;
     return {};
   }
   return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-nlohmann::json ReadSidecar(const std::string& name) {
-  std::ifstream in(EventLogDir() + "/" + name + ".expected.json");
+nlohmann::json ReadSidecarAt(const std::string& path) {
+  std::ifstream in(path + ".expected.json");
   if (!in) {
-    ADD_FAILURE() << "cannot read the sidecar of " << name;
+    ADD_FAILURE() << "cannot read the sidecar of " << path;
     return nlohmann::json::object();
   }
   return nlohmann::json::parse(in);
+}
+
+Bytes ReadEventLog(const std::string& name) { return ReadEventLogAt(EventLogDir() + "/" + name); }
+
+nlohmann::json ReadSidecar(const std::string& name) {
+  return ReadSidecarAt(EventLogDir() + "/" + name);
+}
+
+Bytes ReadFixtureEventLog(const std::string& name) {
+  return ReadEventLogAt(testdata::FixturePath("eventlogs/" + name));
 }
 
 LogBuilder& LogBuilder::U8(std::uint8_t value) {

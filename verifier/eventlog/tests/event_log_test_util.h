@@ -1,5 +1,6 @@
-// Helpers for the event log tests: the shared test vectors, and a builder
-// for small synthetic logs whose every offset the test can compute.
+// Helpers for the event log tests: the repository's fixtures and the shared
+// test vectors, and a builder for small synthetic logs whose every offset the
+// test can compute.
 #pragma once
 
 #include <cstdint>
@@ -12,14 +13,23 @@
 
 namespace attest::verifier::testing {
 
-// ATTEST_TESTDATA_DIR + "/eventlogs". Fails the calling test (ADD_FAILURE,
-// naming ATTEST_TESTDATA_DIR) when the directory is missing.
+// The shared set's eventlogs/ folder. It may be missing: a test that reads
+// it starts with ATTEST_NEED_SHARED_TESTDATA() (attest/testdata.h).
 std::string EventLogDir();
 // The *.bin names in EventLogDir(), sorted; empty if the directory is missing.
 std::vector<std::string> EventLogFiles();
-// Reads eventlogs/NAME (fails the test and returns empty on error).
+// Full paths of every log: the repository's fixtures (testdata/eventlogs),
+// then the shared set's when it is there.
+std::vector<std::string> AllEventLogPaths();
+// Reads the shared set's eventlogs/NAME (fails the test and returns empty on
+// error), and its sidecar.
 Bytes ReadEventLog(const std::string& name);
 nlohmann::json ReadSidecar(const std::string& name);
+// The repository's fixture testdata/eventlogs/NAME.
+Bytes ReadFixtureEventLog(const std::string& name);
+// A log and its sidecar (PATH.expected.json) by full path.
+Bytes ReadEventLogAt(const std::string& path);
+nlohmann::json ReadSidecarAt(const std::string& path);
 
 // Little-endian writer for synthetic logs.
 class LogBuilder {

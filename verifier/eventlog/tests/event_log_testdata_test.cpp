@@ -1,6 +1,7 @@
-// Every real log in ATTEST_TESTDATA_DIR/eventlogs against its sidecar
-// (NAME.expected.json): accepted logs replay to expected_pcrs exactly, with
-// no PCR the sidecar does not list; rejected ones fail with a byte offset.
+// Every real log, the repository's fixtures (testdata/eventlogs) and the
+// shared set's (when present), against its sidecar (NAME.expected.json):
+// accepted logs replay to expected_pcrs exactly, with no PCR the sidecar does
+// not list; rejected ones fail with a byte offset.
 #include <filesystem>
 #include <set>
 #include <string>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/event_log.h"
 
@@ -19,14 +21,21 @@ namespace {
 using testing::EventLogDir;
 using testing::EventLogFiles;
 using testing::ReadEventLog;
-using testing::ReadSidecar;
+using testing::ReadEventLogAt;
+using testing::ReadSidecarAt;
 
 constexpr char kShortNoAction[] = "goattest_short_no_action_eventlog.bin";
+// The parameter standing for the shared set when it is missing.
+constexpr char kSharedMissing[] = "shared-testdata-missing";
 
-TEST(EventLogTestdataTest, DirectoryExists) {
-  ASSERT_TRUE(std::filesystem::is_directory(EventLogDir()))
-      << "ATTEST_TESTDATA_DIR=" << ATTEST_TESTDATA_DIR << " has no eventlogs/";
-  EXPECT_GE(EventLogFiles().size(), 27u);
+TEST(EventLogTestdataTest, FixturesExist) {
+  EXPECT_EQ(testdata::DataFiles(testdata::FixturePath("eventlogs"), ".bin"),
+            (std::vector<std::string>{"ovmf-sb-off.bin", "ovmf-sb-on.bin"}));
+}
+
+TEST(EventLogTestdataTest, SharedDirectoryExists) {
+  ATTEST_NEED_SHARED_TESTDATA();
+  EXPECT_GE(EventLogFiles().size(), 27u) << EventLogDir();
 }
 
 class EventLogFileTest : public ::testing::TestWithParam<std::string> {};
@@ -60,11 +69,11 @@ void ExpectPcrs(const tpm::PcrValues& replayed, const nlohmann::json& expected) 
 }
 
 TEST_P(EventLogFileTest, MatchesSidecar) {
-  const std::string& name = GetParam();
-  ASSERT_NE(name, "missing") << "no event logs: ATTEST_TESTDATA_DIR=" << ATTEST_TESTDATA_DIR
-                             << " has no eventlogs/*.bin";
-  Bytes bytes = ReadEventLog(name);
-  nlohmann::json sidecar = ReadSidecar(name);
+  if (GetParam() == kSharedMissing) ATTEST_NEED_SHARED_TESTDATA();
+  const std::string& path = GetParam();
+  const std::string name = std::filesystem::path(path).filename().string();
+  Bytes bytes = ReadEventLogAt(path);
+  nlohmann::json sidecar = ReadSidecarAt(path);
   ASSERT_FALSE(bytes.empty());
   ASSERT_EQ(bytes.size(), sidecar["size_bytes"].get<std::size_t>());
   Result<EventLog> log = ParseEventLog(bytes);
@@ -95,25 +104,28 @@ TEST_P(EventLogFileTest, MatchesSidecar) {
   ExpectPcrs(replayed, sidecar["expected_pcrs"]);
 }
 
+// Shared logs by their file name, the repository's fixtures as repo_NAME.
 std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  if (name.ends_with(".bin")) name.resize(name.size() - 4);
+  std::filesystem::path path(info.param);
+  std::string name = path.stem().string();
+  if (info.param.starts_with(testdata::FixturePath(""))) name = "repo_" + name;
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
   return name;
 }
 
-std::vector<std::string> FilesOrMissing() {
-  std::vector<std::string> files = EventLogFiles();
-  if (files.empty()) files.push_back("missing");
-  return files;
+std::vector<std::string> AllLogsAndSharedMissing() {
+  std::vector<std::string> paths = testing::AllEventLogPaths();
+  if (!testdata::SharedPresent()) paths.push_back(kSharedMissing);
+  return paths;
 }
 
-INSTANTIATE_TEST_SUITE_P(Testdata, EventLogFileTest, ::testing::ValuesIn(FilesOrMissing()),
+INSTANTIATE_TEST_SUITE_P(Testdata, EventLogFileTest, ::testing::ValuesIn(AllLogsAndSharedMissing()),
                          TestName);
 
 TEST(EventLogTestdataTest, LegacyAndAgileFormats) {
+  ATTEST_NEED_SHARED_TESTDATA();
   // Each EventLog borrows its buffer: keep the bytes alive while it is used.
   Bytes legacy_bytes = ReadEventLog("gotpmtools_debian-10.bin");
   Result<EventLog> legacy = ParseEventLog(legacy_bytes);
@@ -143,6 +155,7 @@ TEST(EventLogTestdataTest, LegacyAndAgileFormats) {
 }
 
 TEST(EventLogTestdataTest, DigestCountBelowSpecIdClaimsNoOtherBank) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Bytes bytes = ReadEventLog("tpm2tools_event-uefiaction.bin");
   Result<EventLog> log = ParseEventLog(bytes);
   ASSERT_TRUE(log.ok()) << log.error().ToString();
@@ -154,6 +167,7 @@ TEST(EventLogTestdataTest, DigestCountBelowSpecIdClaimsNoOtherBank) {
 }
 
 TEST(EventLogTestdataTest, RejectionOffsets) {
+  ATTEST_NEED_SHARED_TESTDATA();
   // vendorInfoSize sits after the 16-byte signature, 4+4 header bytes and two
   // algorithm entries: 32 + 16 + 8 + 4 + 2 * 4 = 68.
   Result<EventLog> vendor = ParseEventLog(ReadEventLog("tpm2tools_specid-vendordata.bin"));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/verifier/ima_log.h"
 
 #include "ima_test_util.h"
@@ -25,7 +26,6 @@ struct Rendered {
 
 Rendered ParseSigList() {
   std::string dir = testing::ImaTestdataDir();
-  if (dir.empty()) return {};
   Result<ImaLog> log =
       ParseImaLog(testing::ReadTestFile(dir + "/tpm2tss_sml-ima-sig-sha256-invalidated.bin"));
   EXPECT_TRUE(log.ok());
@@ -37,6 +37,7 @@ Rendered ParseSigList() {
 }
 
 TEST(ImaRender, JsonShape) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Rendered sig = ParseSigList();
   ASSERT_EQ(sig.log.entries.size(), 2u);
   nlohmann::json json = ImaLogToJson(sig.log, sig.pcrs);
@@ -83,6 +84,7 @@ TEST(ImaRender, ImaNgHasNoSignatureAndBadUtf8PathsGetHex) {
 }
 
 TEST(ImaRender, TextNamesRecordsViolationsAndPcrs) {
+  ATTEST_NEED_SHARED_TESTDATA();
   Rendered sig = ParseSigList();
   std::string text = RenderImaLogText(sig.log, sig.pcrs);
   EXPECT_NE(text.find("IMA measurement list (binary, 20-byte template digests): 2 records\n"),

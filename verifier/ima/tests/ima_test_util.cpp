@@ -1,25 +1,17 @@
 #include "ima_test_util.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
 #include "attest/file.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 
 namespace attest::verifier::testing {
 
-std::string ImaTestdataDir() {
-  std::string dir = std::string(ATTEST_TESTDATA_DIR) + "/ima";
-  if (!std::filesystem::is_directory(dir)) {
-    ADD_FAILURE() << "test vectors missing: " << dir
-                  << " is not a directory; set the CMake cache variable ATTEST_TESTDATA_DIR to "
-                     "the shared testdata folder";
-    return "";
-  }
-  return dir;
-}
+std::string ImaTestdataDir() { return testdata::SharedPath("ima"); }
+
+std::string ImaFixtureDir() { return testdata::FixturePath("ima"); }
 
 Bytes ReadTestFile(const std::string& path) {
   Result<std::string> text = ReadFile(path, 64 << 20);

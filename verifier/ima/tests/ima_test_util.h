@@ -1,5 +1,6 @@
 // Builders for hand-made IMA lists (records with correct template digests,
-// ASCII lines) and access to the shared test vectors.
+// ASCII lines) and access to the repository's fixtures and the shared test
+// vectors.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +12,11 @@
 
 namespace attest::verifier::testing {
 
-// ATTEST_TESTDATA_DIR/ima; fails the current test (naming the variable) and
-// returns "" when the directory is missing.
+// The shared set's ima/ folder. It may be missing: a test that reads it
+// starts with ATTEST_NEED_SHARED_TESTDATA() (attest/testdata.h).
 std::string ImaTestdataDir();
+// The repository's fixtures: testdata/ima.
+std::string ImaFixtureDir();
 // The whole file; fails the current test if it cannot be read.
 Bytes ReadTestFile(const std::string& path);
 

@@ -1,7 +1,7 @@
-// Every list in ATTEST_TESTDATA_DIR/ima against its NAME.expected.json
-// sidecar: accepted lists replay to the PCR values recorded from real TPMs or
-// cross-checked by evmctl; malformed ones are rejected at the position
-// pinned below; "strict reject / lenient accept" files both ways.
+// Every list, the repository's fixtures (testdata/ima) and the shared set's
+// (when present), against its NAME.expected.json sidecar: accepted lists
+// replay to the PCR values recorded from real TPMs or cross-checked by evmctl; malformed ones are
+// rejected at the position pinned below; "strict reject / lenient accept" files both ways.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attest/encoding.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/ima_log.h"
 
@@ -23,6 +24,7 @@
 namespace attest::verifier {
 namespace {
 
+using testing::ImaFixtureDir;
 using testing::ImaTestdataDir;
 using testing::ReadTestFile;
 
@@ -39,18 +41,18 @@ const std::map<std::string, std::string>& RejectPositions() {
   return *positions;
 }
 
-std::vector<std::string> DataFiles() {
-  std::string dir = std::string(ATTEST_TESTDATA_DIR) + "/ima";
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& file : std::filesystem::directory_iterator(dir, error)) {
-    std::string name = file.path().filename().string();
-    if (!name.ends_with(kSidecarSuffix)) names.push_back(name);
+// The parameter standing for the shared set when it is missing.
+constexpr char kSharedMissing[] = "shared-testdata-missing";
+
+// Full paths: the repository's fixtures, then the shared lists (or the
+// placeholder that skips, naming the variable, when they are missing).
+std::vector<std::string> AllLists() {
+  std::vector<std::string> paths;
+  for (const std::string& dir : {ImaFixtureDir(), ImaTestdataDir()}) {
+    for (const std::string& name : testdata::DataFiles(dir)) paths.push_back(dir + "/" + name);
   }
-  std::sort(names.begin(), names.end());
-  // A missing directory still yields one case, which fails naming it.
-  if (names.empty()) names.emplace_back("missing-ATTEST_TESTDATA_DIR");
-  return names;
+  if (!testdata::SharedPresent()) paths.emplace_back(kSharedMissing);
+  return paths;
 }
 
 // {"sha1": {"10": "hex"}} -> PcrValues; other keys ("note") ignored.
@@ -121,9 +123,9 @@ void ExpectReplay(const ImaLog& log, const nlohmann::json& sidecar) {
 class ImaTestdataTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ImaTestdataTest, MatchesSidecar) {
-  std::string dir = ImaTestdataDir();
-  ASSERT_FALSE(dir.empty());
-  std::string path = dir + "/" + GetParam();
+  if (GetParam() == kSharedMissing) ATTEST_NEED_SHARED_TESTDATA();
+  const std::string& path = GetParam();
+  const std::string name = path.substr(path.rfind('/') + 1);
   Bytes bytes = ReadTestFile(path);
   Bytes sidecar_text = ReadTestFile(path + std::string(kSidecarSuffix));
   ASSERT_FALSE(sidecar_text.empty()) << "no sidecar for " << path;
@@ -144,8 +146,8 @@ TEST_P(ImaTestdataTest, MatchesSidecar) {
     ASSERT_TRUE(lenient_log.ok());
     EXPECT_EQ(lenient_log->entries.size(), strict_log->entries.size());
   } else if (expected == "reject") {
-    auto position = RejectPositions().find(GetParam());
-    ASSERT_NE(position, RejectPositions().end()) << "pin the reject position of " << GetParam();
+    auto position = RejectPositions().find(name);
+    ASSERT_NE(position, RejectPositions().end()) << "pin the reject position of " << name;
     for (const Result<ImaLog>* result : {&strict_log, &lenient_log}) {
       ASSERT_FALSE(result->ok());
       EXPECT_EQ(result->error().code, ErrorCode::kCorrupt) << result->error().ToString();
@@ -168,34 +170,81 @@ TEST_P(ImaTestdataTest, MatchesSidecar) {
   }
 }
 
+// Shared lists by their file name, the repository's fixtures as repo_NAME.
 std::string CaseName(const ::testing::TestParamInfo<std::string>& param) {
-  std::string name = param.param;
+  std::string name = param.param.substr(param.param.rfind('/') + 1);
+  if (param.param.starts_with(ImaFixtureDir())) name = "repo_" + name;
   for (char& c : name) {
     if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
   }
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllFiles, ImaTestdataTest, ::testing::ValuesIn(DataFiles()), CaseName);
+INSTANTIATE_TEST_SUITE_P(AllFiles, ImaTestdataTest, ::testing::ValuesIn(AllLists()), CaseName);
 
 // Catches a sidecar-less file or an emptied directory.
-TEST(ImaTestdata, EveryListHasASidecar) {
-  std::string dir = ImaTestdataDir();
-  ASSERT_FALSE(dir.empty());
-  std::vector<std::string> files = DataFiles();
-  EXPECT_GE(files.size(), 9u);
+void ExpectSidecars(const std::string& dir, std::size_t at_least) {
+  std::vector<std::string> files = testdata::DataFiles(dir);
+  EXPECT_GE(files.size(), at_least) << dir;
   for (const std::string& name : files) {
-    std::string sidecar = dir;
-    sidecar.append("/").append(name).append(kSidecarSuffix);
-    EXPECT_TRUE(std::filesystem::exists(sidecar)) << name;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/" + name + std::string(kSidecarSuffix))) << name;
+  }
+}
+
+TEST(ImaTestdata, EveryFixtureHasASidecar) { ExpectSidecars(ImaFixtureDir(), 4); }
+
+TEST(ImaTestdata, EverySharedListHasASidecar) {
+  ATTEST_NEED_SHARED_TESTDATA();
+  ExpectSidecars(ImaTestdataDir(), 9);
+}
+
+// The fixtures' sha384 and sha512 PCR 10, as the guest read them: Debian's
+// kernel had no sha384/sha512 code when IMA started (modules), so it
+// extended those banks with the sha1 template digest zero-padded, and a
+// violation with 0xff.. of the bank's full size. Neither ReplayImaLog nor
+// ReplayImaLogLegacyKernel (20 x 0xff for a violation) gives these values:
+// a verifier must not quote those banks for PCR 10 on such a kernel.
+TEST(ImaTestdata, FixtureBanksTheKernelCouldNotHashHoldPaddedSha1Digests) {
+  for (const char* name : {"ovmf-sb-off.bin", "ovmf-sb-on.bin"}) {
+    SCOPED_TRACE(name);
+    std::string path = ImaFixtureDir() + "/" + name;
+    Result<ImaLog> log = ParseImaLog(ReadTestFile(path));
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
+    ASSERT_EQ(log->template_digest_size, 20u);
+    nlohmann::json sidecar =
+        nlohmann::json::parse(AsText(ReadTestFile(path + std::string(kSidecarSuffix))));
+    for (const char* bank : {"sha384", "sha512"}) {
+      tpm::HashAlgorithm algorithm = tpm::HashAlgorithmByName(bank).value();
+      Bytes pcr(algorithm.digest_size, 0);
+      std::size_t violations = 0;
+      for (const ImaEntry& entry : log->entries) {
+        Bytes extended = pcr;
+        if (entry.violation()) {
+          extended.resize(2 * algorithm.digest_size, 0xff);
+          ++violations;
+        } else {
+          extended.insert(extended.end(), entry.template_digest.begin(),
+                          entry.template_digest.end());
+          extended.resize(2 * algorithm.digest_size, 0);
+        }
+        pcr = tpm::HashWith(algorithm, extended).value();
+      }
+      const std::string quoted = sidecar["quoted_pcrs"][bank]["10"].get<std::string>();
+      EXPECT_EQ(HexEncode(pcr), quoted) << bank;
+      std::array<std::uint16_t, 1> banks = {algorithm.id};
+      Result<tpm::PcrValues> legacy = ReplayImaLogLegacyKernel(*log, banks);
+      ASSERT_TRUE(legacy.ok()) << legacy.error().ToString();
+      EXPECT_NE(HexEncode(legacy->at(algorithm.id).at(10)), quoted) << bank;
+      EXPECT_EQ(violations, 1u);
+    }
   }
 }
 
 // The ASCII per-algorithm list starts with boot_aggregate, the sha256 of
 // PCRs 0-9 from its companion firmware log (sidecar notes).
 TEST(ImaTestdata, Sha256AsciiListDetectsDigestSize) {
+  ATTEST_NEED_SHARED_TESTDATA();
   std::string dir = ImaTestdataDir();
-  ASSERT_FALSE(dir.empty());
   Bytes bytes = ReadTestFile(dir + "/imaverify_e5460c7_ascii_runtime_measurements_sha256.txt");
   Result<ImaLog> log = ParseImaLog(bytes);
   ASSERT_TRUE(log.ok()) << log.error().ToString();
@@ -208,8 +257,8 @@ TEST(ImaTestdata, Sha256AsciiListDetectsDigestSize) {
 // The sidecar: read with 20-byte digests, the name length at offset 24 is
 // 994622777. Forcing that size must fail cleanly there; detection picks 32.
 TEST(ImaTestdata, Sha256BinaryListNeeds32ByteDigests) {
+  ATTEST_NEED_SHARED_TESTDATA();
   std::string dir = ImaTestdataDir();
-  ASSERT_FALSE(dir.empty());
   Bytes bytes = ReadTestFile(dir + "/imaverify_binary_runtime_measurements_sha256.bin");
   ImaLogOptions options;
   options.template_digest_size = 20;
