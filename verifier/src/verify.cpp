@@ -191,6 +191,16 @@ Json VerdictToJson(const Verdict& verdict) {
                {"nonce_checked", verdict.nonce_checked},
                {"ak_attributes_checked", verdict.ak_attributes_checked},
                {"reasons", reasons}};
+  if (verdict.boot_facts) {
+    const BootFacts& facts = *verdict.boot_facts;
+    Json secure_boot = facts.secure_boot ? Json(*facts.secure_boot) : Json(nullptr);
+    Json applications = facts.boot_applications ? Json(facts.boot_applications->size())
+                                                : Json(nullptr);
+    json["boot_facts"] = {{"secure_boot", secure_boot},
+                          {"secure_boot_detail", facts.secure_boot_detail},
+                          {"uefi_variable_value_only_digests", facts.uefi_variable_value_only_quirk},
+                          {"boot_applications", applications}};
+  }
   if (verdict.quote) {
     json["quote"] = {{"selection", verdict.quote->selection.ToString()},
                      {"reset_count", verdict.quote->clock.reset_count},

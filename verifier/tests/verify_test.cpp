@@ -85,6 +85,32 @@ TEST_F(VerifyTest, TrustedWhenQuoteLogsAndPolicyAgree) {
   ASSERT_TRUE(verdict.boot_facts);
 }
 
+// The verdict JSON carries the boot facts a policy decided on, as the
+// verdict holds them, and none when there was no log to take them from.
+TEST_F(VerifyTest, VerdictJsonShowsTheBootFactsDecidedOn) {
+  Verdict verdict = Run();
+  ASSERT_TRUE(verdict.boot_facts);
+  const BootFacts& facts = *verdict.boot_facts;
+  ASSERT_TRUE(facts.boot_applications);
+  Json json = VerdictToJson(verdict);
+  ASSERT_TRUE(json.contains("boot_facts")) << json.dump(2);
+  const Json& shown = json["boot_facts"];
+  if (facts.secure_boot) {
+    EXPECT_EQ(shown["secure_boot"], *facts.secure_boot);
+  } else {
+    EXPECT_TRUE(shown["secure_boot"].is_null());
+  }
+  EXPECT_EQ(shown["secure_boot_detail"], facts.secure_boot_detail);
+  EXPECT_EQ(shown["uefi_variable_value_only_digests"], facts.uefi_variable_value_only_quirk);
+  EXPECT_EQ(shown["boot_applications"], facts.boot_applications->size());
+  EXPECT_GT(facts.boot_applications->size(), 0u);
+
+  evidence_.boot_log.reset();
+  Verdict without_log = Run();
+  EXPECT_FALSE(without_log.boot_facts);
+  EXPECT_FALSE(VerdictToJson(without_log).contains("boot_facts"));
+}
+
 TEST_F(VerifyTest, WrongChallengeIsNonceMismatch) {
   VerificationInput input{evidence_, key_, policy_, Bytes(32, 0x11), std::nullopt};
   Verdict verdict = VerifyEvidence(input);

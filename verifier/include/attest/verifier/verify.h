@@ -56,7 +56,7 @@ Verdict VerifyEvidence(const VerificationInput& input);
 // {"trusted": bool, "nonce_checked": bool, "ak_attributes_checked": bool,
 //  "reasons": [...], "boot_facts": {"secure_boot": bool or null,
 //  "secure_boot_detail", "uefi_variable_value_only_digests": bool,
-//  "boot_applications": count}, "quote": {"selection", "reset_count",
+//  "boot_applications": count or null}, "quote": {"selection", "reset_count",
 //  "restart_count", "clock", "safe", "firmware_version"}}
 Json VerdictToJson(const Verdict& verdict);
 
