@@ -89,7 +89,7 @@ void BM_HashFiles(benchmark::State& state) {
   options.chunk_size = static_cast<std::size_t>(state.range(0));
   RuntimeFileHasher hasher(options);
   for (const std::string& path : Files()) {  // warm the page cache
-    if (hasher.Hash(path).kind != RuntimeKind::kFile) Die("hash " + path);
+    if (hasher.Hash(path).kind != runtime::RuntimeKind::kFile) Die("hash " + path);
   }
   for (auto _ : state) {
     for (const std::string& path : Files()) {

@@ -29,6 +29,13 @@
 namespace attest::testing {
 namespace {
 
+using runtime::kSaveFailedMarkerPath;
+using runtime::LoadRuntimeLog;
+using runtime::Replay;
+using runtime::RuntimeEntry;
+using runtime::RuntimeKind;
+using runtime::RuntimeLog;
+using runtime::SerializeRuntimeLog;
 using verifier::Reason;
 using verifier::Verdict;
 using Fault = FaultInjectingPcr::Fault;

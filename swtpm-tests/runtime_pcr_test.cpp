@@ -15,6 +15,12 @@
 namespace attest::testing {
 namespace {
 
+using runtime::LoadRuntimeLog;
+using runtime::Replay;
+using runtime::RuntimeEntry;
+using runtime::RuntimeExtendDigest;
+using runtime::SaveRuntimeLog;
+
 class RuntimePcrTest : public TpmTest {
  protected:
   void SetUp() override {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "attest/attestd/runtime_log.h"
 #include "attest/encoding.h"
 #include "attest/json.h"
+#include "attest/runtime/log.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/event_log.h"
@@ -28,6 +28,7 @@
 namespace attest::testing {
 namespace {
 
+using runtime::RuntimeLog;
 using verifier::AttestationKey;
 using verifier::BootEvent;
 using verifier::Evidence;

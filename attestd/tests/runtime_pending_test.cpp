@@ -1,4 +1,4 @@
-// The pending-extend marker file (FORMAT.md §4.2): its exact text, a strict
+// The pending-extend marker file (runtime/FORMAT.md §4.2): its exact text, a strict
 // reader, and absence as the normal case.
 #include "attest/attestd/runtime_pending.h"
 

@@ -16,7 +16,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include "attest/attestd/runtime_entry.h"
+#include "attest/runtime/entry.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/verify.h"
@@ -28,10 +28,10 @@
 namespace {
 
 using attest::Bytes;
-using attest::RuntimeEntry;
-using attest::RuntimeKind;
 using attest::verifier::Evidence;
 using attest::verifier::Policy;
+using runtime::RuntimeEntry;
+using runtime::RuntimeKind;
 namespace testing = attest::verifier::testing;
 namespace verifier = attest::verifier;
 
@@ -143,7 +143,7 @@ void ExtendAfterBoot(FuzzedDataProvider& input, testing::MeasuredNode& node) {
       std::uint32_t pcr = input.ConsumeIntegralInRange<std::uint32_t>(0, 16);
       node.boot.MeasureData(pcr, input.PickValueInArray(kTypes), data);
     } else {
-      RuntimeEntry entry =
+      runtime::RuntimeEntry entry =
           testing::ScenarioFileEntry(input.ConsumeBool() ? "/usr/bin/runc" : "/usr/bin/containerd",
                                      input.ConsumeRandomLengthString(32));
       node.runtime.entries.push_back(entry);
@@ -186,9 +186,10 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       // A fake record whose sha256 digest is a runtime entry's extend: the
       // laundering move.
       if (node.runtime.entries.empty()) break;
-      const RuntimeEntry& entry = node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
-          0, node.runtime.entries.size() - 1)];
-      attest::Sha256Digest extend = attest::RuntimeExtendDigest(entry);
+      const runtime::RuntimeEntry& entry =
+          node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
+              0, node.runtime.entries.size() - 1)];
+      attest::Sha256Digest extend = runtime::RuntimeExtendDigest(entry);
       testing::LogEvent fake;
       fake.pcr = input.ConsumeBool() ? testing::kScenarioRuntimePcr
                                      : input.ConsumeIntegralInRange<std::uint32_t>(0, 23);
@@ -202,10 +203,10 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
   }
 }
 
-void RewriteRuntime(FuzzedDataProvider& input, attest::RuntimeLog& runtime) {
+void RewriteRuntime(FuzzedDataProvider& input, runtime::RuntimeLog& runtime) {
   if (runtime.entries.empty()) return;
   std::size_t index = input.ConsumeIntegralInRange<std::size_t>(0, runtime.entries.size() - 1);
-  RuntimeEntry& entry = runtime.entries[index];
+  runtime::RuntimeEntry& entry = runtime.entries[index];
   switch (input.ConsumeIntegralInRange(0, 5)) {
     case 0:
       entry.time = input.ConsumeRandomLengthString(40);
@@ -217,9 +218,10 @@ void RewriteRuntime(FuzzedDataProvider& input, attest::RuntimeLog& runtime) {
       entry.size = input.ConsumeIntegral<std::uint64_t>();
       break;
     case 3:
-      entry.kind = input.PickValueInArray({RuntimeKind::kFile, RuntimeKind::kMissing,
-                                           RuntimeKind::kUnreadable, RuntimeKind::kUnstable,
-                                           RuntimeKind::kSaveFailed});
+      entry.kind = input.PickValueInArray(
+          {runtime::RuntimeKind::kFile, runtime::RuntimeKind::kMissing,
+           runtime::RuntimeKind::kUnreadable, runtime::RuntimeKind::kUnstable,
+           runtime::RuntimeKind::kSaveFailed});
       break;
     case 4:
       runtime.entries.erase(runtime.entries.begin() + static_cast<std::ptrdiff_t>(index));
@@ -240,7 +242,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Evidence evidence =
       testing::QuoteNode(fixture.factory, node, fixture.policy.selection, fixture.nonce);
   testing::SyntheticLog shown_boot = node.boot;
-  attest::RuntimeLog shown_runtime = node.runtime;
+  runtime::RuntimeLog shown_runtime = node.runtime;
   while (input.remaining_bytes() > 0) {
     if (input.ConsumeIntegralInRange(0, 3) == 0) {
       RewriteRuntime(input, shown_runtime);

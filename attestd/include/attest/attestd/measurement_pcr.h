@@ -26,7 +26,7 @@ class MeasurementPcr {
   // The PCR's value in the sha256 bank (the bank the runtime log replays).
   virtual Result<Sha256Digest> ReadSha256() = 0;
   // Extends the PCR, in every active bank, with the hash of `event` (the
-  // FORMAT.md §2 bytes) under that bank's algorithm. After a failure the
+  // runtime/FORMAT.md §2 bytes) under that bank's algorithm. After a failure the
   // extend may or may not have happened (a response lost on the way back
   // looks like a failure): the caller reads the PCR to find out.
   virtual Status Extend(ByteView event) = 0;

@@ -13,7 +13,7 @@
 #include "attest/bytes.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::runtime {
 
 // PCR 15: not resettable from software (16 and 23 are), unused by firmware.
 inline constexpr std::uint32_t kDefaultRuntimePcr = 15;
@@ -88,4 +88,4 @@ Sha256Digest SaveFailedExtendDigest();
 Sha256Digest Replay(std::span<const RuntimeEntry> entries,
                     const Sha256Digest& initial_pcr_value = Sha256Digest{});
 
-}  // namespace attest
+}  // namespace attest::runtime
