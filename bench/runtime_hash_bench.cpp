@@ -24,7 +24,7 @@
 #include "attest/attestd/runtime_hash.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr int kFiles = 20;
@@ -147,6 +147,6 @@ void BM_Sha256InMemory(benchmark::State& state) {
 BENCHMARK(BM_Sha256InMemory)->Arg(16 << 10)->MinTime(2.0)->UseRealTime();
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd
 
 BENCHMARK_MAIN();

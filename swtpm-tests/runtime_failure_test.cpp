@@ -16,6 +16,7 @@
 
 #include "attest/attestd/runtime_pcr.h"
 #include "attest/attestd/runtime_pending.h"
+#include "attest/attestd/tpm_measurement_pcr.h"
 #include "attest/encoding.h"
 #include "attest/file.h"
 #include "attest/verifier/attestation_key.h"
@@ -29,6 +30,14 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::KeyBlob;
+using attestd::LoadPendingExtend;
+using attestd::PendingExtendPath;
+using attestd::RuntimeLogCheck;
+using attestd::RuntimeMeasurements;
+using attestd::RuntimePcrOptions;
+using attestd::TpmMeasurementPcr;
 using runtime::kSaveFailedMarkerPath;
 using runtime::LoadRuntimeLog;
 using runtime::Replay;

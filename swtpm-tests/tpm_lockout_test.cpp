@@ -15,6 +15,11 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::Endorsement;
+using attestd::KeyBlob;
+
 class LockoutTest : public TpmTest {
  protected:
   // tpm2-tools, as any other local process could: a low max-tries, a key

@@ -28,6 +28,7 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
 using runtime::RuntimeLog;
 using verifier::AttestationKey;
 using verifier::BootEvent;

@@ -9,9 +9,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto pending = attest::ParsePendingExtend(text, "fuzz");
+  auto pending = attest::attestd::ParsePendingExtend(text, "fuzz");
   if (!pending.ok()) return 0;
-  auto again = attest::ParsePendingExtend(attest::SerializePendingExtend(*pending), "fuzz");
+  auto again = attest::attestd::ParsePendingExtend(
+      attest::attestd::SerializePendingExtend(*pending), "fuzz");
   if (!again.ok() || !(*again == *pending)) {
     (void)std::fprintf(stderr, "pending-extend marker does not round-trip\n");
     std::abort();

@@ -12,7 +12,7 @@
 
 #include "attest/file.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr std::size_t kMinChunkSize = std::size_t{4} * 1024;
@@ -160,4 +160,4 @@ FileMeasurement HashRuntimeFile(const std::string& path, const HashOptions& opti
   return RuntimeFileHasher(options).Hash(path);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -6,7 +6,7 @@
 #include "attest/attestd/runtime_patterns.h"
 #include "attest/attestd/runtime_pending.h"
 
-namespace attest {
+namespace attest::attestd {
 
 RuntimeMeasurer::RuntimeMeasurer(std::vector<std::string> patterns, const Clock& clock,
                                  runtime::RuntimeLog log, RuntimeMeasurerOptions options)
@@ -153,4 +153,4 @@ Status RuntimeMeasurer::MarkExtended() {
   return RemovePendingExtend(PendingExtendPath(options_.log_path));
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -5,7 +5,7 @@
 #include "attest/encoding.h"
 #include "attest/utf8.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 Sha256Digest ExtendedBy(const Sha256Digest& pcr, const runtime::RuntimeEntry& entry) {
@@ -48,10 +48,9 @@ Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
 }
 
 Result<std::unique_ptr<RuntimeMeasurements>> RuntimeMeasurements::Start(
-    Tpm& tpm, std::vector<std::string> patterns, const Clock& clock, RuntimePcrOptions options) {
-  ATTEST_RETURN_IF_ERROR(CheckRuntimePcrChoice(options.pcr, options.allow_resettable_pcr));
-  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<TpmMeasurementPcr> pcr,
-                          TpmMeasurementPcr::Create(tpm, options.pcr));
+    std::unique_ptr<MeasurementPcr> pcr, std::vector<std::string> patterns, const Clock& clock,
+    RuntimePcrOptions options) {
+  if (pcr == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no runtime PCR given");
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<RuntimeMeasurements> measurements,
                           Start(*pcr, std::move(patterns), clock, std::move(options)));
   measurements->owned_pcr_ = std::move(pcr);
@@ -268,4 +267,4 @@ Result<RuntimeUpdate> RuntimeMeasurements::MeasureAndExtend() {
   return update;
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -11,7 +11,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 std::string HexHandle(std::uint32_t value) {
   std::array<char, 16> text{};
@@ -237,4 +237,4 @@ Result<Bytes> Tpm::ReadNvContents(const NvIndex& opened) {
   return contents;
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -5,7 +5,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr int kQuoteAttempts = 4;
@@ -100,4 +100,4 @@ Result<Certification> Tpm::Certify(const KeyBlob& key, const KeyBlob& attestatio
       tpm::Marshal(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal)};
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

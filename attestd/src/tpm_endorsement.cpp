@@ -12,7 +12,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 // Where the low-range profiles keep the TPM's own template and nonce (EK
@@ -297,4 +297,4 @@ Result<Bytes> Tpm::ActivateCredential(const KeyBlob& attestation_key,
   return Bytes(certificate_info->buffer, certificate_info->buffer + certificate_info->size);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

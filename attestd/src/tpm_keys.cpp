@@ -11,7 +11,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<TpmHandle> Tpm::CreateStoragePrimary() {
   TPM2B_SENSITIVE_CREATE sensitive{};
@@ -150,4 +150,4 @@ Result<std::string> TssPrivateKeyPem(const KeyBlob& key) {
   return std::string(data, static_cast<std::size_t>(length));
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

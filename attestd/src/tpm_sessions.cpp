@@ -7,7 +7,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<TpmHandle> Tpm::StartSession(ESYS_TR salt_key, const char* what) {
   TPMT_SYM_DEF symmetric{};
@@ -34,4 +34,4 @@ Result<TpmHandle> Tpm::StartSaltedSession() {
   return StartSession(primary.get(), "the storage primary key");
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -24,7 +24,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::PseudoRandomBytes;
@@ -302,4 +302,4 @@ TEST_F(RuntimeHashTest, HasherIsReusableAcrossFilesAndOutcomes) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

@@ -13,7 +13,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::FakeClock;
@@ -330,4 +330,4 @@ TEST_F(RuntimeMeasurerTest, CreateRejectsALogForAnotherPcr) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

@@ -10,7 +10,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::TempDir;
@@ -87,4 +87,4 @@ TEST_F(RuntimePendingTest, AnythingElseIsCorrupt) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

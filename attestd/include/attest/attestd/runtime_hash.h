@@ -12,7 +12,7 @@
 #include "attest/runtime/entry.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // What hashing one path found; `kind` says which other fields are set.
 struct FileMeasurement {
@@ -63,4 +63,4 @@ class RuntimeFileHasher {
 // One-off convenience: a RuntimeFileHasher for a single file.
 FileMeasurement HashRuntimeFile(const std::string& path, const HashOptions& options = {});
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -18,7 +18,7 @@
 #include "attest/runtime/entry.h"
 #include "attest/runtime/log.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct RuntimeMeasurerOptions {
   std::uint32_t pcr = runtime::kDefaultRuntimePcr;
@@ -106,4 +106,4 @@ class RuntimeMeasurer {
   bool log_saved_ = true;
 };
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -10,7 +10,7 @@
 
 #include "attest/error.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // True when `pattern` holds a glob(3) metacharacter (`*`, `?` or `[`). A
 // pattern without one is a literal path: it is measured whether or not it
@@ -54,4 +54,4 @@ struct PatternExpansion {
 // Thread-safe.
 Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patterns);
 
-}  // namespace attest
+}  // namespace attest::attestd

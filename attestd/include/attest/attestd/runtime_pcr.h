@@ -1,4 +1,5 @@
-// Binds runtime measurements to the TPM (DESIGN §2, §4): checks the choice
+// Binds runtime measurements to the runtime PCR (DESIGN §2, §4), through
+// the narrow MeasurementPcr interface (no TPM library here): checks the choice
 // of PCR, checks at start that the runtime log replays to the PCR (finishing
 // an extend that a crash or a TPM failure left pending), and then records
 // each new measurement in the log before extending it into every active
@@ -15,10 +16,9 @@
 #include "attest/attestd/measurement_pcr.h"
 #include "attest/attestd/runtime_measurer.h"
 #include "attest/attestd/runtime_pending.h"
-#include "attest/attestd/tpm.h"
 #include "attest/clock.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct RuntimePcrOptions {
   std::uint32_t pcr = runtime::kDefaultRuntimePcr;
@@ -68,9 +68,9 @@ struct RuntimeUpdate {
 
 class RuntimeMeasurements {
  public:
-  // On a TPM: checks the PCR choice, then starts on a TpmMeasurementPcr
-  // for options.pcr that it owns. `tpm` and `clock` must outlive it.
-  static Result<std::unique_ptr<RuntimeMeasurements>> Start(Tpm& tpm,
+  // As below, on a PCR it owns (a TpmMeasurementPcr: see
+  // StartRuntimeMeasurements in tpm_measurement_pcr.h).
+  static Result<std::unique_ptr<RuntimeMeasurements>> Start(std::unique_ptr<MeasurementPcr> pcr,
                                                             std::vector<std::string> patterns,
                                                             const Clock& clock,
                                                             RuntimePcrOptions options = {});
@@ -125,4 +125,4 @@ class RuntimeMeasurements {
   RuntimeLogCheck start_check_;
 };
 
-}  // namespace attest
+}  // namespace attest::attestd

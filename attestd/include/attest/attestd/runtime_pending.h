@@ -14,7 +14,7 @@
 #include "attest/error.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct PendingExtend {
   std::uint64_t seq = 0;         // the entry's seq in the log (1-based)
@@ -41,4 +41,4 @@ Status SavePendingExtend(const std::string& path, const PendingExtend& pending);
 // Removes the marker; one that is not there is no error.
 Status RemovePendingExtend(const std::string& path);
 
-}  // namespace attest
+}  // namespace attest::attestd

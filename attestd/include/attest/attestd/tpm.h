@@ -18,7 +18,7 @@
 #include "attest/error.h"
 #include "attest/tpm/pcr.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // The TCTI attestd uses when none is configured: the kernel's resource manager.
 inline constexpr std::string_view kDefaultTcti = "device:/dev/tpmrm0";
@@ -210,4 +210,4 @@ Error TpmError(std::uint32_t rc, std::string_view operation);
 // that the tpm2 OpenSSL provider derives for parent 0x40000001).
 Result<std::string> TssPrivateKeyPem(const KeyBlob& key);
 
-}  // namespace attest
+}  // namespace attest::attestd
