@@ -28,10 +28,10 @@
 namespace {
 
 using attest::Bytes;
+using attest::runtime::RuntimeEntry;
+using attest::runtime::RuntimeKind;
 using attest::verifier::Evidence;
 using attest::verifier::Policy;
-using runtime::RuntimeEntry;
-using runtime::RuntimeKind;
 namespace testing = attest::verifier::testing;
 namespace verifier = attest::verifier;
 
@@ -143,7 +143,7 @@ void ExtendAfterBoot(FuzzedDataProvider& input, testing::MeasuredNode& node) {
       std::uint32_t pcr = input.ConsumeIntegralInRange<std::uint32_t>(0, 16);
       node.boot.MeasureData(pcr, input.PickValueInArray(kTypes), data);
     } else {
-      runtime::RuntimeEntry entry =
+      RuntimeEntry entry =
           testing::ScenarioFileEntry(input.ConsumeBool() ? "/usr/bin/runc" : "/usr/bin/containerd",
                                      input.ConsumeRandomLengthString(32));
       node.runtime.entries.push_back(entry);
@@ -186,10 +186,9 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       // A fake record whose sha256 digest is a runtime entry's extend: the
       // laundering move.
       if (node.runtime.entries.empty()) break;
-      const runtime::RuntimeEntry& entry =
-          node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
-              0, node.runtime.entries.size() - 1)];
-      attest::Sha256Digest extend = runtime::RuntimeExtendDigest(entry);
+      const RuntimeEntry& entry = node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
+          0, node.runtime.entries.size() - 1)];
+      attest::Sha256Digest extend = attest::runtime::RuntimeExtendDigest(entry);
       testing::LogEvent fake;
       fake.pcr = input.ConsumeBool() ? testing::kScenarioRuntimePcr
                                      : input.ConsumeIntegralInRange<std::uint32_t>(0, 23);
@@ -203,10 +202,10 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
   }
 }
 
-void RewriteRuntime(FuzzedDataProvider& input, runtime::RuntimeLog& runtime) {
+void RewriteRuntime(FuzzedDataProvider& input, attest::runtime::RuntimeLog& runtime) {
   if (runtime.entries.empty()) return;
   std::size_t index = input.ConsumeIntegralInRange<std::size_t>(0, runtime.entries.size() - 1);
-  runtime::RuntimeEntry& entry = runtime.entries[index];
+  RuntimeEntry& entry = runtime.entries[index];
   switch (input.ConsumeIntegralInRange(0, 5)) {
     case 0:
       entry.time = input.ConsumeRandomLengthString(40);
@@ -218,10 +217,9 @@ void RewriteRuntime(FuzzedDataProvider& input, runtime::RuntimeLog& runtime) {
       entry.size = input.ConsumeIntegral<std::uint64_t>();
       break;
     case 3:
-      entry.kind = input.PickValueInArray(
-          {runtime::RuntimeKind::kFile, runtime::RuntimeKind::kMissing,
-           runtime::RuntimeKind::kUnreadable, runtime::RuntimeKind::kUnstable,
-           runtime::RuntimeKind::kSaveFailed});
+      entry.kind = input.PickValueInArray({RuntimeKind::kFile, RuntimeKind::kMissing,
+                                           RuntimeKind::kUnreadable, RuntimeKind::kUnstable,
+                                           RuntimeKind::kSaveFailed});
       break;
     case 4:
       runtime.entries.erase(runtime.entries.begin() + static_cast<std::ptrdiff_t>(index));
@@ -242,7 +240,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Evidence evidence =
       testing::QuoteNode(fixture.factory, node, fixture.policy.selection, fixture.nonce);
   testing::SyntheticLog shown_boot = node.boot;
-  runtime::RuntimeLog shown_runtime = node.runtime;
+  attest::runtime::RuntimeLog shown_runtime = node.runtime;
   while (input.remaining_bytes() > 0) {
     if (input.ConsumeIntegralInRange(0, 3) == 0) {
       RewriteRuntime(input, shown_runtime);
