@@ -77,7 +77,7 @@ Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry);
 RuntimeEntry SaveFailedMarker(std::uint32_t pcr, std::string detail, std::string time);
 
 // RuntimeExtendDigest of every save-failed marker (FORMAT.md §6):
-// 13319b58...421e9392 (pinned in runtime_entry_test.cpp).
+// 13319b58...421e9392 (pinned in tests/entry_test.cpp).
 Sha256Digest SaveFailedExtendDigest();
 
 // The sha256 PCR value after extending every entry's extend digest in order
