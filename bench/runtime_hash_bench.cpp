@@ -24,7 +24,7 @@
 #include "attest/attestd/runtime_hash.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr int kFiles = 20;
@@ -89,7 +89,7 @@ void BM_HashFiles(benchmark::State& state) {
   options.chunk_size = static_cast<std::size_t>(state.range(0));
   RuntimeFileHasher hasher(options);
   for (const std::string& path : Files()) {  // warm the page cache
-    if (hasher.Hash(path).kind != RuntimeKind::kFile) Die("hash " + path);
+    if (hasher.Hash(path).kind != runtime::RuntimeKind::kFile) Die("hash " + path);
   }
   for (auto _ : state) {
     for (const std::string& path : Files()) {
@@ -147,6 +147,6 @@ void BM_Sha256InMemory(benchmark::State& state) {
 BENCHMARK(BM_Sha256InMemory)->Arg(16 << 10)->MinTime(2.0)->UseRealTime();
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd
 
 BENCHMARK_MAIN();

@@ -14,14 +14,14 @@
 
 #include <benchmark/benchmark.h>
 
-#include "attest/attestd/measurement_pcr.h"
 #include "attest/attestd/tpm.h"
+#include "attest/attestd/tpm_measurement_pcr.h"
 #include "attest/tpm/public_key.h"
 #include "attest/verifier/make_credential.h"
 
 #include "harness/swtpm_simulator.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr int kCalls = 100;
@@ -153,6 +153,6 @@ void BM_ActivateCredential(benchmark::State& state) {
 BENCHMARK(BM_ActivateCredential)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd
 
 BENCHMARK_MAIN();

@@ -13,6 +13,11 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::Endorsement;
+using attestd::KeyBlob;
+using attestd::Tpm;
 using verifier::Credential;
 using verifier::EkCaBundle;
 using verifier::MakeCredential;

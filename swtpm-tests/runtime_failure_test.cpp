@@ -16,6 +16,7 @@
 
 #include "attest/attestd/runtime_pcr.h"
 #include "attest/attestd/runtime_pending.h"
+#include "attest/attestd/tpm_measurement_pcr.h"
 #include "attest/encoding.h"
 #include "attest/file.h"
 #include "attest/testdata.h"
@@ -30,6 +31,21 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::KeyBlob;
+using attestd::LoadPendingExtend;
+using attestd::PendingExtendPath;
+using attestd::RuntimeLogCheck;
+using attestd::RuntimeMeasurements;
+using attestd::RuntimePcrOptions;
+using attestd::TpmMeasurementPcr;
+using runtime::kSaveFailedMarkerPath;
+using runtime::LoadRuntimeLog;
+using runtime::Replay;
+using runtime::RuntimeEntry;
+using runtime::RuntimeKind;
+using runtime::RuntimeLog;
+using runtime::SerializeRuntimeLog;
 using verifier::Reason;
 using verifier::Verdict;
 using Fault = FaultInjectingPcr::Fault;

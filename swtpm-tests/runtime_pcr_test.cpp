@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "attest/attestd/runtime_pending.h"
+#include "attest/attestd/tpm_measurement_pcr.h"
 #include "attest/encoding.h"
 #include "attest/file.h"
 
@@ -14,6 +15,21 @@
 
 namespace attest::testing {
 namespace {
+
+using attestd::CheckRuntimePcrChoice;
+using attestd::PendingExtendPath;
+using attestd::RuntimeLogCheck;
+using attestd::RuntimeMeasurements;
+using attestd::RuntimeMeasurer;
+using attestd::RuntimeMeasurerOptions;
+using attestd::RuntimePcrOptions;
+using attestd::SavePendingExtend;
+using attestd::StartRuntimeMeasurements;
+using runtime::LoadRuntimeLog;
+using runtime::Replay;
+using runtime::RuntimeEntry;
+using runtime::RuntimeExtendDigest;
+using runtime::SaveRuntimeLog;
 
 class RuntimePcrTest : public TpmTest {
  protected:
@@ -29,7 +45,7 @@ class RuntimePcrTest : public TpmTest {
   // connection.
   std::unique_ptr<RuntimeMeasurements> StartDaemon() {
     Reopen();
-    auto started = RuntimeMeasurements::Start(
+    auto started = StartRuntimeMeasurements(
         tpm(), {runtime_.File("runc"), runtime_.File("container*"), runtime_.File("config.toml")},
         clock_, options_);
     EXPECT_TRUE(started.ok()) << started.error().ToString();
@@ -169,7 +185,7 @@ TEST_F(RuntimePcrTest, APendingMarkerThatDoesNotNameTheLastEntryIsRefused) {
                                 {entries.size() - 1, RuntimeExtendDigest(entries.back())})
                   .ok());
   Reopen();
-  auto started = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  auto started = StartRuntimeMeasurements(tpm(), {runtime_.File("runc")}, clock_, options_);
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(started.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(started.error().message.find(".pending: names seq 2"), std::string::npos)
@@ -206,7 +222,7 @@ TEST_F(RuntimePcrTest, AStaleLogAfterARebootIsAMismatch) {
 TEST_F(RuntimePcrTest, ResettablePcrsAreRefusedUnlessForced) {
   options_.pcr = 16;
   Reopen();
-  auto refused = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  auto refused = StartRuntimeMeasurements(tpm(), {runtime_.File("runc")}, clock_, options_);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(refused.error().message.find("reset"), std::string::npos);
@@ -219,7 +235,7 @@ TEST_F(RuntimePcrTest, ResettablePcrsAreRefusedUnlessForced) {
   EXPECT_FALSE(CheckRuntimePcrChoice(24, true).ok());
 
   options_.allow_resettable_pcr = true;
-  auto forced = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  auto forced = StartRuntimeMeasurements(tpm(), {runtime_.File("runc")}, clock_, options_);
   ASSERT_TRUE(forced.ok()) << forced.error().ToString();
   ASSERT_TRUE((*forced)->MeasureAndExtend().ok());
   EXPECT_EQ(Pcr(TPM2_ALG_SHA256, 16), ToVector(Replay((*forced)->log().entries)));
@@ -239,7 +255,7 @@ TEST_F(RuntimePcrTest, DrtmPcrs17To22AreRefusedEvenWhenForced) {
   }
   options_.pcr = 17;
   options_.allow_resettable_pcr = true;
-  auto refused = RuntimeMeasurements::Start(tpm(), {runtime_.File("runc")}, clock_, options_);
+  auto refused = StartRuntimeMeasurements(tpm(), {runtime_.File("runc")}, clock_, options_);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
   EXPECT_TRUE(CheckRuntimePcrChoice(14, false).ok());

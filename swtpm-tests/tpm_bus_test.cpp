@@ -16,6 +16,9 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+
 constexpr std::uint32_t kTpmCcActivateCredential = 0x00000147;
 
 // One buffer the TCTI sent or received, as the trace dumped it.

@@ -17,6 +17,10 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::Endorsement;
+
 constexpr const char* kPolicyASha256 =
     "837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa";
 constexpr const char* kPolicyBSha256 =

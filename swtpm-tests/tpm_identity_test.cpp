@@ -15,6 +15,13 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::Endorsement;
+using attestd::KeyBlob;
+using attestd::Tpm;
+using attestd::TssPrivateKeyPem;
+
 // The DER certificate's key equals the EK: checked here with OpenSSL
 // directly, not through the code under test.
 void ExpectCertificateCertifies(const Endorsement& endorsement) {

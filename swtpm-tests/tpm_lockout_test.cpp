@@ -3,17 +3,25 @@
 // authorizations on a key of its own. attestd's keys are noDA and its EK is
 // authorized by policy, so quoting, certification and credential activation
 // keep working; a key without noDA is refused, and the error says lockout.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "attest/encoding.h"
 #include "attest/tpm/marshal.h"
 #include "attest/tpm/public_key.h"
+#include "attest/tpm/response_code.h"
 
 #include "tpm_test_util.h"
 
 namespace attest::testing {
 namespace {
+
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::Endorsement;
+using attestd::KeyBlob;
 
 class LockoutTest : public TpmTest {
  protected:
@@ -85,6 +93,11 @@ TEST_F(LockoutTest, LockoutThroughAnotherKeyLeavesQuoteCertifyAndActivationWorki
       << refused.error().message;
   EXPECT_NE(refused.error().message.find("dictionary-attack lockout"), std::string::npos)
       << refused.error().message;
+  // The code travels with the error, so a caller need not read the message.
+  EXPECT_EQ(refused.error().tpm_response_code, std::optional<std::uint32_t>(TPM2_RC_LOCKOUT));
+  EXPECT_TRUE(tpm::IsLockout(refused.error()));
+  EXPECT_FALSE(tpm::IsAuthorizationFailure(refused.error()));
+  EXPECT_FALSE(tpm::IsRetryable(refused.error()));
 
   auto quote = tpm().MakeQuote(*ak, nonce, *selection);
   EXPECT_TRUE(quote.ok()) << quote.error().ToString();
@@ -101,6 +114,26 @@ TEST_F(LockoutTest, LockoutThroughAnotherKeyLeavesQuoteCertifyAndActivationWorki
   EXPECT_TRUE(InLockout());
   EXPECT_EQ(TransientHandles(), "");
   EXPECT_EQ(LoadedSessions(), "");
+}
+
+// The other failure a caller must tell from lockout: a wrong authorization.
+// With an owner password set (by anyone who had the hierarchy), attestd's
+// storage primary key, created with an empty owner authorization, is refused.
+TEST_F(LockoutTest, AWrongOwnerAuthorizationClassifiesAsAnAuthorizationFailure) {
+  CommandResult set = Tool({"tpm2_changeauth", "-c", "owner", "owner-password"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+
+  auto refused = tpm().CreateAttestationKey(AkAlgorithm::kEccP256);
+  ASSERT_FALSE(refused.ok());
+  const Error& error = refused.error();
+  EXPECT_EQ(error.code, ErrorCode::kTpm);
+  ASSERT_TRUE(error.tpm_response_code.has_value()) << error.message;
+  EXPECT_TRUE(tpm::IsAuthorizationFailure(error))
+      << error.message << " (0x" << std::hex << *error.tpm_response_code << ")";
+  EXPECT_FALSE(tpm::IsLockout(error)) << error.message;
+  EXPECT_FALSE(tpm::IsRetryable(error)) << error.message;
+  EXPECT_NE(error.message.find("TPM2_CreatePrimary"), std::string::npos) << error.message;
+  EXPECT_FALSE(InLockout());
 }
 
 }  // namespace

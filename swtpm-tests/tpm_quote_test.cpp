@@ -13,6 +13,11 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using attestd::EkAlgorithm;
+using attestd::ReadFirmwareLog;
+using attestd::Tpm;
+
 // tpm2_quote's PCR output (the file tpm2_checkquote -f reads): the
 // TPML_PCR_SELECTION and TPML_DIGEST structs as they lie in memory, little
 // endian. Written here as tpm2-tools 5.4 writes it (lib/pcr.c).

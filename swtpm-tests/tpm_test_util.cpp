@@ -15,7 +15,7 @@ void TpmTest::SetUp() {
 
 void TpmTest::Reopen() {
   tpm_.reset();
-  auto opened = Tpm::Open(swtpm().tcti());
+  auto opened = attestd::Tpm::Open(swtpm().tcti());
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   tpm_ = std::move(opened).value();
 }
@@ -40,7 +40,8 @@ std::string TpmTest::LoadedSessions() {
   return sessions.out;
 }
 
-std::pair<Bytes, Bytes> TpmTest::MakeCredentialWithTools(const TPM2B_PUBLIC& ek, const KeyBlob& ak,
+std::pair<Bytes, Bytes> TpmTest::MakeCredentialWithTools(const TPM2B_PUBLIC& ek,
+                                                         const attestd::KeyBlob& ak,
                                                          const std::string& secret) {
   auto ak_public = tpm::ParsePublic(ak.public_area);
   EXPECT_TRUE(ak_public.ok());

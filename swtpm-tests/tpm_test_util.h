@@ -21,7 +21,7 @@ namespace attest::testing {
 class TpmTest : public SwtpmTest {
  protected:
   void SetUp() override;
-  Tpm& tpm() { return *tpm_; }
+  attestd::Tpm& tpm() { return *tpm_; }
   // A new connection (a new ESYS context), as a restarted daemon has.
   void Reopen();
   std::string File(const std::string& name) const { return files_.File(name); }
@@ -36,12 +36,13 @@ class TpmTest : public SwtpmTest {
   // tpm2_makecredential -T none (in software, as the verifier does) of
   // `secret` for the EK and the AK's name: the TPM2B_ID_OBJECT and the
   // TPM2B_ENCRYPTED_SECRET, marshaled.
-  std::pair<Bytes, Bytes> MakeCredentialWithTools(const TPM2B_PUBLIC& ek, const KeyBlob& ak,
+  std::pair<Bytes, Bytes> MakeCredentialWithTools(const TPM2B_PUBLIC& ek,
+                                                  const attestd::KeyBlob& ak,
                                                   const std::string& secret);
 
  private:
   TempDir files_{"tpm_test"};
-  std::unique_ptr<Tpm> tpm_;
+  std::unique_ptr<attestd::Tpm> tpm_;
 };
 
 // A public key in PEM, for tools that want one.

@@ -43,24 +43,24 @@ int Write(const std::string& path, const Bytes& bytes) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 8 && args[0] == "activate") {
-    attest::KeyBlob ak;
+    attest::attestd::KeyBlob ak;
     Bytes blob;
     Bytes secret;
     if (!ReadBytes(args[2], ak.public_area) || !ReadBytes(args[3], ak.private_area) ||
         !ReadBytes(args[5], blob) || !ReadBytes(args[6], secret)) {
       return 2;
     }
-    auto tpm = attest::Tpm::Open(args[1]);
+    auto tpm = attest::attestd::Tpm::Open(args[1]);
     if (!tpm.ok()) return Fail(tpm.error());
-    auto endorsement = (*tpm)->ReadEndorsement(args[4] == "rsa" ? attest::EkAlgorithm::kRsa
-                                                                : attest::EkAlgorithm::kEcc);
+    auto endorsement = (*tpm)->ReadEndorsement(
+        args[4] == "rsa" ? attest::attestd::EkAlgorithm::kRsa : attest::attestd::EkAlgorithm::kEcc);
     if (!endorsement.ok()) return Fail(endorsement.error());
     auto recovered = (*tpm)->ActivateCredential(ak, *endorsement, blob, secret);
     if (!recovered.ok()) return Fail(recovered.error());
     return Write(args[7], *recovered);
   }
   if (args.size() == 4 && args[0] == "read-nv") {
-    auto tpm = attest::Tpm::Open(args[1]);
+    auto tpm = attest::attestd::Tpm::Open(args[1]);
     if (!tpm.ok()) return Fail(tpm.error());
     auto contents = (*tpm)->ReadNv(static_cast<std::uint32_t>(std::stoul(args[2], nullptr, 0)));
     if (!contents.ok()) return Fail(contents.error());

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "attest/attestd/runtime_log.h"
 #include "attest/encoding.h"
 #include "attest/json.h"
 #include "attest/testdata.h"
+#include "attest/runtime/log.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/event_log.h"
@@ -30,6 +30,8 @@
 namespace attest::testing {
 namespace {
 
+using attestd::AkAlgorithm;
+using runtime::RuntimeLog;
 using verifier::AttestationKey;
 using verifier::BootEvent;
 using verifier::Evidence;

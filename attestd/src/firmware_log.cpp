@@ -2,7 +2,7 @@
 
 #include "attest/file.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<Bytes> ReadFirmwareLog(const std::string& path) {
   Result<std::string> contents = ReadFile(path, kMaxFirmwareLogBytes);
@@ -21,4 +21,4 @@ Result<Bytes> ReadFirmwareLog(const std::string& path) {
   return ToBytes(*contents);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

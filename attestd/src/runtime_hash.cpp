@@ -12,7 +12,7 @@
 
 #include "attest/file.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr std::size_t kMinChunkSize = std::size_t{4} * 1024;
@@ -32,7 +32,7 @@ std::string ErrnoDetail(std::string_view action, int error_number) {
   return detail;
 }
 
-FileMeasurement Failure(RuntimeKind kind, std::string detail) {
+FileMeasurement Failure(runtime::RuntimeKind kind, std::string detail) {
   FileMeasurement result;
   result.kind = kind;
   result.detail = std::move(detail);
@@ -42,13 +42,14 @@ FileMeasurement Failure(RuntimeKind kind, std::string detail) {
 // ENOENT and ENOTDIR mean the path names nothing; every other errno means
 // something is there that we cannot hash.
 FileMeasurement FromErrno(std::string_view action, int error_number) {
-  RuntimeKind kind = error_number == ENOENT || error_number == ENOTDIR ? RuntimeKind::kMissing
-                                                                       : RuntimeKind::kUnreadable;
+  runtime::RuntimeKind kind = error_number == ENOENT || error_number == ENOTDIR
+                                  ? runtime::RuntimeKind::kMissing
+                                  : runtime::RuntimeKind::kUnreadable;
   return Failure(kind, ErrnoDetail(action, error_number));
 }
 
 FileMeasurement NotRegular(mode_t mode) {
-  return Failure(RuntimeKind::kUnreadable,
+  return Failure(runtime::RuntimeKind::kUnreadable,
                  "not a regular file: " + std::string(FileTypeName(mode)));
 }
 
@@ -90,8 +91,9 @@ FileMeasurement RuntimeFileHasher::Hash(const std::string& path) {
     if (result.change.empty()) return std::move(result.measurement);
     change = std::move(result.change);
   }
-  return Failure(RuntimeKind::kUnstable, "changed while being hashed, " + std::to_string(attempts) +
-                                             " attempts; last: " + change);
+  return Failure(
+      runtime::RuntimeKind::kUnstable,
+      "changed while being hashed, " + std::to_string(attempts) + " attempts; last: " + change);
 }
 
 RuntimeFileHasher::Attempt RuntimeFileHasher::HashOnce(const std::string& path, int attempt) {
@@ -158,4 +160,4 @@ FileMeasurement HashRuntimeFile(const std::string& path, const HashOptions& opti
   return RuntimeFileHasher(options).Hash(path);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

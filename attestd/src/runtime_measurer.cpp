@@ -6,10 +6,10 @@
 #include "attest/attestd/runtime_patterns.h"
 #include "attest/attestd/runtime_pending.h"
 
-namespace attest {
+namespace attest::attestd {
 
 RuntimeMeasurer::RuntimeMeasurer(std::vector<std::string> patterns, const Clock& clock,
-                                 RuntimeLog log, RuntimeMeasurerOptions options)
+                                 runtime::RuntimeLog log, RuntimeMeasurerOptions options)
     : patterns_(std::move(patterns)),
       clock_(&clock),
       log_(std::move(log)),
@@ -19,15 +19,15 @@ RuntimeMeasurer::RuntimeMeasurer(std::vector<std::string> patterns, const Clock&
 }
 
 Result<RuntimeMeasurer> RuntimeMeasurer::Create(std::vector<std::string> patterns,
-                                                const Clock& clock, RuntimeLog log,
+                                                const Clock& clock, runtime::RuntimeLog log,
                                                 RuntimeMeasurerOptions options) {
   for (const std::string& pattern : patterns) {
     ATTEST_RETURN_IF_ERROR(ValidateRuntimePattern(pattern));
   }
-  if (options.pcr > kMaxRuntimePcr) {
+  if (options.pcr > runtime::kMaxRuntimePcr) {
     return MakeError(ErrorCode::kInvalidArgument, "runtime PCR " + std::to_string(options.pcr) +
                                                       " is out of range 0.." +
-                                                      std::to_string(kMaxRuntimePcr));
+                                                      std::to_string(runtime::kMaxRuntimePcr));
   }
   if (log.pcr != options.pcr) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -35,7 +35,7 @@ Result<RuntimeMeasurer> RuntimeMeasurer::Create(std::vector<std::string> pattern
                          std::to_string(options.pcr) + " is configured");
   }
   for (std::size_t i = 0; i < log.entries.size(); ++i) {
-    if (Status valid = CheckRuntimeEntry(log.entries[i], log.pcr, i); !valid.ok()) {
+    if (Status valid = runtime::CheckRuntimeEntry(log.entries[i], log.pcr, i); !valid.ok()) {
       return valid.error().WithContext("runtime log");
     }
   }
@@ -45,28 +45,28 @@ Result<RuntimeMeasurer> RuntimeMeasurer::Create(std::vector<std::string> pattern
 void RuntimeMeasurer::Remember(std::size_t index) {
   // A save-failed marker measures no path: it must not stand in for the
   // last word on a file that happens to be measured at the same path.
-  const RuntimeEntry& entry = log_.entries[index];
-  if (entry.kind != RuntimeKind::kSaveFailed) last_entry_[entry.path] = index;
+  const runtime::RuntimeEntry& entry = log_.entries[index];
+  if (entry.kind != runtime::RuntimeKind::kSaveFailed) last_entry_[entry.path] = index;
 }
 
-bool RuntimeMeasurer::IsNew(const RuntimeEntry& entry) const {
+bool RuntimeMeasurer::IsNew(const runtime::RuntimeEntry& entry) const {
   auto last = last_entry_.find(entry.path);
   if (last == last_entry_.end()) return true;
-  const RuntimeEntry& previous = log_.entries[last->second];
+  const runtime::RuntimeEntry& previous = log_.entries[last->second];
   // Exactly what the extend digest covers: a changed error text or size
   // alone is no new event.
   return previous.kind != entry.kind ||
-         (entry.kind == RuntimeKind::kFile && previous.sha256 != entry.sha256);
+         (entry.kind == runtime::RuntimeKind::kFile && previous.sha256 != entry.sha256);
 }
 
 Result<RuntimeMeasurement> RuntimeMeasurer::Measure() {
   ATTEST_ASSIGN_OR_RETURN(PatternExpansion expansion, ExpandRuntimePatterns(patterns_));
   RuntimeMeasurement result;
   result.warnings = std::move(expansion.warnings);
-  std::vector<RuntimeEntry> measured;
+  std::vector<runtime::RuntimeEntry> measured;
   for (std::string& path : expansion.paths) {
     FileMeasurement file = hasher_.Hash(path);
-    RuntimeEntry entry;
+    runtime::RuntimeEntry entry;
     entry.path = std::move(path);
     entry.kind = file.kind;
     entry.sha256 = file.sha256;
@@ -75,24 +75,26 @@ Result<RuntimeMeasurement> RuntimeMeasurer::Measure() {
     measured.push_back(std::move(entry));
   }
   for (std::string& escaped : expansion.undecodable_paths) {
-    RuntimeEntry entry;
+    runtime::RuntimeEntry entry;
     entry.path = std::move(escaped);
-    entry.kind = RuntimeKind::kUnreadable;
+    entry.kind = runtime::RuntimeKind::kUnreadable;
     entry.detail =
         "the name is not valid UTF-8 (shown with bytes outside printable ASCII, and "
         "backslashes, as \\xNN); not hashed";
     measured.push_back(std::move(entry));
   }
   for (auto& [path, why] : expansion.unreadable_directories) {
-    RuntimeEntry entry;
+    runtime::RuntimeEntry entry;
     entry.path = path;
-    entry.kind = RuntimeKind::kUnreadable;
+    entry.kind = runtime::RuntimeKind::kUnreadable;
     entry.detail = std::move(why);
     measured.push_back(std::move(entry));
   }
   std::sort(measured.begin(), measured.end(),
-            [](const RuntimeEntry& a, const RuntimeEntry& b) { return a.path < b.path; });
-  for (RuntimeEntry& entry : measured) {
+            [](const runtime::RuntimeEntry& a, const runtime::RuntimeEntry& b) {
+              return a.path < b.path;
+            });
+  for (runtime::RuntimeEntry& entry : measured) {
     entry.pcr = options_.pcr;
     entry.time = FormatRfc3339Utc(clock_->Now());
     if (IsNew(entry)) result.new_entries.push_back(std::move(entry));
@@ -100,15 +102,17 @@ Result<RuntimeMeasurement> RuntimeMeasurer::Measure() {
   return result;
 }
 
-Status RuntimeMeasurer::Append(RuntimeEntry entry) {
-  ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
+Status RuntimeMeasurer::Append(runtime::RuntimeEntry entry) {
+  ATTEST_RETURN_IF_ERROR(runtime::CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
   log_.entries.push_back(std::move(entry));
   if (!options_.log_path.empty()) {
     // The marker goes first: a log holding an entry the PCR may lack
-    // always has a marker naming it (FORMAT.md §4.2).
-    const PendingExtend pending{log_.entries.size(), RuntimeExtendDigest(log_.entries.back())};
+    // always has a marker naming it (runtime/FORMAT.md §4.2).
+    const PendingExtend pending{log_.entries.size(),
+                                runtime::RuntimeExtendDigest(log_.entries.back())};
     Status saved = SavePendingExtend(PendingExtendPath(options_.log_path), pending);
-    if (saved.ok()) saved = SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes);
+    if (saved.ok())
+      saved = runtime::SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes);
     if (!saved.ok()) {
       log_.entries.pop_back();
       return saved;
@@ -120,8 +124,8 @@ Status RuntimeMeasurer::Append(RuntimeEntry entry) {
   return OkStatus();
 }
 
-Status RuntimeMeasurer::AppendUnsaved(RuntimeEntry entry) {
-  ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
+Status RuntimeMeasurer::AppendUnsaved(runtime::RuntimeEntry entry) {
+  ATTEST_RETURN_IF_ERROR(runtime::CheckRuntimeEntry(entry, log_.pcr, log_.entries.size()));
   log_.entries.push_back(std::move(entry));
   Remember(log_.entries.size() - 1);
   extend_pending_ = true;
@@ -132,10 +136,12 @@ Status RuntimeMeasurer::AppendUnsaved(RuntimeEntry entry) {
 Status RuntimeMeasurer::SaveLog() {
   if (!options_.log_path.empty()) {
     if (extend_pending_ && !log_.entries.empty()) {
-      const PendingExtend pending{log_.entries.size(), RuntimeExtendDigest(log_.entries.back())};
+      const PendingExtend pending{log_.entries.size(),
+                                  runtime::RuntimeExtendDigest(log_.entries.back())};
       ATTEST_RETURN_IF_ERROR(SavePendingExtend(PendingExtendPath(options_.log_path), pending));
     }
-    ATTEST_RETURN_IF_ERROR(SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes));
+    ATTEST_RETURN_IF_ERROR(
+        runtime::SaveRuntimeLog(options_.log_path, log_, options_.max_log_bytes));
   }
   log_saved_ = true;
   return OkStatus();
@@ -147,4 +153,4 @@ Status RuntimeMeasurer::MarkExtended() {
   return RemovePendingExtend(PendingExtendPath(options_.log_path));
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -8,7 +8,7 @@
 
 #include "attest/utf8.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 // Text as it can be shown in a message: unchanged if it is UTF-8 without
@@ -169,4 +169,4 @@ Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patt
   return out;
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -5,11 +5,11 @@
 #include "attest/encoding.h"
 #include "attest/utf8.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
-Sha256Digest ExtendedBy(const Sha256Digest& pcr, const RuntimeEntry& entry) {
-  return Replay(std::span<const RuntimeEntry>(&entry, 1), pcr);
+Sha256Digest ExtendedBy(const Sha256Digest& pcr, const runtime::RuntimeEntry& entry) {
+  return runtime::Replay(std::span<const runtime::RuntimeEntry>(&entry, 1), pcr);
 }
 
 std::string Seq(std::size_t seq) { return "seq " + std::to_string(seq); }
@@ -18,7 +18,7 @@ std::string Seq(std::size_t seq) { return "seq " + std::to_string(seq); }
 
 Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
                                                          bool allow_resettable_pcr) {
-  if (pcr > kMaxRuntimePcr) {
+  if (pcr > runtime::kMaxRuntimePcr) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "runtime PCR " + std::to_string(pcr) + " does not exist (0-23)");
   }
@@ -48,10 +48,9 @@ Result<std::optional<std::string>> CheckRuntimePcrChoice(std::uint32_t pcr,
 }
 
 Result<std::unique_ptr<RuntimeMeasurements>> RuntimeMeasurements::Start(
-    Tpm& tpm, std::vector<std::string> patterns, const Clock& clock, RuntimePcrOptions options) {
-  ATTEST_RETURN_IF_ERROR(CheckRuntimePcrChoice(options.pcr, options.allow_resettable_pcr));
-  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<TpmMeasurementPcr> pcr,
-                          TpmMeasurementPcr::Create(tpm, options.pcr));
+    std::unique_ptr<MeasurementPcr> pcr, std::vector<std::string> patterns, const Clock& clock,
+    RuntimePcrOptions options) {
+  if (pcr == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no runtime PCR given");
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<RuntimeMeasurements> measurements,
                           Start(*pcr, std::move(patterns), clock, std::move(options)));
   measurements->owned_pcr_ = std::move(pcr);
@@ -67,9 +66,9 @@ Result<std::unique_ptr<RuntimeMeasurements>> RuntimeMeasurements::Start(
                      "runtime measurements are configured for PCR " + std::to_string(options.pcr) +
                          " but given PCR " + std::to_string(pcr.index()));
   }
-  RuntimeLog log;
+  runtime::RuntimeLog log;
   log.pcr = options.pcr;
-  Result<RuntimeLog> loaded = LoadRuntimeLog(options.log_path);
+  Result<runtime::RuntimeLog> loaded = runtime::LoadRuntimeLog(options.log_path);
   if (loaded.ok()) {
     log = std::move(loaded).value();
   } else if (loaded.error().code != ErrorCode::kNotFound) {
@@ -94,11 +93,11 @@ Result<std::unique_ptr<RuntimeMeasurements>> RuntimeMeasurements::Start(
 }
 
 Result<RuntimeLogCheck> RuntimeMeasurements::CheckAndRecover(std::optional<PendingExtend> pending) {
-  const std::vector<RuntimeEntry>& entries = measurer_.log().entries;
+  const std::vector<runtime::RuntimeEntry>& entries = measurer_.log().entries;
   const std::string pending_path = PendingExtendPath(options_.log_path);
   RuntimeLogCheck check;
   check.entries = entries.size();
-  check.replayed = Replay(entries);
+  check.replayed = runtime::Replay(entries);
   ATTEST_ASSIGN_OR_RETURN(Sha256Digest value, pcr_->ReadSha256());
   expected_pcr_ = value;
   check.pcr_value = Bytes(value.begin(), value.end());
@@ -117,7 +116,7 @@ Result<RuntimeLogCheck> RuntimeMeasurements::CheckAndRecover(std::optional<Pendi
 
   // The log could not be saved before attestd stopped, and the save-failed
   // marker standing for what it missed is in the PCR: put the marker back.
-  RuntimeEntry marker = SaveFailedMarker(
+  runtime::RuntimeEntry marker = runtime::SaveFailedMarker(
       options_.pcr,
       "attestd found this marker in the PCR but not in its log at start: the log could not be "
       "saved before it stopped, and measurements after this point were not extended",
@@ -146,26 +145,26 @@ Result<RuntimeLogCheck> RuntimeMeasurements::CheckAndRecover(std::optional<Pendi
 Status RuntimeMeasurements::ResolvePendingAtStart(const PendingExtend& pending,
                                                   const Sha256Digest& pcr_value,
                                                   RuntimeLogCheck& check) {
-  const std::vector<RuntimeEntry>& entries = measurer_.log().entries;
+  const std::vector<runtime::RuntimeEntry>& entries = measurer_.log().entries;
   const std::string pending_path = PendingExtendPath(options_.log_path);
   if (pending.seq != entries.size() ||
-      pending.extend_digest != RuntimeExtendDigest(entries.back())) {
+      pending.extend_digest != runtime::RuntimeExtendDigest(entries.back())) {
     return MakeError(ErrorCode::kCorrupt,
                      pending_path + ": names " + Seq(pending.seq) + " (extend digest " +
                          HexEncode(AsBytes(pending.extend_digest)) + ") but the runtime log's " +
                          "last entry is " + Seq(entries.size()) +
                          " with another digest; attestd did not write this pair");
   }
-  const RuntimeEntry& last = entries.back();
+  const runtime::RuntimeEntry& last = entries.back();
   const Sha256Digest before =
-      Replay(std::span<const RuntimeEntry>(entries.data(), entries.size() - 1));
+      runtime::Replay(std::span<const runtime::RuntimeEntry>(entries.data(), entries.size() - 1));
   if (pcr_value == check.replayed) {
     // The extend happened; only the marker's removal did not.
     (void)RemovePendingExtend(pending_path);
     return OkStatus();
   }
   if (pcr_value == before) {
-    ATTEST_RETURN_IF_ERROR(pcr_->Extend(RuntimeEventEncoding(last))
+    ATTEST_RETURN_IF_ERROR(pcr_->Extend(runtime::RuntimeEventEncoding(last))
                                .WithContext("finish the pending extend of " + last.path));
     ATTEST_ASSIGN_OR_RETURN(Sha256Digest after, pcr_->ReadSha256());
     expected_pcr_ = after;
@@ -188,9 +187,9 @@ Status RuntimeMeasurements::ResolvePendingAtStart(const PendingExtend& pending,
 }
 
 Status RuntimeMeasurements::ExtendLast(RuntimeUpdate& update) {
-  const RuntimeEntry& entry = measurer_.log().entries.back();
+  const runtime::RuntimeEntry& entry = measurer_.log().entries.back();
   const std::size_t seq = measurer_.log().entries.size();
-  Status extended = pcr_->Extend(RuntimeEventEncoding(entry));
+  Status extended = pcr_->Extend(runtime::RuntimeEventEncoding(entry));
   if (!extended.ok()) {
     return extended.error().WithContext("extend runtime measurement " + Seq(seq) + " (" +
                                         entry.path +
@@ -207,7 +206,7 @@ Status RuntimeMeasurements::ExtendLast(RuntimeUpdate& update) {
 
 Status RuntimeMeasurements::FinishPendingExtend(RuntimeUpdate& update) {
   if (!measurer_.extend_pending()) return OkStatus();
-  const RuntimeEntry& last = measurer_.log().entries.back();
+  const runtime::RuntimeEntry& last = measurer_.log().entries.back();
   const Sha256Digest after = ExtendedBy(expected_pcr_, last);
   ATTEST_ASSIGN_OR_RETURN(Sha256Digest value, pcr_->ReadSha256());
   if (value == after) {
@@ -229,7 +228,8 @@ Status RuntimeMeasurements::FinishPendingExtend(RuntimeUpdate& update) {
                        "until attestd restarts and reports the mismatch");
 }
 
-Status RuntimeMeasurements::RecordSaveFailure(const Error& error, const RuntimeEntry& unlogged,
+Status RuntimeMeasurements::RecordSaveFailure(const Error& error,
+                                              const runtime::RuntimeEntry& unlogged,
                                               RuntimeUpdate& update) {
   update.log_save_error = error;
   std::string detail = "could not save the runtime log (" + error.message +
@@ -239,7 +239,8 @@ Status RuntimeMeasurements::RecordSaveFailure(const Error& error, const RuntimeE
   // The marker must be loggable whatever the error says (a configured log
   // path need not be UTF-8): it is what stands in for the lost entry.
   if (!IsValidUtf8(detail)) detail = EscapePathBytes(detail);
-  RuntimeEntry marker = SaveFailedMarker(options_.pcr, std::move(detail), unlogged.time);
+  runtime::RuntimeEntry marker =
+      runtime::SaveFailedMarker(options_.pcr, std::move(detail), unlogged.time);
   ATTEST_RETURN_IF_ERROR(measurer_.AppendUnsaved(std::move(marker)));
   return ExtendLast(update);
 }
@@ -253,7 +254,7 @@ Result<RuntimeUpdate> RuntimeMeasurements::MeasureAndExtend() {
   ATTEST_ASSIGN_OR_RETURN(RuntimeMeasurement measurement, measurer_.Measure());
   update.warnings.insert(update.warnings.end(), measurement.warnings.begin(),
                          measurement.warnings.end());
-  for (RuntimeEntry& entry : measurement.new_entries) {
+  for (runtime::RuntimeEntry& entry : measurement.new_entries) {
     // While the file lags behind (a save-failed marker not yet saved),
     // nothing new is logged: the marker in the PCR already says so.
     if (!measurer_.log_saved()) break;
@@ -266,4 +267,4 @@ Result<RuntimeUpdate> RuntimeMeasurements::MeasureAndExtend() {
   return update;
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -9,7 +9,7 @@
 #include "attest/json.h"
 #include "attest/json_fields.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr std::uint64_t kPendingVersion = 1;
@@ -67,4 +67,4 @@ Status RemovePendingExtend(const std::string& path) {
   return ErrorFromErrno(errno, "unlink", path);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -5,31 +5,17 @@
 #include <cstdio>
 #include <string>
 
-#include <tss2/tss2_rc.h>
-
 #include "attest/tpm/algorithms.h"
+#include "attest/tpm/response_code.h"
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 std::string HexHandle(std::uint32_t value) {
   std::array<char, 16> text{};
   (void)std::snprintf(text.data(), text.size(), "0x%08x", value);
   return text.data();
-}
-
-Error TpmError(std::uint32_t rc, std::string_view operation) {
-  std::string message =
-      std::string(operation) + ": " + Tss2_RC_Decode(rc) + " (" + HexHandle(rc) + ")";
-  if (rc == TPM2_RC_LOCKOUT) {
-    message +=
-        ": the TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT) after too many failed "
-        "authorizations, and refuses every authorization of an object without noDA until "
-        "it recovers (TPM_PT_LOCKOUT_RECOVERY) or is reset with the lockout authorization "
-        "(tpm2_dictionarylockout --clear-lockout)";
-  }
-  return MakeError(ErrorCode::kTpm, std::move(message));
 }
 
 TpmHandle::TpmHandle(TpmHandle&& other) noexcept
@@ -71,12 +57,12 @@ Result<std::unique_ptr<Tpm>> Tpm::Open(const std::string& tcti) {
   auto connection = std::make_unique<Connection>();
   TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti.c_str(), &connection->tcti);
   if (rc != TSS2_RC_SUCCESS) {
-    return TpmError(rc, "open TCTI \"" + tcti +
-                            "\" (is the TPM device present and readable by this user, or the "
-                            "simulator running?)");
+    return tpm::TpmError(rc, "open TCTI \"" + tcti +
+                                 "\" (is the TPM device present and readable by this user, or the "
+                                 "simulator running?)");
   }
   rc = Esys_Initialize(&connection->esys, connection->tcti, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "Esys_Initialize on \"" + tcti + "\"");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "Esys_Initialize on \"" + tcti + "\"");
   return std::unique_ptr<Tpm>(new Tpm(std::move(connection)));
 }
 
@@ -86,7 +72,7 @@ Result<std::vector<std::uint16_t>> Tpm::ActivePcrBanks() {
   TSS2_RC rc = Esys_GetCapability(esys(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
                                   0, 1, &more, &raw);
   EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_GetCapability(PCRS)");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_GetCapability(PCRS)");
   std::vector<std::uint16_t> banks;
   const TPML_PCR_SELECTION& assigned = data->data.assignedPCR;
   for (std::uint32_t i = 0; i < assigned.count && i < TPM2_NUM_PCR_BANKS; ++i) {
@@ -116,7 +102,8 @@ Result<tpm::PcrValues> Tpm::ReadPcrs(const tpm::PcrSelection& selection) {
                                &update_counter, &raw_read, &raw_digests);
     EsysPtr<TPML_PCR_SELECTION> read(raw_read);
     EsysPtr<TPML_DIGEST> digests(raw_digests);
-    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_PCR_Read(" + selection.ToString() + ")");
+    if (rc != TSS2_RC_SUCCESS)
+      return tpm::TpmError(rc, "TPM2_PCR_Read(" + selection.ToString() + ")");
     if (digests->count == 0) {
       return MakeError(ErrorCode::kTpm, "TPM2_PCR_Read(" + selection.ToString() +
                                             "): the TPM returned no values; is every bank "
@@ -170,7 +157,7 @@ Status Tpm::ExtendPcr(std::uint32_t index, const std::map<std::uint16_t, Bytes>&
   TSS2_RC rc = Esys_PCR_Extend(esys(), ESYS_TR_PCR0 + index, session->get(), ESYS_TR_NONE,
                                ESYS_TR_NONE, &values);
   if (rc != TSS2_RC_SUCCESS)
-    return TpmError(rc, "TPM2_PCR_Extend(PCR " + std::to_string(index) + ")");
+    return tpm::TpmError(rc, "TPM2_PCR_Extend(PCR " + std::to_string(index) + ")");
   return OkStatus();
 }
 
@@ -180,7 +167,7 @@ Result<bool> Tpm::NvIndexDefined(std::uint32_t index) {
   TSS2_RC rc = Esys_GetCapability(esys(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                   TPM2_CAP_HANDLES, index, 1, &more, &raw_capability);
   EsysPtr<TPMS_CAPABILITY_DATA> capability(raw_capability);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_GetCapability(HANDLES)");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_GetCapability(HANDLES)");
   const TPML_HANDLE& handles = capability->data.handles;
   return handles.count > 0 && handles.handle[0] == index;
 }
@@ -201,13 +188,13 @@ Result<std::optional<Tpm::NvIndex>> Tpm::OpenNvIndex(std::uint32_t index) {
   ESYS_TR raw_handle = ESYS_TR_NONE;
   TSS2_RC rc =
       Esys_TR_FromTPMPublic(esys(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &raw_handle);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "NV index " + name);
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "NV index " + name);
   NvIndex opened{index, TpmHandle(esys(), raw_handle, TpmHandle::Release::kClose), {}};
   TPM2B_NV_PUBLIC* raw_public = nullptr;
   rc = Esys_NV_ReadPublic(esys(), opened.handle.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                           &raw_public, nullptr);
   EsysPtr<TPM2B_NV_PUBLIC> nv_public(raw_public);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_ReadPublic(" + name + ")");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_NV_ReadPublic(" + name + ")");
   opened.nv_public = nv_public->nvPublic;
   return std::optional<NvIndex>(std::move(opened));
 }
@@ -230,11 +217,11 @@ Result<Bytes> Tpm::ReadNvContents(const NvIndex& opened) {
         Esys_NV_Read(esys(), authorization, opened.handle.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                      ESYS_TR_NONE, chunk, static_cast<std::uint16_t>(contents.size()), &raw_data);
     EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw_data);
-    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_NV_Read(" + name + ")");
+    if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_NV_Read(" + name + ")");
     if (data->size == 0) break;
     contents.insert(contents.end(), data->buffer, data->buffer + data->size);
   }
   return contents;
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -2,10 +2,11 @@
 // about other keys.
 #include "attest/attestd/tpm.h"
 #include "attest/tpm/marshal.h"
+#include "attest/tpm/response_code.h"
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr int kQuoteAttempts = 4;
@@ -49,7 +50,7 @@ Result<Quote> Tpm::QuoteOnce(ESYS_TR attestation_key, ByteView nonce,
                           &qualifying, &scheme, &tpm_selection, &raw_quoted, &raw_signature);
   EsysPtr<TPM2B_ATTEST> quoted(raw_quoted);
   EsysPtr<TPMT_SIGNATURE> signature(raw_signature);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_Quote(" + selection.ToString() + ")");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_Quote(" + selection.ToString() + ")");
   Quote quote;
   quote.attest.assign(quoted->attestationData, quoted->attestationData + quoted->size);
   quote.signature = tpm::Marshal(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal);
@@ -94,10 +95,10 @@ Result<Certification> Tpm::Certify(const KeyBlob& key, const KeyBlob& attestatio
                    ESYS_TR_NONE, &qualifying, &scheme, &raw_certified, &raw_signature);
   EsysPtr<TPM2B_ATTEST> certified(raw_certified);
   EsysPtr<TPMT_SIGNATURE> signature(raw_signature);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_Certify");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_Certify");
   return Certification{
       Bytes(certified->attestationData, certified->attestationData + certified->size),
       tpm::Marshal(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal)};
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

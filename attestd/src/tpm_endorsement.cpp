@@ -9,10 +9,11 @@
 #include "attest/openssl.h"
 #include "attest/tpm/marshal.h"
 #include "attest/tpm/public_key.h"
+#include "attest/tpm/response_code.h"
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 // Where the low-range profiles keep the TPM's own template and nonce (EK
@@ -173,8 +174,8 @@ Result<TpmHandle> Tpm::CreateEndorsementKey(const EkProfile& profile, TPM2B_PUBL
                                   &creation_pcrs, &handle, &raw_public, nullptr, nullptr, nullptr);
   EsysPtr<TPM2B_PUBLIC> out_public(raw_public);
   if (rc != TSS2_RC_SUCCESS) {
-    return TpmError(rc, "TPM2_CreatePrimary(EK, template " + profile.name +
-                            "; is an endorsement password set?)");
+    return tpm::TpmError(rc, "TPM2_CreatePrimary(EK, template " + profile.name +
+                                 "; is an endorsement password set?)");
   }
   if (public_key != nullptr) *public_key = *out_public;
   return TpmHandle(esys(), handle, TpmHandle::Release::kFlush);
@@ -226,7 +227,7 @@ Result<TpmHandle> Tpm::StartEkPolicySession(const TPMT_PUBLIC& ek) {
   TSS2_RC rc = Esys_StartAuthSession(esys(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                      ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &symmetric, ek.nameAlg,
                                      &raw_session);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_StartAuthSession(EK policy)");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_StartAuthSession(EK policy)");
   TpmHandle session(esys(), raw_session, TpmHandle::Release::kFlush);
   // Policy A: the endorsement hierarchy's (empty) authorization. Hierarchy
   // authorizations are exempt from dictionary-attack lockout, and a policy
@@ -236,7 +237,7 @@ Result<TpmHandle> Tpm::StartEkPolicySession(const TPMT_PUBLIC& ek) {
   rc =
       Esys_PolicySecret(esys(), ESYS_TR_RH_ENDORSEMENT, session.get(), ESYS_TR_PASSWORD,
                         ESYS_TR_NONE, ESYS_TR_NONE, nullptr, nullptr, nullptr, 0, nullptr, nullptr);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_PolicySecret(endorsement)");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_PolicySecret(endorsement)");
   if (policy_b) {
     TPML_DIGEST branches{};
     branches.count = 2;
@@ -247,7 +248,7 @@ Result<TpmHandle> Tpm::StartEkPolicySession(const TPMT_PUBLIC& ek) {
     set(branches.digests[0], policies->a);
     set(branches.digests[1], policies->c);
     rc = Esys_PolicyOR(esys(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &branches);
-    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_PolicyOR(EK policy B)");
+    if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_PolicyOR(EK policy B)");
   }
   return session;
 }
@@ -281,7 +282,7 @@ Result<Bytes> Tpm::ActivateCredential(const KeyBlob& attestation_key,
   // secret), under a key derived from the salted session key.
   TSS2_RC rc = Esys_TRSess_SetAttributes(esys(), ak_session.get(), TPMA_SESSION_ENCRYPT,
                                          TPMA_SESSION_ENCRYPT);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "Esys_TRSess_SetAttributes(encrypt)");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "Esys_TRSess_SetAttributes(encrypt)");
   ATTEST_ASSIGN_OR_RETURN(TpmHandle ek_session, StartEkPolicySession(created.publicArea));
 
   TPM2B_DIGEST* raw_certificate_info = nullptr;
@@ -290,11 +291,12 @@ Result<Bytes> Tpm::ActivateCredential(const KeyBlob& attestation_key,
                               ESYS_TR_NONE, &credential, &secret, &raw_certificate_info);
   EsysPtr<TPM2B_DIGEST> certificate_info(raw_certificate_info);
   if (rc != TSS2_RC_SUCCESS) {
-    return TpmError(rc,
-                    "TPM2_ActivateCredential (a credential made for another key's name, or for "
-                    "another EK, is refused)");
+    return tpm::TpmError(
+        rc,
+        "TPM2_ActivateCredential (a credential made for another key's name, or for "
+        "another EK, is refused)");
   }
   return Bytes(certificate_info->buffer, certificate_info->buffer + certificate_info->size);
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -13,7 +13,7 @@
 
 #include "attest/attestd/tpm.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct EsysFree {
   void operator()(void* pointer) const { Esys_Free(pointer); }
@@ -52,4 +52,4 @@ struct EkPolicyDigests {
 // For SHA-256 and SHA-384; nullopt for another algorithm.
 std::optional<EkPolicyDigests> EkPolicyDigestsFor(TPMI_ALG_HASH hash);
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -8,10 +8,11 @@
 #include "attest/attestd/tpm.h"
 #include "attest/openssl.h"
 #include "attest/tpm/marshal.h"
+#include "attest/tpm/response_code.h"
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<TpmHandle> Tpm::CreateStoragePrimary() {
   TPM2B_SENSITIVE_CREATE sensitive{};
@@ -23,7 +24,7 @@ Result<TpmHandle> Tpm::CreateStoragePrimary() {
                                   ESYS_TR_NONE, &sensitive, &in_public, &outside_info,
                                   &creation_pcrs, &handle, nullptr, nullptr, nullptr, nullptr);
   if (rc != TSS2_RC_SUCCESS) {
-    return TpmError(rc, "TPM2_CreatePrimary(owner storage key; is an owner password set?)");
+    return tpm::TpmError(rc, "TPM2_CreatePrimary(owner storage key; is an owner password set?)");
   }
   return TpmHandle(esys(), handle, TpmHandle::Release::kFlush);
 }
@@ -50,7 +51,7 @@ Result<std::vector<TpmHandle>> Tpm::LoadKeys(const std::vector<const KeyBlob*>& 
     TSS2_RC rc = Esys_Load(esys(), parent.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                            &private_area, &public_area, &handle);
     if (rc != TSS2_RC_SUCCESS) {
-      return TpmError(rc, "TPM2_Load (was the key created by this TPM, before a TPM clear?)");
+      return tpm::TpmError(rc, "TPM2_Load (was the key created by this TPM, before a TPM clear?)");
     }
     loaded.emplace_back(esys(), handle, TpmHandle::Release::kFlush);
   }
@@ -69,7 +70,7 @@ Result<KeyBlob> Tpm::CreateKey(const TPM2B_PUBLIC& key_template, const char* wha
                            &raw_public, nullptr, nullptr, nullptr);
   EsysPtr<TPM2B_PRIVATE> out_private(raw_private);
   EsysPtr<TPM2B_PUBLIC> out_public(raw_public);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, std::string("TPM2_Create(") + what + ")");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, std::string("TPM2_Create(") + what + ")");
   return KeyBlob{tpm::Marshal(*out_public, Tss2_MU_TPM2B_PUBLIC_Marshal),
                  tpm::Marshal(*out_private, Tss2_MU_TPM2B_PRIVATE_Marshal)};
 }
@@ -150,4 +151,4 @@ Result<std::string> TssPrivateKeyPem(const KeyBlob& key) {
   return std::string(data, static_cast<std::size_t>(length));
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -4,10 +4,11 @@
 // HMAC and parameter-encryption key, is known only to this process and the
 // TPM.
 #include "attest/attestd/tpm.h"
+#include "attest/tpm/response_code.h"
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<TpmHandle> Tpm::StartSession(ESYS_TR salt_key, const char* what) {
   TPMT_SYM_DEF symmetric{};
@@ -19,11 +20,11 @@ Result<TpmHandle> Tpm::StartSession(ESYS_TR salt_key, const char* what) {
                                      ESYS_TR_NONE, nullptr, TPM2_SE_HMAC, &symmetric,
                                      TPM2_ALG_SHA256, &raw_session);
   if (rc != TSS2_RC_SUCCESS) {
-    return TpmError(rc, std::string("TPM2_StartAuthSession(HMAC, salted to ") + what + ")");
+    return tpm::TpmError(rc, std::string("TPM2_StartAuthSession(HMAC, salted to ") + what + ")");
   }
   TpmHandle session(esys(), raw_session, TpmHandle::Release::kFlush);
   rc = Esys_TRSess_SetAttributes(esys(), session.get(), TPMA_SESSION_CONTINUESESSION, 0xff);
-  if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "Esys_TRSess_SetAttributes");
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "Esys_TRSess_SetAttributes");
   return session;
 }
 
@@ -34,4 +35,4 @@ Result<TpmHandle> Tpm::StartSaltedSession() {
   return StartSession(primary.get(), "the storage primary key");
 }
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -7,7 +7,7 @@
 
 #include "src/tpm_internal.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 constexpr TPMA_OBJECT kEkAttributesLow =
@@ -210,4 +210,4 @@ TPM2B_PUBLIC AttestationKeyTemplate(AkAlgorithm algorithm) {
 // Not restricted: it signs TLS handshakes and CSRs, not TPM-made data.
 TPM2B_PUBLIC SigningKeyTemplate() { return EccSigningKey(kTpmResidentSigner); }
 
-}  // namespace attest
+}  // namespace attest::attestd

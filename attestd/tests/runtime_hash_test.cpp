@@ -24,7 +24,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::PseudoRandomBytes;
@@ -35,7 +35,7 @@ using testing::WriteText;
 std::string Hex(const Sha256Digest& digest) { return HexEncode(AsBytes(digest)); }
 
 std::string Describe(const FileMeasurement& m) {
-  return std::string(RuntimeKindName(m.kind)) + " " + Hex(m.sha256) + " " + m.detail;
+  return std::string(runtime::RuntimeKindName(m.kind)) + " " + Hex(m.sha256) + " " + m.detail;
 }
 
 class RuntimeHashTest : public ::testing::Test {
@@ -46,7 +46,7 @@ class RuntimeHashTest : public ::testing::Test {
     std::string path = dir_.File(name);
     WriteText(path, content);
     FileMeasurement m = HashRuntimeFile(path, options);
-    ASSERT_EQ(m.kind, RuntimeKind::kFile) << name << ": " << Describe(m);
+    ASSERT_EQ(m.kind, runtime::RuntimeKind::kFile) << name << ": " << Describe(m);
     EXPECT_EQ(Hex(m.sha256), Sha256sumOf(path)) << name;
     EXPECT_EQ(m.size, content.size()) << name;
     EXPECT_TRUE(m.detail.empty()) << name;
@@ -100,7 +100,7 @@ TEST_F(RuntimeHashTest, SparseFileOf300MBMatchesSha256sum) {
   }
   ::close(fd);
   FileMeasurement m = HashRuntimeFile(path);
-  ASSERT_EQ(m.kind, RuntimeKind::kFile) << Describe(m);
+  ASSERT_EQ(m.kind, runtime::RuntimeKind::kFile) << Describe(m);
   EXPECT_EQ(m.size, static_cast<std::uint64_t>(kSize));
   EXPECT_EQ(Hex(m.sha256), Sha256sumOf(path));
 }
@@ -109,25 +109,25 @@ TEST_F(RuntimeHashTest, FollowsASymlink) {
   WriteText(dir_.File("runc.real"), "runc binary");
   ASSERT_EQ(::symlink("runc.real", dir_.File("runc").c_str()), 0);
   FileMeasurement m = HashRuntimeFile(dir_.File("runc"));
-  ASSERT_EQ(m.kind, RuntimeKind::kFile) << Describe(m);
+  ASSERT_EQ(m.kind, runtime::RuntimeKind::kFile) << Describe(m);
   EXPECT_EQ(m.sha256, Sha256Of(AsBytes("runc binary")));
 }
 
 TEST_F(RuntimeHashTest, MissingFileIsMissing) {
   FileMeasurement m = HashRuntimeFile(dir_.File("absent"));
-  EXPECT_EQ(m.kind, RuntimeKind::kMissing);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kMissing);
   EXPECT_EQ(m.detail, "stat: No such file or directory (ENOENT)");
   EXPECT_EQ(m.sha256, Sha256Digest{});
   EXPECT_EQ(m.size, 0u);
   // A dangling symlink names nothing either.
   ASSERT_EQ(::symlink("absent", dir_.File("dangling").c_str()), 0);
-  EXPECT_EQ(HashRuntimeFile(dir_.File("dangling")).kind, RuntimeKind::kMissing);
+  EXPECT_EQ(HashRuntimeFile(dir_.File("dangling")).kind, runtime::RuntimeKind::kMissing);
 }
 
 TEST_F(RuntimeHashTest, PathThroughARegularFileIsMissing) {
   WriteText(dir_.File("plain"), "x");
   FileMeasurement m = HashRuntimeFile(dir_.File("plain/child"));
-  EXPECT_EQ(m.kind, RuntimeKind::kMissing) << Describe(m);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kMissing) << Describe(m);
   EXPECT_NE(m.detail.find("(ENOTDIR)"), std::string::npos) << m.detail;
 }
 
@@ -135,20 +135,20 @@ TEST_F(RuntimeHashTest, SymlinkLoopIsUnreadableWithEloop) {
   ASSERT_EQ(::symlink("a", dir_.File("b").c_str()), 0);
   ASSERT_EQ(::symlink("b", dir_.File("a").c_str()), 0);
   FileMeasurement m = HashRuntimeFile(dir_.File("a"));
-  EXPECT_EQ(m.kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_EQ(m.detail,
             "stat: " + std::error_code(ELOOP, std::generic_category()).message() + " (ELOOP)");
 }
 
 TEST_F(RuntimeHashTest, DirectoryIsUnreadable) {
   FileMeasurement m = HashRuntimeFile(dir_.path());
-  EXPECT_EQ(m.kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_EQ(m.detail, "not a regular file: a directory");
 }
 
 TEST_F(RuntimeHashTest, DeviceIsUnreadableAndNeverRead) {
   FileMeasurement m = HashRuntimeFile("/dev/zero");  // reading it would never end
-  EXPECT_EQ(m.kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_EQ(m.detail, "not a regular file: a character device");
 }
 
@@ -166,7 +166,7 @@ TEST_F(RuntimeHashTest, FifoIsUnreadableAndDoesNotBlock) {
     FAIL() << "hashing a FIFO blocked";
   }
   FileMeasurement m = hashing.get();
-  EXPECT_EQ(m.kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_EQ(m.detail, "not a regular file: a FIFO");
 }
 
@@ -190,7 +190,7 @@ TEST_F(RuntimeHashTest, PermissionDeniedIsUnreadable) {
     ::close(pipe_fds[0]);
     if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(125);
     FileMeasurement m = HashRuntimeFile(path);
-    std::string report = std::string(RuntimeKindName(m.kind)) + "\n" + m.detail;
+    std::string report = std::string(runtime::RuntimeKindName(m.kind)) + "\n" + m.detail;
     ssize_t written = ::write(pipe_fds[1], report.data(), report.size());
     ::_exit(written == static_cast<ssize_t>(report.size()) ? 0 : 124);
   }
@@ -232,7 +232,7 @@ TEST_F(RuntimeHashTest, FileGrowingWhileHashedIsUnstable) {
   done.store(true);
   writer.join();
   ::close(fd);
-  EXPECT_EQ(m.kind, RuntimeKind::kUnstable) << Describe(m);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnstable) << Describe(m);
   EXPECT_NE(m.detail.find("changed while being hashed, 4 attempts"), std::string::npos) << m.detail;
   EXPECT_EQ(m.sha256, Sha256Digest{});
   EXPECT_GT(appends.load(), 0u);
@@ -249,7 +249,7 @@ TEST_F(RuntimeHashTest, FileChangedOnEveryAttemptIsUnstable) {
     std::ofstream(path, std::ios::app) << "more";
   };
   FileMeasurement m = HashRuntimeFile(path, options);
-  EXPECT_EQ(m.kind, RuntimeKind::kUnstable) << Describe(m);
+  EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnstable) << Describe(m);
   EXPECT_EQ(attempts, (std::vector<int>{1, 2, 3, 4}));  // the first read and 3 retries
   EXPECT_NE(m.detail.find("4 attempts"), std::string::npos) << m.detail;
 }
@@ -268,7 +268,7 @@ TEST_F(RuntimeHashTest, FileThatSettlesIsHashedOnRetry) {
     }
   };
   FileMeasurement m = HashRuntimeFile(path, options);
-  ASSERT_EQ(m.kind, RuntimeKind::kFile) << Describe(m);
+  ASSERT_EQ(m.kind, runtime::RuntimeKind::kFile) << Describe(m);
   EXPECT_EQ(m.size, 20000u);
   EXPECT_EQ(Hex(m.sha256), Sha256sumOf(path));
 }
@@ -287,7 +287,7 @@ TEST_F(RuntimeHashTest, FileReplacedWhileHashedIsReadAgain) {
     }
   };
   FileMeasurement m = HashRuntimeFile(path, options);
-  ASSERT_EQ(m.kind, RuntimeKind::kFile) << Describe(m);
+  ASSERT_EQ(m.kind, runtime::RuntimeKind::kFile) << Describe(m);
   EXPECT_EQ(m.sha256, Sha256Of(AsBytes("new runc")));
 }
 
@@ -296,10 +296,10 @@ TEST_F(RuntimeHashTest, HasherIsReusableAcrossFilesAndOutcomes) {
   WriteText(dir_.File("b"), "second");
   RuntimeFileHasher hasher;
   EXPECT_EQ(hasher.Hash(dir_.File("a")).sha256, Sha256Of(AsBytes("first")));
-  EXPECT_EQ(hasher.Hash(dir_.File("missing")).kind, RuntimeKind::kMissing);
-  EXPECT_EQ(hasher.Hash(dir_.path()).kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(hasher.Hash(dir_.File("missing")).kind, runtime::RuntimeKind::kMissing);
+  EXPECT_EQ(hasher.Hash(dir_.path()).kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_EQ(hasher.Hash(dir_.File("b")).sha256, Sha256Of(AsBytes("second")));
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

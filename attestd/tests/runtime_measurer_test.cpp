@@ -13,16 +13,16 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::FakeClock;
 using testing::TempDir;
 using testing::WriteText;
 
-std::vector<std::string> Paths(const std::vector<RuntimeEntry>& entries) {
+std::vector<std::string> Paths(const std::vector<runtime::RuntimeEntry>& entries) {
   std::vector<std::string> paths;
-  for (const RuntimeEntry& entry : entries) paths.push_back(entry.path);
+  for (const runtime::RuntimeEntry& entry : entries) paths.push_back(entry.path);
   return paths;
 }
 
@@ -38,7 +38,7 @@ class RuntimeMeasurerTest : public ::testing::Test {
     patterns_ = {dir_.File("bin/runc"), dir_.File("bin/containerd*"), dir_.File("etc/config.toml")};
   }
 
-  RuntimeMeasurer NewMeasurer(RuntimeLog log = {}) {
+  RuntimeMeasurer NewMeasurer(runtime::RuntimeLog log = {}) {
     RuntimeMeasurerOptions options;
     options.log_path = log_path();
     Result<RuntimeMeasurer> measurer =
@@ -48,11 +48,11 @@ class RuntimeMeasurerTest : public ::testing::Test {
   }
 
   // One Measure() pass whose new entries are all appended.
-  std::vector<RuntimeEntry> MeasureAndAppend(RuntimeMeasurer& measurer) {
+  std::vector<runtime::RuntimeEntry> MeasureAndAppend(RuntimeMeasurer& measurer) {
     Result<RuntimeMeasurement> measured = measurer.Measure();
     EXPECT_TRUE(measured.ok()) << measured.error().ToString();
     if (!measured.ok()) return {};
-    for (const RuntimeEntry& entry : measured->new_entries) {
+    for (const runtime::RuntimeEntry& entry : measured->new_entries) {
       Status appended = measurer.Append(entry);
       EXPECT_TRUE(appended.ok()) << appended.error().ToString();
     }
@@ -68,15 +68,15 @@ class RuntimeMeasurerTest : public ::testing::Test {
 
 TEST_F(RuntimeMeasurerTest, FirstRunGivesOneEntryPerFileInPathOrder) {
   RuntimeMeasurer measurer = NewMeasurer();
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   EXPECT_EQ(Paths(entries),
             (std::vector<std::string>{dir_.File("bin/containerd"),
                                       dir_.File("bin/containerd-shim-runc-v2"),
                                       dir_.File("bin/runc"), dir_.File("etc/config.toml")}));
   ASSERT_EQ(entries.size(), 4u);
-  const RuntimeEntry& runc = entries[2];
+  const runtime::RuntimeEntry& runc = entries[2];
   EXPECT_EQ(runc.pcr, 15u);
-  EXPECT_EQ(runc.kind, RuntimeKind::kFile);
+  EXPECT_EQ(runc.kind, runtime::RuntimeKind::kFile);
   EXPECT_EQ(runc.sha256, Sha256Of(AsBytes("runc v1.1")));
   EXPECT_EQ(runc.size, 9u);
   EXPECT_EQ(runc.time, FormatRfc3339Utc(clock_.Now()));
@@ -97,7 +97,7 @@ TEST_F(RuntimeMeasurerTest, ChangingOneByteGivesExactlyOneEntry) {
   RuntimeMeasurer measurer = NewMeasurer();
   MeasureAndAppend(measurer);
   WriteText(dir_.File("bin/runc"), "runc v1.2");  // same size, one byte differs
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].path, dir_.File("bin/runc"));
   EXPECT_EQ(entries[0].sha256, Sha256Of(AsBytes("runc v1.2")));
@@ -111,17 +111,17 @@ TEST_F(RuntimeMeasurerTest, DeletingALiteralPathGivesAMissingEntry) {
   RuntimeMeasurer measurer = NewMeasurer();
   MeasureAndAppend(measurer);
   ASSERT_EQ(::unlink(dir_.File("etc/config.toml").c_str()), 0);
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].path, dir_.File("etc/config.toml"));
-  EXPECT_EQ(entries[0].kind, RuntimeKind::kMissing);
+  EXPECT_EQ(entries[0].kind, runtime::RuntimeKind::kMissing);
   EXPECT_EQ(entries[0].detail, "stat: No such file or directory (ENOENT)");
   // Still missing: nothing new. Back again: a file entry.
   EXPECT_TRUE(MeasureAndAppend(measurer).empty());
   WriteText(dir_.File("etc/config.toml"), "version = 2\n");
   entries = MeasureAndAppend(measurer);
   ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].kind, RuntimeKind::kFile);
+  EXPECT_EQ(entries[0].kind, runtime::RuntimeKind::kFile);
 }
 
 TEST_F(RuntimeMeasurerTest, PathThatStopsMatchingAGlobGivesNothing) {
@@ -138,11 +138,11 @@ TEST_F(RuntimeMeasurerTest, PathThatStopsMatchingAGlobGivesNothing) {
 TEST_F(RuntimeMeasurerTest, ErrorOutcomesAreEntriesOnceEach) {
   patterns_ = {dir_.File("bin"), dir_.File("absent"), dir_.File("bin/runc")};
   RuntimeMeasurer measurer = NewMeasurer();
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   ASSERT_EQ(entries.size(), 3u);
-  EXPECT_EQ(entries[0].kind, RuntimeKind::kMissing);     // absent
-  EXPECT_EQ(entries[1].kind, RuntimeKind::kUnreadable);  // bin, a directory
-  EXPECT_EQ(entries[2].kind, RuntimeKind::kFile);
+  EXPECT_EQ(entries[0].kind, runtime::RuntimeKind::kMissing);     // absent
+  EXPECT_EQ(entries[1].kind, runtime::RuntimeKind::kUnreadable);  // bin, a directory
+  EXPECT_EQ(entries[2].kind, runtime::RuntimeKind::kFile);
   EXPECT_TRUE(MeasureAndAppend(measurer).empty());
 }
 
@@ -164,11 +164,11 @@ TEST_F(RuntimeMeasurerTest, UnreadableGlobDirectoryIsAnUnreadableEntry) {
   ASSERT_EQ(::symlink("loop", dir_.File("loop").c_str()), 0);
   patterns_.push_back(dir_.File("loop/*"));
   RuntimeMeasurer measurer = NewMeasurer();
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   auto loop = std::ranges::find_if(
-      entries, [&](const RuntimeEntry& entry) { return entry.path == dir_.File("loop"); });
+      entries, [&](const runtime::RuntimeEntry& entry) { return entry.path == dir_.File("loop"); });
   ASSERT_NE(loop, entries.end());
-  EXPECT_EQ(loop->kind, RuntimeKind::kUnreadable);
+  EXPECT_EQ(loop->kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_NE(loop->detail.find("cannot list this directory"), std::string::npos) << loop->detail;
   EXPECT_EQ(entries.size(), 5u);                    // the four files and the directory
   EXPECT_TRUE(MeasureAndAppend(measurer).empty());  // once, not every pass
@@ -184,22 +184,23 @@ TEST_F(RuntimeMeasurerTest, MeasureDoesNotChangeTheLog) {
 // What attestd does at start: load the log from /run and go on from it.
 TEST_F(RuntimeMeasurerTest, LogSavedByAppendReplaysAndResumes) {
   RuntimeMeasurer measurer = NewMeasurer();
-  std::vector<RuntimeEntry> first = MeasureAndAppend(measurer);
-  Result<RuntimeLog> saved = LoadRuntimeLog(log_path());
+  std::vector<runtime::RuntimeEntry> first = MeasureAndAppend(measurer);
+  Result<runtime::RuntimeLog> saved = runtime::LoadRuntimeLog(log_path());
   ASSERT_TRUE(saved.ok()) << saved.error().ToString();
   EXPECT_EQ(*saved, measurer.log());
 
   Sha256Digest pcr{};  // what a TPM would hold after the extends
-  for (const RuntimeEntry& entry : first) {
-    pcr = Sha256().Update(AsBytes(pcr)).Update(AsBytes(RuntimeExtendDigest(entry))).Finish();
+  for (const runtime::RuntimeEntry& entry : first) {
+    pcr =
+        Sha256().Update(AsBytes(pcr)).Update(AsBytes(runtime::RuntimeExtendDigest(entry))).Finish();
   }
-  EXPECT_EQ(Replay(saved->entries), pcr);
+  EXPECT_EQ(runtime::Replay(saved->entries), pcr);
 
   RuntimeMeasurer restarted = NewMeasurer(std::move(saved).value());
   EXPECT_TRUE(MeasureAndAppend(restarted).empty());
   WriteText(dir_.File("bin/containerd"), "containerd v1.8");
   EXPECT_EQ(MeasureAndAppend(restarted).size(), 1u);
-  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 5u);
+  EXPECT_EQ(runtime::LoadRuntimeLog(log_path())->entries.size(), 5u);
 }
 
 TEST_F(RuntimeMeasurerTest, FailedSaveLeavesTheLogAsItWas) {
@@ -222,20 +223,20 @@ TEST_F(RuntimeMeasurerTest, FailedSaveLeavesTheLogAsItWas) {
 TEST_F(RuntimeMeasurerTest, AnUndecodableNameIsAnUnreadableEntryOnce) {
   WriteText(dir_.File("bin/containerd-\xff"), "a binary no one can name in UTF-8");
   RuntimeMeasurer measurer = NewMeasurer();
-  std::vector<RuntimeEntry> entries = MeasureAndAppend(measurer);
+  std::vector<runtime::RuntimeEntry> entries = MeasureAndAppend(measurer);
   EXPECT_EQ(Paths(entries), (std::vector<std::string>{
                                 dir_.File("bin/containerd"), dir_.File("bin/containerd-\\xff"),
                                 dir_.File("bin/containerd-shim-runc-v2"), dir_.File("bin/runc"),
                                 dir_.File("etc/config.toml")}));
-  const RuntimeEntry& undecodable = entries[1];
-  EXPECT_EQ(undecodable.kind, RuntimeKind::kUnreadable);
+  const runtime::RuntimeEntry& undecodable = entries[1];
+  EXPECT_EQ(undecodable.kind, runtime::RuntimeKind::kUnreadable);
   EXPECT_NE(undecodable.detail.find("not valid UTF-8"), std::string::npos) << undecodable.detail;
   // The saved log takes it (valid UTF-8 path), and the next pass is quiet.
-  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 5u);
+  EXPECT_EQ(runtime::LoadRuntimeLog(log_path())->entries.size(), 5u);
   EXPECT_TRUE(MeasureAndAppend(measurer).empty());
 }
 
-// FORMAT.md §4.2: the marker is on disk before the entry is, and names it.
+// runtime/FORMAT.md §4.2: the marker is on disk before the entry is, and names it.
 TEST_F(RuntimeMeasurerTest, AppendWritesThePendingMarkerAndMarkExtendedRemovesIt) {
   RuntimeMeasurer measurer = NewMeasurer();
   const std::string pending_path = PendingExtendPath(log_path());
@@ -246,7 +247,7 @@ TEST_F(RuntimeMeasurerTest, AppendWritesThePendingMarkerAndMarkExtendedRemovesIt
   auto pending = LoadPendingExtend(pending_path);
   ASSERT_TRUE(pending.ok() && pending->has_value());
   EXPECT_EQ((*pending)->seq, 1u);
-  EXPECT_EQ((*pending)->extend_digest, RuntimeExtendDigest(measured->new_entries[0]));
+  EXPECT_EQ((*pending)->extend_digest, runtime::RuntimeExtendDigest(measured->new_entries[0]));
 
   ASSERT_TRUE(measurer.MarkExtended().ok());
   EXPECT_FALSE(measurer.extend_pending());
@@ -265,8 +266,8 @@ TEST_F(RuntimeMeasurerTest, AFailedSaveLeavesAMarkerPastTheLogsEnd) {
   ASSERT_TRUE(measured.ok());
   ASSERT_EQ(measured->new_entries.size(), 4u);
   // A cap that holds the first two entries and not the third.
-  RuntimeLog two{15, {measured->new_entries[0], measured->new_entries[1]}};
-  const std::size_t cap = SerializeRuntimeLog(two)->size() + 8;
+  runtime::RuntimeLog two{15, {measured->new_entries[0], measured->new_entries[1]}};
+  const std::size_t cap = runtime::SerializeRuntimeLog(two)->size() + 8;
   options.max_log_bytes = cap;
   measurer = RuntimeMeasurer::Create(patterns_, clock_, {}, options);
   ASSERT_TRUE(measurer.ok());
@@ -280,7 +281,7 @@ TEST_F(RuntimeMeasurerTest, AFailedSaveLeavesAMarkerPastTheLogsEnd) {
             std::string::npos)
       << third.error().message;
   EXPECT_EQ(measurer->log().entries.size(), 2u);
-  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 2u);
+  EXPECT_EQ(runtime::LoadRuntimeLog(log_path())->entries.size(), 2u);
   EXPECT_FALSE(measurer->extend_pending());
   auto pending = LoadPendingExtend(PendingExtendPath(log_path()));
   ASSERT_TRUE(pending.ok() && pending->has_value());
@@ -292,15 +293,16 @@ TEST_F(RuntimeMeasurerTest, AnUnsavedEntryWaitsForSaveLog) {
   MeasureAndAppend(measurer);
   ASSERT_TRUE(measurer.MarkExtended().ok());
   ASSERT_TRUE(
-      measurer.AppendUnsaved(SaveFailedMarker(15, "disk full", "2026-11-22T09:22:00Z")).ok());
+      measurer.AppendUnsaved(runtime::SaveFailedMarker(15, "disk full", "2026-11-22T09:22:00Z"))
+          .ok());
   EXPECT_FALSE(measurer.log_saved());
   EXPECT_TRUE(measurer.extend_pending());
   EXPECT_EQ(measurer.log().entries.size(), 5u);
-  EXPECT_EQ(LoadRuntimeLog(log_path())->entries.size(), 4u);
+  EXPECT_EQ(runtime::LoadRuntimeLog(log_path())->entries.size(), 4u);
   ASSERT_TRUE(measurer.MarkExtended().ok());
   ASSERT_TRUE(measurer.SaveLog().ok());
   EXPECT_TRUE(measurer.log_saved());
-  auto saved = LoadRuntimeLog(log_path());
+  auto saved = runtime::LoadRuntimeLog(log_path());
   ASSERT_TRUE(saved.ok());
   EXPECT_EQ(*saved, measurer.log());
   // The marker measures no path: every file is still unchanged.
@@ -316,7 +318,7 @@ TEST_F(RuntimeMeasurerTest, CreateRejectsARelativePattern) {
 }
 
 TEST_F(RuntimeMeasurerTest, CreateRejectsALogForAnotherPcr) {
-  RuntimeLog log;
+  runtime::RuntimeLog log;
   log.pcr = 14;
   Result<RuntimeMeasurer> measurer = RuntimeMeasurer::Create(patterns_, clock_, log);
   ASSERT_FALSE(measurer.ok());
@@ -328,4 +330,4 @@ TEST_F(RuntimeMeasurerTest, CreateRejectsALogForAnotherPcr) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

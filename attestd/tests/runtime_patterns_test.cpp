@@ -8,7 +8,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::TempDir;
@@ -146,4 +146,4 @@ TEST_F(RuntimePatternsTest, MalformedPatternsAreRejected) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

@@ -1,4 +1,4 @@
-// The pending-extend marker file (FORMAT.md §4.2): its exact text, a strict
+// The pending-extend marker file (runtime/FORMAT.md §4.2): its exact text, a strict
 // reader, and absence as the normal case.
 #include "attest/attestd/runtime_pending.h"
 
@@ -10,7 +10,7 @@
 
 #include "runtime_test_util.h"
 
-namespace attest {
+namespace attest::attestd {
 namespace {
 
 using testing::TempDir;
@@ -87,4 +87,4 @@ TEST_F(RuntimePendingTest, AnythingElseIsCorrupt) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::attestd

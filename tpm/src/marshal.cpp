@@ -7,8 +7,11 @@
 namespace attest::tpm::internal {
 
 Error UnmarshalError(std::string_view type_name, std::uint32_t rc, std::size_t size) {
-  return MakeError(ErrorCode::kCorrupt, std::string(type_name) + " (" + std::to_string(size) +
-                                            " bytes) does not parse: " + Tss2_RC_Decode(rc));
+  Error error =
+      MakeError(ErrorCode::kCorrupt, std::string(type_name) + " (" + std::to_string(size) +
+                                         " bytes) does not parse: " + Tss2_RC_Decode(rc));
+  error.tpm_response_code = rc;  // tss2-mu's code; not the TPM's (tpm::TpmResponseCode)
+  return error;
 }
 
 Error TrailingBytesError(std::string_view type_name, std::size_t used, std::size_t size) {

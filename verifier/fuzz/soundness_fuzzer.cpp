@@ -16,7 +16,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include "attest/attestd/runtime_entry.h"
+#include "attest/runtime/entry.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/verify.h"
@@ -28,8 +28,8 @@
 namespace {
 
 using attest::Bytes;
-using attest::RuntimeEntry;
-using attest::RuntimeKind;
+using attest::runtime::RuntimeEntry;
+using attest::runtime::RuntimeKind;
 using attest::verifier::Evidence;
 using attest::verifier::Policy;
 namespace testing = attest::verifier::testing;
@@ -188,7 +188,7 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       if (node.runtime.entries.empty()) break;
       const RuntimeEntry& entry = node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
           0, node.runtime.entries.size() - 1)];
-      attest::Sha256Digest extend = attest::RuntimeExtendDigest(entry);
+      attest::Sha256Digest extend = attest::runtime::RuntimeExtendDigest(entry);
       testing::LogEvent fake;
       fake.pcr = input.ConsumeBool() ? testing::kScenarioRuntimePcr
                                      : input.ConsumeIntegralInRange<std::uint32_t>(0, 23);
@@ -202,7 +202,7 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
   }
 }
 
-void RewriteRuntime(FuzzedDataProvider& input, attest::RuntimeLog& runtime) {
+void RewriteRuntime(FuzzedDataProvider& input, attest::runtime::RuntimeLog& runtime) {
   if (runtime.entries.empty()) return;
   std::size_t index = input.ConsumeIntegralInRange<std::size_t>(0, runtime.entries.size() - 1);
   RuntimeEntry& entry = runtime.entries[index];
@@ -240,7 +240,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Evidence evidence =
       testing::QuoteNode(fixture.factory, node, fixture.policy.selection, fixture.nonce);
   testing::SyntheticLog shown_boot = node.boot;
-  attest::RuntimeLog shown_runtime = node.runtime;
+  attest::runtime::RuntimeLog shown_runtime = node.runtime;
   while (input.remaining_bytes() > 0) {
     if (input.ConsumeIntegralInRange(0, 3) == 0) {
       RewriteRuntime(input, shown_runtime);

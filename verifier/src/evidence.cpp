@@ -102,7 +102,7 @@ Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
     ATTEST_ASSIGN_OR_RETURN(evidence.boot_log, fields.Base64(root, "boot_log", "boot_log"));
   }
   if (const Json* runtime = FindMember(root, "runtime_log"); runtime != nullptr) {
-    Result<RuntimeLog> log = ParseRuntimeLogJson(*runtime, "runtime_log");
+    Result<runtime::RuntimeLog> log = runtime::ParseRuntimeLogJson(*runtime, "runtime_log");
     if (!log.ok()) return fields.Invalid("runtime_log", log.error().message);
     evidence.runtime_log = std::move(log).value();
   }
@@ -123,7 +123,7 @@ Result<Json> EvidenceToJson(const Evidence& evidence) {
                {"pcrs", PcrValuesToJson(evidence.pcrs)}};
   if (evidence.boot_log) json["boot_log"] = Base64Encode(*evidence.boot_log);
   if (evidence.runtime_log) {
-    ATTEST_ASSIGN_OR_RETURN(std::string text, SerializeRuntimeLog(*evidence.runtime_log));
+    ATTEST_ASSIGN_OR_RETURN(std::string text, runtime::SerializeRuntimeLog(*evidence.runtime_log));
     json["runtime_log"] = Json::parse(text);
   }
   if (evidence.csr) json["csr"] = *evidence.csr;

@@ -53,13 +53,14 @@ void LearnRuntime(const Verdict& verdict, const Evidence& evidence, Policy& poli
     policy.runtime.firmware_values.insert(*verdict.runtime_pcr_firmware_value);
   }
   if (!evidence.runtime_log) return;
-  std::map<std::string, RuntimeKind> latest;
-  for (const RuntimeEntry& entry : evidence.runtime_log->entries) {
+  std::map<std::string, runtime::RuntimeKind> latest;
+  for (const runtime::RuntimeEntry& entry : evidence.runtime_log->entries) {
     latest[entry.path] = entry.kind;
-    if (entry.kind == RuntimeKind::kFile) policy.runtime.allowed_digests.insert(entry.sha256);
+    if (entry.kind == runtime::RuntimeKind::kFile)
+      policy.runtime.allowed_digests.insert(entry.sha256);
   }
   for (const auto& [path, kind] : latest) {
-    if (kind == RuntimeKind::kFile) policy.runtime.required_paths.push_back(path);
+    if (kind == runtime::RuntimeKind::kFile) policy.runtime.required_paths.push_back(path);
   }
 }
 

@@ -5,8 +5,8 @@
 #include <array>
 #include <string>
 
-#include "attest/attestd/runtime_entry.h"
 #include "attest/encoding.h"
+#include "attest/runtime/entry.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/ima_log.h"
 
@@ -136,9 +136,9 @@ void CheckRuntimeLog(Verification& verification) {
                       "runtime PCR " + std::to_string(pcr) + " (sha256) is not in the quote"));
     return;
   }
-  std::span<const RuntimeEntry> entries;
+  std::span<const runtime::RuntimeEntry> entries;
   if (evidence.runtime_log) entries = evidence.runtime_log->entries;
-  Sha256Digest replayed = Replay(entries, initial);
+  Sha256Digest replayed = runtime::Replay(entries, initial);
   Bytes replayed_bytes(replayed.begin(), replayed.end());
   if (replayed_bytes != *quoted) {
     verification.Fail(MakePcrReason(ReasonCode::kRuntimeLogReplayMismatch, pcr,

@@ -87,29 +87,29 @@ void CheckBootEvents(Verification& verification) {
 // replaced later: it ran, or could have, on this boot.
 void CheckRuntimeFiles(Verification& verification) {
   const RuntimePolicy& runtime = verification.input.policy.runtime;
-  const std::optional<RuntimeLog>& log = verification.input.evidence.runtime_log;
-  std::map<std::string, const RuntimeEntry*> latest;
+  const std::optional<runtime::RuntimeLog>& log = verification.input.evidence.runtime_log;
+  std::map<std::string, const runtime::RuntimeEntry*> latest;
   if (log) {
-    for (const RuntimeEntry& entry : log->entries) {
+    for (const runtime::RuntimeEntry& entry : log->entries) {
       latest[entry.path] = &entry;
-      if (entry.kind == RuntimeKind::kFile) {
+      if (entry.kind == runtime::RuntimeKind::kFile) {
         if (!runtime.allowed_digests.contains(entry.sha256)) {
           verification.Fail(MakePathReason(ReasonCode::kRuntimeNotApproved, entry.path,
                                            entry.path + " has sha256 " +
                                                HexEncode(AsBytes(entry.sha256)) +
                                                ", which is not approved"));
         }
-      } else if (entry.kind == RuntimeKind::kSaveFailed) {
+      } else if (entry.kind == runtime::RuntimeKind::kSaveFailed) {
         verification.Fail(MakePathReason(
             ReasonCode::kRuntimeNotApproved, entry.path,
             "attestd could not save its runtime log (the save-failed marker is in the PCR), so "
             "a measurement may be missing from the log: " +
                 entry.detail));
-      } else if (entry.kind != RuntimeKind::kMissing) {
+      } else if (entry.kind != runtime::RuntimeKind::kMissing) {
         verification.Fail(MakePathReason(ReasonCode::kRuntimeNotApproved, entry.path,
                                          entry.path + " could not be measured (" +
-                                             std::string(RuntimeKindName(entry.kind)) + ": " +
-                                             entry.detail + ")"));
+                                             std::string(runtime::RuntimeKindName(entry.kind)) +
+                                             ": " + entry.detail + ")"));
       }
     }
   }
@@ -118,7 +118,7 @@ void CheckRuntimeFiles(Verification& verification) {
     if (found == latest.end()) {
       verification.Fail(MakePathReason(ReasonCode::kRuntimeMissing, path,
                                        path + " is required but was never measured"));
-    } else if (found->second->kind == RuntimeKind::kMissing) {
+    } else if (found->second->kind == runtime::RuntimeKind::kMissing) {
       verification.Fail(
           MakePathReason(ReasonCode::kRuntimeMissing, path,
                          path + " is required but missing: " + found->second->detail));

@@ -104,14 +104,14 @@ std::string FixturePath(const std::string& relative) {
 
 Bytes ReadFixture(const std::string& relative) { return ReadWhole(FixturePath(relative), ""); }
 
-RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr) {
-  RuntimeLog log;
+runtime::RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr) {
+  runtime::RuntimeLog log;
   log.pcr = pcr;
   for (std::size_t i = 0; i < count; ++i) {
-    RuntimeEntry entry;
+    runtime::RuntimeEntry entry;
     entry.pcr = pcr;
     entry.path = "/usr/bin/runtime-" + std::to_string(i);
-    entry.kind = RuntimeKind::kFile;
+    entry.kind = runtime::RuntimeKind::kFile;
     entry.sha256 = Sha256Of(AsBytes("content of " + entry.path));
     entry.size = 1000 + i;
     entry.time = "2026-11-29T10:00:00.000001Z";
@@ -162,7 +162,7 @@ Bytes EvidenceFactory::MakeAttest(const tpm::PcrSelection& selection, const tpm:
 }
 
 Evidence EvidenceFactory::Make(const tpm::PcrSelection& selection, const Bytes& boot_log,
-                               const RuntimeLog& runtime, const Bytes& nonce,
+                               const runtime::RuntimeLog& runtime, const Bytes& nonce,
                                const QuoteClock& clock) const {
   tpm::PcrValues replayed;
   if (!boot_log.empty()) {
@@ -174,7 +174,7 @@ Evidence EvidenceFactory::Make(const tpm::PcrSelection& selection, const Bytes& 
       std::copy(value->second.begin(), value->second.end(), runtime_initial.begin());
     }
   }
-  Sha256Digest runtime_value = Replay(runtime.entries, runtime_initial);
+  Sha256Digest runtime_value = runtime::Replay(runtime.entries, runtime_initial);
   tpm::PcrValues values;
   for (const tpm::PcrBankSelection& bank : selection.banks) {
     std::size_t size = tpm::HashAlgorithmById(bank.hash_algorithm)->digest_size;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "attest/attestd/runtime_log.h"
 #include "attest/bytes.h"
 #include "attest/openssl.h"
+#include "attest/runtime/log.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/evidence.h"
 #include "attest/verifier/policy.h"
@@ -28,7 +28,7 @@ std::string FixturePath(const std::string& relative);
 Bytes ReadFixture(const std::string& relative);
 
 // `count` runtime entries for PCR `pcr`, files with distinct digests.
-RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr = 15);
+runtime::RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr = 15);
 
 class EvidenceFactory {
  public:
@@ -43,7 +43,8 @@ class EvidenceFactory {
   // quoting `selection` with the PCR values the logs replay to (reset
   // values elsewhere).
   Evidence Make(const tpm::PcrSelection& selection, const Bytes& boot_log,
-                const RuntimeLog& runtime, const Bytes& nonce, const QuoteClock& clock) const;
+                const runtime::RuntimeLog& runtime, const Bytes& nonce,
+                const QuoteClock& clock) const;
 
   // Re-signs evidence.attest after a test changed it.
   void Resign(Evidence& evidence) const;

@@ -4,26 +4,30 @@
 
 namespace attest::verifier::testing {
 
-RuntimeEntry ScenarioFileEntry(const std::string& path, std::string_view content) {
-  RuntimeEntry entry;
+runtime::RuntimeEntry ScenarioFileEntry(const std::string& path, std::string_view content) {
+  runtime::RuntimeEntry entry;
   entry.pcr = kScenarioRuntimePcr;
   entry.path = path;
-  entry.kind = RuntimeKind::kFile;
+  entry.kind = runtime::RuntimeKind::kFile;
   entry.sha256 = Sha256Of(AsBytes(content));
   entry.size = content.size();
   entry.time = "2026-12-05T10:00:00.000001Z";
   return entry;
 }
 
-RuntimeEntry GoodRunc() { return ScenarioFileEntry("/usr/bin/runc", "runc 1.1.12"); }
-RuntimeEntry EvilRunc() { return ScenarioFileEntry("/usr/bin/runc", "runc with a backdoor"); }
-RuntimeEntry GoodContainerd() { return ScenarioFileEntry("/usr/bin/containerd", "containerd 1.7"); }
-
-RuntimeLog ScenarioRuntime(std::vector<RuntimeEntry> entries) {
-  return RuntimeLog{kScenarioRuntimePcr, std::move(entries)};
+runtime::RuntimeEntry GoodRunc() { return ScenarioFileEntry("/usr/bin/runc", "runc 1.1.12"); }
+runtime::RuntimeEntry EvilRunc() {
+  return ScenarioFileEntry("/usr/bin/runc", "runc with a backdoor");
+}
+runtime::RuntimeEntry GoodContainerd() {
+  return ScenarioFileEntry("/usr/bin/containerd", "containerd 1.7");
 }
 
-RuntimeLog GoodRuntime() { return ScenarioRuntime({GoodRunc(), GoodContainerd()}); }
+runtime::RuntimeLog ScenarioRuntime(std::vector<runtime::RuntimeEntry> entries) {
+  return runtime::RuntimeLog{kScenarioRuntimePcr, std::move(entries)};
+}
+
+runtime::RuntimeLog GoodRuntime() { return ScenarioRuntime({GoodRunc(), GoodContainerd()}); }
 
 Policy GoodMachinePolicy() {
   Policy policy;

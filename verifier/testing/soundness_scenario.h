@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "attest/attestd/runtime_log.h"
+#include "attest/runtime/log.h"
 #include "attest/verifier/policy.h"
 
 #include "evidence_factory.h"
@@ -17,11 +17,11 @@ namespace attest::verifier::testing {
 
 inline constexpr std::uint32_t kScenarioRuntimePcr = 15;
 
-RuntimeEntry ScenarioFileEntry(const std::string& path, std::string_view content);
-RuntimeEntry GoodRunc();
-RuntimeEntry EvilRunc();  // not approved
-RuntimeEntry GoodContainerd();
-RuntimeLog ScenarioRuntime(std::vector<RuntimeEntry> entries);
+runtime::RuntimeEntry ScenarioFileEntry(const std::string& path, std::string_view content);
+runtime::RuntimeEntry GoodRunc();
+runtime::RuntimeEntry EvilRunc();  // not approved
+runtime::RuntimeEntry GoodContainerd();
+runtime::RuntimeLog ScenarioRuntime(std::vector<runtime::RuntimeEntry> entries);
 
 // Secure Boot required, the good machine's three boot applications, its
 // runtime files required and approved; quoting sha256:0-7,15. No PCR value
@@ -29,13 +29,13 @@ RuntimeLog ScenarioRuntime(std::vector<RuntimeEntry> entries);
 Policy GoodMachinePolicy();
 
 // The good machine's runtime log: runc, then containerd.
-RuntimeLog GoodRuntime();
+runtime::RuntimeLog GoodRuntime();
 
 // What the node really did: its boot as measured (with whatever root
 // extended after boot) and attestd's runtime log as measured.
 struct MeasuredNode {
   SyntheticLog boot = UefiBoot({});
-  RuntimeLog runtime = GoodRuntime();
+  runtime::RuntimeLog runtime = GoodRuntime();
 };
 
 // Evidence whose quote covers what `node` measured (selection and nonce

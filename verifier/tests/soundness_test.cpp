@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "attest/attestd/runtime_entry.h"
 #include "attest/encoding.h"
+#include "attest/runtime/entry.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/policy_learn.h"
@@ -45,7 +45,7 @@ using testing::MeasuredNode;
 
 constexpr std::uint32_t kRuntimePcr = testing::kScenarioRuntimePcr;
 
-RuntimeLog Runtime(std::vector<RuntimeEntry> entries) {
+runtime::RuntimeLog Runtime(std::vector<runtime::RuntimeEntry> entries) {
   return testing::ScenarioRuntime(std::move(entries));
 }
 
@@ -54,7 +54,7 @@ using Node = MeasuredNode;
 // What the attacker sends in place of the measured logs.
 struct Shown {
   SyntheticLog boot;
-  RuntimeLog runtime;
+  runtime::RuntimeLog runtime;
 };
 
 struct Forgery {
@@ -258,7 +258,7 @@ std::vector<Forgery> Forgeries() {
   // measured the evil runc, then the good one; the attacker shows the evil
   // one's extend as a "firmware" event and a runtime log of the good one.
   auto launder = [](Shown& shown) {
-    Sha256Digest evil = RuntimeExtendDigest(EvilRunc());
+    Sha256Digest evil = runtime::RuntimeExtendDigest(EvilRunc());
     LogEvent fake;
     fake.pcr = kRuntimePcr;
     fake.type = kEvEventTag;
@@ -290,7 +290,7 @@ std::vector<Forgery> Forgeries() {
                        .real = evil_then_good,
                        .rewrite =
                            [](Shown& shown) {
-                             RuntimeEntry& evil = shown.runtime.entries.front();
+                             runtime::RuntimeEntry& evil = shown.runtime.entries.front();
                              evil.time = "2020-01-01T00:00:00Z";
                              evil.size = 1;
                              evil.detail = "approved";
@@ -300,8 +300,8 @@ std::vector<Forgery> Forgeries() {
                        .real = evil_then_good,
                        .rewrite =
                            [](Shown& shown) {
-                             RuntimeEntry& evil = shown.runtime.entries.front();
-                             evil.kind = RuntimeKind::kMissing;
+                             runtime::RuntimeEntry& evil = shown.runtime.entries.front();
+                             evil.kind = runtime::RuntimeKind::kMissing;
                              evil.sha256 = {};
                              evil.size = 0;
                              evil.detail = "stat: No such file or directory (ENOENT)";

@@ -272,8 +272,8 @@ TEST_F(VerifyTest, DroppedRuntimeEntryIsReplayMismatch) {
 }
 
 TEST_F(VerifyTest, UnapprovedRuntimeFileIsNotApprovedEvenIfReplaced) {
-  RuntimeLog runtime = testing::ExampleRuntimeLog(5);
-  RuntimeEntry rogue = runtime.entries[1];
+  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime::RuntimeEntry rogue = runtime.entries[1];
   rogue.sha256 = Sha256Of(AsBytes("a binary nobody approved"));
   runtime.entries.insert(runtime.entries.begin() + 1, rogue);  // later replaced by entries[2]
   evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, testing::SafeClock());
@@ -283,8 +283,8 @@ TEST_F(VerifyTest, UnapprovedRuntimeFileIsNotApprovedEvenIfReplaced) {
 }
 
 TEST_F(VerifyTest, UnreadableRuntimeFileIsNotApproved) {
-  RuntimeLog runtime = testing::ExampleRuntimeLog(5);
-  runtime.entries[3].kind = RuntimeKind::kUnreadable;
+  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime.entries[3].kind = runtime::RuntimeKind::kUnreadable;
   runtime.entries[3].sha256 = {};
   runtime.entries[3].size = 0;
   runtime.entries[3].detail = "open: Permission denied (EACCES)";
@@ -296,9 +296,9 @@ TEST_F(VerifyTest, UnreadableRuntimeFileIsNotApproved) {
 
 TEST_F(VerifyTest, RequiredPathNeverMeasuredOrMissingIsRuntimeMissing) {
   policy_.runtime.required_paths.push_back("/usr/bin/kubelet");
-  RuntimeLog runtime = testing::ExampleRuntimeLog(5);
-  RuntimeEntry missing = runtime.entries[0];
-  missing.kind = RuntimeKind::kMissing;
+  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime::RuntimeEntry missing = runtime.entries[0];
+  missing.kind = runtime::RuntimeKind::kMissing;
   missing.sha256 = {};
   missing.size = 0;
   missing.detail = "stat: No such file or directory (ENOENT)";

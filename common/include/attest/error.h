@@ -4,6 +4,8 @@
 // and are caught at that edge.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,10 +37,14 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code;
   std::string message;
+  // The TPM Software Stack's response code (TSS2_RC) when a TPM or TSS call
+  // failed: set by the TPM layer, so callers can tell a lockout from a bad
+  // authorization from a retryable TPM (tpm/response_code.h classifies it).
+  std::optional<std::uint32_t> tpm_response_code = std::nullopt;
 
   // Prefixes context as errors travel up: "open ledger: no such file".
   Error WithContext(std::string_view context) const {
-    return Error{code, std::string(context) + ": " + message};
+    return Error{code, std::string(context) + ": " + message, tpm_response_code};
   }
   // "INVALID_ARGUMENT: payload is not valid JSON ..."
   std::string ToString() const;

@@ -8,7 +8,7 @@
 #include "attest/bytes.h"
 #include "attest/error.h"
 
-namespace attest {
+namespace attest::attestd {
 
 inline constexpr std::string_view kDefaultFirmwareLogPath =
     "/sys/kernel/security/tpm0/binary_bios_measurements";
@@ -18,4 +18,4 @@ inline constexpr std::size_t kMaxFirmwareLogBytes = 16 << 20;
 
 Result<Bytes> ReadFirmwareLog(const std::string& path = std::string(kDefaultFirmwareLogPath));
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "attest/attestd/runtime_entry.h"
+#include "attest/runtime/entry.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // What hashing one path found; `kind` says which other fields are set.
 struct FileMeasurement {
-  RuntimeKind kind = RuntimeKind::kFile;
+  runtime::RuntimeKind kind = runtime::RuntimeKind::kFile;
   Sha256Digest sha256{};   // kFile only
   std::uint64_t size = 0;  // kFile only: the bytes hashed
   std::string detail;      // other kinds: e.g. "stat: Too many levels of symbolic links (ELOOP)"
@@ -63,4 +63,4 @@ class RuntimeFileHasher {
 // One-off convenience: a RuntimeFileHasher for a single file.
 FileMeasurement HashRuntimeFile(const std::string& path, const HashOptions& options = {});
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -12,22 +12,22 @@
 #include <unordered_map>
 #include <vector>
 
-#include "attest/attestd/runtime_entry.h"
 #include "attest/attestd/runtime_hash.h"
-#include "attest/attestd/runtime_log.h"
 #include "attest/clock.h"
 #include "attest/error.h"
+#include "attest/runtime/entry.h"
+#include "attest/runtime/log.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct RuntimeMeasurerOptions {
-  std::uint32_t pcr = kDefaultRuntimePcr;
+  std::uint32_t pcr = runtime::kDefaultRuntimePcr;
   // Where the log is saved (and its pending-extend marker, with ".pending"
   // added); empty keeps everything in memory only (tests).
-  std::string log_path = std::string(kDefaultRuntimeLogPath);
+  std::string log_path = std::string(runtime::kDefaultRuntimeLogPath);
   // The size cap of the saved log (kMaxRuntimeLogBytes; tests lower it to
   // make a save fail for real).
-  std::size_t max_log_bytes = kMaxRuntimeLogBytes;
+  std::size_t max_log_bytes = runtime::kMaxRuntimeLogBytes;
   HashOptions hash;
 };
 
@@ -35,7 +35,7 @@ struct RuntimeMeasurerOptions {
 struct RuntimeMeasurement {
   // The events to append, in path order: a path seen for the first time, or
   // one whose kind or digest differs from its last entry in the log.
-  std::vector<RuntimeEntry> new_entries;
+  std::vector<runtime::RuntimeEntry> new_entries;
   // Globs that matched nothing and the like (see PatternExpansion), for
   // the caller to log.
   std::vector<std::string> warnings;
@@ -49,7 +49,8 @@ class RuntimeMeasurer {
   // `clock` must outlive the measurer. `log` is taken as saved and fully
   // extended: resolving a pending extend is the caller's job.
   static Result<RuntimeMeasurer> Create(std::vector<std::string> patterns, const Clock& clock,
-                                        RuntimeLog log, RuntimeMeasurerOptions options = {});
+                                        runtime::RuntimeLog log,
+                                        RuntimeMeasurerOptions options = {});
 
   // Measures every path now; does not change the log. An unchanged file
   // gives no entry; nor does a path that stopped matching a glob (the log
@@ -64,12 +65,12 @@ class RuntimeMeasurer {
   // in memory and on disk, is as before (a marker written for it names a
   // seq the log does not have, which Start ignores), and the caller must
   // not extend the entry. On success extend_pending() is true.
-  Status Append(RuntimeEntry entry);
+  Status Append(runtime::RuntimeEntry entry);
 
   // Appends `entry` (a save-failed marker) to the log in memory only, when
   // the file cannot be written: log_saved() is false until a later
   // SaveLog or Append succeeds. extend_pending() is true.
-  Status AppendUnsaved(RuntimeEntry entry);
+  Status AppendUnsaved(runtime::RuntimeEntry entry);
 
   // Saves the log as it is in memory (after AppendUnsaved).
   Status SaveLog();
@@ -79,7 +80,7 @@ class RuntimeMeasurer {
   // but harmless: at start it names an entry the PCR already holds.
   Status MarkExtended();
 
-  const RuntimeLog& log() const { return log_; }
+  const runtime::RuntimeLog& log() const { return log_; }
   const std::vector<std::string>& patterns() const { return patterns_; }
   const RuntimeMeasurerOptions& options() const { return options_; }
   // Whether the log's last entry may be missing from the PCR.
@@ -88,16 +89,16 @@ class RuntimeMeasurer {
   bool log_saved() const { return log_saved_; }
 
  private:
-  RuntimeMeasurer(std::vector<std::string> patterns, const Clock& clock, RuntimeLog log,
+  RuntimeMeasurer(std::vector<std::string> patterns, const Clock& clock, runtime::RuntimeLog log,
                   RuntimeMeasurerOptions options);
 
   // Whether `entry` says something the log's last entry for its path does not.
-  bool IsNew(const RuntimeEntry& entry) const;
+  bool IsNew(const runtime::RuntimeEntry& entry) const;
   void Remember(std::size_t index);
 
   std::vector<std::string> patterns_;
   const Clock* clock_;
-  RuntimeLog log_;
+  runtime::RuntimeLog log_;
   RuntimeMeasurerOptions options_;
   RuntimeFileHasher hasher_;
   std::unordered_map<std::string, std::size_t> last_entry_;  // path -> index in log_.entries
@@ -105,4 +106,4 @@ class RuntimeMeasurer {
   bool log_saved_ = true;
 };
 
-}  // namespace attest
+}  // namespace attest::attestd

@@ -10,7 +10,7 @@
 
 #include "attest/error.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // True when `pattern` holds a glob(3) metacharacter (`*`, `?` or `[`). A
 // pattern without one is a literal path: it is measured whether or not it
@@ -32,7 +32,7 @@ struct PatternExpansion {
   std::vector<std::string> paths;
   // Glob matches whose names are not valid UTF-8, as EscapePathBytes
   // writes them, sorted and without duplicates: each becomes an
-  // `unreadable` event with this path (FORMAT.md §1), never a silent skip.
+  // `unreadable` event with this path (runtime/FORMAT.md §1), never a silent skip.
   // A path in `paths` that reads exactly like one of these is left out of
   // `paths`: the `unreadable` event stands for both, so the two never take
   // turns as the last entry for one path.
@@ -54,4 +54,4 @@ struct PatternExpansion {
 // Thread-safe.
 Result<PatternExpansion> ExpandRuntimePatterns(std::span<const std::string> patterns);
 
-}  // namespace attest
+}  // namespace attest::attestd

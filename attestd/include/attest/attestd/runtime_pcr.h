@@ -1,9 +1,10 @@
-// Binds runtime measurements to the TPM (DESIGN §2, §4): checks the choice
+// Binds runtime measurements to the runtime PCR (DESIGN §2, §4), through
+// the narrow MeasurementPcr interface (no TPM library here): checks the choice
 // of PCR, checks at start that the runtime log replays to the PCR (finishing
 // an extend that a crash or a TPM failure left pending), and then records
 // each new measurement in the log before extending it into every active
 // bank. Every outcome reaches the PCR: a measurement the log cannot take is
-// replaced by a save-failed marker that is extended (FORMAT.md §6).
+// replaced by a save-failed marker that is extended (runtime/FORMAT.md §6).
 #pragma once
 
 #include <cstdint>
@@ -15,19 +16,18 @@
 #include "attest/attestd/measurement_pcr.h"
 #include "attest/attestd/runtime_measurer.h"
 #include "attest/attestd/runtime_pending.h"
-#include "attest/attestd/tpm.h"
 #include "attest/clock.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct RuntimePcrOptions {
-  std::uint32_t pcr = kDefaultRuntimePcr;
+  std::uint32_t pcr = runtime::kDefaultRuntimePcr;
   // PCRs 16 and 23 can be reset from software; using one needs this, and
   // still earns a warning.
   bool allow_resettable_pcr = false;
-  std::string log_path = std::string(kDefaultRuntimeLogPath);
+  std::string log_path = std::string(runtime::kDefaultRuntimeLogPath);
   // The saved log's size cap (tests lower it to make a save fail).
-  std::size_t max_log_bytes = kMaxRuntimeLogBytes;
+  std::size_t max_log_bytes = runtime::kMaxRuntimeLogBytes;
   HashOptions hash;
 };
 
@@ -57,7 +57,7 @@ struct RuntimeLogCheck {
 struct RuntimeUpdate {
   // Entries extended in this pass, in order: a pending one finished first,
   // new measurements, a save-failed marker.
-  std::vector<RuntimeEntry> extended;
+  std::vector<runtime::RuntimeEntry> extended;
   std::vector<std::string> warnings;  // globs that matched nothing, and the like
   // Why the log could not be saved in this pass, if it could not: the log
   // in memory (log()) then holds a save-failed marker that is in the PCR
@@ -68,15 +68,15 @@ struct RuntimeUpdate {
 
 class RuntimeMeasurements {
  public:
-  // On a TPM: checks the PCR choice, then starts on a TpmMeasurementPcr
-  // for options.pcr that it owns. `tpm` and `clock` must outlive it.
-  static Result<std::unique_ptr<RuntimeMeasurements>> Start(Tpm& tpm,
+  // As below, on a PCR it owns (a TpmMeasurementPcr: see
+  // StartRuntimeMeasurements in tpm_measurement_pcr.h).
+  static Result<std::unique_ptr<RuntimeMeasurements>> Start(std::unique_ptr<MeasurementPcr> pcr,
                                                             std::vector<std::string> patterns,
                                                             const Clock& clock,
                                                             RuntimePcrOptions options = {});
   // Loads the log (none yet since boot is fine) and its pending-extend
   // marker, checks both against `pcr` (whose index must be options.pcr)
-  // and repairs what FORMAT.md §6 says is repairable. `pcr` and `clock`
+  // and repairs what runtime/FORMAT.md §6 says is repairable. `pcr` and `clock`
   // must outlive it.
   static Result<std::unique_ptr<RuntimeMeasurements>> Start(MeasurementPcr& pcr,
                                                             std::vector<std::string> patterns,
@@ -97,7 +97,7 @@ class RuntimeMeasurements {
   const RuntimeLogCheck& start_check() const { return start_check_; }
   // The log as attestd knows it, which is what evidence must carry: it may
   // be ahead of the file (after a failed save), never behind.
-  const RuntimeLog& log() const { return measurer_.log(); }
+  const runtime::RuntimeLog& log() const { return measurer_.log(); }
   // Whether the log's last entry may be missing from the PCR.
   bool extend_pending() const { return measurer_.extend_pending(); }
 
@@ -109,7 +109,8 @@ class RuntimeMeasurements {
   Status ResolvePendingAtStart(const PendingExtend& pending, const Sha256Digest& pcr_value,
                                RuntimeLogCheck& check);
   Status FinishPendingExtend(RuntimeUpdate& update);
-  Status RecordSaveFailure(const Error& error, const RuntimeEntry& unlogged, RuntimeUpdate& update);
+  Status RecordSaveFailure(const Error& error, const runtime::RuntimeEntry& unlogged,
+                           RuntimeUpdate& update);
   // Extends the log's last entry and clears its pending state.
   Status ExtendLast(RuntimeUpdate& update);
 
@@ -124,4 +125,4 @@ class RuntimeMeasurements {
   RuntimeLogCheck start_check_;
 };
 
-}  // namespace attest
+}  // namespace attest::attestd

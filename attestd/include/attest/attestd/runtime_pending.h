@@ -1,4 +1,4 @@
-// The pending-extend marker (FORMAT.md §4.2): a small file beside the
+// The pending-extend marker (runtime/FORMAT.md §4.2): a small file beside the
 // runtime log saying "entry `seq` is in the log but may not be in the PCR
 // yet". attestd writes it before it saves the entry, removes it once the
 // extend is done, and, before appending anything new (and at start),
@@ -14,11 +14,11 @@
 #include "attest/error.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::attestd {
 
 struct PendingExtend {
   std::uint64_t seq = 0;         // the entry's seq in the log (1-based)
-  Sha256Digest extend_digest{};  // that entry's extend digest (FORMAT.md §2)
+  Sha256Digest extend_digest{};  // that entry's extend digest (runtime/FORMAT.md §2)
 
   bool operator==(const PendingExtend&) const = default;
 };
@@ -41,4 +41,4 @@ Status SavePendingExtend(const std::string& path, const PendingExtend& pending);
 // Removes the marker; one that is not there is no error.
 Status RemovePendingExtend(const std::string& path);
 
-}  // namespace attest
+}  // namespace attest::attestd

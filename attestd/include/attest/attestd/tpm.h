@@ -18,7 +18,7 @@
 #include "attest/error.h"
 #include "attest/tpm/pcr.h"
 
-namespace attest {
+namespace attest::attestd {
 
 // The TCTI attestd uses when none is configured: the kernel's resource manager.
 inline constexpr std::string_view kDefaultTcti = "device:/dev/tpmrm0";
@@ -203,11 +203,8 @@ class Tpm {
   std::unique_ptr<Connection> connection_;
 };
 
-// Error for a failed TPM or TSS call: "TPM2_Quote: tpm:parameter(1):..."
-Error TpmError(std::uint32_t rc, std::string_view operation);
-
 // The key as a "TSS2 PRIVATE KEY" PEM (parent: the owner-hierarchy primary
 // that the tpm2 OpenSSL provider derives for parent 0x40000001).
 Result<std::string> TssPrivateKeyPem(const KeyBlob& key);
 
-}  // namespace attest
+}  // namespace attest::attestd

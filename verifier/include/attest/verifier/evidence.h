@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "attest/attestd/runtime_log.h"
 #include "attest/bytes.h"
 #include "attest/error.h"
 #include "attest/json.h"
+#include "attest/runtime/log.h"
 #include "attest/tpm/pcr.h"
 
 namespace attest::verifier {
@@ -32,7 +32,7 @@ struct Evidence {
   Bytes signature;  // marshaled TPMT_SIGNATURE
   tpm::PcrValues pcrs;
   std::optional<Bytes> boot_log;  // raw TCG event log
-  std::optional<RuntimeLog> runtime_log;
+  std::optional<runtime::RuntimeLog> runtime_log;
   std::optional<std::string> csr;  // PKCS#10 PEM
   std::optional<KeyCertification> key_certification;
 };

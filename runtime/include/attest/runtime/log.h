@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "attest/attestd/runtime_entry.h"
 #include "attest/error.h"
 #include "attest/json.h"
+#include "attest/runtime/entry.h"
 
-namespace attest {
+namespace attest::runtime {
 
 inline constexpr std::string_view kDefaultRuntimeLogPath = "/run/attestd/runtime-log.json";
 inline constexpr std::uint32_t kRuntimeLogVersion = 1;
@@ -64,4 +64,4 @@ Result<RuntimeLog> LoadRuntimeLog(const std::string& path);
 Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log,
                       std::size_t max_bytes = kMaxRuntimeLogBytes);
 
-}  // namespace attest
+}  // namespace attest::runtime

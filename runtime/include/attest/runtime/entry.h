@@ -13,7 +13,7 @@
 #include "attest/bytes.h"
 #include "attest/sha256.h"
 
-namespace attest {
+namespace attest::runtime {
 
 // PCR 15: not resettable from software (16 and 23 are), unused by firmware.
 inline constexpr std::uint32_t kDefaultRuntimePcr = 15;
@@ -77,7 +77,7 @@ Sha256Digest RuntimeExtendDigest(const RuntimeEntry& entry);
 RuntimeEntry SaveFailedMarker(std::uint32_t pcr, std::string detail, std::string time);
 
 // RuntimeExtendDigest of every save-failed marker (FORMAT.md §6):
-// 13319b58...421e9392 (pinned in runtime_entry_test.cpp).
+// 13319b58...421e9392 (pinned in tests/entry_test.cpp).
 Sha256Digest SaveFailedExtendDigest();
 
 // The sha256 PCR value after extending every entry's extend digest in order
@@ -88,4 +88,4 @@ Sha256Digest SaveFailedExtendDigest();
 Sha256Digest Replay(std::span<const RuntimeEntry> entries,
                     const Sha256Digest& initial_pcr_value = Sha256Digest{});
 
-}  // namespace attest
+}  // namespace attest::runtime

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Keeps attestd/FORMAT.md honest: runs its Python example, which recomputes
+# Keeps runtime/FORMAT.md honest: runs its Python example, which recomputes
 # the worked example's extend digests and replayed PCR and asserts they equal
 # the hex printed on the page. Usage: runtime_format_doc_test.sh FORMAT.md
 set -euo pipefail

@@ -1,10 +1,10 @@
-#include "attest/attestd/runtime_entry.h"
+#include "attest/runtime/entry.h"
 
 #include <array>
 #include <type_traits>
 #include <utility>
 
-namespace attest {
+namespace attest::runtime {
 namespace {
 
 constexpr std::array<std::string_view, 5> kKindNames = {"file", "missing", "unreadable", "unstable",
@@ -86,4 +86,4 @@ Sha256Digest Replay(std::span<const RuntimeEntry> entries, const Sha256Digest& i
   return pcr;
 }
 
-}  // namespace attest
+}  // namespace attest::runtime

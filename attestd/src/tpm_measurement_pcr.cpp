@@ -1,4 +1,4 @@
-#include "attest/attestd/measurement_pcr.h"
+#include "attest/attestd/tpm_measurement_pcr.h"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 #include "attest/tpm/algorithms.h"
 #include "attest/tpm/pcr.h"
 
-namespace attest {
+namespace attest::attestd {
 
 Result<std::unique_ptr<TpmMeasurementPcr>> TpmMeasurementPcr::Create(Tpm& tpm,
                                                                      std::uint32_t index) {
@@ -56,4 +56,12 @@ Status TpmMeasurementPcr::Extend(ByteView event) {
   return extended;
 }
 
-}  // namespace attest
+Result<std::unique_ptr<RuntimeMeasurements>> StartRuntimeMeasurements(
+    Tpm& tpm, std::vector<std::string> patterns, const Clock& clock, RuntimePcrOptions options) {
+  ATTEST_RETURN_IF_ERROR(CheckRuntimePcrChoice(options.pcr, options.allow_resettable_pcr));
+  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<TpmMeasurementPcr> pcr,
+                          TpmMeasurementPcr::Create(tpm, options.pcr));
+  return RuntimeMeasurements::Start(std::move(pcr), std::move(patterns), clock, std::move(options));
+}
+
+}  // namespace attest::attestd

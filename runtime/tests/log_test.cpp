@@ -1,6 +1,6 @@
 // The runtime log file: it round-trips, and loading refuses every kind of
 // damage with kCorrupt and the place of the damage.
-#include "attest/attestd/runtime_log.h"
+#include "attest/runtime/log.h"
 
 #include <functional>
 
@@ -11,17 +11,16 @@
 
 #include "attest/file.h"
 #include "attest/json.h"
+#include "attest/testing/test_support.h"
 
-#include "runtime_test_util.h"
+#include "example_entries.h"
 
-namespace attest {
+namespace attest::runtime {
 namespace {
 
-using testing::ExampleFile;
-using testing::ExampleMissing;
-using testing::ReadText;
-using testing::TempDir;
-using testing::WriteText;
+using attest::testing::ReadText;
+using attest::testing::TempDir;
+using attest::testing::WriteText;
 
 RuntimeLog ExampleLog() {
   RuntimeLog log;
@@ -306,4 +305,4 @@ TEST_F(RuntimeLogTest, SaveOverTheSizeCapFailsAndKeepsTheOldFile) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::runtime

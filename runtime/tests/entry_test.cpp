@@ -1,6 +1,6 @@
 // The runtime event encoding, extend digest and replay: byte-exact against
-// a hand-built encoding, and pinned to the worked example in FORMAT.md §5.
-#include "attest/attestd/runtime_entry.h"
+// a hand-built encoding, and pinned to the worked example in runtime/FORMAT.md §5.
+#include "attest/runtime/entry.h"
 
 #include <vector>
 
@@ -8,13 +8,10 @@
 
 #include "attest/encoding.h"
 
-#include "runtime_test_util.h"
+#include "example_entries.h"
 
-namespace attest {
+namespace attest::runtime {
 namespace {
-
-using testing::ExampleFile;
-using testing::ExampleMissing;
 
 Sha256Digest DigestFromHex(std::string_view hex) {
   Sha256Digest digest{};
@@ -184,4 +181,4 @@ TEST(RuntimeEntryTest, ReplayStartsFromTheGivenValue) {
 }
 
 }  // namespace
-}  // namespace attest
+}  // namespace attest::runtime

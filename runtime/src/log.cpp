@@ -1,4 +1,4 @@
-#include "attest/attestd/runtime_log.h"
+#include "attest/runtime/log.h"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include "attest/json_fields.h"
 #include "attest/utf8.h"
 
-namespace attest {
+namespace attest::runtime {
 namespace {
 
 std::string EntryField(std::size_t index, std::string_view field) {
@@ -234,4 +234,4 @@ Status SaveRuntimeLog(const std::string& path, const RuntimeLog& log, std::size_
   return WriteFileAtomically(path, *text, 0644);
 }
 
-}  // namespace attest
+}  // namespace attest::runtime
