@@ -18,7 +18,10 @@ Result<std::uint32_t> ParsePcrIndex(std::string_view text, std::string_view whol
   std::uint32_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return SelectionError(whole, "\"" + std::string(text) + "\" is not a PCR index");
+    std::string why = "\"";  // appended: "\"" + std::string(...) is a false -Wrestrict in GCC 12
+    why += text;
+    why += "\" is not a PCR index";
+    return SelectionError(whole, why);
   }
   if (value >= kPcrCount) {
     return SelectionError(whole, "PCR " + std::to_string(value) + " does not exist (0-23)");
