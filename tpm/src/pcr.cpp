@@ -131,7 +131,14 @@ Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& tpm_selection) {
     PcrBankSelection bank{in.hash, {}};
     for (std::uint32_t byte = 0; byte < in.sizeofSelect; ++byte) {
       for (std::uint32_t bit = 0; bit < 8; ++bit) {
-        if ((in.pcrSelect[byte] & (1u << bit)) != 0) bank.indexes.push_back(byte * 8 + bit);
+        if ((in.pcrSelect[byte] & (1u << bit)) == 0) continue;
+        // tss2-mu allows a 4-byte bitmap; PCRs 24-31 do not exist here.
+        if (byte * 8 + bit >= kPcrCount) {
+          return MakeError(ErrorCode::kCorrupt, "PCR selection names PCR " +
+                                                    std::to_string(byte * 8 + bit) +
+                                                    ", which does not exist (0-23)");
+        }
+        bank.indexes.push_back(byte * 8 + bit);
       }
     }
     selection.banks.push_back(std::move(bank));
