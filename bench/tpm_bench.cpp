@@ -1,5 +1,5 @@
 // attestd's TPM operations against a private swtpm (in-process, over the
-// swtpm TCTI on loopback): quote, PCR read, PCR extend and credential
+// swtpm TCTI on a unix socket): quote, PCR read, PCR extend and credential
 // activation latency, each the median of 100 calls. A quote here is the
 // whole operation attestd runs per challenge: create the storage primary,
 // load the AK, TPM2_Quote, read the quoted PCRs, flush.
@@ -32,20 +32,22 @@ struct Bench {
   KeyBlob ak;
 };
 
+// Destroyed at exit, TPM connection first: the simulator is stopped and its
+// temp directory (state, CA, sockets) removed.
 Bench& Shared() {
-  static Bench* bench = [] {
-    auto* created = new Bench;
+  static Bench bench = [] {
+    Bench created;
     auto swtpm = testing::SwtpmSimulator::Start();
     if (!swtpm.ok()) {
       std::fprintf(stderr, "swtpm: %s\n", swtpm.error().ToString().c_str());
       std::exit(1);
     }
-    created->swtpm = std::move(swtpm).value();
-    created->tpm = std::move(Tpm::Open(created->swtpm->tcti()).value());
-    created->ak = created->tpm->CreateAttestationKey(AkAlgorithm::kEccP256).value();
+    created.swtpm = std::move(swtpm).value();
+    created.tpm = std::move(Tpm::Open(created.swtpm->tcti()).value());
+    created.ak = created.tpm->CreateAttestationKey(AkAlgorithm::kEccP256).value();
     return created;
   }();
-  return *bench;
+  return bench;
 }
 
 // Times each call and reports the median in ms as a counter.

@@ -2,8 +2,12 @@
 // their own CA, and processes that are really gone after Stop.
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
+#include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "attest/testing/test_support.h"
 
@@ -21,7 +25,7 @@ TEST(SwtpmHarness, TwoSimulatorsRunSideBySideWithTheirOwnCas) {
   auto second = SwtpmSimulator::Start();
   ASSERT_TRUE(first.ok()) << first.error().ToString();
   ASSERT_TRUE(second.ok()) << second.error().ToString();
-  EXPECT_NE((*first)->server_port(), (*second)->server_port());
+  EXPECT_NE((*first)->tcti(), (*second)->tcti());
   EXPECT_NE((*first)->directory(), (*second)->directory());
   EXPECT_NE(ReadText((*first)->root_certificate_path()),
             ReadText((*second)->root_certificate_path()));
@@ -29,6 +33,43 @@ TEST(SwtpmHarness, TwoSimulatorsRunSideBySideWithTheirOwnCas) {
     CommandResult random = Tpm2Tool(*swtpm, {"tpm2_getrandom", "--hex", "8"});
     EXPECT_EQ(random.exit_code, 0) << random.err;
     EXPECT_EQ(random.out.size(), 16u) << random.out;
+  }
+}
+
+// The sockets are files in the simulator's own directory, and swtpm holds no
+// TCP socket at all: nothing to probe for, nothing another process can take.
+TEST(SwtpmHarness, ListensOnUnixSocketsInItsOwnDirectoryOnly) {
+  auto swtpm = SwtpmSimulator::Start();
+  ASSERT_TRUE(swtpm.ok()) << swtpm.error().ToString();
+  const std::string socket = (*swtpm)->socket_path();
+  EXPECT_EQ(socket.rfind((*swtpm)->directory() + "/", 0), 0u) << socket;
+  EXPECT_EQ((*swtpm)->tcti(), "swtpm:path=" + socket);
+  for (const std::string& path : {socket, socket + ".ctrl"}) {
+    struct stat status {};
+    ASSERT_EQ(::stat(path.c_str(), &status), 0) << path;
+    EXPECT_TRUE(S_ISSOCK(status.st_mode)) << path;
+  }
+  std::set<std::string> inodes;  // of every socket the process holds
+  const std::string fds = "/proc/" + std::to_string((*swtpm)->pid()) + "/fd";
+  for (const auto& entry : std::filesystem::directory_iterator(fds)) {
+    std::error_code error;
+    const std::string target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (!error && target.rfind("socket:[", 0) == 0) {
+      inodes.insert(target.substr(8, target.size() - 9));
+    }
+  }
+  EXPECT_GE(inodes.size(), 2u);  // the listening command and control sockets
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(ReadText(table));
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      std::string field;
+      for (int i = 0; i < 10 && fields >> field; ++i) {
+      }
+      EXPECT_EQ(inodes.count(field), 0u) << "swtpm holds a TCP socket: " << line;
+    }
   }
 }
 

@@ -251,7 +251,10 @@ void AtomicFileWriter::RemoveTemporary() {
 Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& path, mode_t mode) {
   std::filesystem::path target(path);
   std::filesystem::path directory = target.has_parent_path() ? target.parent_path() : ".";
-  std::string temporary = (directory / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::string name = ".";  // appended, not "." + ...: a false -Wrestrict in GCC 12 at -O3
+  name += target.filename().string();
+  name += ".XXXXXX";
+  std::string temporary = (directory / name).string();
   FileDescriptor fd(::mkostemp(temporary.data(), O_CLOEXEC));
   if (fd.get() < 0) return ErrorFromErrno(errno, "create temporary file for", path);
   if (::fchmod(fd.get(), mode) != 0) {

@@ -43,8 +43,7 @@ void WalkEncoding(std::uint64_t seq, const EntryContent& content, Sink&& sink) {
 
 Bytes EncodeEntry(std::uint64_t seq, const EntryContent& content) {
   Bytes out;
-  WalkEncoding(seq, content,
-               [&](ByteView piece) { out.insert(out.end(), piece.begin(), piece.end()); });
+  WalkEncoding(seq, content, [&](ByteView piece) { AppendBytes(out, piece); });
   return out;
 }
 

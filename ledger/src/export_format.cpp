@@ -193,7 +193,11 @@ void AppendCsvRow(const Entry& entry, std::string& out) {
   if (content.signature) out += KeyIdOf(content.signature->public_key);
   out.push_back(',');
   AppendCsvCell(content.payload, out);
-  out += "," + HexEncode(entry.entry_hash) + "," + HexEncode(entry.chain_hash) + "\r\n";
+  out.push_back(',');
+  out += HexEncode(entry.entry_hash);
+  out.push_back(',');
+  out += HexEncode(entry.chain_hash);
+  out += "\r\n";
 }
 
 }  // namespace attest::ledger

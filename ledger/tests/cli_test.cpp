@@ -165,7 +165,7 @@ TEST_F(CliTest, ReadOnlyDatabaseIsAnInputErrorAndAppendsNothing) {
   }
   CommandResult refused = testing::RunCommand(
       {binary, "append", "--db", db_, "--kind", "node.enrolled", "--actor", "a", "--payload", "{}"},
-      "", user);
+      testing::CommandOptions{.as_uid = user});
   ExpectInputError(refused, "read-only");
   ::chmod(db_.c_str(), 0640);
   EXPECT_EQ(Size(), 1);

@@ -42,8 +42,8 @@ using testing::TempDir;
 TEST(CrashTest, SigkillNeverLosesACommittedEntry) {
   TempDir dir;
   auto [db, signer, verifier] = testing::CreateClosedTestLedger(dir);
-  const unsigned seed = std::random_device{}();
-  SCOPED_TRACE("random seed " + std::to_string(seed));
+  const std::uint32_t seed = ::attest::testing::TestRandomSeed();
+  SCOPED_TRACE("random seed " + std::to_string(seed) + " (set ATTEST_TEST_SEED to repeat it)");
   std::mt19937 random(seed);
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> committed;  // seq -> (round, n)
 

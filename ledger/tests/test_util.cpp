@@ -9,19 +9,11 @@
 
 namespace attest::ledger::testing {
 
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input,
-                         std::optional<uid_t> as_uid) {
-  ::attest::testing::CommandOptions options;
-  options.input = input;
-  options.as_uid = as_uid;
-  return ::attest::testing::RunCommand(argv, options);
-}
-
 CommandResult RunLedger(const std::vector<std::string>& args, const std::string& input,
                         std::optional<uid_t> as_uid) {
   std::vector<std::string> argv = {LEDGER_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, input, as_uid);
+  return RunCommand(argv, CommandOptions{.input = input, .as_uid = as_uid});
 }
 
 std::vector<std::string> SplitLines(const std::string& text) {

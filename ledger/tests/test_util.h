@@ -14,16 +14,16 @@
 
 namespace attest::ledger::testing {
 
+using ::attest::testing::CommandOptions;
 using ::attest::testing::CommandResult;
 using ::attest::testing::ReadText;
+using ::attest::testing::RunCommand;
 using ::attest::testing::TempDir;
 using ::attest::testing::WriteText;
 
-// Runs `argv` as a child process, feeding `input` on stdin. With `as_uid`,
-// the child drops to that uid/gid first (tests run as root in CI; this is
-// how they meet a file the user cannot write).
-CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "",
-                         std::optional<uid_t> as_uid = std::nullopt);
+// Runs the ledger binary with `args`, feeding `input` on stdin. With
+// `as_uid`, the child drops to that uid/gid first (tests run as root in CI;
+// this is how they meet a file the user cannot write).
 CommandResult RunLedger(const std::vector<std::string>& args, const std::string& input = "",
                         std::optional<uid_t> as_uid = std::nullopt);
 

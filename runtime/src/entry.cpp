@@ -49,7 +49,7 @@ Bytes RuntimeEventEncoding(const RuntimeEntry& entry) {
     if constexpr (std::is_same_v<decltype(piece), std::uint8_t>) {
       out.push_back(piece);
     } else {
-      out.insert(out.end(), piece.begin(), piece.end());
+      AppendBytes(out, piece);
     }
   });
   return out;

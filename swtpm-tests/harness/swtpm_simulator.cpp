@@ -8,12 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,48 +34,14 @@ std::string Tail(const std::string& text, std::size_t lines) {
   return text.substr(position);
 }
 
-int BindLoopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) return fd;
-  if (fd >= 0) ::close(fd);
-  return -1;
-}
-
-// A port P such that P and P + 1 are free right now: the swtpm TCTI finds
-// the control channel at the server port + 1. swtpm binds them itself a
-// moment later; Launch retries with new ports if another process won the
-// race.
-int FreeLoopbackPortPair() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int first = BindLoopback(0);
-    if (first < 0) return -1;
-    sockaddr_in address{};
-    socklen_t length = sizeof(address);
-    ::getsockname(first, reinterpret_cast<sockaddr*>(&address), &length);
-    int port = ntohs(address.sin_port);
-    int second = port < 65535 ? BindLoopback(port + 1) : -1;
-    ::close(first);
-    if (second >= 0) {
-      ::close(second);
-      return port;
-    }
-  }
-  return -1;
-}
-
 // TPM2_GetRandom(8) over the raw command socket: the simulator answers
-// TPM commands, not just TCP connects.
-bool AnswersGetRandom(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// TPM commands, not just connects.
+bool AnswersGetRandom(const std::string& socket_path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
   bool ok = false;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
     const unsigned char command[] = {0x80, 0x01, 0, 0, 0, 0x0c, 0, 0, 0x01, 0x7b, 0, 8};
@@ -113,10 +78,6 @@ SwtpmSimulator::~SwtpmSimulator() {
   }
   std::error_code ignored;
   std::filesystem::remove_all(directory_, ignored);
-}
-
-std::string SwtpmSimulator::tcti() const {
-  return "swtpm:host=127.0.0.1,port=" + std::to_string(server_port_);
 }
 
 Status SwtpmSimulator::Manufacture(const SwtpmOptions& options) {
@@ -164,46 +125,49 @@ Status SwtpmSimulator::Manufacture(const SwtpmOptions& options) {
 }
 
 Status SwtpmSimulator::Launch() {
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    server_port_ = FreeLoopbackPortPair();
-    if (server_port_ < 0) continue;
-    control_port_ = server_port_ + 1;
-    std::vector<std::string> argv = {
-        "swtpm",
-        "socket",
-        "--tpm2",
-        "--tpmstate",
-        "dir=" + state_directory(),
-        "--server",
-        "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(server_port_),
-        "--ctrl",
-        "type=tcp,bindaddr=127.0.0.1,port=" + std::to_string(control_port_),
-        "--flags",
-        "not-need-init,startup-clear",
-        "--log",
-        "file=" + directory_ + "/swtpm.log,level=1"};
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return HarnessError(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      // The simulator dies with the test process, however that ends.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-      std::vector<char*> args;
-      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-    if (WaitUntilAnswering().ok()) return OkStatus();
-    Stop();  // most likely lost a port race: try new ports
+  const std::string control_path = socket_path() + ".ctrl";
+  if (control_path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return HarnessError("socket path too long for AF_UNIX (" + control_path +
+                        "): set TEST_TMPDIR to a shorter directory");
   }
-  return HarnessError("swtpm did not start answering on 127.0.0.1 after 5 attempts; see " +
-                      directory_ + "/swtpm.log:" + Tail(ReadText(directory_ + "/swtpm.log"), 5));
+  // Left behind if a previous run of this simulator was killed.
+  ::unlink(socket_path().c_str());
+  ::unlink(control_path.c_str());
+  std::vector<std::string> argv = {"swtpm",
+                                   "socket",
+                                   "--tpm2",
+                                   "--tpmstate",
+                                   "dir=" + state_directory(),
+                                   "--server",
+                                   "type=unixio,path=" + socket_path(),
+                                   "--ctrl",
+                                   "type=unixio,path=" + control_path,
+                                   "--flags",
+                                   "not-need-init,startup-clear",
+                                   "--log",
+                                   "file=" + directory_ + "/swtpm.log,level=1"};
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return HarnessError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // The simulator dies with the test process, however that ends.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+  Status answering = WaitUntilAnswering();
+  if (answering.ok()) return OkStatus();
+  Stop();
+  return HarnessError(answering.error().message + "; see " + directory_ +
+                      "/swtpm.log:" + Tail(ReadText(directory_ + "/swtpm.log"), 5));
 }
 
 Status SwtpmSimulator::WaitUntilAnswering() {
@@ -214,7 +178,7 @@ Status SwtpmSimulator::WaitUntilAnswering() {
       pid_ = -1;
       return HarnessError("swtpm exited during start-up");
     }
-    if (AnswersGetRandom(server_port_)) return OkStatus();
+    if (AnswersGetRandom(socket_path())) return OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return HarnessError("swtpm did not answer TPM2_GetRandom within 10 s");

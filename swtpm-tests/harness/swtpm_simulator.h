@@ -1,7 +1,7 @@
 // A private swtpm per test: its own state directory and local CA (so tests
 // never touch the machine's /var/lib/swtpm-localca and can run in
-// parallel), loopback ports nobody else holds, and a process that is
-// stopped by PID however the test ends.
+// parallel), unix sockets in that directory (nothing to share or race for),
+// and a process that is stopped by PID however the test ends.
 #pragma once
 
 #include <memory>
@@ -30,12 +30,14 @@ class SwtpmSimulator {
   // Stops the process (SIGTERM, then SIGKILL after 5 s) and reaps it.
   void Stop();
   // Stop, then start on the same state: a reboot (PCRs reset, resetCount
-  // grows), on new ports.
+  // grows), on the same sockets.
   Status Restart();
 
-  // "swtpm:host=127.0.0.1,port=N", for attestd and for tpm2-tools (-T).
-  std::string tcti() const;
-  int server_port() const { return server_port_; }
+  // "swtpm:path=DIR/swtpm.sock", for attestd and for tpm2-tools (-T).
+  std::string tcti() const { return "swtpm:path=" + socket_path(); }
+  // The TPM command socket; the swtpm TCTI finds the control socket at
+  // this path + ".ctrl".
+  std::string socket_path() const { return directory_ + "/swtpm.sock"; }
   pid_t pid() const { return pid_; }
   const std::string& directory() const { return directory_; }
   std::string state_directory() const { return directory_ + "/state"; }
@@ -54,8 +56,6 @@ class SwtpmSimulator {
 
   std::string directory_;
   pid_t pid_ = -1;
-  int server_port_ = 0;
-  int control_port_ = 0;
 };
 
 // A fixture with one simulator per test.

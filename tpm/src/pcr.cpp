@@ -18,7 +18,10 @@ Result<std::uint32_t> ParsePcrIndex(std::string_view text, std::string_view whol
   std::uint32_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return SelectionError(whole, "\"" + std::string(text) + "\" is not a PCR index");
+    std::string why = "\"";  // appended: "\"" + std::string(...) is a false -Wrestrict in GCC 12
+    why += text;
+    why += "\" is not a PCR index";
+    return SelectionError(whole, why);
   }
   if (value >= kPcrCount) {
     return SelectionError(whole, "PCR " + std::to_string(value) + " does not exist (0-23)");
@@ -127,7 +130,14 @@ Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& tpm_selection) {
     PcrBankSelection bank{in.hash, {}};
     for (std::uint32_t byte = 0; byte < in.sizeofSelect; ++byte) {
       for (std::uint32_t bit = 0; bit < 8; ++bit) {
-        if ((in.pcrSelect[byte] & (1u << bit)) != 0) bank.indexes.push_back(byte * 8 + bit);
+        if ((in.pcrSelect[byte] & (1u << bit)) == 0) continue;
+        // tss2-mu allows a 4-byte bitmap; PCRs 24-31 do not exist here.
+        if (byte * 8 + bit >= kPcrCount) {
+          return MakeError(ErrorCode::kCorrupt, "PCR selection names PCR " +
+                                                    std::to_string(byte * 8 + bit) +
+                                                    ", which does not exist (0-23)");
+        }
+        bank.indexes.push_back(byte * 8 + bit);
       }
     }
     selection.banks.push_back(std::move(bank));

@@ -181,7 +181,17 @@ Result<std::string> SubjectPublicKeyInfoSha256(EVP_PKEY* key) {
 }  // namespace
 
 Result<TPM2B_PUBLIC> ParsePublic(ByteView marshaled) {
-  return Unmarshal<TPM2B_PUBLIC>(marshaled, Tss2_MU_TPM2B_PUBLIC_Unmarshal, "TPM2B_PUBLIC");
+  ATTEST_ASSIGN_OR_RETURN(
+      TPM2B_PUBLIC parsed,
+      Unmarshal<TPM2B_PUBLIC>(marshaled, Tss2_MU_TPM2B_PUBLIC_Unmarshal, "TPM2B_PUBLIC"));
+  // tss2-mu reads the TPMT_PUBLIC without holding it to the size before it,
+  // so a size that disagrees with the area would otherwise pass.
+  if (std::size_t{parsed.size} + 2 != marshaled.size()) {
+    return MakeError(ErrorCode::kCorrupt, "TPM2B_PUBLIC says its public area is " +
+                                              std::to_string(parsed.size) + " bytes, but it is " +
+                                              std::to_string(marshaled.size() - 2));
+  }
+  return parsed;
 }
 
 Bytes MarshalPublic(const TPM2B_PUBLIC& public_key) {

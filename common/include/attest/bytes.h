@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,15 @@ inline std::string_view AsText(ByteView bytes) {
 inline Bytes ToBytes(std::string_view text) {
   ByteView view = AsBytes(text);
   return {view.begin(), view.end()};
+}
+// Appends `piece` to `out`. Use it instead of out.insert(out.end(), ...):
+// GCC 12 at -O3 reports a false -Wstringop-overflow on that insert into an
+// empty vector.
+inline void AppendBytes(Bytes& out, ByteView piece) {
+  if (piece.empty()) return;
+  const std::size_t size = out.size();
+  out.resize(size + piece.size());
+  std::memcpy(out.data() + size, piece.data(), piece.size());
 }
 
 // Compares in time that depends only on the lengths, never on the contents:

@@ -30,8 +30,9 @@ Bytes Counting(std::size_t size) {
 
 // An AK-like name: TPM_ALG_SHA256 || 32 bytes of 0xaa.
 Bytes SampleName() {
-  Bytes name = {0x00, 0x0b};
-  name.insert(name.end(), 32, 0xaa);
+  Bytes name(34, 0xaa);
+  name[1] = 0x0b;
+  name[0] = 0x00;
   return name;
 }
 

@@ -34,8 +34,9 @@ Bytes Random(std::size_t size) {
 }
 
 Bytes SampleName(std::uint8_t fill = 0x5c) {
-  Bytes name = {0x00, 0x0b};
-  name.insert(name.end(), 32, fill);
+  Bytes name(34, fill);  // TPM_ALG_SHA256 || 32 bytes of `fill`
+  name[0] = 0x00;
+  name[1] = 0x0b;
   return name;
 }
 

@@ -1,6 +1,7 @@
 // Binary lists built by hand and then broken: every length is hostile, every
 // truncation is reported at the field it cut, and nothing crashes.
 #include <array>
+#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -34,7 +35,11 @@ Bytes TwoRecords() {
 }
 
 void SetU32(Bytes& bytes, std::size_t offset, std::uint32_t value) {
-  for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+  ASSERT_LE(offset + 4, bytes.size());
+  const std::uint8_t little_endian[4] = {
+      static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
+      static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)};
+  std::memcpy(bytes.data() + offset, little_endian, sizeof(little_endian));
 }
 
 std::string CorruptMessage(ByteView bytes, const ImaLogOptions& options = {}) {

@@ -84,7 +84,10 @@ std::string AsciiLine(const RecordSpec& spec) {
   std::string line = pcr + " " + HexEncode(TemplateDigest(spec)) + " " + spec.template_name + " ";
   if (spec.template_name != "ima") line += spec.algorithm + ":";
   line += HexEncode(spec.file_digest) + " " + spec.path;
-  if (spec.template_name == "ima-sig") line += " " + HexEncode(spec.signature);
+  if (spec.template_name == "ima-sig") {
+    line += ' ';  // appended: " " + HexEncode(...) is a false -Wrestrict in GCC 12 at -O3
+    line += HexEncode(spec.signature);
+  }
   return line + "\n";
 }
 

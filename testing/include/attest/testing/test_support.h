@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,12 +35,20 @@ struct CommandResult {
   int exit_code = -1;  // -1 when the process did not exit normally
   std::string out;
   std::string err;
+  bool timed_out = false;  // killed after CommandOptions::timeout
 };
 
+// Long enough for swtpm_setup or a tpm2 tool under AddressSanitizer on a
+// loaded machine, short enough that a hung child fails its test, by name,
+// well before ctest's own timeout.
+inline constexpr std::chrono::seconds kDefaultCommandTimeout{120};
+
 struct CommandOptions {
-  std::string input;                                    // fed on stdin
-  std::optional<uid_t> as_uid;                          // drop to this uid/gid (tests run as root)
+  // Every member has an initializer, so designated initializers may skip any.
+  std::string input = "";                               // fed on stdin
+  std::optional<uid_t> as_uid = std::nullopt;           // drop to this uid/gid (tests run as root)
   std::map<std::string, std::string> environment = {};  // added to the inherited environment
+  std::chrono::milliseconds timeout = kDefaultCommandTimeout;
 };
 
 inline CommandOptions WithEnvironment(std::map<std::string, std::string> environment) {
@@ -48,8 +57,16 @@ inline CommandOptions WithEnvironment(std::map<std::string, std::string> environ
   return options;
 }
 
-// Runs `argv` (no shell) and waits for it.
+// Runs `argv` (no shell) in its own process group and waits for it. A child
+// still running after `options.timeout` is killed with its whole group, and
+// the test fails naming the command (`timed_out` is then set).
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
+
+// The seed for a test that draws random choices: ATTEST_TEST_SEED when set
+// (a decimal number; anything else fails the test), else a fresh one. The
+// seed is printed and recorded in the test's XML output either way, so a
+// failure can be run again with the same choices.
+std::uint32_t TestRandomSeed();
 
 std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);

@@ -35,7 +35,13 @@ struct PcrSelection {
 // named twice, an empty list.
 Result<PcrSelection> ParsePcrSelection(std::string_view text);
 
+// kInvalidArgument for more banks than a TPML_PCR_SELECTION holds or a PCR
+// past 23.
 Result<TPML_PCR_SELECTION> ToTpmSelection(const PcrSelection& selection);
+// What a TPM returned or signed. kCorrupt for a count or bitmap size past
+// the structure's bounds, or a PCR past 23; a bank this build does not know
+// is kept (ToString names it "alg<id>") and refused by whatever needs its
+// algorithm.
 Result<PcrSelection> FromTpmSelection(const TPML_PCR_SELECTION& selection);
 
 // A PCR's value after a TPM reset (PC Client PTP): zeros, except the

@@ -13,7 +13,8 @@
 
 namespace attest::tpm {
 
-// A marshaled TPM2B_PUBLIC (what `tpm2_createak -u` writes), strictly.
+// A marshaled TPM2B_PUBLIC (what `tpm2_createak -u` writes), strictly:
+// truncated, trailing or size-mismatched input is kCorrupt.
 Result<TPM2B_PUBLIC> ParsePublic(ByteView marshaled);
 Bytes MarshalPublic(const TPM2B_PUBLIC& public_key);
 Bytes MarshalPublicArea(const TPMT_PUBLIC& public_area);
