@@ -27,7 +27,7 @@ namespace {
 constexpr int kCalls = 100;
 
 struct Bench {
-  std::unique_ptr<testing::SwtpmSimulator> swtpm;
+  std::unique_ptr<test::SwtpmSimulator> swtpm;
   std::unique_ptr<Tpm> tpm;
   KeyBlob ak;
 };
@@ -37,7 +37,7 @@ struct Bench {
 Bench& Shared() {
   static Bench bench = [] {
     Bench created;
-    auto swtpm = testing::SwtpmSimulator::Start();
+    auto swtpm = test::SwtpmSimulator::Start();
     if (!swtpm.ok()) {
       std::fprintf(stderr, "swtpm: %s\n", swtpm.error().ToString().c_str());
       std::exit(1);

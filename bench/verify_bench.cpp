@@ -24,7 +24,7 @@ namespace attest::verifier {
 namespace {
 
 struct Fixture {
-  testing::EvidenceFactory factory;
+  test::EvidenceFactory factory;
   AttestationKey key;
   Policy policy;
   Bytes nonce = Bytes(32, 0x42);
@@ -33,10 +33,10 @@ struct Fixture {
 
   Fixture() {
     evidence = factory.Make(tpm::ParsePcrSelection("sha256:0-8,15").value(),
-                            testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
-                            testing::ExampleRuntimeLog(20), nonce, testing::SafeClock());
+                            test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
+                            test::ExampleRuntimeLog(20), nonce, test::SafeClock());
     key = factory.LoadedKey();
-    policy = testing::PolicyFor(evidence, key);
+    policy = test::PolicyFor(evidence, key);
     evidence_json = EvidenceToJson(evidence).value().dump();
     VerificationInput input{evidence, key, policy, nonce, std::nullopt};
     if (!VerifyEvidence(input).trusted) {

@@ -10,7 +10,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -295,4 +295,4 @@ TEST_F(EkCertificateSwtpmTest, ACertificateForAnotherEkIsRefused) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -13,7 +13,7 @@
 
 #include "harness/swtpm_simulator.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 CommandResult Tpm2Tool(const SwtpmSimulator& swtpm, std::vector<std::string> argv) {
@@ -138,4 +138,4 @@ TEST(SwtpmHarness, RestartIsAReboot) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -28,7 +28,7 @@
 #include "fault_injecting_pcr.h"
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -438,4 +438,4 @@ TEST_F(RuntimeFailureTest, AMarkerWhoseExtendFailsIsFinishedOnTheNextPass) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -13,7 +13,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::CheckRuntimePcrChoice;
@@ -263,4 +263,4 @@ TEST_F(RuntimePcrTest, DrtmPcrs17To22AreRefusedEvenWhenForced) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -13,7 +13,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -167,4 +167,4 @@ INSTANTIATE_TEST_SUITE_P(RsaAndEcc, BusEncryptionTest,
                          });
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -14,7 +14,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -256,4 +256,4 @@ TEST_F(PlatformEkTemplateTest, APlatformTemplateAndNonceDeriveTheEk) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

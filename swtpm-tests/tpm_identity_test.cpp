@@ -12,7 +12,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -353,4 +353,4 @@ TEST_F(SigningKeyTest, CertifyNamesTheKeyAndIsSignedByTheAk) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

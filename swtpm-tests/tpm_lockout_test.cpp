@@ -15,7 +15,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -137,4 +137,4 @@ TEST_F(LockoutTest, AWrongOwnerAuthorizationClassifiesAsAnAuthorizationFailure) 
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

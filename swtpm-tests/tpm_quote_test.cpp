@@ -10,7 +10,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -195,4 +195,4 @@ TEST(FirmwareLog, ReadsTheFileAndExplainsAMissingOne) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

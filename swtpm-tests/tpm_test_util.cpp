@@ -5,7 +5,7 @@
 #include "attest/encoding.h"
 #include "attest/tpm/public_key.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 void TpmTest::SetUp() {
   SwtpmTest::SetUp();
@@ -85,4 +85,4 @@ void WriteRuntimeFiles(const TempDir& directory) {
   WriteText(directory.File("config.toml"), "[plugins]\n");
 }
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -16,7 +16,7 @@
 
 #include "harness/swtpm_simulator.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 class TpmTest : public SwtpmTest {
  protected:
@@ -52,4 +52,4 @@ std::string PublicKeyPem(ByteView marshaled_tpm2b_public);
 // containerd and config.toml in `directory`.
 void WriteRuntimeFiles(const TempDir& directory);
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -13,8 +13,8 @@
 
 #include "attest/encoding.h"
 #include "attest/json.h"
-#include "attest/testdata.h"
 #include "attest/runtime/log.h"
+#include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/event_log.h"
@@ -27,7 +27,7 @@
 
 #include "tpm_test_util.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using attestd::AkAlgorithm;
@@ -609,4 +609,4 @@ INSTANTIATE_TEST_SUITE_P(Logs, BootLogReplayTest, ::testing::Values(kFixtureLog,
                          LogName);
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

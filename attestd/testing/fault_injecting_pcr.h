@@ -19,7 +19,7 @@
 #include "attest/attestd/measurement_pcr.h"
 #include "attest/sha256.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 class FaultInjectingPcr final : public attestd::MeasurementPcr {
  public:
@@ -84,4 +84,4 @@ class FaultInjectingPcr final : public attestd::MeasurementPcr {
   int extends_done_ = 0;
 };
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -27,10 +27,10 @@
 namespace attest::attestd {
 namespace {
 
-using testing::PseudoRandomBytes;
-using testing::Sha256sumOf;
-using testing::TempDir;
-using testing::WriteText;
+using test::PseudoRandomBytes;
+using test::Sha256sumOf;
+using test::TempDir;
+using test::WriteText;
 
 std::string Hex(const Sha256Digest& digest) { return HexEncode(AsBytes(digest)); }
 

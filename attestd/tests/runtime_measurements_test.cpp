@@ -22,10 +22,10 @@ using runtime::LoadRuntimeLog;
 using runtime::Replay;
 using runtime::RuntimeKind;
 using runtime::RuntimeLog;
-using testing::FakeClock;
-using testing::FaultInjectingPcr;
-using testing::TempDir;
-using testing::WriteText;
+using test::FakeClock;
+using test::FaultInjectingPcr;
+using test::TempDir;
+using test::WriteText;
 using Fault = FaultInjectingPcr::Fault;
 
 constexpr std::uint32_t kRuntimePcr = 15;

@@ -16,9 +16,9 @@
 namespace attest::attestd {
 namespace {
 
-using testing::FakeClock;
-using testing::TempDir;
-using testing::WriteText;
+using test::FakeClock;
+using test::TempDir;
+using test::WriteText;
 
 std::vector<std::string> Paths(const std::vector<runtime::RuntimeEntry>& entries) {
   std::vector<std::string> paths;

@@ -11,8 +11,8 @@
 namespace attest::attestd {
 namespace {
 
-using testing::TempDir;
-using testing::WriteText;
+using test::TempDir;
+using test::WriteText;
 
 class RuntimePatternsTest : public ::testing::Test {
  protected:

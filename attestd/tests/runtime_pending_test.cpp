@@ -13,8 +13,8 @@
 namespace attest::attestd {
 namespace {
 
-using testing::TempDir;
-using testing::WriteText;
+using test::TempDir;
+using test::WriteText;
 
 PendingExtend Example() {
   PendingExtend pending;

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace attest::testing {
+namespace attest::test {
 
 std::string PseudoRandomBytes(std::size_t size, std::uint32_t seed) {
   std::mt19937 generator(seed);
@@ -34,4 +34,4 @@ std::string Sha256sumOf(const std::string& path) {
   return digest.data();
 }
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -7,7 +7,7 @@
 
 #include "attest/testing/test_support.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 // `size` bytes from a fixed-seed generator: the same content every run.
 std::string PseudoRandomBytes(std::size_t size, std::uint32_t seed);
@@ -16,4 +16,4 @@ std::string PseudoRandomBytes(std::size_t size, std::uint32_t seed);
 // failure) if it cannot be run.
 std::string Sha256sumOf(const std::string& path);
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -13,9 +13,9 @@
 namespace attest::ledger {
 namespace {
 
-using testing::CommandResult;
-using testing::RunLedger;
-using testing::TempDir;
+using test::CommandResult;
+using test::RunLedger;
+using test::TempDir;
 
 int CountLines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
@@ -55,7 +55,7 @@ TEST_F(CliTest, InitWritesKeysWithTheRightModesAndRefusesToOverwrite) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(db_.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0007, 0u) << "the database must not be world-readable";
-  EXPECT_NE(testing::ReadText(db_ + ".pub").find("cli.example/audit+"), std::string::npos);
+  EXPECT_NE(test::ReadText(db_ + ".pub").find("cli.example/audit+"), std::string::npos);
   ExpectInputError(RunLedger({"init", "--db", db_}), "already exists");
   ExpectInputError(RunLedger({"init", "--db", dir_.File("x.db"), "--origin", "bad origin"}),
                    "--origin");
@@ -105,7 +105,7 @@ TEST_F(CliTest, BadInputAppendsNothing) {
   ExpectInputError(Append(R"({"a":1})", "node.exploded"), "unknown kind");
   ExpectInputError(Append(R"({"a":1})", "Node..Enrolled"), "malformed");
   const std::string big = dir_.File("big.json");
-  testing::WriteText(big, "{\"a\":\"" + std::string(1 << 20, 'x') + "\"}");
+  test::WriteText(big, "{\"a\":\"" + std::string(1 << 20, 'x') + "\"}");
   ExpectInputError(RunLedger({"append", "--db", db_, "--kind", "node.enrolled", "--actor", "a",
                               "--payload-file", big}),
                    "limit of 1048576");
@@ -120,15 +120,15 @@ TEST_F(CliTest, PayloadFromStdinAndBatchFromFile) {
       R"({"file":"/etc/containerd/config.toml"})");
   ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
   const std::string batch = dir_.File("batch.jsonl");
-  testing::WriteText(batch,
-                     "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":1}}\n"
-                     "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":2}}\n"
-                     "{\"kind\":\"cert.bogus\",\"actor\":\"v\",\"payload\":{\"n\":3}}\n");
+  test::WriteText(batch,
+                  "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":1}}\n"
+                  "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":2}}\n"
+                  "{\"kind\":\"cert.bogus\",\"actor\":\"v\",\"payload\":{\"n\":3}}\n");
   ExpectInputError(RunLedger({"append", "--db", db_, "--batch", batch}), "entry 3 of the batch");
   EXPECT_EQ(Size(), 1);  // all or nothing
-  testing::WriteText(batch,
-                     "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":1}}\n"
-                     "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":2}}\n");
+  test::WriteText(batch,
+                  "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":1}}\n"
+                  "{\"kind\":\"cert.issued\",\"actor\":\"v\",\"payload\":{\"n\":2}}\n");
   CommandResult appended = RunLedger({"append", "--db", db_, "--batch", batch, "--json"});
   ASSERT_EQ(appended.exit_code, 0) << appended.err;
   EXPECT_EQ(CountLines(appended.out), 2);
@@ -163,9 +163,9 @@ TEST_F(CliTest, ReadOnlyDatabaseIsAnInputErrorAndAppendsNothing) {
   } else {
     ::chmod(db_.c_str(), 0444);
   }
-  CommandResult refused = testing::RunCommand(
+  CommandResult refused = test::RunCommand(
       {binary, "append", "--db", db_, "--kind", "node.enrolled", "--actor", "a", "--payload", "{}"},
-      testing::CommandOptions{.as_uid = user});
+      test::CommandOptions{.as_uid = user});
   ExpectInputError(refused, "read-only");
   ::chmod(db_.c_str(), 0640);
   EXPECT_EQ(Size(), 1);
@@ -186,13 +186,13 @@ TEST_F(CliTest, CheckpointExportAndVerifyExitCodes) {
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
   EXPECT_NE(good.out.find("verified: 5 entries"), std::string::npos);
   // The key may be given literally, too.
-  std::string literal = testing::ReadText(pub);
+  std::string literal = test::ReadText(pub);
   literal.pop_back();
   EXPECT_EQ(RunLedger({"verify", exported, "--key", literal}).exit_code, 0);
 
-  std::vector<std::string> lines = testing::SplitLines(testing::ReadText(exported));
+  std::vector<std::string> lines = test::SplitLines(test::ReadText(exported));
   lines[2].replace(lines[2].find("\"n\":3"), 5, "\"n\":4");
-  testing::WriteText(exported, testing::JoinLines(lines));
+  test::WriteText(exported, test::JoinLines(lines));
   CommandResult bad = RunLedger({"verify", exported, "--key", pub});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("line 3 (seq 3):"), std::string::npos) << bad.out;
@@ -225,13 +225,13 @@ TEST_F(CliTest, ProofsVerifyOfflineAndTamperedProofsFail) {
   CommandResult inclusion = RunLedger({"proof", "inclusion", "4", "--db", db_});
   ASSERT_EQ(inclusion.exit_code, 0) << inclusion.err;
   const std::string proof = dir_.File("proof.json");
-  testing::WriteText(proof, inclusion.out);
+  test::WriteText(proof, inclusion.out);
   CommandResult verified = RunLedger({"proof", "verify", proof, "--key", db_ + ".pub"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 
   std::string tampered = inclusion.out;
   tampered.replace(tampered.find("\"n\": 4"), 6, "\"n\": 5");
-  testing::WriteText(proof, tampered);
+  test::WriteText(proof, tampered);
   CommandResult refused = RunLedger({"proof", "verify", proof, "--key", db_ + ".pub"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.out.find("the entry was changed"), std::string::npos) << refused.out;
@@ -240,7 +240,7 @@ TEST_F(CliTest, ProofsVerifyOfflineAndTamperedProofsFail) {
   ASSERT_EQ(RunLedger({"checkpoint", "--db", db_}).exit_code, 0);
   CommandResult consistency = RunLedger({"proof", "consistency", "9", "10", "--db", db_});
   ASSERT_EQ(consistency.exit_code, 0) << consistency.err;
-  testing::WriteText(proof, consistency.out);
+  test::WriteText(proof, consistency.out);
   EXPECT_EQ(RunLedger({"proof", "verify", proof, "--key", db_ + ".pub"}).exit_code, 0);
   ExpectInputError(RunLedger({"proof", "inclusion", "11", "--db", db_}), "not in the tree");
 }
@@ -250,7 +250,7 @@ TEST_F(CliTest, VerifyFindsARowEditedWithTheSqliteShell) {
   ASSERT_EQ(RunLedger({"checkpoint", "--db", db_}).exit_code, 0);
   ASSERT_EQ(RunLedger({"verify", "--db", db_}).exit_code, 0);
   // The append-only trigger must go first, as it would for a real attacker.
-  CommandResult edit = testing::RunCommand(
+  CommandResult edit = test::RunCommand(
       {"sqlite3", db_,
        "DROP TRIGGER entries_no_update; UPDATE entries SET payload = '{\"n\":40}' WHERE seq = 4;"});
   ASSERT_EQ(edit.exit_code, 0) << edit.err;

@@ -8,9 +8,9 @@
 namespace attest::ledger {
 namespace {
 
-using testing::CommandResult;
-using testing::RunLedger;
-using testing::TempDir;
+using test::CommandResult;
+using test::RunLedger;
+using test::TempDir;
 
 bool Contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
@@ -47,7 +47,7 @@ class CliVerifyReferenceTest : public ::testing::Test {
     CommandResult signed_checkpoint =
         RunLedger({"checkpoint", "--db", db, "--key", key.empty() ? db + ".key" : key});
     ASSERT_EQ(signed_checkpoint.exit_code, 0) << signed_checkpoint.err;
-    testing::WriteText(checkpoint, signed_checkpoint.out);
+    test::WriteText(checkpoint, signed_checkpoint.out);
     CommandResult export_result = RunLedger({"export", "--db", db, "--out", exported});
     ASSERT_EQ(export_result.exit_code, 0) << export_result.err;
   }
@@ -56,12 +56,12 @@ class CliVerifyReferenceTest : public ::testing::Test {
   // the sqlite3 shell, as a writer with the database would (triggers first).
   static void CutDatabase(const std::string& db, int size) {
     const std::string n = std::to_string(size);
-    CommandResult cut = testing::RunCommand(
-        {"sqlite3", db,
-         "DROP TRIGGER entries_no_delete; DROP TRIGGER merkle_nodes_no_delete; "
-         "DROP TRIGGER checkpoints_no_delete; DELETE FROM entries WHERE seq > " +
-             n + "; DELETE FROM merkle_nodes WHERE last_leaf >= " + n +
-             "; DELETE FROM checkpoints WHERE tree_size > " + n + ";"});
+    CommandResult cut =
+        test::RunCommand({"sqlite3", db,
+                          "DROP TRIGGER entries_no_delete; DROP TRIGGER merkle_nodes_no_delete; "
+                          "DROP TRIGGER checkpoints_no_delete; DELETE FROM entries WHERE seq > " +
+                              n + "; DELETE FROM merkle_nodes WHERE last_leaf >= " + n +
+                              "; DELETE FROM checkpoints WHERE tree_size > " + n + ";"});
     ASSERT_EQ(cut.exit_code, 0) << cut.err;
   }
 
@@ -132,7 +132,7 @@ TEST_F(CliVerifyReferenceTest, ForkedHistoryResignedWithTheRealKeyIsRefused) {
   // auditor's checkpoint, signing with the real key.
   TempDir fork_dir;
   const std::string fork = fork_dir.File("fork.db");
-  CommandResult copied = testing::RunCommand({"sqlite3", db_, ".backup '" + fork + "'"});
+  CommandResult copied = test::RunCommand({"sqlite3", db_, ".backup '" + fork + "'"});
   ASSERT_EQ(copied.exit_code, 0) << copied.err;
   CutDatabase(fork, 2);
   AppendRange(fork, 3, 10, "forged");
@@ -187,10 +187,10 @@ TEST_F(CliVerifyReferenceTest, CheckpointSignedByAnotherKeyIsRefused) {
       << refused.out;
 
   // The right key, but the size line edited after signing.
-  std::string edited = testing::ReadText(later_checkpoint_);
+  std::string edited = test::ReadText(later_checkpoint_);
   edited.replace(edited.find("\n8\n"), 3, "\n4\n");
   const std::string edited_path = dir_.File("edited.checkpoint");
-  testing::WriteText(edited_path, edited);
+  test::WriteText(edited_path, edited);
   CommandResult forged = Verify(later_export_, {"--checkpoint", edited_path});
   EXPECT_EQ(forged.exit_code, 1) << forged.out << forged.err;
   EXPECT_TRUE(Contains(forged.out, "trusted checkpoint " + edited_path + ": the signature by"))
@@ -199,7 +199,7 @@ TEST_F(CliVerifyReferenceTest, CheckpointSignedByAnotherKeyIsRefused) {
 
 TEST_F(CliVerifyReferenceTest, UnreadableOrMalformedCheckpointFileIsAnInputError) {
   const std::string garbage = dir_.File("garbage.checkpoint");
-  testing::WriteText(garbage, "cli.example/audit\n8\nnot a note\n");
+  test::WriteText(garbage, "cli.example/audit\n8\nnot a note\n");
   CommandResult malformed = Verify(later_export_, {"--checkpoint", garbage});
   EXPECT_EQ(malformed.exit_code, 2) << malformed.out << malformed.err;
   EXPECT_TRUE(Contains(malformed.err, "--checkpoint " + garbage + ":")) << malformed.err;

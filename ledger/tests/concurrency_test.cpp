@@ -16,8 +16,8 @@ namespace attest::ledger {
 namespace {
 
 TEST(ConcurrencyTest, FourProcessesAppendAThousandEachWithoutLoss) {
-  testing::TempDir dir;
-  auto [db, signer, verifier] = testing::CreateClosedTestLedger(dir);
+  test::TempDir dir;
+  auto [db, signer, verifier] = test::CreateClosedTestLedger(dir);
   constexpr int kWriters = 4;
   constexpr int kPerWriter = 1000;
   std::vector<pid_t> children;
@@ -30,7 +30,7 @@ TEST(ConcurrencyTest, FourProcessesAppendAThousandEachWithoutLoss) {
       for (int n = 0; n < kPerWriter; ++n) {
         std::string payload =
             "{\"writer\":" + std::to_string(writer) + ",\"n\":" + std::to_string(n) + "}";
-        if (!ledger->Append(testing::MakeEntry("config.changed", payload)).ok()) ::_exit(4);
+        if (!ledger->Append(test::MakeEntry("config.changed", payload)).ok()) ::_exit(4);
       }
       ::_exit(0);
     }

@@ -19,7 +19,7 @@
 namespace attest::ledger {
 namespace {
 
-using testing::TempDir;
+using test::TempDir;
 
 // Child: append forever, writing each committed seq to `report_fd` after
 // Append returns (the point where a caller would tell anyone it is stored).
@@ -30,7 +30,7 @@ using testing::TempDir;
   for (int n = 0;; ++n) {
     std::string payload =
         "{\"round\":" + std::to_string(round) + ",\"n\":" + std::to_string(n) + "}";
-    auto appended = ledger->Append(testing::MakeEntry("config.changed", payload, "crash-test"));
+    auto appended = ledger->Append(test::MakeEntry("config.changed", payload, "crash-test"));
     if (!appended.ok()) ::_exit(4);
     std::uint64_t record[3] = {appended->seq, static_cast<std::uint64_t>(round),
                                static_cast<std::uint64_t>(n)};
@@ -41,8 +41,8 @@ using testing::TempDir;
 
 TEST(CrashTest, SigkillNeverLosesACommittedEntry) {
   TempDir dir;
-  auto [db, signer, verifier] = testing::CreateClosedTestLedger(dir);
-  const std::uint32_t seed = ::attest::testing::TestRandomSeed();
+  auto [db, signer, verifier] = test::CreateClosedTestLedger(dir);
+  const std::uint32_t seed = ::attest::test::TestRandomSeed();
   SCOPED_TRACE("random seed " + std::to_string(seed) + " (set ATTEST_TEST_SEED to repeat it)");
   std::mt19937 random(seed);
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> committed;  // seq -> (round, n)

@@ -13,12 +13,12 @@
 namespace attest::ledger {
 namespace {
 
-using testing::CreateTestLedger;
-using testing::JoinLines;
-using testing::MakeEntry;
-using testing::MakeSignedEntry;
-using testing::SplitLines;
-using testing::TempDir;
+using test::CreateTestLedger;
+using test::JoinLines;
+using test::MakeEntry;
+using test::MakeSignedEntry;
+using test::SplitLines;
+using test::TempDir;
 
 std::string Export(Ledger& ledger, const NoteSigner& signer, ExportFormat format) {
   auto checkpoint = ledger.SignCheckpoint(signer);
@@ -69,7 +69,7 @@ class ExportTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<testing::TestLedger> test_;
+  std::optional<test::TestLedger> test_;
   std::optional<Ed25519PrivateKey> release_key_;
   std::string text_;
   std::vector<std::string> lines_;

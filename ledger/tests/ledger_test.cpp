@@ -14,11 +14,11 @@
 namespace attest::ledger {
 namespace {
 
-using testing::CreateTestLedger;
-using testing::MakeEntry;
-using testing::MakeSignedEntry;
-using testing::RunCommand;
-using testing::TempDir;
+using test::CreateTestLedger;
+using test::MakeEntry;
+using test::MakeSignedEntry;
+using test::RunCommand;
+using test::TempDir;
 
 std::string Payload(int n) { return "{\"n\":" + std::to_string(n) + "}"; }
 
@@ -64,12 +64,12 @@ TEST(LedgerTest, CreateThenOpenKeepsOriginAndKey) {
 
 TEST(LedgerTest, CreateRefusesAnExistingFile) {
   TempDir dir;
-  testing::WriteText(dir.File("taken.db"), "precious");
+  test::WriteText(dir.File("taken.db"), "precious");
   auto key = Ed25519PrivateKey::Generate();
   auto created = Ledger::Create(dir.File("taken.db"), "x.example/l", key->public_key());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code, ErrorCode::kAlreadyExists);
-  EXPECT_EQ(testing::ReadText(dir.File("taken.db")), "precious");
+  EXPECT_EQ(test::ReadText(dir.File("taken.db")), "precious");
 }
 
 TEST(LedgerTest, OpenExplainsMissingAndForeignFiles) {
@@ -85,7 +85,7 @@ TEST(LedgerTest, OpenExplainsMissingAndForeignFiles) {
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.error().message.find("not a ledger database"), std::string::npos);
 
-  testing::WriteText(dir.File("junk.db"), std::string(4096, 'j'));
+  test::WriteText(dir.File("junk.db"), std::string(4096, 'j'));
   EXPECT_FALSE(Ledger::Open(dir.File("junk.db")).ok());
 }
 
@@ -218,7 +218,7 @@ class TamperedDatabaseTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<testing::TestLedger> test_;
+  std::optional<test::TestLedger> test_;
 };
 
 TEST_F(TamperedDatabaseTest, EditedPayloadIsFoundAtItsSeq) {

@@ -5,7 +5,7 @@
 #include "store_conformance.h"
 #include "test_util.h"
 
-namespace attest::ledger::testing {
+namespace attest::ledger::test {
 namespace {
 
 class SqliteBackend final : public StoreBackend {
@@ -28,4 +28,4 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerStoreConformance,
                          StoreBackendName);
 
 }  // namespace
-}  // namespace attest::ledger::testing
+}  // namespace attest::ledger::test

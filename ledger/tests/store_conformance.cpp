@@ -18,7 +18,7 @@
 #include "attest/ledger/ledger.h"
 #include "attest/ledger/verify.h"
 
-namespace attest::ledger::testing {
+namespace attest::ledger::test {
 
 void LedgerStoreConformance::SetUp() {
   backend_ = GetParam().make();
@@ -439,4 +439,4 @@ TEST_P(LedgerStoreConformance, LedgersOnSeveralConnectionsAppendOneSequence) {
                            << report.problems().front().what;
 }
 
-}  // namespace attest::ledger::testing
+}  // namespace attest::ledger::test

@@ -16,7 +16,7 @@
 #include "attest/error.h"
 #include "attest/ledger/ledger_store.h"
 
-namespace attest::ledger::testing {
+namespace attest::ledger::test {
 
 // One empty store of a backend, and further connections to it. Owns whatever
 // holds the store (a temp file, a private database) and removes it when
@@ -54,4 +54,4 @@ class LedgerStoreConformance : public ::testing::TestWithParam<StoreBackendFacto
   std::unique_ptr<LedgerStore> store_;  // the connection that created the store
 };
 
-}  // namespace attest::ledger::testing
+}  // namespace attest::ledger::test

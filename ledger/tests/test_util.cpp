@@ -7,7 +7,7 @@
 
 #include "attest/json.h"
 
-namespace attest::ledger::testing {
+namespace attest::ledger::test {
 
 CommandResult RunLedger(const std::vector<std::string>& args, const std::string& input,
                         std::optional<uid_t> as_uid) {
@@ -65,4 +65,4 @@ NewEntry MakeSignedEntry(const Ed25519PrivateKey& key, const std::string& kind,
                   EntrySignature{key.public_key(), key.Sign(SignedMessage(kind, canonical))}};
 }
 
-}  // namespace attest::ledger::testing
+}  // namespace attest::ledger::test

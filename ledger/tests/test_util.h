@@ -12,14 +12,14 @@
 #include "attest/ledger/note.h"
 #include "attest/testing/test_support.h"
 
-namespace attest::ledger::testing {
+namespace attest::ledger::test {
 
-using ::attest::testing::CommandOptions;
-using ::attest::testing::CommandResult;
-using ::attest::testing::ReadText;
-using ::attest::testing::RunCommand;
-using ::attest::testing::TempDir;
-using ::attest::testing::WriteText;
+using ::attest::test::CommandOptions;
+using ::attest::test::CommandResult;
+using ::attest::test::ReadText;
+using ::attest::test::RunCommand;
+using ::attest::test::TempDir;
+using ::attest::test::WriteText;
 
 // Runs the ledger binary with `args`, feeding `input` on stdin. With
 // `as_uid`, the child drops to that uid/gid first (tests run as root in CI;
@@ -54,4 +54,4 @@ NewEntry MakeEntry(const std::string& kind, const std::string& payload,
 NewEntry MakeSignedEntry(const Ed25519PrivateKey& key, const std::string& kind,
                          const std::string& payload);
 
-}  // namespace attest::ledger::testing
+}  // namespace attest::ledger::test

@@ -14,9 +14,9 @@
 namespace attest::ledger {
 namespace {
 
-using testing::CreateTestLedger;
-using testing::MakeEntry;
-using testing::TempDir;
+using test::CreateTestLedger;
+using test::MakeEntry;
+using test::TempDir;
 
 std::string Describe(const VerifyReport& report) {
   std::string text;
@@ -143,7 +143,7 @@ class TrustedReferenceTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<testing::TestLedger> test_;
+  std::optional<test::TestLedger> test_;
   std::string early_export_;
   std::string later_export_;
   Checkpoint early_checkpoint_;

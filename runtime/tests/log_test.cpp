@@ -18,9 +18,9 @@
 namespace attest::runtime {
 namespace {
 
-using attest::testing::ReadText;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::ReadText;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 RuntimeLog ExampleLog() {
   RuntimeLog log;

@@ -16,16 +16,16 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::RunCommand;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::RunCommand;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
 // The `index`-th code block (counting from 0) after `marker` in FORMAT.md,
 // exactly as printed there.
 std::string FormatBlock(std::string_view marker, std::size_t index = 0) {
-  std::string text = attest::testing::ReadText(ATTEST_SIGNER_FORMAT_MD);
+  std::string text = attest::test::ReadText(ATTEST_SIGNER_FORMAT_MD);
   std::size_t at = text.find(marker);
   EXPECT_NE(at, std::string::npos) << marker;
   for (std::size_t block = 0; at != std::string::npos; ++block) {
@@ -42,7 +42,7 @@ std::string FormatBlock(std::string_view marker, std::size_t index = 0) {
 }
 
 // Runs `command` with sh in `directory`, as an auditor would type it there.
-attest::testing::CommandResult RunIn(const std::string& directory, const std::string& command) {
+attest::test::CommandResult RunIn(const std::string& directory, const std::string& command) {
   return RunCommand({"sh", "-c", "cd \"$1\" && " + command, "sh", directory});
 }
 
@@ -69,7 +69,7 @@ TEST(AuditorTest, PythonAndOpensslCheckAFileEnvelope) {
   auto rebuilt = RunIn(dir.path(), "python3 rebuild.py");
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
   Bytes expected = SignedMessage(*envelope).value();
-  EXPECT_EQ(attest::testing::ReadText(dir.File("msg")), std::string(AsText(expected)));
+  EXPECT_EQ(attest::test::ReadText(dir.File("msg")), std::string(AsText(expected)));
 
   std::string commands = FormatBlock("### 2.3", 1);
   std::string verify_command = commands.substr(0, commands.find('\n'));

@@ -21,9 +21,9 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::ReadText;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::ReadText;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 // The text must (or must not) contain the part; failures print the text.
 #define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)

@@ -14,9 +14,9 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::ReadText;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::ReadText;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 

@@ -14,8 +14,8 @@
 namespace attest::signer {
 namespace {
 
-using testing::FastOptions;
-using testing::Passphrase;
+using test::FastOptions;
+using test::Passphrase;
 
 constexpr std::string_view kName = "alice.key";
 

@@ -24,11 +24,11 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::TempDir;
+using attest::test::TempDir;
 using internal::KeyFileValue;
 using internal::ParseKeyFileJson;
-using testing::FastOptions;
-using testing::NoPassphrase;
+using test::FastOptions;
+using test::NoPassphrase;
 
 constexpr std::uint8_t kMask = 0x5a;
 constexpr std::string_view kSecretMember = "\"secret_key\":\"";
@@ -185,7 +185,7 @@ TEST(KeyFileParseTest, LoadingAKeyLeavesNoCopyOfItsSeedOutsideGuardedMemory) {
   EXPECT_EQ(OccurrencesInMemory(masked), 0u);
 
   // The scan does find a copy where one is: through the general JSON parser.
-  std::string plain = attest::testing::ReadText(dir.File("k.key"));
+  std::string plain = attest::test::ReadText(dir.File("k.key"));
   EXPECT_GE(OccurrencesInMemory(masked), 1u);
   std::fill(plain.begin(), plain.end(), '\0');
 }

@@ -14,12 +14,12 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::ReadText;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
-using testing::FastOptions;
-using testing::NoPassphrase;
-using testing::Passphrase;
+using attest::test::ReadText;
+using attest::test::TempDir;
+using attest::test::WriteText;
+using test::FastOptions;
+using test::NoPassphrase;
+using test::Passphrase;
 
 mode_t ModeOf(const std::string& path) {
   struct stat info {};

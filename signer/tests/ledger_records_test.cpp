@@ -18,9 +18,9 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::RunCommand;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::RunCommand;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 

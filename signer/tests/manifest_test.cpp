@@ -15,8 +15,8 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 

@@ -16,9 +16,9 @@
 namespace attest::signer {
 namespace {
 
-using attest::testing::RunCommand;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
+using attest::test::RunCommand;
+using attest::test::TempDir;
+using attest::test::WriteText;
 
 void WriteBytes(const std::string& path, ByteView bytes) {
   ASSERT_TRUE(WriteFileAtomically(path, AsText(bytes), 0644).ok()) << path;
@@ -59,10 +59,10 @@ TEST(PublicKeyTest, PemOfAnotherAlgorithmIsRefused) {
 
 TEST(PublicKeyTest, TrustedKeysFromFileAndDirectory) {
   TempDir dir;
-  KeyGenOptions options = testing::FastOptions();
+  KeyGenOptions options = test::FastOptions();
   options.write_pem = true;
   auto alice = WriteNewKey(dir.File("alice"), AsBytes("pw"), options).value();
-  auto bob = WriteNewKey(dir.File("bob"), AsBytes("pw"), testing::FastOptions()).value();
+  auto bob = WriteNewKey(dir.File("bob"), AsBytes("pw"), test::FastOptions()).value();
   WriteText(dir.File("README.txt"), "not a key");
 
   auto one = LoadTrustedKeys(dir.File("bob.pub"));
@@ -91,7 +91,7 @@ TEST(PublicKeyTest, OpensslComputesTheSameKeyId) {
   auto result = RunCommand({"openssl", "pkey", "-pubin", "-in", dir.File("k.pem"), "-outform",
                             "DER", "-out", dir.File("k.der")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  std::string der = attest::testing::ReadText(dir.File("k.der"));
+  std::string der = attest::test::ReadText(dir.File("k.der"));
   EXPECT_EQ(HexEncode(Sha256Of(AsBytes(der))).substr(0, 16), KeyIdOf(key.public_key()));
 }
 
@@ -99,10 +99,10 @@ TEST(PublicKeyTest, OpensslComputesTheSameKeyId) {
 // signature over the rebuilt message with the exported PEM.
 TEST(PublicKeyTest, OpensslVerifiesAnEnvelopeSignature) {
   TempDir dir;
-  KeyGenOptions options = testing::FastOptions();
+  KeyGenOptions options = test::FastOptions();
   options.write_pem = true;
   ASSERT_TRUE(WriteNewKey(dir.File("k"), AsBytes("pw"), options).ok());
-  auto key = LoadPrivateKey(dir.File("k.key"), testing::Passphrase("pw")).value();
+  auto key = LoadPrivateKey(dir.File("k.key"), test::Passphrase("pw")).value();
   WriteText(dir.File("app.bin"), "release 1.2.3\n");
   auto envelope = SignFile(dir.File("app.bin"), key, Purpose::kArtifact, "ok'd by QA",
                            TimePoint(std::chrono::seconds(1795000000)));

@@ -9,7 +9,7 @@
 #include "attest/signer/key_file.h"
 #include "attest/signer/passphrase.h"
 
-namespace attest::signer::testing {
+namespace attest::signer::test {
 
 // libsodium's minimum cost: the format is the same, the tests are fast.
 inline KeyGenOptions FastOptions(bool encrypt = true) {
@@ -32,4 +32,4 @@ inline PassphraseProvider NoPassphrase() {
   };
 }
 
-}  // namespace attest::signer::testing
+}  // namespace attest::signer::test

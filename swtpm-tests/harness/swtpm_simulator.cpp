@@ -18,7 +18,7 @@
 
 #include "attest/testing/test_support.h"
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using std::chrono::steady_clock;
@@ -211,4 +211,4 @@ void SwtpmTest::SetUp() {
   swtpm_ = std::move(started).value();
 }
 
-}  // namespace attest::testing
+}  // namespace attest::test

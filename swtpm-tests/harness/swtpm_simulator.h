@@ -12,7 +12,7 @@
 
 #include "attest/error.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 struct SwtpmOptions {
   std::string pcr_banks = "sha1,sha256";  // swtpm_setup's active_pcr_banks
@@ -69,4 +69,4 @@ class SwtpmTest : public ::testing::Test {
   std::unique_ptr<SwtpmSimulator> swtpm_;
 };
 
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace attest::testing {
+namespace attest::test {
 
 TempDir::TempDir(const std::string& prefix) {
   std::string pattern = ::testing::TempDir() + "/" + prefix + "_XXXXXX";
@@ -170,4 +170,4 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-}  // namespace attest::testing
+}  // namespace attest::test

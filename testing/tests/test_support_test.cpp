@@ -13,7 +13,7 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
-namespace attest::testing {
+namespace attest::test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -95,4 +95,4 @@ TEST(TestRandomSeed, ATTEST_TEST_SEEDChoosesItAndNonsenseFails) {
 }
 
 }  // namespace
-}  // namespace attest::testing
+}  // namespace attest::test

@@ -14,8 +14,8 @@
 namespace attest::tpm {
 namespace {
 
-using attest::testing::CommandOptions;
-using attest::testing::RunCommand;
+using attest::test::CommandOptions;
+using attest::test::RunCommand;
 
 EvpPkeyPtr MakeKey(const char* type, const char* group_or_null, unsigned int rsa_bits = 2048) {
   if (group_or_null != nullptr) {

@@ -32,13 +32,13 @@ using attest::runtime::RuntimeEntry;
 using attest::runtime::RuntimeKind;
 using attest::verifier::Evidence;
 using attest::verifier::Policy;
-namespace testing = attest::verifier::testing;
+namespace test = attest::verifier::test;
 namespace verifier = attest::verifier;
 
 struct Fixture {
-  testing::EvidenceFactory factory;
+  test::EvidenceFactory factory;
   attest::verifier::AttestationKey key = factory.LoadedKey();
-  Policy policy = testing::GoodMachinePolicy();
+  Policy policy = test::GoodMachinePolicy();
   Bytes nonce = Bytes(32, 0x42);
 };
 
@@ -48,8 +48,8 @@ struct Fixture {
 Fixture& TheFixture() {
   static Fixture fixture = [] {
     Fixture made;
-    testing::MeasuredNode good;
-    Evidence evidence = testing::QuoteNode(made.factory, good, made.policy.selection, made.nonce);
+    test::MeasuredNode good;
+    Evidence evidence = test::QuoteNode(made.factory, good, made.policy.selection, made.nonce);
     verifier::Verdict verdict =
         verifier::VerifyEvidence({evidence, made.key, made.policy, made.nonce, std::nullopt});
     if (!verdict.trusted) {
@@ -63,9 +63,9 @@ Fixture& TheFixture() {
 }
 
 // The node's real, refused state.
-testing::MeasuredNode BadNode(std::uint8_t which) {
-  testing::MeasuredNode node;
-  testing::UefiMachine machine;
+test::MeasuredNode BadNode(std::uint8_t which) {
+  test::MeasuredNode node;
+  test::UefiMachine machine;
   switch (which % 6) {
     case 0:
       machine.secure_boot = false;
@@ -80,17 +80,16 @@ testing::MeasuredNode BadNode(std::uint8_t which) {
       break;
     case 5:  // a loader built as a driver: measured into PCR 2
       machine.boot_applications = {};
-      node.boot = testing::UefiBoot(machine);
+      node.boot = test::UefiBoot(machine);
       node.boot.Measure(2, verifier::kEvEfiBootServicesDriver,
-                        testing::ImageLoadEvent("evil-loader.efi"),
-                        testing::PeImage("evil-loader.efi"));
+                        test::ImageLoadEvent("evil-loader.efi"), test::PeImage("evil-loader.efi"));
       return node;
     default:  // 3, 4: the evil runc ran, then the good one
-      node.runtime = testing::ScenarioRuntime(
-          {testing::EvilRunc(), testing::GoodRunc(), testing::GoodContainerd()});
+      node.runtime =
+          test::ScenarioRuntime({test::EvilRunc(), test::GoodRunc(), test::GoodContainerd()});
       break;
   }
-  node.boot = testing::UefiBoot(machine);
+  node.boot = test::UefiBoot(machine);
   return node;
 }
 
@@ -116,26 +115,26 @@ Bytes SomeBytes(FuzzedDataProvider& input) {
 Bytes SomeData(FuzzedDataProvider& input) {
   switch (input.ConsumeIntegralInRange(0, 4)) {
     case 0:
-      return testing::UefiVariableData(
-          input.ConsumeBool() ? testing::kGlobalVariableGuid : testing::kImageSecurityDatabaseGuid,
+      return test::UefiVariableData(
+          input.ConsumeBool() ? test::kGlobalVariableGuid : test::kImageSecurityDatabaseGuid,
           input.PickValueInArray(kVariables), SomeBytes(input));
     case 1:
       return Bytes{0, 0, 0, 0};
     case 2:
       return attest::ToBytes("Calling EFI Application from Boot Option");
     case 3:
-      return testing::PeImage("evil-vmlinuz");
+      return test::PeImage("evil-vmlinuz");
     default:
       return SomeBytes(input);
   }
 }
 
 Bytes Sha1(const Bytes& data) {
-  return attest::tpm::HashWith(*attest::tpm::HashAlgorithmById(testing::kSha1), data).value();
+  return attest::tpm::HashWith(*attest::tpm::HashAlgorithmById(test::kSha1), data).value();
 }
 
 // Root extends after boot: real extends, so the quote covers them.
-void ExtendAfterBoot(FuzzedDataProvider& input, testing::MeasuredNode& node) {
+void ExtendAfterBoot(FuzzedDataProvider& input, test::MeasuredNode& node) {
   int extends = input.ConsumeIntegralInRange(0, 3);
   for (int i = 0; i < extends; ++i) {
     if (input.ConsumeBool()) {
@@ -144,18 +143,18 @@ void ExtendAfterBoot(FuzzedDataProvider& input, testing::MeasuredNode& node) {
       node.boot.MeasureData(pcr, input.PickValueInArray(kTypes), data);
     } else {
       RuntimeEntry entry =
-          testing::ScenarioFileEntry(input.ConsumeBool() ? "/usr/bin/runc" : "/usr/bin/containerd",
-                                     input.ConsumeRandomLengthString(32));
+          test::ScenarioFileEntry(input.ConsumeBool() ? "/usr/bin/runc" : "/usr/bin/containerd",
+                                  input.ConsumeRandomLengthString(32));
       node.runtime.entries.push_back(entry);
     }
   }
 }
 
-void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
-                  const testing::MeasuredNode& node) {
+void RewriteEvent(FuzzedDataProvider& input, test::SyntheticLog& log,
+                  const test::MeasuredNode& node) {
   if (log.events.empty()) return;
   std::size_t index = input.ConsumeIntegralInRange<std::size_t>(0, log.events.size() - 1);
-  testing::LogEvent& event = log.events[index];
+  test::LogEvent& event = log.events[index];
   switch (input.ConsumeIntegralInRange(0, 7)) {
     case 0:
       event.type = input.PickValueInArray(kTypes);
@@ -164,7 +163,7 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       event.data = SomeData(input);
       break;
     case 2:  // make the unquoted sha1 bank agree with the new data
-      event.digests[testing::kSha1] = Sha1(event.data);
+      event.digests[test::kSha1] = Sha1(event.data);
       break;
     case 3:
       event.pcr = input.ConsumeIntegralInRange<std::uint32_t>(0, 23);
@@ -173,7 +172,7 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       log.events.erase(log.events.begin() + static_cast<std::ptrdiff_t>(index));
       break;
     case 5: {
-      testing::LogEvent copy = event;
+      test::LogEvent copy = event;
       log.events.insert(log.events.begin() + static_cast<std::ptrdiff_t>(index), copy);
       break;
     }
@@ -189,13 +188,13 @@ void RewriteEvent(FuzzedDataProvider& input, testing::SyntheticLog& log,
       const RuntimeEntry& entry = node.runtime.entries[input.ConsumeIntegralInRange<std::size_t>(
           0, node.runtime.entries.size() - 1)];
       attest::Sha256Digest extend = attest::runtime::RuntimeExtendDigest(entry);
-      testing::LogEvent fake;
-      fake.pcr = input.ConsumeBool() ? testing::kScenarioRuntimePcr
+      test::LogEvent fake;
+      fake.pcr = input.ConsumeBool() ? test::kScenarioRuntimePcr
                                      : input.ConsumeIntegralInRange<std::uint32_t>(0, 23);
       fake.type = input.PickValueInArray(kTypes);
       fake.data = SomeData(input);
-      fake.digests[testing::kSha256].assign(extend.begin(), extend.end());
-      fake.digests[testing::kSha1] = Sha1(fake.data);
+      fake.digests[test::kSha256].assign(extend.begin(), extend.end());
+      fake.digests[test::kSha1] = Sha1(fake.data);
       log.events.insert(log.events.begin() + static_cast<std::ptrdiff_t>(index), fake);
       break;
     }
@@ -235,11 +234,11 @@ void RewriteRuntime(FuzzedDataProvider& input, attest::runtime::RuntimeLog& runt
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider input(data, size);
   Fixture& fixture = TheFixture();
-  testing::MeasuredNode node = BadNode(input.ConsumeIntegral<std::uint8_t>());
+  test::MeasuredNode node = BadNode(input.ConsumeIntegral<std::uint8_t>());
   ExtendAfterBoot(input, node);
   Evidence evidence =
-      testing::QuoteNode(fixture.factory, node, fixture.policy.selection, fixture.nonce);
-  testing::SyntheticLog shown_boot = node.boot;
+      test::QuoteNode(fixture.factory, node, fixture.policy.selection, fixture.nonce);
+  test::SyntheticLog shown_boot = node.boot;
   attest::runtime::RuntimeLog shown_runtime = node.runtime;
   while (input.remaining_bytes() > 0) {
     if (input.ConsumeIntegralInRange(0, 3) == 0) {

@@ -16,7 +16,7 @@
 #include "attest/verifier/event_log.h"
 #include "attest/verifier/policy_learn.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 namespace {
 
 // Test setup either works or the test cannot mean anything: fail loudly.
@@ -209,4 +209,4 @@ Policy PolicyFor(const Evidence& evidence, const AttestationKey& key) {
   return Must(LearnPolicy(evidence, key), "learn policy");
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

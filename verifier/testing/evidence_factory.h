@@ -16,7 +16,7 @@
 #include "attest/verifier/policy.h"
 #include "attest/verifier/quote.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 // Path of a file of the shared test vectors ("eventlogs/x.bin" under
 // ATTEST_SHARED_TESTDATA_DIR), and its bytes (throws when it cannot be read;
@@ -71,4 +71,4 @@ inline QuoteClock SafeClock(std::uint32_t reset_count = 3) {
   return clock;
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -2,7 +2,7 @@
 
 #include <set>
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 runtime::RuntimeEntry ScenarioFileEntry(const std::string& path, std::string_view content) {
   runtime::RuntimeEntry entry;
@@ -46,4 +46,4 @@ Evidence QuoteNode(const EvidenceFactory& factory, const MeasuredNode& node,
   return factory.Make(selection, node.boot.Serialize(), node.runtime, nonce, SafeClock());
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

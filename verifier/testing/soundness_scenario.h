@@ -13,7 +13,7 @@
 #include "evidence_factory.h"
 #include "synthetic_boot.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 inline constexpr std::uint32_t kScenarioRuntimePcr = 15;
 
@@ -43,4 +43,4 @@ struct MeasuredNode {
 Evidence QuoteNode(const EvidenceFactory& factory, const MeasuredNode& node,
                    const tpm::PcrSelection& selection, const Bytes& nonce);
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -32,8 +32,8 @@ class CliTest : public ::testing::Test {
   void SetUp() override {
     Evidence evidence =
         factory_.Make(tpm::ParsePcrSelection("sha256:0-9,14,15").value(),
-                      testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
-                      testing::ExampleRuntimeLog(4), Bytes(32, 0xab), testing::SafeClock());
+                      test::ReadFixture("eventlogs/ovmf-sb-on.bin"), test::ExampleRuntimeLog(4),
+                      Bytes(32, 0xab), test::SafeClock());
     Write("evidence.json", EvidenceToJson(evidence).value().dump());
     Write("ak.pub", std::string(AsText(factory_.MarshaledPublic())));
     Write("ak.pem", factory_.PublicPem());
@@ -43,8 +43,8 @@ class CliTest : public ::testing::Test {
   }
   std::string File(const std::string& name) { return dir_.File(name); }
 
-  attest::testing::TempDir dir_{"verifier_cli"};
-  testing::EvidenceFactory factory_;
+  attest::test::TempDir dir_{"verifier_cli"};
+  test::EvidenceFactory factory_;
 };
 
 TEST_F(CliTest, LearnThenCheckIsTrustedWithEitherKeyForm) {
@@ -123,7 +123,7 @@ TEST_F(CliTest, PemAttestationKeyNeedsTheOperatorsFlag) {
 }
 
 TEST_F(CliTest, LearnRefusesEvidenceThatDoesNotVerify) {
-  testing::EvidenceFactory other;
+  test::EvidenceFactory other;
   Write("other.pub", std::string(AsText(other.MarshaledPublic())));
   Output learned =
       RunCli({"policy", "learn", "--evidence", File("evidence.json"), "--ak", File("other.pub")});
@@ -160,16 +160,15 @@ TEST_F(CliTest, BadInputIsExitTwoNamingTheFile) {
 // The repository's fixtures: the CLI replays them to the PCRs read inside
 // the guest (the sidecars' expected_pcrs).
 TEST_F(CliTest, FixtureLogsReplayToTheGuestsPcrs) {
-  Json sidecar =
-      Json::parse(AsText(testing::ReadFixture("eventlogs/ovmf-sb-on.bin.expected.json")));
-  Output shown = RunCli({"eventlog", testing::FixturePath("eventlogs/ovmf-sb-on.bin"), "--json"});
+  Json sidecar = Json::parse(AsText(test::ReadFixture("eventlogs/ovmf-sb-on.bin.expected.json")));
+  Output shown = RunCli({"eventlog", test::FixturePath("eventlogs/ovmf-sb-on.bin"), "--json"});
   ASSERT_EQ(shown.code, 0) << shown.err;
   Json json = Json::parse(shown.out);
   EXPECT_EQ(json["events"].size(), sidecar["event_count"].get<std::size_t>());
   EXPECT_EQ(json["pcrs"], sidecar["expected_pcrs"]);
 
-  Json ima_sidecar = Json::parse(AsText(testing::ReadFixture("ima/ovmf-sb-on.txt.expected.json")));
-  Output ima = RunCli({"imalog", testing::FixturePath("ima/ovmf-sb-on.txt"), "--json"});
+  Json ima_sidecar = Json::parse(AsText(test::ReadFixture("ima/ovmf-sb-on.txt.expected.json")));
+  Output ima = RunCli({"imalog", test::FixturePath("ima/ovmf-sb-on.txt"), "--json"});
   ASSERT_EQ(ima.code, 0) << ima.err;
   Json ima_json = Json::parse(ima.out);
   EXPECT_EQ(ima_json["entries"].size(), ima_sidecar["records"].get<std::size_t>());
@@ -179,14 +178,14 @@ TEST_F(CliTest, FixtureLogsReplayToTheGuestsPcrs) {
 TEST_F(CliTest, EventLogJsonHasEventsAndReplayedPcrs) {
   ATTEST_NEED_SHARED_TESTDATA();
   Output shown =
-      RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_event.bin"), "--json"});
+      RunCli({"eventlog", test::TestdataPath("eventlogs/tpm2tools_event.bin"), "--json"});
   ASSERT_EQ(shown.code, 0) << shown.err;
   Json json = Json::parse(shown.out);
   EXPECT_EQ(json["events"].size(), 2u);
   EXPECT_EQ(json["events"][1]["type"], "EV_EFI_PLATFORM_FIRMWARE_BLOB");
   EXPECT_EQ(json["pcrs"]["sha256"]["0"],
             "118bdc4043596f8d6b7813438131959961f6abba29bab0075d16ca39664f5862");
-  Output text = RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_event.bin")});
+  Output text = RunCli({"eventlog", test::TestdataPath("eventlogs/tpm2tools_event.bin")});
   EXPECT_EQ(text.code, 0);
   EXPECT_NE(text.out.find("118bdc4043596f8d6b7813438131959961f6abba29bab0075d16ca39664f5862"),
             std::string::npos);
@@ -195,7 +194,7 @@ TEST_F(CliTest, EventLogJsonHasEventsAndReplayedPcrs) {
 TEST_F(CliTest, MalformedEventLogIsExitTwoWithTheOffset) {
   ATTEST_NEED_SHARED_TESTDATA();
   Output shown =
-      RunCli({"eventlog", testing::TestdataPath("eventlogs/tpm2tools_specid-vendordata.bin")});
+      RunCli({"eventlog", test::TestdataPath("eventlogs/tpm2tools_specid-vendordata.bin")});
   EXPECT_EQ(shown.code, 2);
   EXPECT_NE(shown.err.find("byte offset 68"), std::string::npos) << shown.err;
   EXPECT_TRUE(shown.out.empty());
@@ -203,12 +202,12 @@ TEST_F(CliTest, MalformedEventLogIsExitTwoWithTheOffset) {
 
 TEST_F(CliTest, ImaLogJsonAndMalformedList) {
   ATTEST_NEED_SHARED_TESTDATA();
-  Output shown = RunCli({"imalog", testing::TestdataPath("ima/rustkeylime_ima_log.txt"), "--json"});
+  Output shown = RunCli({"imalog", test::TestdataPath("ima/rustkeylime_ima_log.txt"), "--json"});
   ASSERT_EQ(shown.code, 0) << shown.err;
   Json json = Json::parse(shown.out);
   EXPECT_EQ(json["entries"].size(), 1u);
   EXPECT_TRUE(json["pcrs"]["sha256"].contains("10"));
-  Output bad = RunCli({"imalog", testing::TestdataPath("ima/rustkeylime_invalid_ima_log.txt")});
+  Output bad = RunCli({"imalog", test::TestdataPath("ima/rustkeylime_invalid_ima_log.txt")});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("line 1"), std::string::npos) << bad.err;
 }

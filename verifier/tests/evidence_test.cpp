@@ -15,8 +15,8 @@ class EvidenceDocumentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     evidence_ = factory_.Make(tpm::ParsePcrSelection("sha256:0-7,15").value(),
-                              testing::ReadFixture("eventlogs/ovmf-sb-on.bin"),
-                              testing::ExampleRuntimeLog(3), Bytes(32, 7), testing::SafeClock());
+                              test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
+                              test::ExampleRuntimeLog(3), Bytes(32, 7), test::SafeClock());
     json_ = EvidenceToJson(evidence_).value();
   }
 
@@ -29,7 +29,7 @@ class EvidenceDocumentTest : public ::testing::Test {
     return parsed.ok() ? "" : parsed.error().message;
   }
 
-  testing::EvidenceFactory factory_;
+  test::EvidenceFactory factory_;
   Evidence evidence_;
   Json json_;
 };

@@ -27,26 +27,26 @@
 namespace attest::verifier {
 namespace {
 
-using testing::kGlobalVariableGuid;
-using testing::kSha1;
-using testing::kSha256;
-using testing::LogEvent;
-using testing::SyntheticLog;
-using testing::UefiBoot;
-using testing::UefiMachine;
-using testing::UefiVariableData;
+using test::kGlobalVariableGuid;
+using test::kSha1;
+using test::kSha256;
+using test::LogEvent;
+using test::SyntheticLog;
+using test::UefiBoot;
+using test::UefiMachine;
+using test::UefiVariableData;
 using CodeList = std::vector<std::string>;
 
-using testing::EvilRunc;
-using testing::GoodContainerd;
-using testing::GoodMachinePolicy;
-using testing::GoodRunc;
-using testing::MeasuredNode;
+using test::EvilRunc;
+using test::GoodContainerd;
+using test::GoodMachinePolicy;
+using test::GoodRunc;
+using test::MeasuredNode;
 
-constexpr std::uint32_t kRuntimePcr = testing::kScenarioRuntimePcr;
+constexpr std::uint32_t kRuntimePcr = test::kScenarioRuntimePcr;
 
 runtime::RuntimeLog Runtime(std::vector<runtime::RuntimeEntry> entries) {
-  return testing::ScenarioRuntime(std::move(entries));
+  return test::ScenarioRuntime(std::move(entries));
 }
 
 using Node = MeasuredNode;
@@ -211,8 +211,8 @@ std::vector<Forgery> Forgeries() {
       UefiMachine machine;
       machine.boot_applications = {};
       node.boot = UefiBoot(machine);
-      node.boot.Measure(2, kEvEfiBootServicesDriver, testing::ImageLoadEvent(image),
-                        testing::PeImage(image));
+      node.boot.Measure(2, kEvEfiBootServicesDriver, test::ImageLoadEvent(image),
+                        test::PeImage(image));
     };
   };
   forgeries.push_back(
@@ -230,7 +230,7 @@ std::vector<Forgery> Forgeries() {
                              LogEvent& kernel =
                                  shown.boot.events[shown.boot.IndexOf(4, kKernelSlot)];
                              kernel.type = kEvEfiAction;
-                             kernel.data = testing::PeImage("evil-vmlinuz");
+                             kernel.data = test::PeImage("evil-vmlinuz");
                            },
                        .codes = {"BOOT_POLICY_VIOLATION"}});
   forgeries.push_back(
@@ -323,7 +323,7 @@ class SoundnessTest : public ::testing::TestWithParam<Forgery> {
     Policy policy = GoodMachinePolicy();
     forgery.policy_change(policy);
     // The quote covers what the TPM holds: the logs as measured.
-    evidence_ = testing::QuoteNode(factory_, node, policy.selection, nonce_);
+    evidence_ = test::QuoteNode(factory_, node, policy.selection, nonce_);
     Shown shown{node.boot, node.runtime};
     forgery.rewrite(shown);
     evidence_.boot_log = shown.boot.Serialize();
@@ -333,7 +333,7 @@ class SoundnessTest : public ::testing::TestWithParam<Forgery> {
     return VerifyEvidence(VerificationInput{evidence_, key_, policy_, nonce_, std::nullopt});
   }
 
-  testing::EvidenceFactory factory_;
+  test::EvidenceFactory factory_;
   Bytes nonce_ = Bytes(32, 0x42);
   Evidence evidence_;
   AttestationKey key_;
@@ -354,12 +354,12 @@ INSTANTIATE_TEST_SUITE_P(Forgeries, SoundnessTest, ::testing::ValuesIn(Forgeries
 // A platform whose firmware does extend the runtime PCR: an explicit pin of
 // the value it leaves there lets the runtime log replay on top of it.
 TEST(RuntimeFirmwareValueTest, PinnedFirmwareValueIsTrusted) {
-  testing::EvidenceFactory factory;
+  test::EvidenceFactory factory;
   Node node;
   node.boot.MeasureData(kRuntimePcr, kEvEventTag, ToBytes("platform measurement"));
   Bytes nonce(32, 7);
   Policy policy = GoodMachinePolicy();
-  Evidence evidence = testing::QuoteNode(factory, node, policy.selection, nonce);
+  Evidence evidence = test::QuoteNode(factory, node, policy.selection, nonce);
   AttestationKey key = factory.LoadedKey();
   Verdict refused = VerifyEvidence({evidence, key, policy, nonce, std::nullopt});
   EXPECT_EQ(Codes(refused), CodeList{"BOOT_LOG_RUNTIME_PCR"});
@@ -376,7 +376,7 @@ TEST(RuntimeFirmwareValueTest, PinnedFirmwareValueIsTrusted) {
 // Hole 5: only a TPM2B_PUBLIC with an AK's attributes, unless the operator
 // accepts a bare key; PEM is recognised by its first line only.
 TEST(AttestationKeyTest, BarePemKeyNeedsTheOperatorsConsent) {
-  testing::EvidenceFactory factory;
+  test::EvidenceFactory factory;
   std::string pem = factory.PublicPem();
   Result<AttestationKey> refused = ParseAttestationKey(AsBytes(pem));
   ASSERT_FALSE(refused.ok());
@@ -401,7 +401,7 @@ TEST(AttestationKeyTest, BarePemKeyNeedsTheOperatorsConsent) {
 }
 
 TEST(AttestationKeyTest, TpmPublicAreaWithoutAnAksAttributesIsRefused) {
-  testing::EvidenceFactory factory;
+  test::EvidenceFactory factory;
   Bytes marshaled = factory.MarshaledPublic();
   // objectAttributes follow size(2) type(2) nameAlg(2): big-endian u32;
   // clear `restricted` (bit 16).

@@ -16,7 +16,7 @@
 namespace attest::verifier {
 namespace {
 
-using testing::EvidenceFactory;
+using test::EvidenceFactory;
 
 // The repository's Secure Boot fixture: PCRs 0-9 and 14, four banks.
 const char kBootLog[] = "eventlogs/ovmf-sb-on.bin";
@@ -37,13 +37,13 @@ const Reason* Find(const Verdict& verdict, ReasonCode code) {
 class VerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    boot_log_ = testing::ReadFixture(kBootLog);
+    boot_log_ = test::ReadFixture(kBootLog);
     selection_ = tpm::ParsePcrSelection("sha256:0-9,14,15").value();
     nonce_ = Bytes(32, 0x5a);
-    evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
-                              testing::SafeClock());
+    evidence_ =
+        factory_.Make(selection_, boot_log_, test::ExampleRuntimeLog(5), nonce_, test::SafeClock());
     key_ = factory_.LoadedKey();
-    policy_ = testing::PolicyFor(evidence_, key_);
+    policy_ = test::PolicyFor(evidence_, key_);
   }
 
   Verdict Run(std::optional<QuoteClock> previous = std::nullopt) {
@@ -245,10 +245,10 @@ TEST_F(VerifyTest, NoBootLogIsBootLogRequired) {
 // four banks swtpm allocates).
 TEST_F(VerifyTest, BootLogWithoutTheQuotedBankCannotExplainIt) {
   ATTEST_NEED_SHARED_TESTDATA();
-  boot_log_ = testing::ReadTestdata("eventlogs/keylime_mb_log.bin");
+  boot_log_ = test::ReadTestdata("eventlogs/keylime_mb_log.bin");
   selection_ = tpm::ParsePcrSelection("sha1:0-7+sha256:0-9,14,15").value();
-  evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
-                            testing::SafeClock());
+  evidence_ =
+      factory_.Make(selection_, boot_log_, test::ExampleRuntimeLog(5), nonce_, test::SafeClock());
   policy_.selection = selection_;
   Verdict verdict = Run();
   ASSERT_NE(Find(verdict, ReasonCode::kBootLogReplayMismatch), nullptr);
@@ -272,23 +272,23 @@ TEST_F(VerifyTest, DroppedRuntimeEntryIsReplayMismatch) {
 }
 
 TEST_F(VerifyTest, UnapprovedRuntimeFileIsNotApprovedEvenIfReplaced) {
-  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime::RuntimeLog runtime = test::ExampleRuntimeLog(5);
   runtime::RuntimeEntry rogue = runtime.entries[1];
   rogue.sha256 = Sha256Of(AsBytes("a binary nobody approved"));
   runtime.entries.insert(runtime.entries.begin() + 1, rogue);  // later replaced by entries[2]
-  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, testing::SafeClock());
+  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, test::SafeClock());
   Verdict verdict = Run();
   EXPECT_EQ(Codes(verdict), std::vector<std::string>{"RUNTIME_NOT_APPROVED"});
   EXPECT_EQ(verdict.reasons[0].path, "/usr/bin/runtime-1");
 }
 
 TEST_F(VerifyTest, UnreadableRuntimeFileIsNotApproved) {
-  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime::RuntimeLog runtime = test::ExampleRuntimeLog(5);
   runtime.entries[3].kind = runtime::RuntimeKind::kUnreadable;
   runtime.entries[3].sha256 = {};
   runtime.entries[3].size = 0;
   runtime.entries[3].detail = "open: Permission denied (EACCES)";
-  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, testing::SafeClock());
+  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, test::SafeClock());
   Verdict verdict = Run();
   EXPECT_EQ(Codes(verdict), std::vector<std::string>{"RUNTIME_NOT_APPROVED"});
   EXPECT_NE(verdict.reasons[0].detail.find("EACCES"), std::string::npos);
@@ -296,14 +296,14 @@ TEST_F(VerifyTest, UnreadableRuntimeFileIsNotApproved) {
 
 TEST_F(VerifyTest, RequiredPathNeverMeasuredOrMissingIsRuntimeMissing) {
   policy_.runtime.required_paths.push_back("/usr/bin/kubelet");
-  runtime::RuntimeLog runtime = testing::ExampleRuntimeLog(5);
+  runtime::RuntimeLog runtime = test::ExampleRuntimeLog(5);
   runtime::RuntimeEntry missing = runtime.entries[0];
   missing.kind = runtime::RuntimeKind::kMissing;
   missing.sha256 = {};
   missing.size = 0;
   missing.detail = "stat: No such file or directory (ENOENT)";
   runtime.entries.push_back(missing);
-  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, testing::SafeClock());
+  evidence_ = factory_.Make(selection_, boot_log_, runtime, nonce_, test::SafeClock());
   Verdict verdict = Run();
   EXPECT_EQ(Codes(verdict), (std::vector<std::string>{"RUNTIME_MISSING", "RUNTIME_MISSING"}));
   EXPECT_EQ(verdict.reasons[0].path, "/usr/bin/runtime-0");
@@ -331,10 +331,10 @@ TEST_F(VerifyTest, UnlistedBootApplicationIsBootPolicyViolation) {
 }
 
 TEST_F(VerifyTest, SecureBootRequiredButOffIsBootPolicyViolation) {
-  boot_log_ = testing::ReadFixture("eventlogs/ovmf-sb-off.bin");
-  evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_,
-                            testing::SafeClock());
-  policy_ = testing::PolicyFor(evidence_, key_);
+  boot_log_ = test::ReadFixture("eventlogs/ovmf-sb-off.bin");
+  evidence_ =
+      factory_.Make(selection_, boot_log_, test::ExampleRuntimeLog(5), nonce_, test::SafeClock());
+  policy_ = test::PolicyFor(evidence_, key_);
   EXPECT_FALSE(policy_.boot.secure_boot_required);
   EXPECT_TRUE(Run().trusted);
   policy_.boot.secure_boot_required = true;
@@ -345,7 +345,7 @@ TEST_F(VerifyTest, SecureBootRequiredButOffIsBootPolicyViolation) {
 }
 
 TEST_F(VerifyTest, ClockStates) {
-  QuoteClock later = testing::SafeClock();
+  QuoteClock later = test::SafeClock();
   EXPECT_TRUE(Run(later).trusted);  // same counters: not a rollback
 
   QuoteClock ahead = later;
@@ -367,9 +367,9 @@ TEST_F(VerifyTest, ClockStates) {
 }
 
 TEST_F(VerifyTest, UnsafeClockIsClockUnsafe) {
-  QuoteClock unsafe = testing::SafeClock();
+  QuoteClock unsafe = test::SafeClock();
   unsafe.safe = false;
-  evidence_ = factory_.Make(selection_, boot_log_, testing::ExampleRuntimeLog(5), nonce_, unsafe);
+  evidence_ = factory_.Make(selection_, boot_log_, test::ExampleRuntimeLog(5), nonce_, unsafe);
   EXPECT_EQ(Codes(Run()), std::vector<std::string>{"CLOCK_UNSAFE"});
 }
 
@@ -394,7 +394,7 @@ TEST_F(VerifyTest, EveryFailureIsReportedNotJustTheFirst) {
 TEST(RealQuoteTest, WindowsShieldedVmQuoteParsesAndReplays) {
   ATTEST_NEED_SHARED_TESTDATA();
   Json dump = Json::parse(
-      AsText(testing::ReadTestdata("eventlogs/goattest_windows_gcp_shielded_vm.dump.json")));
+      AsText(test::ReadTestdata("eventlogs/goattest_windows_gcp_shielded_vm.dump.json")));
   Bytes public_area = Base64Decode(dump["AK"]["Public"].get<std::string>()).value();
   Bytes tpm2b = {static_cast<std::uint8_t>(public_area.size() >> 8),
                  static_cast<std::uint8_t>(public_area.size())};

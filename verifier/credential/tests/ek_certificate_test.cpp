@@ -13,16 +13,16 @@
 namespace attest::verifier {
 namespace {
 
-using attest::testing::RunCommand;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
-using testing::CertificateSpec;
-using testing::EkPublicFor;
-using testing::MakeCertificate;
-using testing::MakeEcKey;
-using testing::MakeRsaKey;
-using testing::ToDer;
-using testing::ToPem;
+using attest::test::RunCommand;
+using attest::test::TempDir;
+using attest::test::WriteText;
+using test::CertificateSpec;
+using test::EkPublicFor;
+using test::MakeCertificate;
+using test::MakeEcKey;
+using test::MakeRsaKey;
+using test::ToDer;
+using test::ToPem;
 
 const TimePoint kNow = TimePoint(std::chrono::seconds(1800000000));  // 2027-01-15
 

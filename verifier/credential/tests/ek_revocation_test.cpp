@@ -13,17 +13,17 @@
 namespace attest::verifier {
 namespace {
 
-using attest::testing::RunCommand;
-using attest::testing::TempDir;
-using attest::testing::WriteText;
-using testing::CertificateSpec;
-using testing::CrlSpec;
-using testing::EkPublicFor;
-using testing::MakeCertificate;
-using testing::MakeCrl;
-using testing::MakeEcKey;
-using testing::ToDer;
-using testing::ToPem;
+using attest::test::RunCommand;
+using attest::test::TempDir;
+using attest::test::WriteText;
+using test::CertificateSpec;
+using test::CrlSpec;
+using test::EkPublicFor;
+using test::MakeCertificate;
+using test::MakeCrl;
+using test::MakeEcKey;
+using test::ToDer;
+using test::ToPem;
 
 const TimePoint kNow = TimePoint(std::chrono::seconds(1800000000));  // 2027-01-15T08:00:00Z
 

@@ -23,9 +23,9 @@ namespace {
 
 using internal::KDFa;
 using internal::KDFe;
-using testing::EkPublicFor;
-using testing::MakeEcKey;
-using testing::MakeRsaKey;
+using test::EkPublicFor;
+using test::MakeEcKey;
+using test::MakeRsaKey;
 
 Bytes Random(std::size_t size) {
   Bytes bytes(size);

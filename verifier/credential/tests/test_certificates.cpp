@@ -13,7 +13,7 @@
 
 #include "attest/tpm/public_key.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 namespace {
 
 using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, OpensslDeleter<ASN1_OBJECT_free>>;
@@ -270,4 +270,4 @@ Bytes EkPublicFor(EVP_PKEY* key) {
   return tpm::MarshalPublic(ek);
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -12,7 +12,7 @@
 #include "attest/openssl.h"
 #include "attest/verifier/ek_certificate.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 EvpPkeyPtr MakeEcKey(const char* group = "P-256");
 EvpPkeyPtr MakeRsaKey(unsigned int bits = 2048);
@@ -71,4 +71,4 @@ std::string ToPem(X509_CRL* crl);
 // decrypt storage key, AES-128-CFB, nameAlg sha256 (P-256, RSA) or sha384.
 Bytes EkPublicFor(EVP_PKEY* key);
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

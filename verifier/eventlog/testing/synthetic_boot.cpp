@@ -5,7 +5,7 @@
 #include "attest/tpm/algorithms.h"
 #include "attest/verifier/event_log.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 namespace {
 
 void PutU16(Bytes& out, std::uint16_t value) {
@@ -202,4 +202,4 @@ SyntheticLog UefiBoot(const UefiMachine& machine) {
   return log;
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

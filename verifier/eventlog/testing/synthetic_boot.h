@@ -16,7 +16,7 @@
 #include "attest/bytes.h"
 #include "attest/sha256.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 inline constexpr std::uint16_t kSha1 = 0x0004;
 inline constexpr std::uint16_t kSha256 = 0x000B;
@@ -82,4 +82,4 @@ struct UefiMachine {
 // variables, separator and, with Secure Boot on, an authority (7).
 SyntheticLog UefiBoot(const UefiMachine& machine);
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -20,18 +20,18 @@
 namespace attest::verifier {
 namespace {
 
-using testing::Check;
-using testing::Checked;
-using testing::CheckRealLog;
-using testing::ImageDigest;
-using testing::kSha1;
-using testing::kSha256;
-using testing::LogEvent;
-using testing::LoggedIndex;
-using testing::SyntheticLog;
-using testing::TpmValues;
-using testing::UefiBoot;
-using testing::UefiMachine;
+using test::Check;
+using test::Checked;
+using test::CheckRealLog;
+using test::ImageDigest;
+using test::kSha1;
+using test::kSha256;
+using test::LogEvent;
+using test::LoggedIndex;
+using test::SyntheticLog;
+using test::TpmValues;
+using test::UefiBoot;
+using test::UefiMachine;
 
 // --- Verification: facts only from quoted pairs that replayed. ---
 
@@ -133,8 +133,8 @@ TEST(BootFactsBindingTest, RelabelledVariableCannotSupplyAnotherVariablesFact) {
   tpm::PcrValues quoted = TpmValues(boot);
   LogEvent& slot0 = boot.events[boot.IndexOf(7, 0)];
   LogEvent& slot2 = boot.events[boot.IndexOf(7, 2)];
-  slot0.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "KEK", Bytes{0});
-  slot2.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "SecureBoot", Bytes{1});
+  slot0.data = test::UefiVariableData(test::kGlobalVariableGuid, "KEK", Bytes{0});
+  slot2.data = test::UefiVariableData(test::kGlobalVariableGuid, "SecureBoot", Bytes{1});
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
   EXPECT_TRUE(checked->verified->mismatches().empty());
   EXPECT_FALSE(checked->facts.secure_boot.has_value());
@@ -157,7 +157,7 @@ TEST(BootFactsBindingTest, SecureBootMeasuredAfterTheSeparatorGivesNoFact) {
   machine.secure_boot = false;
   SyntheticLog boot = UefiBoot(machine);
   boot.MeasureData(7, kEvEfiVariableDriverConfig,
-                   testing::UefiVariableData(testing::kGlobalVariableGuid, "SecureBoot", Bytes{1}));
+                   test::UefiVariableData(test::kGlobalVariableGuid, "SecureBoot", Bytes{1}));
   tpm::PcrValues quoted = TpmValues(boot);
   boot.events[boot.IndexOf(7, 0)].type = kEvEfiVariableAuthority;
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
@@ -231,7 +231,7 @@ TEST(BootFactsPcr4Test, ActionCarryingTheImagePreimageIsStillChecked) {
   tpm::PcrValues quoted = TpmValues(boot);
   LogEvent& evil = boot.events[boot.IndexOf(4, 2)];
   evil.type = kEvEfiAction;
-  evil.data = testing::PeImage("evil.efi");
+  evil.data = test::PeImage("evil.efi");
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
   EXPECT_EQ(AppDigests(checked->facts), std::vector<Sha256Digest>{ImageDigest("evil.efi")});
 }
@@ -264,8 +264,8 @@ TEST(BootFactsPcr4Test, LoaderMeasuredAsADriverIntoPcr2IsChecked) {
   UefiMachine machine;
   machine.boot_applications = {};
   SyntheticLog boot = UefiBoot(machine);
-  boot.Measure(2, kEvEfiBootServicesDriver, testing::ImageLoadEvent("evil-loader.efi"),
-               testing::PeImage("evil-loader.efi"));
+  boot.Measure(2, kEvEfiBootServicesDriver, test::ImageLoadEvent("evil-loader.efi"),
+               test::PeImage("evil-loader.efi"));
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), TpmValues(boot));
   ASSERT_EQ(AppDigests(checked->facts), std::vector<Sha256Digest>{ImageDigest("evil-loader.efi")});
   EXPECT_EQ(checked->facts.boot_applications->front().pcr, 2u);
@@ -282,7 +282,7 @@ TEST(BootFactsBindingTest, WholeHashedRecordRewrappedUnderTheQuirkIsUnbound) {
   SyntheticLog boot = UefiBoot(machine);
   tpm::PcrValues quoted = TpmValues(boot);
   LogEvent& pk = boot.events[boot.IndexOf(7, 1)];
-  pk.data = testing::UefiVariableData(testing::kGlobalVariableGuid, "PK", pk.data);
+  pk.data = test::UefiVariableData(test::kGlobalVariableGuid, "PK", pk.data);
   std::unique_ptr<Checked> checked = Check(boot.Serialize(), quoted);
   EXPECT_TRUE(checked->verified->mismatches().empty());
   EXPECT_FALSE(checked->facts.platform_key_present.has_value());

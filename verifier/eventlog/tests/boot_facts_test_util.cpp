@@ -8,7 +8,7 @@
 
 #include "event_log_test_util.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 namespace {
 
 tpm::PcrValues SidecarPcrs(const std::string& path) {
@@ -60,4 +60,4 @@ std::unique_ptr<Checked> CheckFixtureLog(const std::string& name) {
   return CheckLogAt(testdata::FixturePath("eventlogs/" + name));
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -17,7 +17,7 @@
 
 #include "synthetic_boot.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 // A log, and its facts verified against a quote. Keeps the bytes and the
 // parsed log alive for the verified view that borrows them.
@@ -42,4 +42,4 @@ std::unique_ptr<Checked> CheckLogAt(const std::string& path);
 std::unique_ptr<Checked> CheckRealLog(const std::string& name);
 std::unique_ptr<Checked> CheckFixtureLog(const std::string& name);
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -18,11 +18,11 @@
 namespace attest::verifier {
 namespace {
 
-using testing::Checked;
-using testing::CheckFixtureLog;
-using testing::CheckLogAt;
-using testing::CheckRealLog;
-using testing::kSha256;
+using test::Checked;
+using test::CheckFixtureLog;
+using test::CheckLogAt;
+using test::CheckRealLog;
+using test::kSha256;
 
 TEST(BootFactsRealLogTest, SecureBootOn) {
   ATTEST_NEED_SHARED_TESTDATA();
@@ -160,8 +160,8 @@ TEST(BootFactsFixtureTest, SecureBootOffHasNoKeysAndFindsTheKernel) {
 // event unbound: the binding rules turn no real log into a failure.
 TEST(BootFactsRealLogTest, NoRealLogHasAnUnboundEvent) {
   std::size_t checked_logs = 0;
-  for (const std::string& name : testing::AllEventLogPaths()) {
-    nlohmann::json sidecar = testing::ReadSidecarAt(name);
+  for (const std::string& name : test::AllEventLogPaths()) {
+    nlohmann::json sidecar = test::ReadSidecarAt(name);
     if (sidecar["expected_result"] != "accept") continue;
     std::unique_ptr<Checked> checked = CheckLogAt(name);
     ASSERT_TRUE(checked->verified.has_value()) << name;
@@ -184,8 +184,8 @@ TEST(BootFactsRealLogTest, NoRealLogHasAnUnboundEvent) {
 // action strings are hashed exactly as logged.
 TEST(BootFactsRealLogTest, SeparatorsAndActionsAreHashedAsLoggedOnRealFirmware) {
   std::size_t markers = 0;
-  for (const std::string& name : testing::AllEventLogPaths()) {
-    if (testing::ReadSidecarAt(name)["expected_result"] != "accept") continue;
+  for (const std::string& name : test::AllEventLogPaths()) {
+    if (test::ReadSidecarAt(name)["expected_result"] != "accept") continue;
     std::unique_ptr<Checked> checked = CheckLogAt(name);
     for (std::uint32_t pcr = 0; pcr < tpm::kPcrCount; ++pcr) {
       std::optional<std::uint16_t> bank = checked->verified->StrongestBank(pcr);

@@ -16,8 +16,8 @@
 namespace attest::verifier {
 namespace {
 
-using testing::LogBuilder;
-using testing::ReadEventLog;
+using test::LogBuilder;
+using test::ReadEventLog;
 
 constexpr std::uint16_t kSha1 = 0x0004;
 constexpr std::uint16_t kSha256 = 0x000B;
@@ -174,7 +174,7 @@ void CheckEveryPrefix(const std::string& name, const Bytes& bytes) {
 
 TEST(EventLogCorruptionTest, EveryPrefixOfTheRepositoryFixtures) {
   for (const char* name : {"ovmf-sb-off.bin", "ovmf-sb-on.bin"}) {  // 4 banks
-    CheckEveryPrefix(name, testing::ReadFixtureEventLog(name));
+    CheckEveryPrefix(name, test::ReadFixtureEventLog(name));
   }
 }
 
@@ -211,7 +211,7 @@ void CheckInflatedLengths(const std::string& name, const Bytes& bytes) {
 
 TEST(EventLogCorruptionTest, InflatedLengthsInTheRepositoryFixtures) {
   for (const char* name : {"ovmf-sb-off.bin", "ovmf-sb-on.bin"}) {
-    CheckInflatedLengths(name, testing::ReadFixtureEventLog(name));
+    CheckInflatedLengths(name, test::ReadFixtureEventLog(name));
   }
 }
 

@@ -14,8 +14,8 @@
 namespace attest::verifier {
 namespace {
 
-using testing::LogBuilder;
-using testing::ReadEventLog;
+using test::LogBuilder;
+using test::ReadEventLog;
 
 struct Parsed {
   Bytes bytes;  // the EventLog borrows it

@@ -9,7 +9,7 @@
 
 #include "attest/testdata.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 std::string EventLogDir() { return testdata::SharedPath("eventlogs"); }
 
@@ -104,4 +104,4 @@ LogBuilder& LogBuilder::LegacyEvent(std::uint32_t pcr, std::uint32_t type, std::
   return U32(static_cast<std::uint32_t>(data.size())).Raw(data);
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -11,7 +11,7 @@
 
 #include "attest/bytes.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 // The shared set's eventlogs/ folder. It may be missing: a test that reads
 // it starts with ATTEST_NEED_SHARED_TESTDATA() (attest/testdata.h).
@@ -57,4 +57,4 @@ class LogBuilder {
   Bytes bytes_;
 };
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -18,11 +18,11 @@
 namespace attest::verifier {
 namespace {
 
-using testing::EventLogDir;
-using testing::EventLogFiles;
-using testing::ReadEventLog;
-using testing::ReadEventLogAt;
-using testing::ReadSidecarAt;
+using test::EventLogDir;
+using test::EventLogFiles;
+using test::ReadEventLog;
+using test::ReadEventLogAt;
+using test::ReadSidecarAt;
 
 constexpr char kShortNoAction[] = "goattest_short_no_action_eventlog.bin";
 // The parameter standing for the shared set when it is missing.
@@ -116,7 +116,7 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 std::vector<std::string> AllLogsAndSharedMissing() {
-  std::vector<std::string> paths = testing::AllEventLogPaths();
+  std::vector<std::string> paths = test::AllEventLogPaths();
   if (!testdata::SharedPresent()) paths.push_back(kSharedMissing);
   return paths;
 }

@@ -14,8 +14,8 @@
 namespace attest::verifier {
 namespace {
 
-using testing::AsciiLine;
-using testing::RecordSpec;
+using test::AsciiLine;
+using test::RecordSpec;
 
 constexpr std::uint16_t kSha1 = 0x0004;
 constexpr std::uint16_t kSha256 = 0x000B;
@@ -46,13 +46,13 @@ std::string ToAscii(const ImaLog& log) {
 // same records and replay to the same PCRs.
 TEST(ImaAscii, ReencodesEveryTemplateLikeTheBinaryList) {
   ATTEST_NEED_SHARED_TESTDATA();
-  std::string dir = testing::ImaTestdataDir();
+  std::string dir = test::ImaTestdataDir();
   for (const char* name : {"tpm2tss_sml-ima-ng-sha1.bin", "tpm2tss_sml-ima-sha1.bin",
                            "tpm2tss_sml-ima-sig-sha256-invalidated.bin"}) {
     SCOPED_TRACE(name);
     ImaLogOptions lenient;
     lenient.allow_trailing_partial_header = true;
-    Result<ImaLog> binary = ParseImaLog(testing::ReadTestFile(dir + "/" + name), lenient);
+    Result<ImaLog> binary = ParseImaLog(test::ReadTestFile(dir + "/" + name), lenient);
     ASSERT_TRUE(binary.ok()) << binary.error().ToString();
     std::string text = ToAscii(*binary);
     Result<ImaLog> ascii = ParseImaLog(AsBytes(text));
@@ -113,7 +113,7 @@ TEST(ImaAscii, MissingFinalNewlineIsAccepted) {
 TEST(ImaAscii, MalformedLinesNameTheirLine) {
   const std::string good = AsciiLine(RecordSpec{});
   auto second_line = [&](const std::string& line) { return CorruptMessage(good + line + "\n"); };
-  std::string digest = HexEncode(testing::TemplateDigest(RecordSpec{}));
+  std::string digest = HexEncode(test::TemplateDigest(RecordSpec{}));
   std::string file = "sha256:" + std::string(64, 'a');
 
   EXPECT_EQ(second_line(""), "line 2: empty line");

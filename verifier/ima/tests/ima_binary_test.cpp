@@ -15,10 +15,10 @@
 namespace attest::verifier {
 namespace {
 
-using testing::Append;
-using testing::AppendU32;
-using testing::BinaryRecord;
-using testing::RecordSpec;
+using test::Append;
+using test::AppendU32;
+using test::BinaryRecord;
+using test::RecordSpec;
 
 constexpr std::uint16_t kSha1 = 0x0004;
 constexpr std::uint16_t kSha256 = 0x000B;
@@ -67,7 +67,7 @@ TEST(ImaBinary, ParsesHandBuiltRecords) {
   EXPECT_EQ(first.file_hash_algorithm, "sha256");
   EXPECT_EQ(first.file_digest, Bytes(32, 0xab));
   EXPECT_EQ(first.path, "/usr/bin/true");
-  EXPECT_EQ(first.template_data, testing::TemplateData(RecordSpec{}));
+  EXPECT_EQ(first.template_data, test::TemplateData(RecordSpec{}));
   EXPECT_FALSE(first.violation());
   EXPECT_EQ(log->entries[1].position, BinaryRecord(RecordSpec{}).size());
   EXPECT_EQ(log->entries[1].path, "/etc/passwd");
@@ -169,7 +169,7 @@ TEST(ImaBinary, MalformedFieldsAreRejected) {
 TEST(ImaBinary, ExtraFieldInImaNgIsRejected) {
   RecordSpec spec;
   Bytes record = BinaryRecord(spec);
-  SetU32(record, 34, static_cast<std::uint32_t>(testing::TemplateData(spec).size() + 4));
+  SetU32(record, 34, static_cast<std::uint32_t>(test::TemplateData(spec).size() + 4));
   AppendU32(record, 0);  // an empty third field
   std::size_t extra = record.size() - 4;
   EXPECT_EQ(CorruptMessage(record, {ImaLogFormat::kBinary, 20, false}),
@@ -241,7 +241,7 @@ TEST(ImaBinary, UnknownTemplateIsReplayedNotInterpreted) {
   RecordSpec as_sig;
   as_sig.template_name = "ima-sig";
   as_sig.signature = ToBytes("buffer");
-  Bytes data = testing::TemplateData(as_sig);
+  Bytes data = test::TemplateData(as_sig);
   Bytes list;
   AppendU32(list, 10);
   Append(list, *tpm::HashWith(*tpm::HashAlgorithmByName("sha1"), data));

@@ -25,9 +25,9 @@ struct Rendered {
 };
 
 Rendered ParseSigList() {
-  std::string dir = testing::ImaTestdataDir();
+  std::string dir = test::ImaTestdataDir();
   Result<ImaLog> log =
-      ParseImaLog(testing::ReadTestFile(dir + "/tpm2tss_sml-ima-sig-sha256-invalidated.bin"));
+      ParseImaLog(test::ReadTestFile(dir + "/tpm2tss_sml-ima-sig-sha256-invalidated.bin"));
   EXPECT_TRUE(log.ok());
   if (!log.ok()) return {};
   std::array<std::uint16_t, 2> banks = {kSha1, kSha256};
@@ -70,9 +70,9 @@ TEST(ImaRender, JsonShape) {
 }
 
 TEST(ImaRender, ImaNgHasNoSignatureAndBadUtf8PathsGetHex) {
-  testing::RecordSpec spec;
+  test::RecordSpec spec;
   spec.path = "/tmp/\xff\xfe-name";
-  Result<ImaLog> log = ParseImaLog(testing::BinaryRecord(spec));
+  Result<ImaLog> log = ParseImaLog(test::BinaryRecord(spec));
   ASSERT_TRUE(log.ok());
   nlohmann::json json = ImaLogToJson(*log, {});
   const nlohmann::json& entry = json["entries"][0];

@@ -7,7 +7,7 @@
 #include "attest/testdata.h"
 #include "attest/tpm/algorithms.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 std::string ImaTestdataDir() { return testdata::SharedPath("ima"); }
 
@@ -91,4 +91,4 @@ std::string AsciiLine(const RecordSpec& spec) {
   return line + "\n";
 }
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

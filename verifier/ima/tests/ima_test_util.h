@@ -10,7 +10,7 @@
 #include "attest/bytes.h"
 #include "attest/verifier/ima_log.h"
 
-namespace attest::verifier::testing {
+namespace attest::verifier::test {
 
 // The shared set's ima/ folder. It may be missing: a test that reads it
 // starts with ATTEST_NEED_SHARED_TESTDATA() (attest/testdata.h).
@@ -43,4 +43,4 @@ std::string AsciiLine(const RecordSpec& spec);
 void Append(Bytes& out, ByteView more);
 void AppendU32(Bytes& out, std::uint32_t value);
 
-}  // namespace attest::verifier::testing
+}  // namespace attest::verifier::test

@@ -24,9 +24,9 @@
 namespace attest::verifier {
 namespace {
 
-using testing::ImaFixtureDir;
-using testing::ImaTestdataDir;
-using testing::ReadTestFile;
+using test::ImaFixtureDir;
+using test::ImaTestdataDir;
+using test::ReadTestFile;
 
 constexpr std::string_view kSidecarSuffix = ".expected.json";
 

@@ -23,10 +23,10 @@ constexpr std::array<std::uint16_t, 2> kBanks = {0x0004, 0x000B};
 class ImaBinaryTruncationTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ImaBinaryTruncationTest, EveryCutIsAPrefixOrAnError) {
-  if (!GetParam().starts_with(testing::ImaFixtureDir())) ATTEST_NEED_SHARED_TESTDATA();
+  if (!GetParam().starts_with(test::ImaFixtureDir())) ATTEST_NEED_SHARED_TESTDATA();
   ImaLogOptions lenient;
   lenient.allow_trailing_partial_header = true;
-  Bytes bytes = testing::ReadTestFile(GetParam());
+  Bytes bytes = test::ReadTestFile(GetParam());
   Result<ImaLog> full = ParseImaLog(bytes, lenient);
   ASSERT_TRUE(full.ok()) << full.error().ToString();
   std::vector<std::size_t> starts;
@@ -62,17 +62,17 @@ std::string ListName(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(RepositoryFixtures, ImaBinaryTruncationTest,
-                         ::testing::Values(testing::ImaFixtureDir() + "/ovmf-sb-on.bin"), ListName);
-INSTANTIATE_TEST_SUITE_P(
-    SharedLists, ImaBinaryTruncationTest,
-    ::testing::Values(testing::ImaTestdataDir() + "/tpm2tss_sml-ima-ng-sha1.bin",
-                      testing::ImaTestdataDir() + "/tpm2tss_sml-ima-sha1.bin",
-                      testing::ImaTestdataDir() + "/tpm2tss_sml-ima-sig-sha256-invalidated.bin"),
-    ListName);
+                         ::testing::Values(test::ImaFixtureDir() + "/ovmf-sb-on.bin"), ListName);
+INSTANTIATE_TEST_SUITE_P(SharedLists, ImaBinaryTruncationTest,
+                         ::testing::Values(test::ImaTestdataDir() + "/tpm2tss_sml-ima-ng-sha1.bin",
+                                           test::ImaTestdataDir() + "/tpm2tss_sml-ima-sha1.bin",
+                                           test::ImaTestdataDir() +
+                                               "/tpm2tss_sml-ima-sig-sha256-invalidated.bin"),
+                         ListName);
 
 void CheckEveryCutInTheFirstLines(const std::string& path) {
   SCOPED_TRACE(path);
-  Bytes bytes = testing::ReadTestFile(path);
+  Bytes bytes = test::ReadTestFile(path);
   std::string_view text = AsText(bytes);
   std::size_t limit = std::min<std::size_t>(text.size(), 1500);
   for (std::size_t size = 1; size < limit; ++size) {
@@ -105,14 +105,14 @@ void CheckEveryCutInTheFirstLines(const std::string& path) {
 }
 
 TEST(ImaAsciiTruncation, EveryCutInTheFirstLinesOfTheRepositoryFixture) {
-  CheckEveryCutInTheFirstLines(testing::ImaFixtureDir() + "/ovmf-sb-on.txt");
+  CheckEveryCutInTheFirstLines(test::ImaFixtureDir() + "/ovmf-sb-on.txt");
 }
 
 TEST(ImaAsciiTruncation, EveryCutInTheFirstLinesOfSharedLists) {
   ATTEST_NEED_SHARED_TESTDATA();
   for (const char* name : {"rustkeylime_ascii_runtime_measurements.txt",
                            "imaverify_e5460c7_ascii_runtime_measurements_sha256.txt"}) {
-    CheckEveryCutInTheFirstLines(testing::ImaTestdataDir() + "/" + name);
+    CheckEveryCutInTheFirstLines(test::ImaTestdataDir() + "/" + name);
   }
 }
 

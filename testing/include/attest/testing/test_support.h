@@ -14,7 +14,7 @@
 
 #include "attest/clock.h"
 
-namespace attest::testing {
+namespace attest::test {
 
 // A directory under the test temp dir (mode 0755, so an unprivileged child
 // can reach files inside), removed with everything in it.
@@ -82,4 +82,4 @@ class FakeClock final : public Clock {
   TimePoint now_;
 };
 
-}  // namespace attest::testing
+}  // namespace attest::test
