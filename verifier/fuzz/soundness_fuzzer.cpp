@@ -250,7 +250,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   evidence.boot_log = shown_boot.Serialize();
   evidence.runtime_log = shown_runtime;
   verifier::Verdict verdict = verifier::VerifyEvidence(
-      {&evidence, &fixture.key, &fixture.policy, fixture.nonce, std::nullopt});
+      {evidence, fixture.key, fixture.policy, fixture.nonce, std::nullopt});
   if (verdict.trusted) {
     std::fprintf(stderr, "a refused node was trusted after rewriting unsigned data:\n%s\n",
                  verifier::VerdictToJson(verdict).dump(2).c_str());
