@@ -18,22 +18,14 @@
 #include "attest/tpm/public_key.h"
 #include "attest/tpm/signature.h"
 
+#include "tpm_test_bytes.h"
+
 namespace attest::tpm {
 namespace {
 
-Bytes Hex(std::string_view text) { return HexDecode(text).value(); }
-
-Bytes Cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& part : parts) out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
-
-Bytes Sized(const Bytes& bytes) {
-  return Cat({Bytes{static_cast<std::uint8_t>(bytes.size() >> 8),
-                    static_cast<std::uint8_t>(bytes.size() & 0xff)},
-              bytes});
-}
+using test_bytes::Cat;
+using test_bytes::Hex;
+using test_bytes::Sized;
 
 // An ECC P-256 TPM2B_PUBLIC laid out by hand (Part 2, 12.2.4/12.2.5); the
 // point need not be on the curve for unmarshaling.

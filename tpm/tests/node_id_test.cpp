@@ -11,8 +11,12 @@
 #include "attest/testing/test_support.h"
 #include "attest/tpm/public_key.h"
 
+#include "tpm_test_bytes.h"
+
 namespace attest::tpm {
 namespace {
+
+using test_bytes::KeyParameter;
 
 using attest::test::CommandOptions;
 using attest::test::RunCommand;
@@ -22,15 +26,6 @@ EvpPkeyPtr MakeKey(const char* type, const char* group_or_null, unsigned int rsa
     return EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, type, group_or_null));
   }
   return EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, type, static_cast<size_t>(rsa_bits)));
-}
-
-Bytes Parameter(const EVP_PKEY* key, const char* name) {
-  BIGNUM* raw = nullptr;
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &raw), 1) << name;
-  BignumPtr number(raw);
-  Bytes out(static_cast<std::size_t>(BN_num_bytes(number.get())));
-  BN_bn2bin(number.get(), out.data());
-  return out;
 }
 
 template <typename Buffer>
@@ -61,15 +56,15 @@ TPMT_PUBLIC EkArea(const EVP_PKEY* key) {
     area.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
     area.parameters.rsaDetail.keyBits = static_cast<TPMI_RSA_KEY_BITS>(EVP_PKEY_get_bits(key));
     area.parameters.rsaDetail.exponent = 0;
-    Fill(&area.unique.rsa, Parameter(key, OSSL_PKEY_PARAM_RSA_N));
+    Fill(&area.unique.rsa, KeyParameter(key, OSSL_PKEY_PARAM_RSA_N));
   } else {
     area.type = TPM2_ALG_ECC;
     area.parameters.eccDetail.symmetric = symmetric;
     area.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
     area.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
     area.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    Fill(&area.unique.ecc.x, Parameter(key, OSSL_PKEY_PARAM_EC_PUB_X));
-    Fill(&area.unique.ecc.y, Parameter(key, OSSL_PKEY_PARAM_EC_PUB_Y));
+    Fill(&area.unique.ecc.x, KeyParameter(key, OSSL_PKEY_PARAM_EC_PUB_X));
+    Fill(&area.unique.ecc.y, KeyParameter(key, OSSL_PKEY_PARAM_EC_PUB_Y));
   }
   return area;
 }

@@ -14,10 +14,12 @@
 #include "attest/tpm/algorithms.h"
 #include "attest/tpm/marshal.h"
 
+#include "tpm_test_bytes.h"
+
 namespace attest::tpm {
 namespace {
 
-Bytes Hex(std::string_view text) { return HexDecode(text).value(); }
+using test_bytes::Hex;
 
 Bytes Sha256(const Bytes& data) {
   Bytes digest(32);

@@ -14,38 +14,22 @@
 #include "attest/encoding.h"
 #include "attest/openssl.h"
 
+#include "tpm_test_bytes.h"
+
 namespace attest::tpm {
 namespace {
 
-Bytes Hex(std::string_view text) { return HexDecode(text).value(); }
-
-Bytes Cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& part : parts) out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
-
-Bytes U16(std::size_t value) {
-  return {static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value & 0xff)};
-}
-
-// A TPM2B: its size, then the bytes.
-Bytes Sized(const Bytes& bytes) { return Cat({U16(bytes.size()), bytes}); }
+using test_bytes::Cat;
+using test_bytes::Hex;
+using test_bytes::KeyParameter;
+using test_bytes::Sized;
+using test_bytes::U16;
 
 Bytes Digest(const EVP_MD* md, const Bytes& data) {
   Bytes digest(static_cast<std::size_t>(EVP_MD_get_size(md)));
   unsigned int size = 0;
   EXPECT_EQ(EVP_Digest(data.data(), data.size(), digest.data(), &size, md, nullptr), 1);
   return digest;
-}
-
-Bytes BigEndian(const EVP_PKEY* key, const char* name) {
-  BIGNUM* raw = nullptr;
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &raw), 1) << name;
-  BignumPtr number(raw);
-  Bytes out(static_cast<std::size_t>(BN_num_bytes(number.get())));
-  BN_bn2bin(number.get(), out.data());
-  return out;
 }
 
 Bytes LeftPad(const Bytes& bytes, std::size_t size) {
@@ -107,8 +91,8 @@ void ExpectRefused(const TPMT_PUBLIC& area, ErrorCode code, const std::string& m
 TEST(PublicArea, EccWireFormRoundTripsByteForByte) {
   EvpPkeyPtr key = EcKey("P-256");
   const Bytes area =
-      EccArea(0x000b, 0x0003, LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32),
-              LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32));
+      EccArea(0x000b, 0x0003, LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32),
+              LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32));
   auto parsed = ParsePublic(Sized(area));
   ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
   EXPECT_EQ(parsed->publicArea.type, TPM2_ALG_ECC);
@@ -122,7 +106,7 @@ TEST(PublicArea, EccWireFormRoundTripsByteForByte) {
 
 TEST(PublicArea, RsaWireFormRoundTripsAndExponentZeroMeans65537) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
-  const Bytes modulus = BigEndian(key.get(), OSSL_PKEY_PARAM_RSA_N);
+  const Bytes modulus = KeyParameter(key.get(), OSSL_PKEY_PARAM_RSA_N);
   ASSERT_EQ(modulus.size(), 256u);
   for (std::uint32_t exponent : {0u, 65537u}) {
     const Bytes area = RsaArea(2048, exponent, modulus);
@@ -141,8 +125,8 @@ TEST(PublicArea, RsaWireFormRoundTripsAndExponentZeroMeans65537) {
 // name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1, 16 "Names").
 TEST(ObjectName, IsTheNameAlgorithmThenTheHashOfThePublicArea) {
   EvpPkeyPtr key = EcKey("P-256");
-  const Bytes x = LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32);
-  const Bytes y = LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32);
+  const Bytes x = LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32);
+  const Bytes y = LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32);
   struct Case {
     std::uint16_t name_alg;
     const EVP_MD* md;
@@ -160,8 +144,8 @@ TEST(ObjectName, IsTheNameAlgorithmThenTheHashOfThePublicArea) {
 TEST(ObjectName, ChangesWithEveryFieldOfThePublicArea) {
   EvpPkeyPtr key = EcKey("P-256");
   const TPMT_PUBLIC base =
-      ParsedArea(EccArea(0x000b, 0x0003, BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X),
-                         BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)));
+      ParsedArea(EccArea(0x000b, 0x0003, KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X),
+                         KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)));
   const Bytes name = ObjectName(base).value();
   TPMT_PUBLIC attributes = base;
   attributes.objectAttributes |= TPMA_OBJECT_NODA;
@@ -194,8 +178,8 @@ TEST(PublicKeyFromTpm, EveryNistCurveAndShortenedCoordinates) {
                                    : std::string(curve) == "P-384" ? 0x0004
                                                                    : 0x0005;
     const std::size_t field = std::string(curve) == "P-521" ? 66 : EVP_PKEY_get_bits(key.get()) / 8;
-    const Bytes x = BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
-    const Bytes y = BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+    const Bytes x = KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
+    const Bytes y = KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
     // Padded to the field size, as most TPMs send them.
     ExpectSameKey(ParsedArea(EccArea(0x000b, curve_id, LeftPad(x, field), LeftPad(y, field))),
                   key.get());
@@ -208,8 +192,8 @@ TEST(PublicKeyFromTpm, EveryNistCurveAndShortenedCoordinates) {
 TEST(PublicKeyFromTpm, RefusesCurvesItDoesNotSupport) {
   EvpPkeyPtr key = EcKey("P-256");
   TPMT_PUBLIC area =
-      ParsedArea(EccArea(0x000b, 0x0003, BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X),
-                         BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)));
+      ParsedArea(EccArea(0x000b, 0x0003, KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X),
+                         KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)));
   for (std::uint16_t curve : {TPM2_ECC_NONE, TPM2_ECC_NIST_P192, TPM2_ECC_NIST_P224,
                               TPM2_ECC_BN_P256, TPM2_ECC_SM2_P256, std::uint16_t{0x7777}}) {
     area.parameters.eccDetail.curveID = curve;
@@ -219,8 +203,8 @@ TEST(PublicKeyFromTpm, RefusesCurvesItDoesNotSupport) {
 
 TEST(PublicKeyFromTpm, RefusesCoordinatesOfTheWrongSizeOrOffTheCurve) {
   EvpPkeyPtr key = EcKey("P-256");
-  const Bytes x = LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32);
-  const Bytes y = LeftPad(BigEndian(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32);
+  const Bytes x = LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_X), 32);
+  const Bytes y = LeftPad(KeyParameter(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 32);
   ExpectRefused(ParsedArea(EccArea(0x000b, 0x0003, {}, y)), ErrorCode::kCorrupt,
                 "0 and 32 bytes on P-256");
   ExpectRefused(ParsedArea(EccArea(0x000b, 0x0003, x, {})), ErrorCode::kCorrupt,
@@ -229,9 +213,9 @@ TEST(PublicKeyFromTpm, RefusesCoordinatesOfTheWrongSizeOrOffTheCurve) {
                 "33 and 32 bytes");
   // A P-384 point in a P-256 area.
   EvpPkeyPtr p384 = EcKey("P-384");
-  ExpectRefused(ParsedArea(EccArea(0x000b, 0x0003,
-                                   LeftPad(BigEndian(p384.get(), OSSL_PKEY_PARAM_EC_PUB_X), 48),
-                                   LeftPad(BigEndian(p384.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 48))),
+  ExpectRefused(ParsedArea(EccArea(
+                    0x000b, 0x0003, LeftPad(KeyParameter(p384.get(), OSSL_PKEY_PARAM_EC_PUB_X), 48),
+                    LeftPad(KeyParameter(p384.get(), OSSL_PKEY_PARAM_EC_PUB_Y), 48))),
                 ErrorCode::kCorrupt, "48 and 48 bytes");
   Bytes off_curve = y;
   off_curve.back() ^= 1;
@@ -242,7 +226,7 @@ TEST(PublicKeyFromTpm, RefusesCoordinatesOfTheWrongSizeOrOffTheCurve) {
 
 TEST(PublicKeyFromTpm, RefusesAModulusThatIsNotKeyBitsLong) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
-  const Bytes modulus = BigEndian(key.get(), OSSL_PKEY_PARAM_RSA_N);
+  const Bytes modulus = KeyParameter(key.get(), OSSL_PKEY_PARAM_RSA_N);
   ExpectRefused(ParsedArea(RsaArea(3072, 0, modulus)), ErrorCode::kCorrupt,
                 "modulus of 256 bytes for a 3072-bit key");
   ExpectRefused(ParsedArea(RsaArea(2048, 0, Bytes(modulus.begin() + 1, modulus.end()))),
