@@ -1,0 +1,61 @@
+// The verifier's HTTPS server (Boost.Beast over asio, OpenSSL): TLS 1.2 and
+// 1.3 only, keep-alive, per-connection header, body and idle timeouts, a
+// body limit answered 413, a connection limit, and a graceful drain. Why not
+// cpprestsdk's http_listener: README.md, design notes.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "attest/error.h"
+#include "attest/http/message.h"
+
+namespace attest::http {
+
+struct ServerOptions {
+  // "HOST:PORT"; port 0 asks the kernel for one (tests), port() tells which.
+  // IPv6 as "[::1]:8443".
+  std::string listen = "127.0.0.1:8443";
+  std::string certificate_chain_path;  // PEM: the server certificate, then its chain
+  std::string private_key_path;        // PEM, read once at start
+  // PEM bundle: when set, clients may present a certificate chaining to it
+  // (Request::client_certificate_pem); one that does not chain is refused in
+  // the handshake. Clients without a certificate are still served.
+  std::optional<std::string> client_ca_path;
+  std::size_t max_connections = 1024;  // past it, new connections are closed at once
+  std::size_t max_header_bytes = 16 * 1024;         // 431 past it
+  std::size_t max_body_bytes = 17 * 1024 * 1024;    // 413 past it (evidence is <= 16 MiB)
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{10'000};  // whole header must arrive in this
+  std::chrono::milliseconds body_timeout{30'000};    // whole body must arrive in this
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  unsigned threads = 2;                              // asio threads running handlers
+};
+
+class Server {
+ public:
+  // Binds, loads the certificate and key, and starts serving on its own
+  // threads. Errors name the file or the address that failed.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, Handler handler);
+  ~Server();  // Drain(0) if still running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+  // Stops accepting, lets in-flight requests finish and be answered (with
+  // "Connection: close"), closes idle connections, and returns when every
+  // connection is closed or `deadline` passed (then the rest are cut).
+  void Drain(std::chrono::milliseconds deadline);
+  std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attest::http

@@ -1,0 +1,74 @@
+// `verifier serve --config FILE`: the TOML configuration. Every key is
+// documented in verifier/README.md; verifier/examples/verifier.toml uses
+// them all. Unknown keys and bad values are errors naming the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attest/error.h"
+
+namespace attest::service {
+
+struct WebhookConfig {
+  std::string url;                     // https://... (http:// only for 127.0.0.1/::1)
+  std::optional<std::string> ca_bundle;  // PEM to verify the receiver; system store otherwise
+};
+
+struct RateLimitConfig {
+  double per_second = 5;  // sustained requests per client address / per node
+  double burst = 20;
+};
+
+struct ServiceConfig {
+  std::string listen = "127.0.0.1:8443";
+  std::string state_dir;  // required
+  // [tls]
+  std::vector<std::string> server_names;  // SANs of the server certificate (init)
+  std::optional<std::string> client_ca;   // mutual TLS for orchestrators
+  // [enrollment]
+  std::optional<std::string> tpm_ca_bundle;  // PEM certificates + CRLs
+  std::optional<std::string> ek_allowlist;   // file of node_ids, one per line
+  bool require_approval = false;
+  std::chrono::seconds enrollment_lifetime{300};
+  // [policy]
+  std::optional<std::string> policy_file;     // applied at first start (serial 0)
+  std::vector<std::string> policy_keys;       // signer public keys allowed to sign policies
+  std::vector<std::string> approval_keys;     // signer public keys whose approvals count
+  // [certificates]
+  bool allow_file_keys = false;  // issue for a CSR without TPM2_Certify proof
+  std::chrono::seconds crl_validity{std::chrono::hours(24)};
+  // [limits]
+  std::size_t max_connections = 1024;
+  std::size_t max_body_bytes = 17 * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  unsigned threads = 2;
+  RateLimitConfig rate_limit;
+  // [[webhooks]]
+  std::vector<WebhookConfig> webhooks;
+};
+
+// `name` (the file) starts every message: "verifier.toml: limits.threads: ...".
+Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text, std::string_view name);
+Result<ServiceConfig> LoadServiceConfig(const std::string& path);
+
+// Where `verifier init` puts things inside the state directory.
+struct StateLayout {
+  std::string dir;
+  std::string service_db() const { return dir + "/service.db"; }
+  std::string ledger_db() const { return dir + "/ledger.db"; }
+  std::string ledger_key() const { return dir + "/ledger.key"; }      // Ed25519 secret, 0600
+  std::string webhook_key() const { return dir + "/webhook.key"; }    // Ed25519 secret, 0600
+  std::string ca_certificate() const { return dir + "/ca.pem"; }      // chain, CA first
+  std::string ca_key() const { return dir + "/ca.key"; }
+  std::string tls_certificate() const { return dir + "/tls.pem"; }
+  std::string tls_key() const { return dir + "/tls.key"; }
+};
+
+}  // namespace attest::service

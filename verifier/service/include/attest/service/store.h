@@ -1,0 +1,173 @@
+// The verifier service's state (nodes, enrollments, certificates, tokens,
+// policies) behind one interface: SQLite now (sqlite_store.h), PostgreSQL
+// next. Every change is one Commit: the records it writes and the ledger
+// events it causes land together or not at all (the events wait in an
+// outbox that ledger_writer.h drains into the ledger, also after a crash).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attest/bytes.h"
+#include "attest/clock.h"
+#include "attest/error.h"
+#include "attest/json.h"
+
+namespace attest::service {
+
+enum class NodeState {
+  kPendingApproval,  // activated; waits for `verifier node approve`
+  kEnrolled,         // activated (and approved); not attested yet
+  kTrusted,          // its last evidence was trusted
+  kUntrusted,        // its last evidence failed; certificates revoked
+  kRevoked,          // an operator revoked it; attestations refused until re-approved
+};
+std::string_view NodeStateName(NodeState state);  // "pending_approval", "enrolled", ...
+std::optional<NodeState> ParseNodeState(std::string_view name);
+
+// What the verifier keeps of a node's last verified boot (incremental
+// evidence, docs/protocol.md §6): valid only for the same resetCount and
+// restartCount.
+struct BootCache {
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  Bytes boot_log_digest;  // SHA-256 of the verified boot log bytes
+  std::string verified_state_json;  // what the service needs to re-decide without the log
+};
+
+struct NodeRecord {
+  std::string node_id;  // 64 lowercase hex
+  std::string hostname;
+  Bytes ek_public;                     // TPM2B_PUBLIC
+  std::optional<Bytes> ek_certificate; // DER; absent for an allowlisted TPM
+  Bytes ak_public;                     // TPM2B_PUBLIC
+  NodeState state = NodeState::kEnrolled;
+  TimePoint enrolled_at;
+  std::optional<TimePoint> last_attestation;
+  std::string last_verdict_json;  // VerdictToJson of the last evidence, "" before any
+  // The TPM clock of the last trusted quote (CLOCK_ROLLBACK, REBOOTED).
+  std::optional<std::uint64_t> last_clock;
+  std::optional<std::uint32_t> last_reset_count;
+  std::optional<std::uint32_t> last_restart_count;
+  std::optional<BootCache> boot_cache;
+  // Set by `verifier node allow-reenroll`: until then an enrollment of this
+  // EK with another AK is refused.
+  std::optional<TimePoint> reenroll_allowed_until;
+  // Optimistic concurrency: Commit refuses (kBusy) a node whose version is
+  // not the stored one, and stores version + 1. 0 for a new node.
+  std::int64_t version = 0;
+};
+
+enum class EnrollmentState { kPending, kActivated, kFailed };
+
+struct EnrollmentRecord {
+  std::string enrollment_id;  // 32 lowercase hex (16 random bytes)
+  std::string node_id;
+  std::string hostname;
+  Bytes ek_public;
+  std::optional<Bytes> ek_certificate;
+  Bytes ak_public;
+  Bytes secret_digest;  // SHA-256 of the credential secret; the secret is never stored
+  EnrollmentState state = EnrollmentState::kPending;
+  TimePoint created_at;
+  TimePoint expires_at;
+  std::uint32_t failed_attempts = 0;
+};
+
+struct CertificateRecord {
+  std::string serial_hex;
+  std::string node_id;
+  TimePoint not_before;
+  TimePoint not_after;
+  std::string certificate_pem;
+  std::optional<TimePoint> revoked_at;
+  std::string revocation_reason;  // "" while valid
+};
+
+enum class Role { kReader, kOperator, kAdmin };
+std::string_view RoleName(Role role);  // "reader", "operator", "admin"
+std::optional<Role> ParseRole(std::string_view name);
+
+struct TokenRecord {
+  std::string token_id;  // the public half of the token (tokens.h)
+  Role role = Role::kReader;
+  std::string label;
+  Bytes secret_digest;  // SHA-256 of the secret half
+  TimePoint created_at;
+  std::optional<TimePoint> revoked_at;
+};
+
+struct PolicyRecord {
+  std::uint64_t serial = 0;   // must increase: no rollback to an older policy
+  std::string document;       // the policy JSON as signed
+  std::string envelope;       // the signer envelope over it ("" for the initial file policy)
+  TimePoint applied_at;
+};
+
+// A ledger entry a change causes (ledger/kinds.h kinds).
+struct LedgerEvent {
+  std::string kind;
+  Json payload;
+};
+
+struct PendingLedgerEvent {
+  std::int64_t outbox_id = 0;
+  LedgerEvent event;
+  TimePoint recorded_at;
+};
+
+// One atomic change. Absent members are left alone.
+struct StoreChange {
+  std::optional<NodeRecord> node;              // insert or update (version checked)
+  std::optional<EnrollmentRecord> enrollment;  // insert or replace
+  std::vector<CertificateRecord> new_certificates;
+  // Revoke every unrevoked certificate of this node at `revoked_at`.
+  std::optional<std::string> revoke_certificates_of;
+  TimePoint revoked_at;
+  std::string revocation_reason;
+  std::optional<TokenRecord> token;    // insert or replace
+  std::optional<PolicyRecord> policy;  // insert; kVerificationFailed unless serial > current
+  std::vector<LedgerEvent> events;     // queued in the same transaction
+};
+
+struct CommitResult {
+  std::vector<std::string> revoked_serials;  // by revoke_certificates_of
+};
+
+class ServiceStore {
+ public:
+  virtual ~ServiceStore() = default;
+
+  virtual Result<CommitResult> Commit(const StoreChange& change) = 0;
+
+  virtual Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) = 0;
+  // Ordered by node_id, after `after_node_id` (paging), at most `limit`.
+  virtual Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
+                                                    std::string_view after_node_id,
+                                                    std::size_t limit) = 0;
+  virtual Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() = 0;
+
+  virtual Result<std::optional<EnrollmentRecord>> GetEnrollment(std::string_view enrollment_id) = 0;
+
+  virtual Result<std::vector<CertificateRecord>> CertificatesOf(std::string_view node_id) = 0;
+  // Revoked certificates not yet expired at `now`: what the CRL lists.
+  virtual Result<std::vector<CertificateRecord>> RevokedCertificates(TimePoint now) = 0;
+  // Increments and returns the CRL number (starts at 1), durably.
+  virtual Result<std::uint64_t> NextCrlNumber() = 0;
+
+  virtual Result<std::optional<TokenRecord>> GetToken(std::string_view token_id) = 0;
+  virtual Result<std::vector<TokenRecord>> ListTokens() = 0;
+
+  virtual Result<std::optional<PolicyRecord>> CurrentPolicy() = 0;
+
+  // The ledger outbox, oldest first.
+  virtual Result<std::vector<PendingLedgerEvent>> PendingLedgerEvents(std::size_t limit) = 0;
+  // Removes the events up to and including `outbox_id`.
+  virtual Status MarkLedgerEventsWritten(std::int64_t outbox_id) = 0;
+};
+
+}  // namespace attest::service
