@@ -169,9 +169,9 @@ Result<EvpPkeyPtr> GenerateP256Key() {
 Status RequireP256(const EVP_PKEY* key, std::string_view what) {
   if (EVP_PKEY_is_a(key, "EC") != 1) {
     const char* type = EVP_PKEY_get0_type_name(key);
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(what) + " is " + (type != nullptr ? type : "an unknown type of") +
-                         " key; only ECDSA P-256 keys are accepted");
+    return MakeError(ErrorCode::kInvalidArgument, std::string(what) + " is of type " +
+                                                      (type != nullptr ? type : "unknown") +
+                                                      "; only ECDSA P-256 keys are accepted");
   }
   std::array<char, 64> group{};
   std::size_t length = 0;

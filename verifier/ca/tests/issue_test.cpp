@@ -251,7 +251,8 @@ TEST_F(IssueTest, RefusesBadNodeIdsAndTrustDomains) {
 }
 
 TEST_F(IssueTest, RefusesCsrsForOtherKeysAndBrokenCsrs) {
-  EXPECT_NE(RefusalFor(OpensslCsr({"rsa:2048"}, "rsa.key")).find("RSA key; only ECDSA P-256"),
+  EXPECT_NE(RefusalFor(OpensslCsr({"rsa:2048"}, "rsa.key"))
+                .find("its key is of type RSA; only ECDSA P-256 keys"),
             std::string::npos);
   EXPECT_NE(RefusalFor(OpensslCsr({"ec", "-pkeyopt", "ec_paramgen_curve:P-384"}, "p384.key"))
                 .find("curve secp384r1; only P-256"),
