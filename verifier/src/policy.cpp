@@ -242,10 +242,9 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
   if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
   const Json& root = *parsed;
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(root, ""));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
-      root, "",
-      {"version", "serial", "name", "pcr_selection", "boot", "runtime", "certificates",
-       "attestation"}));
+  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(root, "",
+                                            {"version", "serial", "name", "pcr_selection", "boot",
+                                             "runtime", "certificates", "attestation"}));
   ATTEST_ASSIGN_OR_RETURN(std::uint64_t version, fields.Unsigned(root, "version", "version"));
   if (version != kPolicyVersion) {
     return MakeError(ErrorCode::kUnsupported, std::string(name) + ": policy version " +
