@@ -1,0 +1,31 @@
+# attest_service: the verifier's /v1 REST API (service.h) over the
+# verification core, the CA (attest_ca), the store (attest_service_store)
+# and the ledger; transport-free, attest_http serves it. Included from
+# verifier/service/CMakeLists.txt (the store's file): this block is the API's.
+find_package(prometheus-cpp CONFIG REQUIRED)
+
+add_library(attest_service
+  src/api/admin_api.cpp
+  src/api/attestation.cpp
+  src/api/challenge_book.cpp
+  src/api/context.cpp
+  src/api/enrollment.cpp
+  src/api/ledger_api.cpp
+  src/api/metrics.cpp
+  src/api/nodes.cpp
+  src/api/operations.cpp
+  src/api/policy_api.cpp
+  src/api/rate_limiter.cpp
+  src/api/responses.cpp
+  src/api/router.cpp
+  src/api/service.cpp
+  src/api/webhooks.cpp
+)
+target_include_directories(attest_service PUBLIC include PRIVATE src/api)
+target_link_libraries(attest_service
+  PUBLIC attest_common attest_service_store attest_http
+  PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
+          prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
+# The contracts' headers, also before attest_http and attest_ca define them.
+target_include_directories(attest_service PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../http/include
+                                                  ${CMAKE_CURRENT_SOURCE_DIR}/../ca/include)
