@@ -26,10 +26,10 @@ inline constexpr std::string_view kTokenRevoked = "token.revoked";
 
 // Add a kind above, here and to FORMAT.md §5 before emitting it.
 inline constexpr std::array<std::string_view, 16> kAll = {
-    kArtifactApproved, kArtifactRevoked, kAttestationFailed, kCertIssued,
-    kCertRevoked,      kConfigChanged,   kNodeApproved,      kNodeEnrolled,
-    kNodeReenrollAllowed, kNodeRevoked,  kNodeTrusted,       kNodeUntrusted,
-    kPolicyApplied,    kPolicySigned,    kTokenCreated,      kTokenRevoked,
+    kArtifactApproved,    kArtifactRevoked, kAttestationFailed, kCertIssued,
+    kCertRevoked,         kConfigChanged,   kNodeApproved,      kNodeEnrolled,
+    kNodeReenrollAllowed, kNodeRevoked,     kNodeTrusted,       kNodeUntrusted,
+    kPolicyApplied,       kPolicySigned,    kTokenCreated,      kTokenRevoked,
 };
 
 }  // namespace attest::ledger::kinds

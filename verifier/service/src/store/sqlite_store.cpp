@@ -1,0 +1,274 @@
+// ServiceStore on SQLite. Concurrency: one writer connection behind a mutex
+// (SQLite admits one writer at a time anyway, and BEGIN IMMEDIATE makes
+// writers from other processes queue on the busy timeout) and a pool of
+// query-only reader connections, one per concurrent reading thread. In WAL
+// mode readers never wait for the writer, so attestations reading nodes do
+// not queue behind a commit; a connection is only ever used by the thread
+// that leased it, as SQLite's multi-thread mode requires.
+#include "attest/service/sqlite_store.h"
+
+#include <mutex>
+#include <vector>
+
+#include "attest/file.h"
+
+#include "src/store/fields.h"
+#include "src/store/sqlite_internal.h"
+
+namespace attest::service {
+namespace {
+
+using internal::Connection;
+using internal::ResetOnExit;
+
+// Idle reader connections kept open; more are opened on demand and closed
+// when returned.
+constexpr std::size_t kMaxIdleReaders = 16;
+
+template <typename Record>
+using RowFunction = Result<Record> (*)(const SqliteStatement&);
+
+template <typename Record>
+Result<std::vector<Record>> ReadAll(SqliteStatement& statement, RowFunction<Record> read) {
+  std::vector<Record> records;
+  while (true) {
+    ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
+    if (!has_row) return records;
+    ATTEST_ASSIGN_OR_RETURN(Record record, read(statement));
+    records.push_back(std::move(record));
+  }
+}
+
+template <typename Record>
+Result<std::optional<Record>> ReadOptional(SqliteStatement& statement, RowFunction<Record> read) {
+  ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
+  if (!has_row) return std::optional<Record>();
+  ATTEST_ASSIGN_OR_RETURN(Record record, read(statement));
+  return std::optional<Record>(std::move(record));
+}
+
+std::string Select(const char* columns, const char* rest) {
+  return std::string("SELECT ") + columns + " " + rest;
+}
+
+class SqliteServiceStore final : public ServiceStore {
+ public:
+  SqliteServiceStore(std::string path, std::unique_ptr<Connection> writer)
+      : path_(std::move(path)), writer_(std::move(writer)) {}
+
+  Result<CommitResult> Commit(const StoreChange& change) override {
+    std::lock_guard lock(writer_mutex_);
+    CommitResult result;
+    Status committed = writer_->db().WithTransaction(
+        [&]() -> Status { return internal::ApplyChange(*writer_, change, result); });
+    if (!committed.ok()) return committed.error().WithContext("commit");
+    return result;
+  }
+
+  Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
+    return Read<std::optional<NodeRecord>>(
+        Select(internal::kNodeColumns, "FROM nodes WHERE node_id = ?"),
+        [&](SqliteStatement& statement) -> Result<std::optional<NodeRecord>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindText(1, node_id));
+          return ReadOptional<NodeRecord>(statement, internal::ReadNodeRow);
+        });
+  }
+
+  Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
+                                            std::string_view after_node_id,
+                                            std::size_t limit) override {
+    const std::int64_t sql_limit = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
+    return Read<std::vector<NodeRecord>>(
+        Select(internal::kNodeColumns,
+               "FROM nodes WHERE (?1 IS NULL OR state = ?1) AND node_id > ?2 "
+               "ORDER BY node_id LIMIT ?3"),
+        [&](SqliteStatement& statement) -> Result<std::vector<NodeRecord>> {
+          if (state) {
+            ATTEST_RETURN_IF_ERROR(statement.BindText(1, NodeStateName(*state)));
+          } else {
+            ATTEST_RETURN_IF_ERROR(statement.BindNull(1));
+          }
+          ATTEST_RETURN_IF_ERROR(statement.BindText(2, after_node_id));
+          ATTEST_RETURN_IF_ERROR(statement.BindInt64(3, sql_limit));
+          return ReadAll<NodeRecord>(statement, internal::ReadNodeRow);
+        });
+  }
+
+  // Every state, in NodeState order, zeros included (what /metrics shows).
+  Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
+    using Counts = std::vector<std::pair<NodeState, std::uint64_t>>;
+    return Read<Counts>(
+        "SELECT state, count(*) FROM nodes GROUP BY state",
+        [&](SqliteStatement& statement) -> Result<Counts> {
+          Counts counts;
+          for (NodeState state :
+               {NodeState::kPendingApproval, NodeState::kEnrolled, NodeState::kTrusted,
+                NodeState::kUntrusted, NodeState::kRevoked}) {
+            counts.emplace_back(state, 0);
+          }
+          while (true) {
+            ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
+            if (!has_row) return counts;
+            std::optional<NodeState> state = ParseNodeState(statement.ColumnText(0));
+            if (!state) {
+              return MakeError(ErrorCode::kCorrupt,
+                               "service database: table nodes, column state: unknown node "
+                               "state \"" +
+                                   std::string(statement.ColumnText(0)) + "\"");
+            }
+            counts[static_cast<std::size_t>(*state)].second =
+                static_cast<std::uint64_t>(statement.ColumnInt64(1));
+          }
+        });
+  }
+
+  Result<std::optional<EnrollmentRecord>> GetEnrollment(std::string_view enrollment_id) override {
+    return Read<std::optional<EnrollmentRecord>>(
+        Select(internal::kEnrollmentColumns, "FROM enrollments WHERE enrollment_id = ?"),
+        [&](SqliteStatement& statement) -> Result<std::optional<EnrollmentRecord>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindText(1, enrollment_id));
+          return ReadOptional<EnrollmentRecord>(statement, internal::ReadEnrollmentRow);
+        });
+  }
+
+  Result<std::vector<CertificateRecord>> CertificatesOf(std::string_view node_id) override {
+    return Read<std::vector<CertificateRecord>>(
+        Select(internal::kCertificateColumns,
+               "FROM certificates WHERE node_id = ? ORDER BY not_before, serial_hex"),
+        [&](SqliteStatement& statement) -> Result<std::vector<CertificateRecord>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindText(1, node_id));
+          return ReadAll<CertificateRecord>(statement, internal::ReadCertificateRow);
+        });
+  }
+
+  Result<std::vector<CertificateRecord>> RevokedCertificates(TimePoint now) override {
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t now_micros, internal::TimeToMicros(now, "now"));
+    return Read<std::vector<CertificateRecord>>(
+        Select(internal::kCertificateColumns,
+               "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ? "
+               "ORDER BY revoked_at, serial_hex"),
+        [&](SqliteStatement& statement) -> Result<std::vector<CertificateRecord>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindInt64(1, now_micros));
+          return ReadAll<CertificateRecord>(statement, internal::ReadCertificateRow);
+        });
+  }
+
+  Result<std::uint64_t> NextCrlNumber() override {
+    std::lock_guard lock(writer_mutex_);
+    std::int64_t number = 0;
+    Status done = writer_->db().WithTransaction([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(
+          SqliteStatement * statement,
+          writer_->Prepared("INSERT INTO crl_number(id, value) VALUES (1, 1) "
+                            "ON CONFLICT(id) DO UPDATE SET value = value + 1 RETURNING value"));
+      ResetOnExit reset(*statement);
+      ATTEST_ASSIGN_OR_RETURN(bool has_row, statement->Step());
+      number = has_row ? statement->ColumnInt64(0) : 0;
+      if (number < 1) {
+        return MakeError(ErrorCode::kCorrupt, "service database: table crl_number, column value: " +
+                                                  std::to_string(number) + " is not positive");
+      }
+      return OkStatus();
+    });
+    if (!done.ok()) return done.error().WithContext("next CRL number");
+    return static_cast<std::uint64_t>(number);
+  }
+
+  Result<std::optional<TokenRecord>> GetToken(std::string_view token_id) override {
+    return Read<std::optional<TokenRecord>>(
+        Select(internal::kTokenColumns, "FROM tokens WHERE token_id = ?"),
+        [&](SqliteStatement& statement) -> Result<std::optional<TokenRecord>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindText(1, token_id));
+          return ReadOptional<TokenRecord>(statement, internal::ReadTokenRow);
+        });
+  }
+
+  Result<std::vector<TokenRecord>> ListTokens() override {
+    return Read<std::vector<TokenRecord>>(
+        Select(internal::kTokenColumns, "FROM tokens ORDER BY created_at, token_id"),
+        [&](SqliteStatement& statement) {
+          return ReadAll<TokenRecord>(statement, internal::ReadTokenRow);
+        });
+  }
+
+  Result<std::optional<PolicyRecord>> CurrentPolicy() override {
+    return Read<std::optional<PolicyRecord>>(
+        Select(internal::kPolicyColumns, "FROM policies ORDER BY serial DESC LIMIT 1"),
+        [&](SqliteStatement& statement) {
+          return ReadOptional<PolicyRecord>(statement, internal::ReadPolicyRow);
+        });
+  }
+
+  Result<std::vector<PendingLedgerEvent>> PendingLedgerEvents(std::size_t limit) override {
+    const std::int64_t sql_limit = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
+    return Read<std::vector<PendingLedgerEvent>>(
+        Select(internal::kOutboxColumns, "FROM ledger_outbox ORDER BY outbox_id LIMIT ?"),
+        [&](SqliteStatement& statement) -> Result<std::vector<PendingLedgerEvent>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindInt64(1, sql_limit));
+          return ReadAll<PendingLedgerEvent>(statement, internal::ReadOutboxRow);
+        });
+  }
+
+  Status MarkLedgerEventsWritten(std::int64_t outbox_id) override {
+    std::lock_guard lock(writer_mutex_);
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement,
+                            writer_->Prepared("DELETE FROM ledger_outbox WHERE outbox_id <= ?"));
+    ResetOnExit reset(*statement);
+    ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, outbox_id));
+    return statement->Run();
+  }
+
+ private:
+  // Runs `body` with the statement for `sql` on a leased reader connection.
+  template <typename T, typename Body>
+  Result<T> Read(const std::string& sql, Body body) {
+    ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, LeaseReader());
+    Result<T> result = [&]() -> Result<T> {
+      ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement, reader->Prepared(sql));
+      ResetOnExit reset(*statement);
+      return body(*statement);
+    }();
+    ReturnReader(std::move(reader));
+    return result;
+  }
+
+  Result<std::unique_ptr<Connection>> LeaseReader() {
+    {
+      std::lock_guard lock(readers_mutex_);
+      if (!idle_readers_.empty()) {
+        std::unique_ptr<Connection> reader = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return reader;
+      }
+    }
+    return internal::OpenConnection(path_, internal::ConnectionRole::kReader, false);
+  }
+
+  void ReturnReader(std::unique_ptr<Connection> reader) {
+    std::lock_guard lock(readers_mutex_);
+    if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(reader));
+  }
+
+  const std::string path_;
+  std::mutex writer_mutex_;
+  std::unique_ptr<Connection> writer_;  // guarded by writer_mutex_
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceStore>> OpenSqliteServiceStore(const std::string& path, bool create) {
+  const bool exists = PathExists(path);
+  if (!exists && !create) {
+    return MakeError(ErrorCode::kNotFound,
+                     path + ": no such service database (`verifier init` creates it)");
+  }
+  auto writer = internal::OpenConnection(path, internal::ConnectionRole::kWriter, !exists);
+  if (!writer.ok()) return writer.error().WithContext("open service database");
+  return std::unique_ptr<ServiceStore>(new SqliteServiceStore(path, std::move(writer).value()));
+}
+
+}  // namespace attest::service
