@@ -1,0 +1,190 @@
+#include "attest/http/server.h"
+
+#include <thread>
+#include <vector>
+
+#include "server_state.h"
+#include "session.h"
+#include "tls.h"
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace attest::http {
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// ---- ServerState -----------------------------------------------------------
+
+void ServerState::Register(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(session.get(), session);
+}
+
+void ServerState::Unregister(const Session* session) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(session);
+  if (sessions_.empty()) all_closed_.notify_all();
+}
+
+std::size_t ServerState::OpenConnections() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::vector<std::shared_ptr<Session>> ServerState::Snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Session>> out;
+  for (const auto& [key, weak] : sessions_) {
+    if (auto session = weak.lock()) out.push_back(std::move(session));
+  }
+  return out;
+}
+
+bool ServerState::WaitAllClosed(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return all_closed_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+}
+
+// ---- Server ----------------------------------------------------------------
+
+namespace {
+
+// How long cut connections get to unwind before the threads stop.
+constexpr std::chrono::milliseconds kCutGrace{500};
+// After a failed accept (out of descriptors): wait, do not spin.
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+Result<tcp::endpoint> ParseListen(const std::string& listen) {
+  std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    return MakeError(ErrorCode::kInvalidArgument, "listen address " + listen + " is not HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    return MakeError(ErrorCode::kInvalidArgument, "listen address " + listen + " has a bad port");
+  }
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "listen address " + listen + ": host is not an IP address");
+  }
+  return tcp::endpoint(address, static_cast<std::uint16_t>(port));
+}
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<ServerState> state;
+  net::io_context io;  // before everything that uses it: destroyed after them
+  net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
+  net::strand<net::io_context::executor_type> accept_strand{io.get_executor()};
+  tcp::acceptor acceptor{accept_strand};
+  net::steady_timer accept_retry{accept_strand};
+  std::uint16_t port = 0;
+  std::vector<std::thread> threads;
+  std::mutex drain_mutex;
+  bool drained = false;
+
+  explicit Impl(unsigned thread_count) : io(static_cast<int>(thread_count)) {}
+
+  void Accept() {
+    acceptor.async_accept(
+        net::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == net::error::operation_aborted || state->draining) return;
+          if (ec) {
+            accept_retry.expires_after(kAcceptRetry);
+            accept_retry.async_wait([this](boost::system::error_code wait_ec) {
+              if (!wait_ec && !state->draining) Accept();
+            });
+            return;
+          }
+          if (state->OpenConnections() >= state->options.max_connections) {
+            boost::system::error_code ignored;
+            socket.close(ignored);  // over the limit: closed at once, no handshake
+          } else {
+            std::make_shared<Session>(std::move(socket), state)->Start();
+          }
+          Accept();
+        });
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Drain(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
+  if (!handler) return MakeError(ErrorCode::kInvalidArgument, "server needs a handler");
+  if (options.threads == 0 || options.max_connections == 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "server needs threads and max_connections > 0");
+  }
+  ATTEST_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListen(options.listen));
+  auto state = std::make_shared<ServerState>();
+  state->options = options;
+  state->handler = std::move(handler);
+  ATTEST_ASSIGN_OR_RETURN(
+      state->tls, MakeServerContext({options.certificate_chain_path, options.private_key_path,
+                                     options.client_ca_path}));
+  auto impl = std::make_unique<Impl>(options.threads);
+  impl->state = std::move(state);
+  boost::system::error_code ec;
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(
+        ec == net::error::access_denied ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
+        "listen on " + options.listen + ": " + ec.message());
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  net::post(impl->accept_strand, [raw = impl.get()] { raw->Accept(); });
+  for (unsigned i = 0; i < options.threads; ++i) {
+    impl->threads.emplace_back([raw = impl.get()] { raw->io.run(); });
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+std::size_t Server::open_connections() const { return impl_->state->OpenConnections(); }
+
+// Must not run on one of the server's own threads (a handler): it waits
+// for them.
+void Server::Drain(std::chrono::milliseconds deadline) {
+  std::lock_guard drain_lock(impl_->drain_mutex);
+  if (impl_->drained) return;
+  impl_->drained = true;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  impl_->state->draining = true;
+  net::post(impl_->accept_strand, [raw = impl_.get()] {
+    boost::system::error_code ignored;
+    raw->acceptor.close(ignored);
+    raw->accept_retry.cancel();
+  });
+  for (const auto& session : impl_->state->Snapshot()) session->PostDrain();
+  if (!impl_->state->WaitAllClosed(until)) {
+    for (const auto& session : impl_->state->Snapshot()) session->PostCut();
+    (void)impl_->state->WaitAllClosed(std::chrono::steady_clock::now() + kCutGrace);
+  }
+  // A handler still running (blocked) keeps its thread; join waits for it.
+  impl_->work.reset();
+  impl_->io.stop();
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+}
+
+}  // namespace attest::http
