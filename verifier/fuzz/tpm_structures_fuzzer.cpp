@@ -1,5 +1,5 @@
 // Fuzzes the TPM structures the verifier unmarshals from the network: the
-// quote (TPMS_ATTEST), its signature (TPMT_SIGNATURE) and the AK
+// quote and the key certification (TPMS_ATTEST), their signature (TPMT_SIGNATURE) and the AK
 // (TPM2B_PUBLIC), each through tss2-mu, and a signature check with
 // whatever key parses.
 #include <cstdint>
@@ -11,6 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   attest::ByteView bytes(data, size);
   (void)attest::verifier::ParseQuote(bytes);
+  (void)attest::verifier::ParseCertify(bytes);
   auto signature = attest::tpm::ParseSignature(bytes);
   // Bare PEM keys too: the parser must hold on either path.
   auto key = attest::verifier::ParseAttestationKey(bytes, {.allow_bare_public_key = true});

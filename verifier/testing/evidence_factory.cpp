@@ -51,7 +51,7 @@ TPMT_PUBLIC AkPublicArea(const EVP_PKEY* key) {
   return area;
 }
 
-Bytes Sign(EVP_PKEY* key, ByteView message) {
+Bytes SignWith(EVP_PKEY* key, ByteView message) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t size = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -194,7 +194,7 @@ Evidence EvidenceFactory::Make(const tpm::PcrSelection& selection, const Bytes& 
   Evidence evidence;
   evidence.nonce = nonce;
   evidence.attest = MakeAttest(selection, values, nonce, clock);
-  evidence.signature = Sign(key_.get(), evidence.attest);
+  evidence.signature = SignWith(key_.get(), evidence.attest);
   evidence.pcrs = std::move(values);
   if (!boot_log.empty()) evidence.boot_log = boot_log;
   evidence.runtime_log = runtime;
@@ -202,7 +202,58 @@ Evidence EvidenceFactory::Make(const tpm::PcrSelection& selection, const Bytes& 
 }
 
 void EvidenceFactory::Resign(Evidence& evidence) const {
-  evidence.signature = Sign(key_.get(), evidence.attest);
+  evidence.signature = SignWith(key_.get(), evidence.attest);
+}
+
+Bytes EvidenceFactory::Sign(ByteView attest) const { return SignWith(key_.get(), attest); }
+
+Bytes EvidenceFactory::MakeCertifyAttest(ByteView name, const Bytes& nonce) const {
+  TPMS_ATTEST attest{};
+  attest.magic = TPM2_GENERATED_VALUE;
+  attest.type = TPM2_ST_ATTEST_CERTIFY;
+  attest.qualifiedSigner.size = static_cast<UINT16>(name_.size());
+  std::copy(name_.begin(), name_.end(), attest.qualifiedSigner.name);
+  attest.extraData.size = static_cast<UINT16>(nonce.size());
+  std::copy(nonce.begin(), nonce.end(), attest.extraData.buffer);
+  attest.clockInfo = {1'000'000, 3, 0, TPM2_YES};
+  attest.firmwareVersion = 0x2024'0001;
+  TPMS_CERTIFY_INFO& certify = attest.attested.certify;
+  certify.name.size = static_cast<UINT16>(name.size());
+  std::copy(name.begin(), name.end(), certify.name.name);
+  // Its parent's qualified name and its own name hashed: any value serves,
+  // the verifier does not read it.
+  Bytes qualified = {0x00, 0x0b};
+  Sha256Digest digest = Sha256Of(name);
+  qualified.insert(qualified.end(), digest.begin(), digest.end());
+  certify.qualifiedName.size = static_cast<UINT16>(qualified.size());
+  std::copy(qualified.begin(), qualified.end(), certify.qualifiedName.name);
+  return tpm::Marshal(attest, Tss2_MU_TPMS_ATTEST_Marshal);
+}
+
+KeyCertification EvidenceFactory::Certify(const TPMT_PUBLIC& certified, const Bytes& nonce) const {
+  TPM2B_PUBLIC marshaled{};
+  marshaled.publicArea = certified;
+  KeyCertification certification;
+  certification.key_public = tpm::MarshalPublic(marshaled);
+  certification.attest =
+      MakeCertifyAttest(Must(tpm::ObjectName(certified), "certified key name"), nonce);
+  certification.signature = Sign(certification.attest);
+  return certification;
+}
+
+Bytes SoftwareSigningKey::MarshaledPublic() const {
+  TPM2B_PUBLIC marshaled{};
+  marshaled.publicArea = public_area;
+  return tpm::MarshalPublic(marshaled);
+}
+
+SoftwareSigningKey MakeSoftwareSigningKey() {
+  SoftwareSigningKey signing{EvpPkeyPtr(EVP_EC_gen("P-256")), {}};
+  if (!signing.key) throw std::runtime_error("generate P-256 key");
+  TPMT_PUBLIC& area = signing.public_area;
+  area = AkPublicArea(signing.key.get());
+  area.objectAttributes &= ~TPMA_OBJECT_RESTRICTED;
+  return signing;
 }
 
 Policy PolicyFor(const Evidence& evidence, const AttestationKey& key) {

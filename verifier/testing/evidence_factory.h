@@ -27,6 +27,17 @@ Bytes ReadTestdata(const std::string& relative);
 std::string FixturePath(const std::string& relative);
 Bytes ReadFixture(const std::string& relative);
 
+// A P-256 key in software with the TPM public area Tpm::CreateSigningKey
+// gives its keys: non-restricted, sign only, fixedTPM, fixedParent,
+// sensitiveDataOrigin, ECDSA-SHA256, nameAlg SHA-256. Tests change
+// `public_area` to make keys the verifier must refuse.
+struct SoftwareSigningKey {
+  EvpPkeyPtr key;
+  TPMT_PUBLIC public_area;
+  Bytes MarshaledPublic() const;  // TPM2B_PUBLIC of public_area
+};
+SoftwareSigningKey MakeSoftwareSigningKey();
+
 // `count` runtime entries for PCR `pcr`, files with distinct digests.
 runtime::RuntimeLog ExampleRuntimeLog(std::size_t count, std::uint32_t pcr = 15);
 
@@ -48,6 +59,14 @@ class EvidenceFactory {
 
   // Re-signs evidence.attest after a test changed it.
   void Resign(Evidence& evidence) const;
+  // TPM2_Certify of `certified` by this AK with `nonce` as qualifying data,
+  // as a TPM makes it (TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY, signed
+  // with ECDSA-SHA256), with the key's TPM2B_PUBLIC.
+  KeyCertification Certify(const TPMT_PUBLIC& certified, const Bytes& nonce) const;
+  // The TPMS_ATTEST alone, naming the object `name`.
+  Bytes MakeCertifyAttest(ByteView name, const Bytes& nonce) const;
+  // A TPMT_SIGNATURE by this AK over `attest`.
+  Bytes Sign(ByteView attest) const;
   // A TPMS_ATTEST for the given parts, marshaled.
   Bytes MakeAttest(const tpm::PcrSelection& selection, const tpm::PcrValues& values,
                    const Bytes& nonce, const QuoteClock& clock) const;

@@ -19,8 +19,6 @@
 
 namespace attest::verifier {
 
-using X509CrlPtr = std::unique_ptr<X509_CRL, OpensslDeleter<X509_CRL_free>>;
-
 // The operator's trusted TPM manufacturer CA certificates: self-signed roots
 // (the trust anchors) and intermediates (used to build chains; trusted only
 // as far as they chain to a root), and optionally the CRLs of some of those
