@@ -26,6 +26,23 @@ target_link_libraries(attest_service
   PUBLIC attest_common attest_service_store attest_http
   PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
           prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
-# The contracts' headers, also before attest_http and attest_ca define them.
-target_include_directories(attest_service PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../http/include
-                                                  ${CMAKE_CURRENT_SOURCE_DIR}/../ca/include)
+
+if(ATTEST_BUILD_TESTS)
+  # The API through Service::Handle and over real HTTPS on 127.0.0.1: real
+  # SQLite files, the real ledger and CA, simulated nodes (a software EK
+  # whose credential the test opens, a software AK making real quotes).
+  add_executable(service_api_tests
+    tests/api/auth_input_test.cpp
+    tests/api/https_test.cpp
+    tests/api/policy_ledger_test.cpp
+    tests/api/protocol_test.cpp
+    tests/api/service_test_support.cpp
+    ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
+  )
+  target_include_directories(service_api_tests PRIVATE tests/api
+    ${PROJECT_SOURCE_DIR}/verifier/credential/src ${PROJECT_SOURCE_DIR}/verifier/credential/tests)
+  target_link_libraries(service_api_tests PRIVATE attest_service attest_service_store attest_http
+    attest_verifier_testing attest_credential attest_ledger attest_signer attest_testing
+    GTest::gtest_main GTest::gmock OpenSSL::Crypto)
+  gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
+endif()
