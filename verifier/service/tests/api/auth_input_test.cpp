@@ -1,9 +1,11 @@
 // The auth matrix (every endpoint x every role x no token) and bad input:
 // malformed JSON and base64, unknown nodes and routes, wrong methods,
 // revoked tokens, rate limits, and `verifier init` over a used directory.
-#include <sys/stat.h>
+#include <algorithm>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "attest/encoding.h"
 #include "attest/service/operations.h"
@@ -149,17 +151,17 @@ TEST_F(AuthInputTest, MalformedBodiesAreBadRequestsWithAReasonCode) {
 
 TEST_F(AuthInputTest, UnknownNodesRoutesAndMethods) {
   std::string reader = MakeToken(Role::kReader);
-  for (const std::string& id : {std::string(64, 'b'), std::string("not-a-node"),
-                                std::string(64, 'B')}) {
+  for (const std::string& id :
+       {std::string(64, 'b'), std::string("not-a-node"), std::string(64, 'B')}) {
     http::Response challenge = Call("POST", "/v1/nodes/" + id + "/challenges");
     EXPECT_EQ(challenge.status, 404) << id;
     EXPECT_EQ(ErrorCodeOf(challenge), "NOT_FOUND");
     EXPECT_EQ(Call("GET", "/v1/nodes/" + id, "", reader).status, 404) << id;
   }
-  EXPECT_EQ(Call("POST", "/v1/enrollments/" + std::string(32, 'c') + "/activate",
-                 R"({"secret":"AAAA"})")
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("POST", "/v1/enrollments/" + std::string(32, 'c') + "/activate", R"({"secret":"AAAA"})")
+          .status,
+      404);
   http::Response route = Call("GET", "/v1/nothing");
   EXPECT_EQ(route.status, 404);
   EXPECT_EQ(ErrorCodeOf(route), "NOT_FOUND");
@@ -192,9 +194,9 @@ TEST_F(AuthInputTest, UnauthenticatedEndpointsAreRateLimitedPerAddressAndNode) {
   http::Response by_node = Call("POST", "/v1/enrollments", body, "", "192.0.2.2");
   EXPECT_EQ(by_node.status, 429);
   // Another node from another address is not limited.
-  EXPECT_EQ(Call("POST", "/v1/enrollments", nodes_[1]->EnrollmentBody().dump(), "", "192.0.2.3")
-                .status,
-            201);
+  EXPECT_EQ(
+      Call("POST", "/v1/enrollments", nodes_[1]->EnrollmentBody().dump(), "", "192.0.2.3").status,
+      201);
   // Tokens refill with time.
   clock_.Advance(std::chrono::seconds(200));
   EXPECT_EQ(Call("POST", "/v1/enrollments", body, "", "192.0.2.1").status, 201);

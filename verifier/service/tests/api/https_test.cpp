@@ -2,8 +2,8 @@
 // client, the TLS certificate `verifier init` issued), and webhooks
 // delivered to a local HTTPS receiver, signed with the webhook key.
 #include <condition_variable>
-#include <fstream>
 #include <csignal>
+#include <fstream>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -68,10 +68,10 @@ TEST_F(HttpsTest, TheWholeProtocolOverHttps) {
   const SimulatedNode& node = *nodes_[0];
   Json enrollment = Send(201, "POST", "/v1/enrollments", node.EnrollmentBody().dump());
   Bytes secret = node.ActivateCredential(enrollment).value();
-  Json activated = Send(200, "POST",
-                        "/v1/enrollments/" + enrollment["enrollment_id"].get<std::string>() +
-                            "/activate",
-                        Json{{"secret", Base64Encode(secret)}}.dump());
+  Json activated =
+      Send(200, "POST",
+           "/v1/enrollments/" + enrollment["enrollment_id"].get<std::string>() + "/activate",
+           Json{{"secret", Base64Encode(secret)}}.dump());
   EXPECT_EQ(activated["state"], "enrolled");
   for (int round = 0; round < 3; ++round) {
     Json challenge = Send(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
@@ -120,8 +120,8 @@ TEST_F(HttpsTest, StateChangesAreDeliveredAsSignedWebhooks) {
   Attest(node);
   {
     std::unique_lock lock(mutex);
-    ASSERT_TRUE(arrived.wait_for(lock, std::chrono::seconds(20),
-                                 [&] { return received.size() >= 2; }));
+    ASSERT_TRUE(
+        arrived.wait_for(lock, std::chrono::seconds(20), [&] { return received.size() >= 2; }));
   }
   std::string key_pem = Expect(200, "GET", "/v1/webhooks/key").get<std::string>();
   auto key = signer::ParsePublicKey(key_pem, "webhook key");

@@ -2,9 +2,11 @@
 // serials only increasing), runtime approvals read from the ledger, the
 // ledger endpoints (entries, checkpoint, proofs, export, each checked with
 // the ledger's own verification) and the Prometheus metrics.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "attest/encoding.h"
@@ -68,7 +70,8 @@ TEST_F(PolicyLedgerTest, RollbackUnsignedAndWronglySignedPoliciesAreRefused) {
   UsePolicyKey();
   Expect(200, "PUT", "/v1/policy", PutBody(5, *policy_key_), admin_token_);
   for (std::uint64_t serial : {5u, 4u, 0u}) {
-    http::Response rollback = Call("PUT", "/v1/policy", PutBody(serial, *policy_key_), admin_token_);
+    http::Response rollback =
+        Call("PUT", "/v1/policy", PutBody(serial, *policy_key_), admin_token_);
     EXPECT_EQ(rollback.status, 409) << serial;
     EXPECT_EQ(ErrorCodeOf(rollback), "POLICY_ROLLBACK");
   }
@@ -118,9 +121,8 @@ TEST_F(PolicyLedgerTest, TheLedgerEndpointsServeWhatTheLedgerVerifies) {
   EXPECT_EQ(Call("GET", "/v1/ledger/proofs/inclusion?seq=0", "", reader).status, 400);
   EXPECT_EQ(Call("GET", "/v1/ledger/proofs/inclusion?seq=x", "", reader).status, 400);
 
-  Json consistency =
-      Expect(200, "GET", "/v1/ledger/proofs/consistency?from=2&to=" + std::to_string(size), "",
-             reader);
+  Json consistency = Expect(
+      200, "GET", "/v1/ledger/proofs/consistency?from=2&to=" + std::to_string(size), "", reader);
   EXPECT_EQ(consistency["new_root"], HexEncode(checkpoint->root_hash));
 
   std::string exported = Expect(200, "GET", "/v1/ledger/export", "", reader).get<std::string>();

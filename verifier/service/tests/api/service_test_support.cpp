@@ -26,9 +26,9 @@ Bytes BytesOf(const std::uint8_t* data, std::size_t size) { return Bytes(data, d
 // The seed of an ECC EK's credential, as the TPM recovers it (ECDH, KDFe).
 Result<Bytes> RecoverSeed(EVP_PKEY* ek_private, const TPMT_PUBLIC& ek,
                           const tpm::HashAlgorithm& hash, ByteView encrypted) {
-  ATTEST_ASSIGN_OR_RETURN(auto point, tpm::Unmarshal<TPMS_ECC_POINT>(
-                                          encrypted, Tss2_MU_TPMS_ECC_POINT_Unmarshal,
-                                          "TPMS_ECC_POINT"));
+  ATTEST_ASSIGN_OR_RETURN(
+      auto point, tpm::Unmarshal<TPMS_ECC_POINT>(encrypted, Tss2_MU_TPMS_ECC_POINT_Unmarshal,
+                                                 "TPMS_ECC_POINT"));
   TPMT_PUBLIC ephemeral_area = ek;
   ephemeral_area.unique.ecc = point;
   ATTEST_ASSIGN_OR_RETURN(auto ephemeral, tpm::PublicKeyFromTpm(ephemeral_area));
@@ -41,9 +41,9 @@ Result<Bytes> RecoverSeed(EVP_PKEY* ek_private, const TPMT_PUBLIC& ek,
     return MakeError(ErrorCode::kCrypto, "ECDH");
   }
   Bytes seed(hash.digest_size);
-  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFe(
-      hash, z, "IDENTITY", {point.x.buffer, point.x.size},
-      {ek.unique.ecc.x.buffer, ek.unique.ecc.x.size}, seed));
+  ATTEST_RETURN_IF_ERROR(
+      verifier::internal::KDFe(hash, z, "IDENTITY", {point.x.buffer, point.x.size},
+                               {ek.unique.ecc.x.buffer, ek.unique.ecc.x.size}, seed));
   return seed;
 }
 
@@ -52,13 +52,13 @@ Result<Bytes> SoftwareActivate(EVP_PKEY* ek_private, ByteView ek_public, ByteVie
                                ByteView encrypted_secret, ByteView name) {
   ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC ek, tpm::ParsePublic(ek_public));
   const tpm::HashAlgorithm hash = *tpm::HashAlgorithmById(ek.publicArea.nameAlg);
-  ATTEST_ASSIGN_OR_RETURN(auto secret, tpm::Unmarshal<TPM2B_ENCRYPTED_SECRET>(
-                                           encrypted_secret,
-                                           Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal,
-                                           "TPM2B_ENCRYPTED_SECRET"));
-  ATTEST_ASSIGN_OR_RETURN(auto id_object,
-                          tpm::Unmarshal<TPM2B_ID_OBJECT>(blob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal,
-                                                          "TPM2B_ID_OBJECT"));
+  ATTEST_ASSIGN_OR_RETURN(
+      auto secret,
+      tpm::Unmarshal<TPM2B_ENCRYPTED_SECRET>(
+          encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "TPM2B_ENCRYPTED_SECRET"));
+  ATTEST_ASSIGN_OR_RETURN(
+      auto id_object,
+      tpm::Unmarshal<TPM2B_ID_OBJECT>(blob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal, "TPM2B_ID_OBJECT"));
   ATTEST_ASSIGN_OR_RETURN(Bytes seed, RecoverSeed(ek_private, ek.publicArea, hash,
                                                   ByteView(secret.secret, secret.size)));
   TPM2B_DIGEST integrity{};
@@ -74,16 +74,14 @@ Result<Bytes> SoftwareActivate(EVP_PKEY* ek_private, ByteView ek_public, ByteVie
   AppendBytes(hmac_input, name);
   Bytes expected(hash.digest_size);
   std::size_t size = 0;
-  EVP_Q_mac(nullptr, "HMAC", nullptr, hash.openssl_name, nullptr, hmac_key.data(),
-            hmac_key.size(), hmac_input.data(), hmac_input.size(), expected.data(),
-            expected.size(), &size);
+  EVP_Q_mac(nullptr, "HMAC", nullptr, hash.openssl_name, nullptr, hmac_key.data(), hmac_key.size(),
+            hmac_input.data(), hmac_input.size(), expected.data(), expected.size(), &size);
   if (BytesOf(integrity.buffer, integrity.size) != expected) {
     return MakeError(ErrorCode::kVerificationFailed, "integrity HMAC");
   }
   const std::size_t key_bytes = ek.publicArea.parameters.asymDetail.symmetric.keyBits.aes / 8;
   Bytes symmetric_key(key_bytes);
-  ATTEST_RETURN_IF_ERROR(
-      verifier::internal::KDFa(hash, seed, "STORAGE", name, {}, symmetric_key));
+  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFa(hash, seed, "STORAGE", name, {}, symmetric_key));
   std::unique_ptr<EVP_CIPHER, OpensslDeleter<EVP_CIPHER_free>> cipher(
       EVP_CIPHER_fetch(nullptr, key_bytes == 32 ? "AES-256-CFB" : "AES-128-CFB", nullptr));
   std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHER_CTX_free>> context(
@@ -91,16 +89,16 @@ Result<Bytes> SoftwareActivate(EVP_PKEY* ek_private, ByteView ek_public, ByteVie
   const std::array<std::uint8_t, 16> iv{};
   Bytes plain(encrypted.size() + 16);
   int written = 0;
-  if (EVP_DecryptInit_ex2(context.get(), cipher.get(), symmetric_key.data(), iv.data(),
-                          nullptr) != 1 ||
+  if (EVP_DecryptInit_ex2(context.get(), cipher.get(), symmetric_key.data(), iv.data(), nullptr) !=
+          1 ||
       EVP_DecryptUpdate(context.get(), plain.data(), &written, encrypted.data(),
                         static_cast<int>(encrypted.size())) != 1) {
     return MakeError(ErrorCode::kCrypto, "decrypt");
   }
   plain.resize(static_cast<std::size_t>(written));
-  ATTEST_ASSIGN_OR_RETURN(TPM2B_DIGEST recovered,
-                          tpm::Unmarshal<TPM2B_DIGEST>(plain, Tss2_MU_TPM2B_DIGEST_Unmarshal,
-                                                       "TPM2B_DIGEST"));
+  ATTEST_ASSIGN_OR_RETURN(
+      TPM2B_DIGEST recovered,
+      tpm::Unmarshal<TPM2B_DIGEST>(plain, Tss2_MU_TPM2B_DIGEST_Unmarshal, "TPM2B_DIGEST"));
   return BytesOf(recovered.buffer, recovered.size);
 }
 
@@ -156,8 +154,8 @@ Result<Bytes> SimulatedNode::ActivateCredential(const Json& enrollment) const {
 
 verifier::Evidence SimulatedNode::MakeEvidence(const Bytes& nonce, bool with_boot_log,
                                                verifier::QuoteClock clock) const {
-  verifier::Evidence evidence = factory_.Make(selection_, boot_log_,
-                                              verifier::test::ExampleRuntimeLog(5), nonce, clock);
+  verifier::Evidence evidence =
+      factory_.Make(selection_, boot_log_, verifier::test::ExampleRuntimeLog(5), nonce, clock);
   if (!with_boot_log) evidence.boot_log.reset();
   return evidence;
 }

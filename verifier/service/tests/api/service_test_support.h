@@ -19,6 +19,7 @@
 #include "attest/openssl.h"
 #include "attest/service/config.h"
 #include "attest/service/service.h"
+#include "attest/service/store.h"
 #include "attest/testing/test_support.h"
 #include "attest/verifier/evidence.h"
 
