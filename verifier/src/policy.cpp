@@ -242,9 +242,9 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
   if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
   const Json& root = *parsed;
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(root, ""));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(
-      root, "",
-      {"version", "name", "pcr_selection", "boot", "runtime", "certificates", "attestation"}));
+  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(root, "",
+                                            {"version", "serial", "name", "pcr_selection", "boot",
+                                             "runtime", "certificates", "attestation"}));
   ATTEST_ASSIGN_OR_RETURN(std::uint64_t version, fields.Unsigned(root, "version", "version"));
   if (version != kPolicyVersion) {
     return MakeError(ErrorCode::kUnsupported, std::string(name) + ": policy version " +
@@ -254,6 +254,9 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view name) {
   Policy policy;
   if (FindMember(root, "name") != nullptr) {
     ATTEST_ASSIGN_OR_RETURN(policy.name, fields.String(root, "name", "name"));
+  }
+  if (FindMember(root, "serial") != nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(policy.serial, fields.Unsigned(root, "serial", "serial"));
   }
   ATTEST_ASSIGN_OR_RETURN(std::string selection,
                           fields.String(root, "pcr_selection", "pcr_selection"));
@@ -305,6 +308,7 @@ Json PolicyToJson(const Policy& policy) {
   }
   if (policy.runtime.allow_resettable_pcr) json["runtime"]["allow_resettable_pcr"] = true;
   if (!policy.name.empty()) json["name"] = policy.name;
+  if (policy.serial != 0) json["serial"] = policy.serial;
   return json;
 }
 

@@ -173,7 +173,8 @@ void CheckClock(Verification& verification) {
 
 Verdict VerifyEvidence(const VerificationInput& input) {
   Verdict verdict;
-  internal::Verification verification{input, verdict, {}, {}, std::nullopt, std::nullopt};
+  internal::Verification verification{input,        verdict,      {},          {},
+                                      std::nullopt, std::nullopt, std::nullopt};
   internal::CheckQuote(verification);
   internal::CheckBootLog(verification);
   internal::CheckRuntimeLog(verification);
@@ -194,12 +195,13 @@ Json VerdictToJson(const Verdict& verdict) {
   if (verdict.boot_facts) {
     const BootFacts& facts = *verdict.boot_facts;
     Json secure_boot = facts.secure_boot ? Json(*facts.secure_boot) : Json(nullptr);
-    Json applications = facts.boot_applications ? Json(facts.boot_applications->size())
-                                                : Json(nullptr);
-    json["boot_facts"] = {{"secure_boot", secure_boot},
-                          {"secure_boot_detail", facts.secure_boot_detail},
-                          {"uefi_variable_value_only_digests", facts.uefi_variable_value_only_quirk},
-                          {"boot_applications", applications}};
+    Json applications =
+        facts.boot_applications ? Json(facts.boot_applications->size()) : Json(nullptr);
+    json["boot_facts"] = {
+        {"secure_boot", secure_boot},
+        {"secure_boot_detail", facts.secure_boot_detail},
+        {"uefi_variable_value_only_digests", facts.uefi_variable_value_only_quirk},
+        {"boot_applications", applications}};
   }
   if (verdict.quote) {
     json["quote"] = {{"selection", verdict.quote->selection.ToString()},

@@ -21,6 +21,9 @@ struct Verification {
   tpm::PcrValues quoted;
   std::optional<EventLog> boot_log;                   // parsed; borrows the evidence's bytes
   std::optional<VerifiedEventLog> verified_boot_log;  // borrows boot_log
+  // The runtime PCR's firmware value and whether the boot log extends it,
+  // from the log or the cached boot state; nullopt without either.
+  std::optional<std::pair<Sha256Digest, bool>> runtime_pcr_start;
 
   void Fail(Reason reason) { verdict.reasons.push_back(std::move(reason)); }
   // The quoted value of `pcr` in `bank`, or nullptr when it was not quoted.
@@ -29,6 +32,9 @@ struct Verification {
 
 void CheckQuote(Verification& verification);
 void CheckBootLog(Verification& verification);
+// The evidence has no boot log: the cached boot state stands in, or
+// BOOT_LOG_REQUIRED (verify_cached_boot.cpp).
+void CheckCachedBoot(Verification& verification);
 void CheckRuntimeLog(Verification& verification);
 void CheckPolicy(Verification& verification);
 void CheckClock(Verification& verification);

@@ -51,14 +51,10 @@ bool ExtendsPcr(const EventLog& log, std::uint32_t pcr) {
   });
 }
 
-// The value the firmware leaves in the runtime PCR (the verifier
-// replays those events first: runtime/FORMAT.md §3). By default a boot log that extends the
-// runtime PCR is refused: a fake "firmware" event could carry a runtime
-// measurement the runtime log then never shows. A policy may pin the values
-// the firmware's events may give it.
-Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
+// The value the firmware leaves in the runtime PCR (the verifier replays
+// those events first: runtime/FORMAT.md §3), and whether the log extends it.
+std::pair<Sha256Digest, bool> FirmwareValue(const Verification& verification, std::uint32_t pcr) {
   Sha256Digest value{};
-  const EventLog& log = *verification.boot_log;
   auto bank = verification.verdict.boot_replay.find(kTpmAlgSha256);
   if (bank != verification.verdict.boot_replay.end()) {
     auto found = bank->second.find(pcr);
@@ -66,9 +62,16 @@ Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
       std::ranges::copy(found->second, value.begin());
     }
   }
+  return {value, ExtendsPcr(*verification.boot_log, pcr)};
+}
+
+// By default a boot log that extends the runtime PCR is refused: a fake
+// "firmware" event could carry a runtime measurement the runtime log then
+// never shows. A policy may pin the values the firmware's events may give it.
+void CheckFirmwareValue(Verification& verification, std::uint32_t pcr, const Sha256Digest& value,
+                        bool extended) {
   verification.verdict.runtime_pcr_firmware_value = value;
   const std::set<Sha256Digest>& allowed = verification.input.policy.runtime.firmware_values;
-  bool extended = ExtendsPcr(log, pcr);
   std::string name = "runtime PCR " + std::to_string(pcr);
   if (allowed.empty()) {
     if (extended) {
@@ -85,7 +88,31 @@ Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
             (extended ? "" : " (it has none)") + ", none of the " + std::to_string(allowed.size()) +
             " values runtime.firmware_values allows"));
   }
-  return value;
+}
+
+// What a caller may cache of this boot: only when the log explained every
+// quoted boot PCR.
+void KeepVerifiedBoot(Verification& verification) {
+  const Verdict& verdict = verification.verdict;
+  const VerifiedEventLog& verified = *verification.verified_boot_log;
+  if (!verdict.quote || !verified.mismatches().empty() || !verified.unexplained_banks().empty() ||
+      !verdict.boot_facts || !verification.runtime_pcr_start) {
+    return;
+  }
+  VerifiedBootState state;
+  state.reset_count = verdict.quote->clock.reset_count;
+  state.restart_count = verdict.quote->clock.restart_count;
+  state.runtime_pcr = verification.input.policy.runtime.pcr;
+  for (const auto& [bank, values] : verification.quoted) {
+    for (const auto& [pcr, value] : values) {
+      if (pcr == state.runtime_pcr || pcr == kImaPcr) continue;
+      state.boot_pcrs[bank][pcr] = value;
+    }
+  }
+  state.facts = *verdict.boot_facts;
+  state.runtime_pcr_firmware_value = verification.runtime_pcr_start->first;
+  state.boot_log_extends_runtime_pcr = verification.runtime_pcr_start->second;
+  verification.verdict.verified_boot = std::move(state);
 }
 
 }  // namespace
@@ -93,9 +120,7 @@ Sha256Digest CheckFirmwareValue(Verification& verification, std::uint32_t pcr) {
 void CheckBootLog(Verification& verification) {
   const Evidence& evidence = verification.input.evidence;
   if (!evidence.boot_log) {
-    verification.Fail(MakeReason(ReasonCode::kBootLogRequired,
-                                 "the evidence has no boot log, and no verified log for this "
-                                 "boot is at hand"));
+    CheckCachedBoot(verification);
     return;
   }
   Result<EventLog> log = ParseEventLog(*evidence.boot_log);
@@ -115,13 +140,19 @@ void CheckBootLog(Verification& verification) {
     verification.Fail(MakeEventReason(ReasonCode::kBootEventUnbound, unbound.index, unbound.pcr,
                                       unbound.detail + "; it establishes nothing"));
   }
+  verification.runtime_pcr_start =
+      FirmwareValue(verification, verification.input.policy.runtime.pcr);
+  KeepVerifiedBoot(verification);
 }
 
 void CheckRuntimeLog(Verification& verification) {
   const Evidence& evidence = verification.input.evidence;
   std::uint32_t pcr = verification.input.policy.runtime.pcr;
   Sha256Digest initial{};
-  if (verification.boot_log) initial = CheckFirmwareValue(verification, pcr);
+  if (verification.runtime_pcr_start) {
+    initial = verification.runtime_pcr_start->first;
+    CheckFirmwareValue(verification, pcr, initial, verification.runtime_pcr_start->second);
+  }
   if (evidence.runtime_log && evidence.runtime_log->pcr != pcr) {
     verification.Fail(MakePcrReason(ReasonCode::kRuntimeLogMalformed, pcr,
                                     "the runtime log is for PCR " +

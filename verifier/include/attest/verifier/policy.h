@@ -48,6 +48,9 @@ struct RuntimePolicy {
 
 struct Policy {
   std::string name;
+  // Increases with every signed policy the service applies (PUT /v1/policy
+  // refuses one not above the current: no rollback). 0 when absent.
+  std::uint64_t serial = 0;
   tpm::PcrSelection selection;  // what the node must quote, in this order
   BootPolicy boot;
   RuntimePolicy runtime;

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "attest/bytes.h"
+#include "attest/error.h"
 #include "attest/json.h"
+#include "attest/sha256.h"
 #include "attest/tpm/pcr.h"
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/boot_facts.h"
@@ -17,6 +19,26 @@
 #include "attest/verifier/reasons.h"
 
 namespace attest::verifier {
+
+// What a verified boot log established, which the service keeps per node
+// and boot so that later quotes of the same boot may omit the log
+// (incremental evidence, docs/protocol.md §6). Made only from a boot log
+// every quoted boot PCR of which replayed (Verdict::verified_boot).
+struct VerifiedBootState {
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  std::uint32_t runtime_pcr = 15;
+  // The quoted value of every quoted PCR but the runtime PCR and PCR 10:
+  // the values the log replayed to.
+  tpm::PcrValues boot_pcrs;
+  BootFacts facts;
+  Sha256Digest runtime_pcr_firmware_value{};
+  bool boot_log_extends_runtime_pcr = false;
+};
+
+// For storage: kCorrupt naming the member when the JSON is not one.
+Json VerifiedBootStateToJson(const VerifiedBootState& state);
+Result<VerifiedBootState> VerifiedBootStateFromJson(const Json& json);
 
 // What one verification reads; the caller keeps the three documents alive
 // for the call.
@@ -32,6 +54,13 @@ struct VerificationInput {
   // Offline only, and only on an operator's explicit request: a verdict
   // without a challenge may be trusted (it still says nonce_checked false).
   bool allow_unchecked_freshness = false;
+  // Consulted only when the evidence has no boot log. Its facts stand in
+  // for the log's only when the quote is of the same boot (resetCount,
+  // restartCount), the policy's runtime PCR is the cached one, and the quote
+  // covers exactly the cached boot PCRs, each with exactly the cached value:
+  // the same log would then replay and read the same. Otherwise
+  // BOOT_LOG_REQUIRED, and the node resends in full.
+  const VerifiedBootState* cached_boot = nullptr;
 };
 
 struct Verdict {
@@ -49,6 +78,10 @@ struct Verdict {
   // The firmware's value of the runtime PCR: what the boot log's sha256
   // events for it replay to (zero when it has none). Absent without a log.
   std::optional<Sha256Digest> runtime_pcr_firmware_value;
+  // Set when the boot log (or cached_boot) explained every quoted boot PCR:
+  // what a caller may cache for this boot, if the verdict is trusted.
+  std::optional<VerifiedBootState> verified_boot;
+  bool boot_from_cache = false;  // the cached state stood in for the log
 };
 
 Verdict VerifyEvidence(const VerificationInput& input);

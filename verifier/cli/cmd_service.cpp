@@ -1,0 +1,251 @@
+// The service's commands: `verifier init`, `verifier serve`, `verifier
+// token create|revoke`, `verifier node approve|allow-reenroll`.
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <pthread.h>
+
+#include "attest/http/server.h"
+#include "attest/service/config.h"
+#include "attest/service/operations.h"
+#include "attest/service/service.h"
+
+#include "cli/cli.h"
+
+namespace attest::verifier::cli {
+namespace {
+
+using attest::cli::Command;
+using attest::cli::Invocation;
+using attest::cli::Start;
+using attest::cli::StartCommand;
+
+const FlagSpec kStateDirFlag{"state-dir", "DIR", "the state directory `verifier init` made"};
+
+const Command kInit{
+    "init",
+    "verifier init --state-dir DIR [--ca-chain PEM --ca-key PEM] [--server-name NAME,...]\n"
+    "              [--origin NAME]",
+    "Creates the service's state directory (0700): the store (service.db), the\n"
+    "ledger (ledger.db) and its checkpoint key (ledger.key, ledger.pub), the CA\n"
+    "(a new self-signed one, or the operator's intermediate given by --ca-chain\n"
+    "and --ca-key), the server's TLS certificate (tls.pem, tls.key), the webhook\n"
+    "signing key (webhook.key) and one admin API token, printed once on stdout and\n"
+    "stored only hashed. Refuses a directory that exists and is not empty.",
+    {kStateDirFlag,
+     {"ca-chain", "PEM", "the operator's CA chain, the CA first"},
+     {"ca-key", "PEM", "that CA's private key"},
+     {"server-name", "NAME,...", "SANs of the TLS certificate (default 127.0.0.1,::1,localhost)"},
+     {"origin", "NAME", "the ledger's name (default <hostname>/attest-verifier)"}},
+};
+
+const Command kServe{
+    "serve",
+    "verifier serve --config FILE",
+    "Serves the /v1 REST API over HTTPS as the TOML configuration says\n"
+    "(verifier/README.md). SIGTERM or SIGINT: finishes the requests in flight,\n"
+    "stops background work and exits 0.",
+    {{"config", "FILE", "the TOML configuration"}},
+};
+
+const Command kTokenCreate{
+    "token create",
+    "verifier token create --state-dir DIR --role reader|operator|admin [--label TEXT]",
+    "Creates an API token and prints it once (only its hash is stored).",
+    {kStateDirFlag,
+     {"role", "ROLE", "reader, operator or admin"},
+     {"label", "TEXT", "what it is for"}},
+};
+
+const Command kTokenRevoke{
+    "token revoke",
+    "verifier token revoke TOKEN_ID --state-dir DIR",
+    "Revokes an API token by its id (the part after vt_ and before the next _).",
+    {kStateDirFlag},
+};
+
+const Command kNodeApprove{
+    "node approve",
+    "verifier node approve NODE_ID --state-dir DIR",
+    "Approves a node waiting for approval, or lets a revoked node attest again.",
+    {kStateDirFlag},
+};
+
+const Command kNodeAllowReenroll{
+    "node allow-reenroll",
+    "verifier node allow-reenroll NODE_ID --state-dir DIR [--minutes N]",
+    "Lets the node's EK enroll once more with a new AK within N minutes (default\n"
+    "60). Its certificates are revoked when it does. Recorded in the ledger.",
+    {kStateDirFlag, {"minutes", "N", "how long the window stays open"}},
+};
+
+Result<std::string> RequiredFlag(const Invocation& run, const std::string& name) {
+  std::optional<std::string> value = run.flags.Value(name);
+  if (!value || value->empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--" + name + " is required");
+  }
+  return *value;
+}
+
+std::vector<std::string> SplitNames(const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) names.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
+
+int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
+  Start start = StartCommand("verifier", kInit, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  const Invocation& run = *start.run;
+  auto dir = RequiredFlag(run, "state-dir");
+  if (!dir.ok()) return run.Fail(dir.error());
+  service::InitOptions options;
+  options.state_dir = *dir;
+  options.ca_chain_path = run.flags.Value("ca-chain");
+  options.ca_key_path = run.flags.Value("ca-key");
+  if (auto names = run.flags.Value("server-name")) options.server_names = SplitNames(*names);
+  options.ledger_origin = run.flags.Value("origin").value_or("");
+  SystemClock clock;
+  auto token = service::InitStateDirectory(options, clock);
+  if (!token.ok()) return run.Fail(token.error());
+  err << "initialized " << *dir << "; the admin token follows (shown once, stored only hashed)\n";
+  out << *token << "\n";
+  return attest::cli::kExitOk;
+}
+
+int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
+  Start start = StartCommand("verifier", kServe, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  const Invocation& run = *start.run;
+  auto path = RequiredFlag(run, "config");
+  if (!path.ok()) return run.Fail(path.error());
+  auto config = service::LoadServiceConfig(*path);
+  if (!config.ok()) return run.Fail(config.error());
+
+  // Block the signals before any thread starts, so every thread inherits the
+  // mask and only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SystemClock clock;
+  auto opened = service::Service::Open(*config, clock);
+  if (!opened.ok()) return run.Fail(opened.error());
+  std::unique_ptr<service::Service> service = std::move(opened).value();
+  service::StateLayout layout{config->state_dir};
+  http::ServerOptions options;
+  options.listen = config->listen;
+  options.certificate_chain_path = layout.tls_certificate();
+  options.private_key_path = layout.tls_key();
+  options.client_ca_path = config->client_ca;
+  options.max_connections = config->max_connections;
+  options.max_body_bytes = config->max_body_bytes;
+  options.header_timeout = config->header_timeout;
+  options.body_timeout = config->body_timeout;
+  options.idle_timeout = config->idle_timeout;
+  options.threads = config->threads;
+  service::Service* handler = service.get();
+  auto server = http::Server::Start(
+      options, [handler](const http::Request& request) { return handler->Handle(request); });
+  if (!server.ok()) return run.Fail(server.error());
+  err << "verifier: serving on " << config->listen << " (port " << (*server)->port() << ")\n";
+  err.flush();
+
+  int received = 0;
+  sigwait(&signals, &received);
+  err << "verifier: " << (received == SIGTERM ? "SIGTERM" : "SIGINT") << ": draining connections\n";
+  (*server)->Drain(std::chrono::seconds(10));
+  service->Shutdown();
+  err << "verifier: stopped\n";
+  return attest::cli::kExitOk;
+}
+
+int RunTokenCreate(CommandArgs args, std::ostream& out, std::ostream& err) {
+  Start start = StartCommand("verifier", kTokenCreate, args, out, err, 0);
+  if (!start.run) return start.exit_code;
+  const Invocation& run = *start.run;
+  auto dir = RequiredFlag(run, "state-dir");
+  if (!dir.ok()) return run.Fail(dir.error());
+  auto role_name = RequiredFlag(run, "role");
+  if (!role_name.ok()) return run.Fail(role_name.error());
+  std::optional<service::Role> role = service::ParseRole(*role_name);
+  if (!role) return run.Fail("--role: reader, operator or admin");
+  SystemClock clock;
+  auto token = service::CreateToken(*dir, *role, run.flags.Value("label").value_or(""), clock);
+  if (!token.ok()) return run.Fail(token.error());
+  err << "token " << token->record.token_id << " (" << *role_name
+      << "); shown once, stored only hashed:\n";
+  out << token->token << "\n";
+  return attest::cli::kExitOk;
+}
+
+// The commands that take one positional id and --state-dir.
+int RunWithId(const Command& command, CommandArgs args, std::ostream& out, std::ostream& err,
+              Status (*action)(const Invocation&, const std::string&, const std::string&)) {
+  Start start = StartCommand("verifier", command, args, out, err, 1);
+  if (!start.run) return start.exit_code;
+  const Invocation& run = *start.run;
+  if (run.flags.positional().size() != 1) return run.Fail("give exactly one id");
+  auto dir = RequiredFlag(run, "state-dir");
+  if (!dir.ok()) return run.Fail(dir.error());
+  Status done = action(run, *dir, run.flags.positional()[0]);
+  if (!done.ok()) return run.Fail(done.error());
+  out << "done\n";
+  return attest::cli::kExitOk;
+}
+
+}  // namespace
+
+int RunInitCommand(CommandArgs args, std::ostream& out, std::ostream& err) {
+  return RunInit(args, out, err);
+}
+int RunServeCommand(CommandArgs args, std::ostream& out, std::ostream& err) {
+  return RunServe(args, out, err);
+}
+
+int RunToken(CommandArgs args, std::ostream& out, std::ostream& err) {
+  static const SystemClock clock;
+  if (!args.empty() && args[0] == "create") return RunTokenCreate(args.subspan(1), out, err);
+  if (!args.empty() && args[0] == "revoke") {
+    return RunWithId(kTokenRevoke, args.subspan(1), out, err,
+                     [](const Invocation&, const std::string& dir, const std::string& id) {
+                       return service::RevokeToken(dir, id, clock);
+                     });
+  }
+  err << "verifier token: expected `create` or `revoke` (see --help of each)\n";
+  return attest::cli::kExitUsageOrInput;
+}
+
+int RunNode(CommandArgs args, std::ostream& out, std::ostream& err) {
+  static const SystemClock clock;
+  if (!args.empty() && args[0] == "approve") {
+    return RunWithId(kNodeApprove, args.subspan(1), out, err,
+                     [](const Invocation&, const std::string& dir, const std::string& id) {
+                       return service::ApproveNode(dir, id, clock);
+                     });
+  }
+  if (!args.empty() && args[0] == "allow-reenroll") {
+    return RunWithId(
+        kNodeAllowReenroll, args.subspan(1), out, err,
+        [](const Invocation& run, const std::string& dir, const std::string& id) -> Status {
+          std::uint64_t minutes = 60;
+          if (auto text = run.flags.Value("minutes")) {
+            ATTEST_ASSIGN_OR_RETURN(minutes, ParseUnsigned(*text, "--minutes"));
+          }
+          return service::AllowReenroll(dir, id, std::chrono::minutes(minutes), clock);
+        });
+  }
+  err << "verifier node: expected `approve` or `allow-reenroll` (see --help of each)\n";
+  return attest::cli::kExitUsageOrInput;
+}
+
+}  // namespace attest::verifier::cli

@@ -1,0 +1,51 @@
+# attest_service: the verifier's /v1 REST API (service.h) over the
+# verification core, the CA (attest_ca), the store (attest_service_store)
+# and the ledger; transport-free, attest_http serves it. Included from
+# verifier/service/CMakeLists.txt (the store's file): this block is the API's.
+find_package(prometheus-cpp CONFIG REQUIRED)
+
+add_library(attest_service
+  src/api/admin_api.cpp
+  src/api/attestation.cpp
+  src/api/challenge_book.cpp
+  src/api/context.cpp
+  src/api/enrollment.cpp
+  src/api/ledger_api.cpp
+  src/api/metrics.cpp
+  src/api/nodes.cpp
+  src/api/operations.cpp
+  src/api/policy_api.cpp
+  src/api/rate_limiter.cpp
+  src/api/responses.cpp
+  src/api/router.cpp
+  src/api/service.cpp
+  src/api/webhooks.cpp
+)
+target_include_directories(attest_service PUBLIC include PRIVATE src/api)
+target_link_libraries(attest_service
+  PUBLIC attest_common attest_service_store attest_http
+  PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
+          prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
+
+if(ATTEST_BUILD_TESTS)
+  # The API through Service::Handle and over real HTTPS on 127.0.0.1: real
+  # SQLite files, the real ledger and CA, simulated nodes (a software EK
+  # whose credential the test opens, a software AK making real quotes).
+  add_executable(service_api_tests
+    tests/api/auth_input_test.cpp
+    tests/api/https_test.cpp
+    tests/api/policy_ledger_test.cpp
+    tests/api/protocol_test.cpp
+    tests/api/serve_test.cpp
+    tests/api/service_test_support.cpp
+    ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
+  )
+  target_include_directories(service_api_tests PRIVATE tests/api
+    ${PROJECT_SOURCE_DIR}/verifier/credential/src ${PROJECT_SOURCE_DIR}/verifier/credential/tests)
+  target_link_libraries(service_api_tests PRIVATE attest_service attest_service_store attest_http attest_ca
+    attest_verifier_testing attest_credential attest_ledger attest_signer attest_testing
+    GTest::gtest_main GTest::gmock OpenSSL::Crypto)
+  target_compile_definitions(service_api_tests PRIVATE VERIFIER_BINARY="$<TARGET_FILE:verifier>")
+  add_dependencies(service_api_tests verifier)
+  gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
+endif()

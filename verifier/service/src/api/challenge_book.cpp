@@ -1,0 +1,79 @@
+#include "challenge_book.h"
+
+#include <algorithm>
+
+#include <openssl/rand.h>
+
+namespace attest::service::api {
+namespace {
+
+// How long past its expiry a challenge is remembered (for NONCE_EXPIRED and
+// NONCE_REUSED instead of NONCE_UNKNOWN).
+constexpr std::chrono::seconds kRemembered{300};
+
+}  // namespace
+
+IssuedChallenge ChallengeBook::Issue(const std::string& node_id, TimePoint now,
+                                     std::chrono::seconds lifetime) {
+  Bytes nonce(32);
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) std::abort();
+  std::lock_guard lock(mutex_);
+  if (now - last_sweep_ > std::chrono::seconds(10)) Sweep(now);
+  std::deque<Entry>& entries = by_node_[node_id];
+  std::size_t outstanding = static_cast<std::size_t>(std::ranges::count_if(
+      entries, [&](const Entry& entry) { return !entry.used && entry.expires_at > now; }));
+  if (outstanding >= max_outstanding_) {
+    auto oldest = std::ranges::find_if(
+        entries, [&](const Entry& entry) { return !entry.used && entry.expires_at > now; });
+    entries.erase(oldest);
+  }
+  // Remembered entries are bounded too: a node cannot grow its list.
+  while (entries.size() >= 4 * max_outstanding_) entries.pop_front();
+  entries.push_back({nonce, now + lifetime, false});
+  return {nonce, now + lifetime};
+}
+
+ChallengeOutcome ChallengeBook::Redeem(const std::string& node_id, ByteView nonce, TimePoint now) {
+  std::lock_guard lock(mutex_);
+  auto node = by_node_.find(node_id);
+  if (node == by_node_.end()) return ChallengeOutcome::kUnknown;
+  for (Entry& entry : node->second) {
+    if (!ConstantTimeEquals(entry.nonce, nonce)) continue;
+    if (entry.used) return ChallengeOutcome::kReused;
+    entry.used = true;
+    return entry.expires_at > now ? ChallengeOutcome::kValid : ChallengeOutcome::kExpired;
+  }
+  return ChallengeOutcome::kUnknown;
+}
+
+std::size_t ChallengeBook::outstanding() const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& [node, entries] : by_node_) {
+    count += static_cast<std::size_t>(
+        std::ranges::count_if(entries, [](const Entry& entry) { return !entry.used; }));
+  }
+  return count;
+}
+
+void ChallengeBook::Sweep(TimePoint now) {
+  last_sweep_ = now;
+  for (auto node = by_node_.begin(); node != by_node_.end();) {
+    std::erase_if(node->second,
+                  [&](const Entry& entry) { return entry.expires_at + kRemembered < now; });
+    node = node->second.empty() ? by_node_.erase(node) : std::next(node);
+  }
+}
+
+verifier::ReasonCode ReasonFor(ChallengeOutcome outcome) {
+  switch (outcome) {
+    case ChallengeOutcome::kExpired:
+      return verifier::ReasonCode::kNonceExpired;
+    case ChallengeOutcome::kReused:
+      return verifier::ReasonCode::kNonceReused;
+    default:
+      return verifier::ReasonCode::kNonceUnknown;
+  }
+}
+
+}  // namespace attest::service::api

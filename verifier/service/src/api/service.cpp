@@ -1,0 +1,178 @@
+// Service::Open, Handle and Shutdown: opening the state directory `verifier
+// init` made, and routing each request to its handler.
+#include "attest/service/service.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "attest/file.h"
+#include "attest/ledger/kinds.h"
+#include "attest/service/sqlite_store.h"
+#include "attest/signer/public_key.h"
+
+#include "context.h"
+
+namespace attest::service {
+
+struct Service::Impl {
+  std::unique_ptr<api::Context> context;
+  api::Router router;
+};
+
+namespace {
+
+constexpr std::size_t kMaxKeyFileBytes = 4096;
+
+Result<std::set<std::string>> LoadAllowlist(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path, 16 << 20));
+  std::set<std::string> ids;
+  std::size_t line_number = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    ++line_number;
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line.starts_with('#')) continue;
+    if (!api::IsNodeId(line)) {
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          path + ":" + std::to_string(line_number) + ": not a node id (64 lowercase hex digits)");
+    }
+    ids.emplace(line);
+  }
+  return ids;
+}
+
+// Each entry a key file (.pub or PEM) or a directory of them (its *.pub and
+// *.pem files), as signer::LoadTrustedKeys reads one.
+Result<signer::TrustedKeys> LoadKeys(const std::vector<std::string>& paths) {
+  signer::TrustedKeys keys;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(path, error)) {
+      ATTEST_ASSIGN_OR_RETURN(signer::PublicKeyInfo info, signer::LoadPublicKey(path));
+      keys.Add(info);
+      continue;
+    }
+    std::size_t found = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+      const std::string extension = entry.path().extension().string();
+      if (!entry.is_regular_file() || (extension != ".pub" && extension != ".pem")) continue;
+      ATTEST_ASSIGN_OR_RETURN(signer::PublicKeyInfo info,
+                              signer::LoadPublicKey(entry.path().string()));
+      keys.Add(info);
+      ++found;
+    }
+    if (error) return MakeError(ErrorCode::kIo, path + ": " + error.message());
+    if (found == 0) return MakeError(ErrorCode::kNotFound, path + ": no *.pub or *.pem key in it");
+  }
+  return keys;
+}
+
+Result<ledger::NoteSigner> LoadNoteKey(const std::string& path) {
+  ATTEST_ASSIGN_OR_RETURN(SecretBytes text, ReadSecretFile(path, kMaxKeyFileBytes));
+  // The file may end with a newline; the key text does not.
+  std::size_t size = text.size();
+  while (size > 0 && (text.data()[size - 1] == '\n' || text.data()[size - 1] == '\r')) --size;
+  text.Truncate(size);
+  return ledger::ParseSignerKey(text).WithContext(path);
+}
+
+// The config's policy file becomes the first policy, once.
+Status ApplyInitialPolicy(api::Context& context) {
+  ATTEST_ASSIGN_OR_RETURN(std::optional<PolicyRecord> current, context.store->CurrentPolicy());
+  if (!current && context.config.policy_file) {
+    ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(*context.config.policy_file, 1 << 20));
+    ATTEST_ASSIGN_OR_RETURN(verifier::Policy policy,
+                            verifier::ParsePolicy(text, *context.config.policy_file));
+    PolicyRecord record{policy.serial, text, "", context.clock.Now()};
+    StoreChange change;
+    change.policy = record;
+    change.events.push_back({std::string(ledger::kinds::kPolicyApplied),
+                             {{"serial", record.serial},
+                              {"name", policy.name},
+                              {"source", *context.config.policy_file}}});
+    ATTEST_RETURN_IF_ERROR(context.store->Commit(change));
+    current = record;
+  }
+  if (current) ATTEST_RETURN_IF_ERROR(api::InstallPolicy(context, *current));
+  return OkStatus();
+}
+
+Status OpenParts(api::Context& context) {
+  const StateLayout& layout = context.layout;
+  ATTEST_ASSIGN_OR_RETURN(context.store, OpenSqliteServiceStore(layout.service_db(), false));
+  ledger::LedgerOptions options;
+  options.clock = &context.clock;
+  ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened, ledger::Ledger::Open(layout.ledger_db(), options));
+  context.ledger.emplace(std::move(opened));
+  ATTEST_ASSIGN_OR_RETURN(ledger::NoteSigner signer, LoadNoteKey(layout.ledger_key()));
+  context.ledger_signer.emplace(std::move(signer));
+  ATTEST_ASSIGN_OR_RETURN(
+      verifier::CertificateAuthority ca,
+      verifier::CertificateAuthority::Load(layout.ca_certificate(), layout.ca_key()));
+  context.ca.emplace(std::move(ca));
+  if (context.config.tpm_ca_bundle) {
+    ATTEST_ASSIGN_OR_RETURN(verifier::EkCaBundle bundle,
+                            verifier::EkCaBundle::Load(*context.config.tpm_ca_bundle));
+    context.ek_bundle.emplace(std::move(bundle));
+  }
+  if (context.config.ek_allowlist) {
+    ATTEST_ASSIGN_OR_RETURN(context.ek_allowlist, LoadAllowlist(*context.config.ek_allowlist));
+  }
+  ATTEST_ASSIGN_OR_RETURN(context.policy_keys, LoadKeys(context.config.policy_keys));
+  ATTEST_ASSIGN_OR_RETURN(context.approval_keys, LoadKeys(context.config.approval_keys));
+  ATTEST_ASSIGN_OR_RETURN(ledger::NoteSigner webhook_key, LoadNoteKey(layout.webhook_key()));
+  context.webhooks =
+      std::make_unique<api::WebhookSender>(context.config.webhooks, std::move(webhook_key.key));
+  // Events a crash left in the outbox go into the ledger before anything new.
+  api::DrainLedger(context);
+  ATTEST_RETURN_IF_ERROR(ApplyInitialPolicy(context));
+  api::DrainLedger(context);
+  if (auto counts = context.store->CountNodesByState(); counts.ok()) {
+    context.metrics.SetNodes(*counts);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Open(const ServiceConfig& config, const Clock& clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->context = std::make_unique<api::Context>(config, clock);
+  ATTEST_RETURN_IF_ERROR(OpenParts(*impl->context).WithContext("open " + config.state_dir));
+  api::AddEnrollmentRoutes(impl->router, *impl->context);
+  api::AddAttestationRoutes(impl->router, *impl->context);
+  api::AddNodeRoutes(impl->router, *impl->context);
+  api::AddPolicyRoutes(impl->router, *impl->context);
+  api::AddLedgerRoutes(impl->router, *impl->context);
+  api::AddAdminRoutes(impl->router, *impl->context);
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Service::~Service() { Shutdown(); }
+
+http::Response Service::Handle(const http::Request& request) {
+  try {
+    return impl_->router.Route(request);
+  } catch (const std::exception& exception) {
+    std::cerr << "verifier: " << request.method << " " << request.path << ": " << exception.what()
+              << "\n";
+  } catch (...) {
+    std::cerr << "verifier: " << request.method << " " << request.path << ": unknown exception\n";
+  }
+  return api::ErrorResponse({500, "INTERNAL", "internal error"});
+}
+
+void Service::Shutdown() {
+  if (!impl_ || !impl_->context) return;
+  if (impl_->context->webhooks) impl_->context->webhooks->Stop(std::chrono::seconds(5));
+  api::DrainLedger(*impl_->context);
+}
+
+}  // namespace attest::service
