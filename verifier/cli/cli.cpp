@@ -17,17 +17,27 @@ constexpr std::string_view kUsage =
     "  imalog FILE    show a Linux IMA measurement list and its PCR 10\n"
     "  policy learn   draft a policy from known-good evidence\n"
     "\n"
+    "The REST service:\n"
+    "  init           create a state directory (store, ledger, CA, TLS, admin token)\n"
+    "  serve          serve the /v1 API over HTTPS (--config FILE)\n"
+    "  token create|revoke          manage API tokens (--state-dir DIR)\n"
+    "  node approve|allow-reenroll  operator actions on a node (--state-dir DIR)\n"
+    "\n"
     "Every command takes --help. Exit codes: 0 trusted / success, 1 untrusted,\n"
     "2 usage or input error.\n";
 
 }  // namespace
 
 int Run(CommandArgs args, std::ostream& out, std::ostream& err) {
-  static constexpr std::array<attest::cli::Subcommand, 4> kSubcommands = {{
+  static constexpr std::array<attest::cli::Subcommand, 8> kSubcommands = {{
       {"check", RunCheck},
       {"eventlog", RunEventLog},
       {"imalog", RunImaLog},
+      {"init", RunInitCommand},
+      {"node", RunNode},
       {"policy", RunPolicy},
+      {"serve", RunServeCommand},
+      {"token", RunToken},
   }};
   return attest::cli::Dispatch("verifier", kUsage, kSubcommands, args, out, err);
 }

@@ -19,5 +19,10 @@ int RunCheck(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunEventLog(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunImaLog(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunPolicy(CommandArgs args, std::ostream& out, std::ostream& err);
+// The service (cmd_service.cpp).
+int RunInitCommand(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunServeCommand(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunToken(CommandArgs args, std::ostream& out, std::ostream& err);
+int RunNode(CommandArgs args, std::ostream& out, std::ostream& err);
 
 }  // namespace attest::verifier::cli

@@ -26,6 +26,3 @@ target_link_libraries(attest_service
   PUBLIC attest_common attest_service_store attest_http
   PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
           prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
-# The contracts' headers, also before attest_http and attest_ca define them.
-target_include_directories(attest_service PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../http/include
-                                                  ${CMAKE_CURRENT_SOURCE_DIR}/../ca/include)
