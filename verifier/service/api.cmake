@@ -27,6 +27,23 @@ target_link_libraries(attest_service
   PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
           prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
 
+if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
+  # What the service tests and the load generator (bench/service_load.cpp)
+  # drive the service with: a simulated node speaking the real protocol, and
+  # the checker of responses against verifier/openapi.yaml.
+  find_package(yaml-cpp REQUIRED)
+  add_library(attest_service_testing
+    testing/openapi_validator.cpp
+    testing/simulated_node.cpp
+  )
+  target_include_directories(attest_service_testing PUBLIC testing
+    # kdf.h: the simulated node's ActivateCredential uses the verifier's KDFa/KDFe.
+    PRIVATE ${PROJECT_SOURCE_DIR}/verifier/credential/src)
+  target_link_libraries(attest_service_testing
+    PUBLIC attest_common attest_http attest_verifier_testing attest_credential
+    PRIVATE attest_tpm yaml-cpp OpenSSL::Crypto)
+endif()
+
 if(ATTEST_BUILD_TESTS)
   # The API through Service::Handle and over real HTTPS on 127.0.0.1: real
   # SQLite files, the real ledger and CA, simulated nodes (a software EK

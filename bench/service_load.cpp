@@ -1,0 +1,369 @@
+// Load generator for the verifier service (issue 12 §6): N simulated nodes
+// (verifier/service/testing/simulated_node.h) speak the real protocol over
+// HTTPS keep-alive connections: challenge, then evidence signed by the
+// node's AK. It makes a fresh `verifier init` state directory, serves it
+// in-process (Service + http::Server) or as a `verifier serve` subprocess
+// (--verifier PATH, so the RSS it reads is the verifier's alone), enrolls
+// the nodes, and prints:
+//   closed loop: C clients, one connection each, back to back for D seconds
+//     -> saturation rate and latency of a whole attestation;
+//   open loop: arrivals on a fixed schedule at R/s over P connections,
+//     latency from each arrival's scheduled time (queueing counts: no
+//     coordinated omission);
+// each in steady state (the verifier holds the boot log; evidence without
+// it) and first contact (full boot log every time), the verifier's RSS, and
+// the service's rate against the verification core alone.
+// A load generator, not a Google Benchmark: README.md, "Benchmarks".
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "attest/http/server.h"
+#include "attest/service/operations.h"
+#include "attest/service/service.h"
+#include "attest/verifier/verify.h"
+
+#include "evidence_factory.h"
+#include "service_load_report.h"
+#include "service_load_verifier.h"
+#include "simulated_node.h"
+
+namespace attest::bench {
+namespace {
+
+using service::test::AttestOptions;
+using service::test::NodeMeasurements;
+using service::test::SimulatedNode;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSelection = "sha256:0-8,15";
+
+struct Flags {
+  std::size_t nodes = 100;
+  unsigned server_threads = 2;
+  unsigned clients = 8;
+  double seconds = 10;
+  double rate = 1500;
+  unsigned connections = 32;
+  bool rsa_ek = false;
+  std::string verifier;  // `verifier` binary: serve as a subprocess
+  std::string phases = "steady,first,open-steady,open-first,core";
+};
+
+[[noreturn]] void Usage(const char* message) {
+  std::fprintf(stderr,
+               "service_load: %s\n"
+               "usage: service_load [--nodes N] [--threads T] [--clients C] [--seconds D]\n"
+               "                    [--rate R] [--connections P] [--ek rsa|ecc]\n"
+               "                    [--verifier PATH] [--phases LIST]\n",
+               message);
+  std::exit(2);
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string name = argv[i];
+    if (i + 1 >= argc) Usage(("missing value for " + name).c_str());
+    std::string value = argv[++i];
+    if (name == "--nodes")
+      flags.nodes = std::stoul(value);
+    else if (name == "--threads")
+      flags.server_threads = static_cast<unsigned>(std::stoul(value));
+    else if (name == "--clients")
+      flags.clients = static_cast<unsigned>(std::stoul(value));
+    else if (name == "--seconds")
+      flags.seconds = std::stod(value);
+    else if (name == "--rate")
+      flags.rate = std::stod(value);
+    else if (name == "--connections")
+      flags.connections = static_cast<unsigned>(std::stoul(value));
+    else if (name == "--ek")
+      flags.rsa_ek = value == "rsa";
+    else if (name == "--verifier")
+      flags.verifier = value;
+    else if (name == "--phases")
+      flags.phases = value;
+    else
+      Usage(("unknown flag " + name).c_str());
+  }
+  if (flags.nodes == 0 || flags.clients == 0 || flags.connections == 0) Usage("zero count");
+  // A node is driven by one thread at a time (its TPM clock only moves forward).
+  flags.clients = static_cast<unsigned>(std::min<std::size_t>(flags.clients, flags.nodes));
+  flags.connections = static_cast<unsigned>(std::min<std::size_t>(flags.connections, flags.nodes));
+  return flags;
+}
+
+template <typename T>
+T Must(Result<T> result, const char* what) {
+  if (!result.ok()) {
+    std::fprintf(stderr, "service_load: %s: %s\n", what, result.error().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(result).value();
+}
+
+// `count` threads run `body(index)`; returns when all have.
+template <typename Body>
+void RunThreads(unsigned count, Body body) {
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < count; ++i) threads.emplace_back([&body, i] { body(i); });
+  for (std::thread& thread : threads) thread.join();
+}
+
+struct Setup {
+  std::string dir;
+  NodeMeasurements measurements;
+  verifier::Policy policy;
+  std::string policy_path;
+  std::string allowlist_path;
+  std::vector<std::unique_ptr<SimulatedNode>> nodes;
+};
+
+void Prepare(const Flags& flags, Setup& setup) {
+  setup.measurements.boot_log = verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin");
+  setup.measurements.runtime_log = verifier::test::ExampleRuntimeLog(20);
+  // The policy every node meets: learned from one node's evidence.
+  verifier::test::EvidenceFactory sample;
+  verifier::Evidence evidence =
+      sample.Make(tpm::ParsePcrSelection(kSelection).value(), setup.measurements.boot_log,
+                  setup.measurements.runtime_log, Bytes(32, 0x42), verifier::test::SafeClock());
+  setup.policy = verifier::test::PolicyFor(evidence, sample.LoadedKey());
+  setup.policy.boot.secure_boot_required = true;
+  setup.policy.nonce_lifetime_seconds = 60;
+  setup.policy_path = setup.dir + "/policy.json";
+  std::ofstream(setup.policy_path) << verifier::PolicyToJson(setup.policy).dump(2);
+
+  // Key generation (an RSA EK takes ~50 ms) on every core.
+  setup.nodes.resize(flags.nodes);
+  std::atomic<std::size_t> next{0};
+  RunThreads(std::max(2u, std::thread::hardware_concurrency()), [&](unsigned) {
+    for (std::size_t i = next++; i < flags.nodes; i = next++) {
+      setup.nodes[i] = std::make_unique<SimulatedNode>(
+          "node-" + std::to_string(i) + ".bench", setup.measurements,
+          flags.rsa_ek ? service::test::EkKind::kRsa2048 : service::test::EkKind::kEccP256);
+    }
+  });
+  setup.allowlist_path = setup.dir + "/ek-allowlist";
+  std::ofstream allowlist(setup.allowlist_path);
+  for (const auto& node : setup.nodes) allowlist << node->node_id() << "\n";
+}
+
+http::ClientOptions ClientFor(const Setup& setup, std::uint16_t port) {
+  http::ClientOptions options;
+  options.port = port;
+  options.ca_bundle_path = service::StateLayout{setup.dir + "/state"}.ca_certificate();
+  return options;
+}
+
+bool Trusted(const Result<service::test::AttestResult>& result) {
+  if (!result.ok() || result->status != 200 || !result->body.is_object()) return false;
+  const Json* verdict = FindMember(result->body, "verdict");
+  const Json* trusted = verdict != nullptr ? FindMember(*verdict, "trusted") : nullptr;
+  return trusted != nullptr && trusted->is_boolean() && trusted->get<bool>();
+}
+
+// Every node enrolled, then attested once with its boot log (the verifier
+// caches it): what a fleet looks like after its first round.
+void EnrollAll(const Setup& setup, std::uint16_t port, unsigned threads) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  RunThreads(threads, [&](unsigned) {
+    auto client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+    for (std::size_t i = next++; i < setup.nodes.size() && !failed; i = next++) {
+      auto enrolled = setup.nodes[i]->Enroll(*client);
+      auto attested = enrolled.ok() ? setup.nodes[i]->Attest(*client)
+                                    : Result<service::test::AttestResult>(enrolled.error());
+      if (!Trusted(attested)) {
+        std::fprintf(
+            stderr, "service_load: node %zu: %s\n", i,
+            attested.ok() ? attested->body.dump().c_str() : attested.error().ToString().c_str());
+        failed = true;
+      }
+    }
+  });
+  if (failed) std::exit(1);
+}
+
+std::string Describe(const Result<service::test::AttestResult>& result) {
+  if (!result.ok()) return result.error().ToString();
+  return "HTTP " + std::to_string(result->status) + " " + result->body.dump().substr(0, 300);
+}
+
+// C clients back to back over their share of the nodes for `seconds`.
+PhaseResult ClosedLoop(const Setup& setup, std::uint16_t port, unsigned clients, double seconds,
+                       const AttestOptions& options) {
+  PhaseSamples samples(clients);
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  RunThreads(clients, [&](unsigned index) {
+    auto client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+    Samples& mine = samples.per_thread[index];
+    // Client `index` owns nodes index, index + clients, ... and cycles over them.
+    const std::size_t owned = (setup.nodes.size() - index + clients - 1) / clients;
+    for (std::size_t turn = 0; Clock::now() < end; ++turn) {
+      SimulatedNode& node = *setup.nodes[index + clients * (turn % owned)];
+      const auto began = Clock::now();
+      auto result = node.Attest(*client, options);
+      mine.Record(Trusted(result), began, Clock::now(), [&] { return Describe(result); });
+    }
+  });
+  return samples.Summarize(Clock::now() - start);
+}
+
+// Arrivals at `rate`/s on a fixed schedule; `connections` workers, each
+// with its share of the nodes, take the next arrival when free. Latency
+// counts from the scheduled time.
+PhaseResult OpenLoop(const Setup& setup, std::uint16_t port, unsigned connections, double rate,
+                     double seconds, const AttestOptions& options) {
+  PhaseSamples samples(connections);
+  const std::size_t arrivals = static_cast<std::size_t>(rate * seconds);
+  std::atomic<std::size_t> next{0};
+  std::vector<std::unique_ptr<http::Client>> clients(connections);
+  for (auto& client : clients)
+    client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+  const auto start = Clock::now() + std::chrono::milliseconds(50);
+  RunThreads(connections, [&](unsigned index) {
+    Samples& mine = samples.per_thread[index];
+    std::size_t turn = 0;
+    for (std::size_t k = next++; k < arrivals; k = next++) {
+      const auto scheduled =
+          start + std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(k) / rate));
+      std::this_thread::sleep_until(scheduled);
+      // Worker `index` owns nodes index, index + connections, ...
+      const std::size_t owned = (setup.nodes.size() - index + connections - 1) / connections;
+      SimulatedNode& node = *setup.nodes[index + connections * (turn++ % owned)];
+      auto result = node.Attest(*clients[index], options);
+      mine.Record(Trusted(result), scheduled, Clock::now(), [&] { return Describe(result); });
+    }
+  });
+  return samples.Summarize(Clock::now() - start);
+}
+
+// The verification core alone on one thread: evidence parsed from its JSON
+// text and verified, the AK and policy parsed once (as the service holds
+// them), for `seconds`. Steady state verifies against the cached boot state.
+double CoreRate(const Setup& setup, bool with_boot_log, double seconds) {
+  verifier::test::EvidenceFactory factory;
+  const Bytes nonce(32, 0x42);
+  const auto selection = tpm::ParsePcrSelection(kSelection).value();
+  verifier::Evidence full =
+      factory.Make(selection, setup.measurements.boot_log, setup.measurements.runtime_log, nonce,
+                   verifier::test::SafeClock());
+  const verifier::AttestationKey key = factory.LoadedKey();
+  verifier::VerificationInput first{full, key, setup.policy, nonce, std::nullopt};
+  verifier::Verdict verdict = verifier::VerifyEvidence(first);
+  if (!verdict.trusted || !verdict.verified_boot) {
+    std::fprintf(stderr, "service_load: the core does not trust the sample evidence\n");
+    std::exit(1);
+  }
+  const verifier::VerifiedBootState cached = *verdict.verified_boot;
+  verifier::Evidence sent = full;
+  if (!with_boot_log) sent.boot_log.reset();
+  const std::string text = verifier::EvidenceToJson(sent).value().dump();
+  std::size_t count = 0;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    for (int i = 0; i < 20; ++i, ++count) {
+      Result<verifier::Evidence> parsed = verifier::ParseEvidence(text, "evidence");
+      verifier::VerificationInput input{*parsed, key, setup.policy, nonce, std::nullopt};
+      if (!with_boot_log) input.cached_boot = &cached;
+      if (!verifier::VerifyEvidence(input).trusted) std::exit(1);
+    }
+  }
+  return static_cast<double>(count) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool Wants(const Flags& flags, const std::string& phase) {
+  return ("," + flags.phases + ",").find("," + phase + ",") != std::string::npos;
+}
+
+int Main(int argc, char** argv) {
+  const Flags flags = ParseFlags(argc, argv);
+  Setup setup;
+  setup.dir = MakeTempDirectory("service_load");
+  std::fprintf(stderr, "service_load: %zu nodes (%s EKs) in %s\n", flags.nodes,
+               flags.rsa_ek ? "RSA-2048" : "P-256", setup.dir.c_str());
+  Prepare(flags, setup);
+
+  service::InitOptions init;
+  init.state_dir = setup.dir + "/state";
+  init.ledger_origin = "bench.example/verifier";
+  SystemClock wall_clock;
+  Must(service::InitStateDirectory(init, wall_clock), "verifier init");
+  service::ServiceConfig config;
+  config.listen = "127.0.0.1:0";
+  config.state_dir = init.state_dir;
+  config.ek_allowlist = setup.allowlist_path;
+  config.policy_file = setup.policy_path;
+  config.threads = flags.server_threads;
+  config.max_connections = 4096;
+  // The generator speaks for a whole fleet from one address, each node far
+  // more often than a real one: the per-address and per-node limits would
+  // measure themselves.
+  config.rate_limit = {1e6, 1e6};
+
+  VerifierUnderTest verifier =
+      flags.verifier.empty()
+          ? VerifierUnderTest::InProcess(config, wall_clock)
+          : VerifierUnderTest::Subprocess(flags.verifier, config, setup.dir + "/verifier.toml");
+  const std::uint16_t port = verifier.port();
+  const auto enroll_start = Clock::now();
+  EnrollAll(setup, port, 8);
+  std::fprintf(stderr, "service_load: enrolled and attested %zu nodes in %.1f s\n", flags.nodes,
+               std::chrono::duration<double>(Clock::now() - enroll_start).count());
+  Report report(flags.nodes, flags.server_threads, verifier.description());
+  report.Memory("after enrollment", verifier.Memory());
+
+  const AttestOptions steady{false, false};
+  const AttestOptions first{true, false};
+  std::optional<PhaseResult> steady_closed;
+  std::optional<PhaseResult> first_closed;
+  if (Wants(flags, "steady")) {
+    steady_closed = ClosedLoop(setup, port, flags.clients, flags.seconds, steady);
+    report.Phase("closed, steady (" + std::to_string(flags.clients) + " clients)", *steady_closed);
+  }
+  if (Wants(flags, "first")) {
+    first_closed = ClosedLoop(setup, port, flags.clients, flags.seconds, first);
+    report.Phase("closed, first contact (" + std::to_string(flags.clients) + " clients)",
+                 *first_closed);
+  }
+  const std::string offered = std::to_string(static_cast<int>(flags.rate)) + "/s";
+  if (Wants(flags, "open-steady")) {
+    report.Phase("open " + offered + ", steady",
+                 OpenLoop(setup, port, flags.connections, flags.rate, flags.seconds, steady));
+  }
+  if (Wants(flags, "open-first")) {
+    report.Phase("open " + offered + ", first contact",
+                 OpenLoop(setup, port, flags.connections, flags.rate, flags.seconds, first));
+  }
+  report.Memory("after the runs", verifier.Memory());
+  if (Wants(flags, "core")) {
+    const double steady_core = CoreRate(setup, false, 3);
+    const double first_core = CoreRate(setup, true, 3);
+    if (steady_closed)
+      report.Core("steady", steady_closed->rate, steady_core, flags.server_threads);
+    if (first_closed)
+      report.Core("first contact", first_closed->rate, first_core, flags.server_threads);
+  }
+  report.Print();
+  verifier.Stop();
+  std::filesystem::remove_all(setup.dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace attest::bench
+
+int main(int argc, char** argv) { return attest::bench::Main(argc, argv); }
