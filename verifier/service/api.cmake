@@ -55,14 +55,16 @@ if(ATTEST_BUILD_TESTS)
     tests/api/protocol_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
+    tests/openapi/openapi_contract_test.cpp
     ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
   )
   target_include_directories(service_api_tests PRIVATE tests/api
     ${PROJECT_SOURCE_DIR}/verifier/credential/src ${PROJECT_SOURCE_DIR}/verifier/credential/tests)
   target_link_libraries(service_api_tests PRIVATE attest_service attest_service_store attest_http attest_ca
     attest_verifier_testing attest_credential attest_ledger attest_signer attest_testing
-    GTest::gtest_main GTest::gmock OpenSSL::Crypto)
-  target_compile_definitions(service_api_tests PRIVATE VERIFIER_BINARY="$<TARGET_FILE:verifier>")
+    attest_service_testing GTest::gtest_main GTest::gmock OpenSSL::Crypto)
+  target_compile_definitions(service_api_tests PRIVATE VERIFIER_BINARY="$<TARGET_FILE:verifier>"
+    ATTEST_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/verifier/openapi.yaml")
   add_dependencies(service_api_tests verifier)
   gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
 endif()

@@ -54,6 +54,8 @@ class HttpsTest : public ServiceTest {
     EXPECT_TRUE(response.ok()) << response.error().ToString();
     if (!response.ok()) return Json();
     EXPECT_EQ(response->status, status) << target << ": " << response->body;
+    ExpectFollowsContract(method, target, response->status, response->content_type,
+                          response->body);
     auto json = ParseJsonStrict(response->body);
     return json.ok() ? *json : Json(response->body);
   }

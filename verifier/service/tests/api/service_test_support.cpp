@@ -1,5 +1,7 @@
 #include "service_test_support.h"
 
+#include "openapi_validator.h"
+
 #include <array>
 #include <fstream>
 
@@ -242,7 +244,19 @@ http::Response ServiceTest::Call(const std::string& method, const std::string& t
   request.body = body;
   request.client_address = client_address;
   if (!token.empty()) request.headers.emplace_back("authorization", "Bearer " + token);
-  return service_->Handle(request);
+  http::Response response = service_->Handle(request);
+  ExpectFollowsContract(method, target, response.status, response.content_type, response.body);
+  return response;
+}
+
+void ExpectFollowsContract(const std::string& method, const std::string& target, int status,
+                           const std::string& content_type, const std::string& body) {
+  static const Result<attest::test::OpenApiContract> contract =
+      attest::test::OpenApiContract::Load(ATTEST_OPENAPI_PATH);
+  ASSERT_TRUE(contract.ok()) << contract.error().message;
+  const std::string path = target.substr(0, target.find('?'));
+  Status follows = contract->CheckResponse(method, path, status, content_type, body);
+  EXPECT_TRUE(follows.ok()) << "openapi.yaml: " << follows.error().message;
 }
 
 Json ServiceTest::Expect(int status, const std::string& method, const std::string& target,

@@ -121,4 +121,9 @@ class ServiceTest : public ::testing::Test {
 
 std::string Str(const http::Response& response);
 
+// Fails the current test when a response breaks verifier/openapi.yaml: every
+// response the API tests receive goes through here.
+void ExpectFollowsContract(const std::string& method, const std::string& target, int status,
+                           const std::string& content_type, const std::string& body);
+
 }  // namespace attest::service::test
