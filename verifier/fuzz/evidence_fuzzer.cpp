@@ -31,7 +31,8 @@ const attest::verifier::AttestationKey& Key() {
 bool SameKeyCertification(const std::optional<attest::verifier::KeyCertification>& a,
                           const std::optional<attest::verifier::KeyCertification>& b) {
   if (a.has_value() != b.has_value()) return false;
-  return !a || (a->attest == b->attest && a->signature == b->signature);
+  return !a ||
+         (a->key_public == b->key_public && a->attest == b->attest && a->signature == b->signature);
 }
 
 bool SameEvidence(const attest::verifier::Evidence& a, const attest::verifier::Evidence& b) {

@@ -14,8 +14,11 @@ constexpr std::size_t kMaxNonceBytes = 64;
 
 Result<KeyCertification> ParseKeyCertification(const JsonFields& fields, const Json& value) {
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(value, "key_certification"));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(value, "key_certification", {"attest", "signature"}));
+  ATTEST_RETURN_IF_ERROR(
+      fields.OnlyMembers(value, "key_certification", {"public", "attest", "signature"}));
   KeyCertification certification;
+  ATTEST_ASSIGN_OR_RETURN(certification.key_public,
+                          fields.Base64(value, "public", "key_certification.public"));
   ATTEST_ASSIGN_OR_RETURN(certification.attest,
                           fields.Base64(value, "attest", "key_certification.attest"));
   ATTEST_ASSIGN_OR_RETURN(certification.signature,
@@ -135,6 +138,7 @@ Result<Json> EvidenceToJson(const Evidence& evidence) {
   if (evidence.csr) json["csr"] = *evidence.csr;
   if (evidence.key_certification) {
     json["key_certification"] = {
+        {"public", Base64Encode(evidence.key_certification->key_public)},
         {"attest", Base64Encode(evidence.key_certification->attest)},
         {"signature", Base64Encode(evidence.key_certification->signature)}};
   }

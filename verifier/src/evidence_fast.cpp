@@ -99,17 +99,20 @@ std::optional<std::array<std::optional<element>, N>> MembersOf(
   return members;
 }
 
-constexpr std::array<std::string_view, 2> kKeyCertificationMembers = {"attest", "signature"};
+constexpr std::array<std::string_view, 3> kKeyCertificationMembers = {"public", "attest",
+                                                                      "signature"};
 
 std::optional<KeyCertification> KeyCertificationOf(element value) {
   auto members = MembersOf(value, kKeyCertificationMembers);
   if (!members) return std::nullopt;
-  auto& [attest, signature] = *members;
-  if (!attest || !signature) return std::nullopt;
+  auto& [key_public, attest, signature] = *members;
+  if (!key_public || !attest || !signature) return std::nullopt;
   KeyCertification certification;
+  std::optional<Bytes> key_public_bytes = Base64Of(*key_public);
   std::optional<Bytes> attest_bytes = Base64Of(*attest);
   std::optional<Bytes> signature_bytes = Base64Of(*signature);
-  if (!attest_bytes || !signature_bytes) return std::nullopt;
+  if (!key_public_bytes || !attest_bytes || !signature_bytes) return std::nullopt;
+  certification.key_public = std::move(*key_public_bytes);
   certification.attest = std::move(*attest_bytes);
   certification.signature = std::move(*signature_bytes);
   return certification;

@@ -116,7 +116,7 @@ TEST_F(EvidenceDocumentTest, NotJsonAndTooBigAreRejected) {
 // the member.
 TEST_F(EvidenceDocumentTest, FastPathReadsWhatTheStrictPathReads) {
   json_["csr"] = "-----BEGIN CERTIFICATE REQUEST-----\n";
-  json_["key_certification"] = {{"attest", "AAEC"}, {"signature", "AwQ="}};
+  json_["key_certification"] = {{"public", "BQY="}, {"attest", "AAEC"}, {"signature", "AwQ="}};
   json_["pcrs"]["sha1"] = Json::object();  // an empty bank is still a bank
   const std::string text = json_.dump();
   std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text);
@@ -134,6 +134,8 @@ TEST_F(EvidenceDocumentTest, FastPathReadsWhatTheStrictPathReads) {
   ASSERT_TRUE(fast->key_certification && strict.key_certification);
   EXPECT_EQ(fast->key_certification->attest, Bytes({0, 1, 2}));
   EXPECT_EQ(fast->key_certification->signature, strict.key_certification->signature);
+  EXPECT_EQ(fast->key_certification->key_public, Bytes({5, 6}));
+  EXPECT_EQ(fast->key_certification->key_public, strict.key_certification->key_public);
 }
 
 TEST_F(EvidenceDocumentTest, FastPathLeavesEveryRefusalToTheStrictPath) {
@@ -154,9 +156,13 @@ TEST_F(EvidenceDocumentTest, FastPathLeavesEveryRefusalToTheStrictPath) {
   with([](Json& j) { j["pcrs"]["sha256"]["04"] = std::string(64, 'a'); });
   with([](Json& j) { j["pcrs"]["md5"] = Json::object(); });
   with([](Json& j) { j["csr"] = 1; });
-  with([](Json& j) { j["key_certification"] = {{"attest", "AAEC"}}; });
+  with([](Json& j) { j["key_certification"] = {{"attest", "AAEC"}, {"signature", "AwQ="}}; });
   with([](Json& j) {
-    j["key_certification"] = {{"attest", "AAEC"}, {"signature", "AwQ="}, {"x", 1}};
+    j["key_certification"] = {
+        {"public", "BQY="}, {"attest", "AAEC"}, {"signature", "AwQ="}, {"x", 1}};
+  });
+  with([](Json& j) {
+    j["key_certification"] = {{"public", "BQY"}, {"attest", "AAEC"}, {"signature", "AwQ="}};
   });
   with([](Json& j) { j["runtime_log"]["entries"][0]["seq"] = 1.5; });
   with([](Json& j) { j["runtime_log"]["entries"][0]["size"] = (std::uint64_t{1} << 53) + 1; });

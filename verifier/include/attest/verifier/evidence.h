@@ -20,10 +20,12 @@ namespace attest::verifier {
 // an attack or a mistake, refused before parsing.
 inline constexpr std::size_t kMaxEvidenceBytes = std::size_t{16} * 1024 * 1024;
 
-// TPM2_Certify of the CSR's key by the AK.
+// TPM2_Certify of the CSR's key by the AK, with the key's public area (the
+// certification names the key by a hash of it).
 struct KeyCertification {
-  Bytes attest;     // marshaled TPMS_ATTEST
-  Bytes signature;  // marshaled TPMT_SIGNATURE
+  Bytes key_public;  // marshaled TPM2B_PUBLIC of the certified key ("public")
+  Bytes attest;      // marshaled TPMS_ATTEST
+  Bytes signature;   // marshaled TPMT_SIGNATURE
 };
 
 struct Evidence {
