@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include <sodium.h>
 
@@ -80,58 +81,99 @@ std::string Base64Encode(ByteView bytes) {
 
 namespace {
 
-// 0..63 for the RFC 4648 §4 alphabet, 0xff for anything else.
-constexpr std::array<std::uint8_t, 256> Base64Values() {
-  std::array<std::uint8_t, 256> values{};
-  values.fill(0xff);
+// The RFC 4648 §4 alphabet's values, shifted to where a character at
+// position 0..3 of a group puts its six bits in the group's 24-bit word.
+// Anything outside the alphabet sets bit 24, which no valid group reaches,
+// so one OR over a whole input finds a bad character anywhere.
+constexpr std::uint32_t kBase64Invalid = std::uint32_t{1} << 24;
+using Base64Table = std::array<std::uint32_t, 256>;
+
+constexpr Base64Table Base64Values(unsigned shift) {
+  Base64Table values{};
+  values.fill(kBase64Invalid);
   constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    values[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
+    values[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint32_t>(i) << shift;
   }
   return values;
 }
-constexpr std::array<std::uint8_t, 256> kBase64Values = Base64Values();
+constexpr std::array<Base64Table, 4> kBase64Values = {Base64Values(18), Base64Values(12),
+                                                      Base64Values(6), Base64Values(0)};
+
+std::uint32_t Base64Group(const unsigned char* in) {
+  return kBase64Values[0][in[0]] | kBase64Values[1][in[1]] | kBase64Values[2][in[2]] |
+         kBase64Values[3][in[3]];
+}
+
+void StoreGroup(std::uint32_t word, std::uint8_t* out) {
+  out[0] = static_cast<std::uint8_t>(word >> 16);
+  out[1] = static_cast<std::uint8_t>(word >> 8);
+  out[2] = static_cast<std::uint8_t>(word);
+}
+
+Error InvalidBase64() {
+  return MakeError(ErrorCode::kInvalidArgument, "not valid base64 (RFC 4648, padded)");
+}
 
 }  // namespace
 
-// Table-driven, so its timing depends on the input: base64 here only ever
-// carries public data (quotes, logs, public keys, signatures).
-Result<Bytes> Base64Decode(std::string_view base64) {
-  auto invalid = [] {
-    return MakeError(ErrorCode::kInvalidArgument, "not valid base64 (RFC 4648, padded)");
-  };
-  if (base64.size() % 4 != 0) return invalid();
+std::optional<std::size_t> Base64DecodedSize(std::string_view base64) {
+  if (base64.size() % 4 != 0) return std::nullopt;
   std::size_t padding = 0;
   if (!base64.empty() && base64.back() == '=') padding = base64[base64.size() - 2] == '=' ? 2 : 1;
-  Bytes bytes(base64.size() / 4 * 3 - padding);
-  std::uint8_t* out = bytes.data();
+  return base64.size() / 4 * 3 - padding;
+}
+
+// Table-driven, so its timing depends on the input: base64 here only ever
+// carries public data (quotes, logs, public keys, signatures). One pass:
+// the full groups are decoded without a branch on their content, and any
+// bad character is found from the OR of all their words at the end.
+Status Base64DecodeInto(std::string_view base64, std::span<std::uint8_t> out) {
+  std::optional<std::size_t> size = Base64DecodedSize(base64);
+  if (!size || *size != out.size()) return InvalidBase64();
+  const std::size_t padding = base64.size() / 4 * 3 - *size;
   const auto* in = reinterpret_cast<const unsigned char*>(base64.data());
-  std::size_t full_groups = base64.size() / 4 - (padding > 0 ? 1 : 0);
-  for (std::size_t group = 0; group < full_groups; ++group, in += 4, out += 3) {
-    std::uint8_t a = kBase64Values[in[0]];
-    std::uint8_t b = kBase64Values[in[1]];
-    std::uint8_t c = kBase64Values[in[2]];
-    std::uint8_t d = kBase64Values[in[3]];
-    if ((a | b | c | d) == 0xff) return invalid();
-    std::uint32_t word = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) |
-                         (std::uint32_t{c} << 6) | std::uint32_t{d};
-    out[0] = static_cast<std::uint8_t>(word >> 16);
-    out[1] = static_cast<std::uint8_t>(word >> 8);
-    out[2] = static_cast<std::uint8_t>(word);
+  std::uint8_t* to = out.data();
+  const std::size_t full_groups = base64.size() / 4 - (padding > 0 ? 1 : 0);
+  std::uint32_t seen = 0;
+  std::size_t group = 0;
+  for (; group + 2 <= full_groups; group += 2, in += 8, to += 6) {
+    const std::uint32_t first = Base64Group(in);
+    const std::uint32_t second = Base64Group(in + 4);
+    seen |= first | second;
+    StoreGroup(first, to);
+    StoreGroup(second, to + 3);
   }
+  if (group < full_groups) {
+    const std::uint32_t word = Base64Group(in);
+    seen |= word;
+    StoreGroup(word, to);
+    in += 4;
+    to += 3;
+  }
+  if ((seen & kBase64Invalid) != 0) return InvalidBase64();
   if (padding > 0) {
-    std::uint8_t a = kBase64Values[in[0]];
-    std::uint8_t b = kBase64Values[in[1]];
-    std::uint8_t c = padding == 1 ? kBase64Values[in[2]] : 0;
-    if ((a | b | c) == 0xff) return invalid();
+    // '=' is outside the alphabet: one where a character belongs ("Z===")
+    // is invalid here, as it is in a full group ("Zm=v").
+    const std::uint32_t c = padding == 1 ? kBase64Values[2][in[2]] : 0;
+    const std::uint32_t word = kBase64Values[0][in[0]] | kBase64Values[1][in[1]] | c;
+    if ((word & kBase64Invalid) != 0) return InvalidBase64();
     // One byte string, one encoding: the bits the padding hides must be 0.
-    if ((padding == 2 && (b & 0x0f) != 0) || (padding == 1 && (c & 0x03) != 0)) {
+    if ((word & (padding == 2 ? 0xffffu : 0xffu)) != 0) {
       return MakeError(ErrorCode::kInvalidArgument, "base64 is not in canonical form");
     }
-    out[0] = static_cast<std::uint8_t>((a << 2) | (b >> 4));
-    if (padding == 1) out[1] = static_cast<std::uint8_t>((b << 4) | (c >> 2));
+    to[0] = static_cast<std::uint8_t>(word >> 16);
+    if (padding == 1) to[1] = static_cast<std::uint8_t>(word >> 8);
   }
+  return OkStatus();
+}
+
+Result<Bytes> Base64Decode(std::string_view base64) {
+  std::optional<std::size_t> size = Base64DecodedSize(base64);
+  if (!size) return InvalidBase64();
+  Bytes bytes(*size);
+  ATTEST_RETURN_IF_ERROR(Base64DecodeInto(base64, bytes));
   return bytes;
 }
 

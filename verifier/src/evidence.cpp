@@ -81,6 +81,12 @@ Json PcrValuesToJson(const tpm::PcrValues& values) {
 }
 
 Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
+  if (std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text)) return *std::move(fast);
+  return internal::ParseEvidenceStrictPath(text, name);
+}
+
+// The reader of record: every rule, and the message that names the member.
+Result<Evidence> internal::ParseEvidenceStrictPath(std::string_view text, std::string_view name) {
   JsonFields fields(name, ErrorCode::kCorrupt);  // a received document (FORMAT.md)
   if (text.size() > kMaxEvidenceBytes) {
     return fields.Invalid("document",

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "attest/encoding.h"
 #include "attest/runtime/entry.h"
@@ -130,7 +131,14 @@ void CheckBootLog(Verification& verification) {
   }
   verification.boot_log = std::move(log).value();
   Verdict& verdict = verification.verdict;
-  verdict.boot_replay = ReplayEventLog(*verification.boot_log);
+  // Only the quoted banks can be verified, and sha256 gives the runtime
+  // PCR's firmware value (CheckFirmwareValue): replaying any other bank
+  // would cost hashing and prove nothing.
+  std::vector<std::uint16_t> banks = {kTpmAlgSha256};
+  for (const auto& [bank, values] : verification.quoted) {
+    if (bank != kTpmAlgSha256) banks.push_back(bank);
+  }
+  verdict.boot_replay = ReplayEventLog(*verification.boot_log, banks);
   std::array<std::uint32_t, 2> excluded = {verification.input.policy.runtime.pcr, kImaPcr};
   verification.verified_boot_log =
       VerifyEventLog(*verification.boot_log, verdict.boot_replay, verification.quoted, excluded);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "attest/encoding.h"
 #include "attest/tpm/algorithms.h"
@@ -88,7 +89,8 @@ void CheckBootEvents(Verification& verification) {
 void CheckRuntimeFiles(Verification& verification) {
   const RuntimePolicy& runtime = verification.input.policy.runtime;
   const std::optional<runtime::RuntimeLog>& log = verification.input.evidence.runtime_log;
-  std::map<std::string, const runtime::RuntimeEntry*> latest;
+  // Views of the evidence's paths: no copy of each path per verification.
+  std::map<std::string_view, const runtime::RuntimeEntry*> latest;
   if (log) {
     for (const runtime::RuntimeEntry& entry : log->entries) {
       latest[entry.path] = &entry;

@@ -2,8 +2,14 @@
 // the member, and round trips.
 #include "attest/verifier/evidence.h"
 
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
+#include "attest/encoding.h"
 #include "attest/verifier/policy.h"
 
 #include "evidence_factory.h"
@@ -130,6 +136,88 @@ TEST_F(EvidenceDocumentTest, NotJsonAndTooBigAreRejected) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(parsed.error().message.find("limit"), std::string::npos);
+}
+
+// The fast path (simdjson) reads every member as the strict path does, and
+// leaves everything the strict path refuses to it, so that the error names
+// the member.
+TEST_F(EvidenceDocumentTest, FastPathReadsWhatTheStrictPathReads) {
+  json_["csr"] = "-----BEGIN CERTIFICATE REQUEST-----\n";
+  json_["key_certification"] = {{"public", "BQY="}, {"attest", "AAEC"}, {"signature", "AwQ="}};
+  json_["pcrs"]["sha1"] = Json::object();  // an empty bank is still a bank
+  const std::string text = json_.dump();
+  std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text);
+  ASSERT_TRUE(fast.has_value());
+  Evidence strict = internal::ParseEvidenceStrictPath(text, "e.json").value();
+  EXPECT_EQ(fast->nonce, strict.nonce);
+  EXPECT_EQ(fast->attest, strict.attest);
+  EXPECT_EQ(fast->signature, strict.signature);
+  EXPECT_EQ(fast->pcrs, strict.pcrs);
+  EXPECT_EQ(fast->pcrs.at(TPM2_ALG_SHA1).size(), 0u);
+  EXPECT_EQ(fast->boot_log, strict.boot_log);
+  EXPECT_EQ(fast->boot_log, evidence_.boot_log);
+  EXPECT_EQ(fast->runtime_log, strict.runtime_log);
+  EXPECT_EQ(fast->csr, strict.csr);
+  ASSERT_TRUE(fast->key_certification && strict.key_certification);
+  EXPECT_EQ(fast->key_certification->attest, Bytes({0, 1, 2}));
+  EXPECT_EQ(fast->key_certification->signature, strict.key_certification->signature);
+  EXPECT_EQ(fast->key_certification->key_public, Bytes({5, 6}));
+  EXPECT_EQ(fast->key_certification->key_public, strict.key_certification->key_public);
+}
+
+TEST_F(EvidenceDocumentTest, FastPathLeavesEveryRefusalToTheStrictPath) {
+  std::vector<Json> refused;
+  auto with = [&](const std::function<void(Json&)>& change) {
+    Json changed = json_;
+    change(changed);
+    refused.push_back(changed);
+  };
+  with([](Json& j) { j["extra"] = 1; });
+  with([](Json& j) { j.erase("pcrs"); });
+  with([](Json& j) { j["nonce"] = std::string(64, 'A'); });
+  with([](Json& j) { j["nonce"] = "abc"; });
+  with([](Json& j) { j["attest"] = "AAE"; });
+  with([](Json& j) { j["boot_log"] = 7; });
+  with([](Json& j) { j["signature"] = "AB=="; });  // a bit under the padding set
+  with([](Json& j) { j["pcrs"]["sha256"]["4"] = std::string(62, 'a'); });
+  with([](Json& j) { j["pcrs"]["sha256"]["04"] = std::string(64, 'a'); });
+  with([](Json& j) { j["pcrs"]["md5"] = Json::object(); });
+  with([](Json& j) { j["csr"] = 1; });
+  with([](Json& j) { j["key_certification"] = {{"attest", "AAEC"}, {"signature", "AwQ="}}; });
+  with([](Json& j) {
+    j["key_certification"] = {
+        {"public", "BQY="}, {"attest", "AAEC"}, {"signature", "AwQ="}, {"x", 1}};
+  });
+  with([](Json& j) {
+    j["key_certification"] = {{"public", "BQY"}, {"attest", "AAEC"}, {"signature", "AwQ="}};
+  });
+  with([](Json& j) { j["runtime_log"]["entries"][0]["seq"] = 1.5; });
+  with([](Json& j) { j["runtime_log"]["entries"][0]["size"] = (std::uint64_t{1} << 53) + 1; });
+  with([](Json& j) { j["runtime_log"]["version"] = 2; });
+  for (const Json& json : refused) {
+    const std::string text = json.dump();
+    EXPECT_FALSE(internal::ParseEvidenceFastPath(text).has_value()) << text.substr(0, 200);
+    EXPECT_FALSE(ParseEvidence(text, "e.json").ok()) << text.substr(0, 200);
+  }
+}
+
+// nlohmann cannot make a repeated key: the text is edited. simdjson keeps
+// both; the fast path must refuse, and the strict path names the key.
+TEST_F(EvidenceDocumentTest, RepeatedMembersAreRejected) {
+  const std::string text = json_.dump();
+  const std::string nonce = "\"nonce\":\"" + HexEncode(evidence_.nonce) + "\"";
+  const std::string pcr0 = "\"0\":\"" + HexEncode(evidence_.pcrs.at(TPM2_ALG_SHA256).at(0)) + "\"";
+  ASSERT_NE(text.find(nonce), std::string::npos);
+  ASSERT_NE(text.find(pcr0), std::string::npos);
+  for (const std::string& repeated : {nonce, pcr0}) {
+    std::string twice = text;
+    twice.insert(twice.find(repeated), repeated + ",");
+    EXPECT_FALSE(internal::ParseEvidenceFastPath(twice).has_value()) << repeated;
+    Result<Evidence> parsed = ParseEvidence(twice, "e.json");
+    ASSERT_FALSE(parsed.ok()) << repeated;
+    EXPECT_NE(parsed.error().message.find("duplicate object key"), std::string::npos)
+        << parsed.error().message;
+  }
 }
 
 const char kPolicy[] = R"({

@@ -1,5 +1,6 @@
 // Replay: PCR[i] = H(PCR[i] || digest) for every extending event, per bank,
 // from the reset values (README rules 1-4 and 8 of the test vectors).
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -71,13 +72,16 @@ void ReplayBank(const EventLog& log, EVP_MD_CTX* ctx, const EVP_MD_CTX* initiali
 
 }  // namespace
 
-tpm::PcrValues ReplayEventLog(const EventLog& log) {
+tpm::PcrValues ReplayEventLog(const EventLog& log) { return ReplayEventLog(log, log.banks); }
+
+tpm::PcrValues ReplayEventLog(const EventLog& log, std::span<const std::uint16_t> banks) {
   tpm::PcrValues result;
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EvpMdCtxPtr initialized(EVP_MD_CTX_new());
   if (!ctx || !initialized) return result;
   BankState bank_storage;
   for (std::uint16_t algorithm_id : log.banks) {
+    if (std::ranges::find(banks, algorithm_id) == banks.end()) continue;
     std::optional<tpm::HashAlgorithm> algorithm = tpm::HashAlgorithmById(algorithm_id);
     if (!algorithm || algorithm->digest_size > EVP_MAX_MD_SIZE) continue;
     // Fetched once per bank, not per event: EVP_MD_fetch is a locked lookup.

@@ -44,6 +44,13 @@ struct Evidence {
 // ("pcrs.sha256.4: ..."). `name` (a file name, or "evidence") starts every
 // message.
 Result<Evidence> ParseEvidence(std::string_view text, std::string_view name);
+namespace internal {
+// ParseEvidence's two paths, exposed for the differential fuzzer: the fast
+// one (simdjson, evidence_fast.cpp) gives nullopt for anything it leaves to
+// the strict one, which has the final word and names the member.
+std::optional<Evidence> ParseEvidenceFastPath(std::string_view text);
+Result<Evidence> ParseEvidenceStrictPath(std::string_view text, std::string_view name);
+}  // namespace internal
 // The same document, for attestd and for tests. Fails only for a runtime
 // log that SerializeRuntimeLog refuses.
 Result<Json> EvidenceToJson(const Evidence& evidence);

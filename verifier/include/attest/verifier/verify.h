@@ -71,7 +71,9 @@ struct Verdict {
   bool ak_attributes_checked = false;
   std::vector<Reason> reasons;  // failures and information, in check order
   std::optional<QuoteInfo> quote;
-  tpm::PcrValues boot_replay;  // what the boot log replays to, if it parsed
+  // What the boot log replays to, if it parsed: in the banks the quote
+  // covers, and sha256 (the runtime PCR's bank); other banks are not replayed.
+  tpm::PcrValues boot_replay;
   // What a policy may decide on: read from the events the quote vouches
   // for (boot_facts.h). Absent when the boot log is missing or malformed.
   std::optional<BootFacts> boot_facts;

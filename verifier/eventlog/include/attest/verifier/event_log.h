@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -146,6 +147,10 @@ Result<EventLog> ParseEventLog(ByteView log);
 // for H-CRTM, which wins). A PCR where some extending event lacks the bank's
 // digest is omitted from that bank: its value cannot be known.
 tpm::PcrValues ReplayEventLog(const EventLog& log);
+// The same for only those of the log's banks that are in `banks`: a
+// verifier needs the banks a quote covers, and replaying the others (SHA-384
+// and SHA-512 cost three times SHA-256 per extend) would prove nothing.
+tpm::PcrValues ReplayEventLog(const EventLog& log, std::span<const std::uint16_t> banks);
 
 // What the log says, for people: unverified claims, never decided on
 // (boot_facts.h has what a policy may use). Read from every event as logged.
