@@ -9,6 +9,7 @@
 #include "attest/verifier/attestation_key.h"
 #include "attest/verifier/certificate_authority.h"
 #include "attest/verifier/key_certification.h"
+
 #include "tpm_test_util.h"
 
 namespace attest::test {
@@ -24,10 +25,10 @@ class CaKeyCertificationTest : public TpmTest {
  protected:
   // `openssl req` with the TPM key, through the tpm2 provider on this swtpm.
   std::string TpmCsr(const std::string& key_pem_file) {
-    CommandResult request = RunCommand(
-        {"openssl", "req", "-new", "-provider", "tpm2", "-provider", "default", "-key",
-         File(key_pem_file), "-subj", "/CN=node", "-sha256", "-out", File("node.csr")},
-        WithEnvironment({{"TPM2OPENSSL_TCTI", swtpm().tcti()}}));
+    CommandResult request =
+        RunCommand({"openssl", "req", "-new", "-provider", "tpm2", "-provider", "default", "-key",
+                    File(key_pem_file), "-subj", "/CN=node", "-sha256", "-out", File("node.csr")},
+                   WithEnvironment({{"TPM2OPENSSL_TCTI", swtpm().tcti()}}));
     EXPECT_EQ(request.exit_code, 0) << request.err;
     return ReadText(File("node.csr"));
   }
@@ -49,8 +50,7 @@ TEST_F(CaKeyCertificationTest, CertifyOfTheCsrsTpmKeyIsAcceptedAndNothingElse) {
   auto certification = tpm().Certify(*key, *ak, nonce);
   ASSERT_TRUE(certification.ok()) << certification.error().ToString();
   EXPECT_EQ(TransientHandles(), "");
-  const KeyCertification proof{key->public_area, certification->attest,
-                               certification->signature};
+  const KeyCertification proof{key->public_area, certification->attest, certification->signature};
   auto ak_key = verifier::ParseAttestationKey(ak->public_area);
   ASSERT_TRUE(ak_key.ok()) << ak_key.error().ToString();
 
@@ -95,11 +95,9 @@ TEST_F(CaKeyCertificationTest, CertifyOfTheCsrsTpmKeyIsAcceptedAndNothingElse) {
 
   // The certificate for the TPM key verifies under the CA.
   const TimePoint now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  ASSERT_TRUE(
-      verifier::CreateSelfSignedCa({File("ca.key"), File("ca.pem"), "swtpm test CA",
-                                    std::chrono::hours(1)},
-                                   now)
-          .ok());
+  ASSERT_TRUE(verifier::CreateSelfSignedCa(
+                  {File("ca.key"), File("ca.pem"), "swtpm test CA", std::chrono::hours(1)}, now)
+                  .ok());
   auto ca = verifier::CertificateAuthority::Load(File("ca.pem"), File("ca.key"));
   ASSERT_TRUE(ca.ok()) << ca.error().ToString();
   auto issued = ca->IssueNodeCertificate(

@@ -43,3 +43,26 @@ if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
     PUBLIC attest_common attest_http attest_verifier_testing attest_credential
     PRIVATE attest_tpm yaml-cpp OpenSSL::Crypto)
 endif()
+
+if(ATTEST_BUILD_TESTS)
+  # The API through Service::Handle and over real HTTPS on 127.0.0.1: real
+  # SQLite files, the real ledger and CA, simulated nodes (a software EK
+  # whose credential the test opens, a software AK making real quotes).
+  add_executable(service_api_tests
+    tests/api/auth_input_test.cpp
+    tests/api/https_test.cpp
+    tests/api/policy_ledger_test.cpp
+    tests/api/protocol_test.cpp
+    tests/api/serve_test.cpp
+    tests/api/service_test_support.cpp
+    ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
+  )
+  target_include_directories(service_api_tests PRIVATE tests/api
+    ${PROJECT_SOURCE_DIR}/verifier/credential/src ${PROJECT_SOURCE_DIR}/verifier/credential/tests)
+  target_link_libraries(service_api_tests PRIVATE attest_service attest_service_store attest_http attest_ca
+    attest_verifier_testing attest_credential attest_ledger attest_signer attest_testing
+    GTest::gtest_main GTest::gmock OpenSSL::Crypto)
+  target_compile_definitions(service_api_tests PRIVATE VERIFIER_BINARY="$<TARGET_FILE:verifier>")
+  add_dependencies(service_api_tests verifier)
+  gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
+endif()

@@ -45,6 +45,33 @@ TEST_F(EvidenceDocumentTest, RoundTrips) {
   EXPECT_FALSE(parsed.csr);
 }
 
+TEST_F(EvidenceDocumentTest, CsrAndKeyCertificationRoundTrip) {
+  evidence_.csr = "-----BEGIN CERTIFICATE REQUEST-----\n...\n-----END CERTIFICATE REQUEST-----\n";
+  evidence_.key_certification = KeyCertification{Bytes{1, 2, 3}, Bytes{4, 5}, Bytes{6}};
+  Json json = EvidenceToJson(evidence_).value();
+  EXPECT_EQ(json["key_certification"],
+            (Json{{"public", "AQID"}, {"attest", "BAU="}, {"signature", "Bg=="}}));
+  Evidence parsed = ParseEvidence(json.dump(), "e.json").value();
+  EXPECT_EQ(parsed.csr, evidence_.csr);
+  ASSERT_TRUE(parsed.key_certification.has_value());
+  EXPECT_EQ(parsed.key_certification->key_public, (Bytes{1, 2, 3}));
+  EXPECT_EQ(parsed.key_certification->attest, (Bytes{4, 5}));
+  EXPECT_EQ(parsed.key_certification->signature, Bytes{6});
+
+  // `public` is required: the certification names the key only by its hash.
+  Json no_public = json;
+  no_public["key_certification"].erase("public");
+  EXPECT_EQ(ErrorFor(no_public), "e.json: key_certification.public: missing");
+  Json extra = json;
+  extra["key_certification"]["name"] = "AA==";
+  EXPECT_EQ(ErrorFor(extra).rfind("e.json: key_certification: unknown field \"name\"", 0), 0u)
+      << ErrorFor(extra);
+  Json bad_base64 = json;
+  bad_base64["key_certification"]["public"] = "AQI";
+  EXPECT_EQ(ErrorFor(bad_base64).rfind("e.json: key_certification.public: ", 0), 0u)
+      << ErrorFor(bad_base64);
+}
+
 TEST_F(EvidenceDocumentTest, UnknownMemberIsRejected) {
   json_["extra"] = 1;
   EXPECT_EQ(ErrorFor(json_), "e.json: document: unknown field \"extra\"");

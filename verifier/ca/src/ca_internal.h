@@ -8,6 +8,7 @@
 
 #include "attest/openssl.h"
 #include "attest/verifier/certificate_authority.h"
+
 #include "pki.h"
 
 namespace attest::verifier {

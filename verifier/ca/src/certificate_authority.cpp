@@ -2,13 +2,13 @@
 // it (or an operator's intermediate) with the checks that make it fit to sign.
 #include "attest/verifier/certificate_authority.h"
 
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include "attest/file.h"
+
 #include "ca_internal.h"
 
 namespace attest::verifier {

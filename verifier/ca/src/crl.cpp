@@ -75,7 +75,8 @@ Result<std::string> CertificateAuthority::MakeCrl(std::span<const RevokedCertifi
     return OpensslError("add CRL authorityKeyIdentifier");
   }
   // Sorted by serial, as `openssl crl` and most relying parties expect.
-  if (X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), impl_->key.get(), EVP_sha256()) <= 0) {
+  if (X509_CRL_sort(crl.get()) != 1 ||
+      X509_CRL_sign(crl.get(), impl_->key.get(), EVP_sha256()) <= 0) {
     return OpensslError("sign CRL");
   }
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 
 #include "attest/verifier/key_certification.h"
+
 #include "pki.h"
 
 namespace attest::verifier {
@@ -26,8 +27,7 @@ Result<X509ReqPtr> ParseCsr(std::string_view pem) {
     return BadCsr("larger than the " + std::to_string(kMaxCsrBytes) + "-byte limit");
   }
   const std::size_t first = pem.find(kPemBegin);
-  if (first == std::string_view::npos ||
-      pem.find_first_not_of(kWhitespace) != first ||
+  if (first == std::string_view::npos || pem.find_first_not_of(kWhitespace) != first ||
       pem.find(kPemBegin, first + 1) != std::string_view::npos) {
     return BadCsr("not exactly one PEM block");
   }

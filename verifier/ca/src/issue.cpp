@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest/file.h"
+
 #include "ca_internal.h"
 #include "csr.h"
 #include "names.h"

@@ -69,9 +69,8 @@ Status CheckSameKey(const TPMT_PUBLIC& area, ByteView csr_public_key_der) {
 
 }  // namespace
 
-Status CheckKeyCertification(const KeyCertification& proof,
-                             const AttestationKey& attestation_key, ByteView nonce,
-                             ByteView csr_public_key_der) {
+Status CheckKeyCertification(const KeyCertification& proof, const AttestationKey& attestation_key,
+                             ByteView nonce, ByteView csr_public_key_der) {
   if (nonce.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "key certification: no challenge nonce given");
   }

@@ -1,8 +1,8 @@
 #include "names.h"
 
-#include <arpa/inet.h>
-
 #include <array>
+
+#include <arpa/inet.h>
 
 namespace attest::verifier::names {
 namespace {
@@ -45,8 +45,8 @@ bool IsDnsName(std::string_view text) {
 bool IsTrustDomain(std::string_view text) {
   if (text.empty() || text.size() > 255) return false;
   for (char c : text) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                         c == '-' || c == '_';
+    const bool allowed =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!allowed) return false;
   }
   return true;

@@ -57,8 +57,7 @@ Result<GeneralNamePtr> MakeGeneralName(const AltName& name) {
 }  // namespace
 
 Status SetTime(ASN1_TIME* field, TimePoint time) {
-  const auto seconds =
-      std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
   // ASN1_TIME_set picks UTCTime before 2050 and GeneralizedTime after, as
   // RFC 5280 §4.1.2.5 requires.
   if (ASN1_TIME_set(field, static_cast<std::time_t>(seconds)) == nullptr) {
@@ -124,10 +123,10 @@ Result<Asn1IntegerPtr> SerialFromHex(std::string_view hex) {
 
 Result<X509NamePtr> CommonName(std::string_view common_name) {
   X509NamePtr name(X509_NAME_new());
-  if (!name || X509_NAME_add_entry_by_NID(
-                   name.get(), NID_commonName, MBSTRING_UTF8,
-                   reinterpret_cast<const unsigned char*>(common_name.data()),
-                   static_cast<int>(common_name.size()), -1, 0) != 1) {
+  if (!name ||
+      X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(common_name.data()),
+                                 static_cast<int>(common_name.size()), -1, 0) != 1) {
     return OpensslError("commonName \"" + std::string(common_name) + "\"",
                         ErrorCode::kInvalidArgument);
   }
@@ -155,7 +154,7 @@ Status AddSubjectAltName(X509* certificate, const std::vector<AltName>& names) {
     general.release();  // owned by the stack now
   }
   if (X509_add1_ext_i2d(certificate, NID_subject_alt_name, general_names.get(), 0,
-                    X509V3_ADD_DEFAULT) != 1) {
+                        X509V3_ADD_DEFAULT) != 1) {
     return OpensslError("add subjectAltName");
   }
   return OkStatus();
@@ -170,25 +169,25 @@ Result<EvpPkeyPtr> GenerateP256Key() {
 Status RequireP256(const EVP_PKEY* key, std::string_view what) {
   if (EVP_PKEY_is_a(key, "EC") != 1) {
     const char* type = EVP_PKEY_get0_type_name(key);
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(what) + " is " + (type != nullptr ? type : "an unknown type of") +
-                         " key; only ECDSA P-256 keys are accepted");
+    return MakeError(ErrorCode::kInvalidArgument, std::string(what) + " is of type " +
+                                                      (type != nullptr ? type : "unknown") +
+                                                      "; only ECDSA P-256 keys are accepted");
   }
   std::array<char, 64> group{};
   std::size_t length = 0;
   if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(),
                                      &length) != 1) {
     ERR_clear_error();
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(what) +
-                         " is an EC key without a named curve; only P-256 keys are accepted");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        std::string(what) + " is an EC key without a named curve; only P-256 keys are accepted");
   }
   int nid = OBJ_txt2nid(group.data());
   if (nid == NID_undef) nid = EC_curve_nist2nid(group.data());
   if (nid != NID_X9_62_prime256v1) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(what) + " is on curve " +
-                                                      group.data() +
-                                                      "; only P-256 keys are accepted");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        std::string(what) + " is on curve " + group.data() + "; only P-256 keys are accepted");
   }
   return OkStatus();
 }
@@ -208,8 +207,7 @@ Result<EvpPkeyPtr> CanonicalP256PublicKey(const EVP_PKEY* key) {
   }
   OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
   if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) !=
-          1 ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return OpensslError("P-256 public key");
@@ -245,7 +243,8 @@ Result<std::string> CertificatePem(X509* certificate) {
 
 Status WritePrivateKey(EVP_PKEY* key, const std::string& path) {
   BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return OpensslError("encode the private key");
   }
   char* data = nullptr;

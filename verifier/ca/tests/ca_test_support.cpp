@@ -1,11 +1,10 @@
 #include "ca_test_support.h"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <stdexcept>
 
 #include <openssl/pem.h>
+#include <sys/stat.h>
 
 namespace attest::verifier::test {
 
@@ -68,8 +67,8 @@ void CaTest::WriteFile(const std::string& name, const std::string& text) const {
 
 void CaTest::MakeOperatorPki() {
   WriteFile("pki.cnf", kOpensslConfig);
-  const std::vector<std::string> p256 = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                         "-nodes", "-config", File("pki.cnf")};
+  const std::vector<std::string> p256 = {
+      "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-config", File("pki.cnf")};
   auto req = [&](std::vector<std::string> args) {
     args.insert(args.begin() + 1, p256.begin(), p256.end());
     Openssl(args);
@@ -80,8 +79,8 @@ void CaTest::MakeOperatorPki() {
     req({"req", "-new", "-subj", "/CN=operator " + name, "-keyout", File(name + ".key"), "-out",
          File(name + ".csr")});
     Openssl({"x509", "-req", "-in", File(name + ".csr"), "-CA", File("root.pem"), "-CAkey",
-             File("root.key"), "-set_serial", name == "leaf" ? "3" : "2", "-days", "30",
-             "-extfile", File("pki.cnf"), "-extensions", name, "-out", File(name + ".pem")});
+             File("root.key"), "-set_serial", name == "leaf" ? "3" : "2", "-days", "30", "-extfile",
+             File("pki.cnf"), "-extensions", name, "-out", File(name + ".pem")});
   }
   for (const std::string name : {"root", "intermediate", "leaf"}) {
     ASSERT_EQ(::chmod(File(name + ".key").c_str(), 0600), 0);

@@ -2,12 +2,12 @@
 // of an operator's intermediate, with every reason Load refuses one.
 #include "attest/verifier/certificate_authority.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include "attest/file.h"
+
 #include "ca_test_support.h"
 
 namespace attest::verifier::test {
@@ -121,8 +121,7 @@ TEST_F(CaFilesTest, RefusesAChainWhoseNextCertificateDidNotIssueTheFirst) {
                              attest::test::ReadText(File("ca.pem")));
   auto ca = CertificateAuthority::Load(File("chain.pem"), File("intermediate.key"));
   ASSERT_FALSE(ca.ok());
-  EXPECT_NE(ca.error().message.find("certificate 2 did not issue certificate 1"),
-            std::string::npos)
+  EXPECT_NE(ca.error().message.find("certificate 2 did not issue certificate 1"), std::string::npos)
       << ca.error().message;
 }
 
@@ -160,14 +159,15 @@ TEST_F(CaFilesTest, RefusesAKeyOwnedBySomeoneElse) {
 }
 
 TEST_F(CaFilesTest, RefusesAnRsaOrP384CaKey) {
-  WriteFile("pki.cnf", "[req]\ndistinguished_name = dn\n[dn]\n[root]\n"
-                       "basicConstraints = critical,CA:TRUE\n"
-                       "keyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n");
+  WriteFile("pki.cnf",
+            "[req]\ndistinguished_name = dn\n[dn]\n[root]\n"
+            "basicConstraints = critical,CA:TRUE\n"
+            "keyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n");
   for (const std::vector<std::string>& newkey :
        {std::vector<std::string>{"rsa:2048"},
         std::vector<std::string>{"ec", "-pkeyopt", "ec_paramgen_curve:P-384"}}) {
-    std::vector<std::string> args = {"req", "-x509", "-config", File("pki.cnf"), "-extensions",
-                                     "root", "-subj", "/CN=root", "-nodes", "-newkey"};
+    std::vector<std::string> args = {"req",  "-x509", "-config",  File("pki.cnf"), "-extensions",
+                                     "root", "-subj", "/CN=root", "-nodes",        "-newkey"};
     args.insert(args.end(), newkey.begin(), newkey.end());
     ::unlink(File("other.key").c_str());
     args.insert(args.end(), {"-keyout", File("other.key"), "-out", File("other.pem")});

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest/verifier/certificate_authority.h"
+
 #include "ca_test_support.h"
 
 namespace attest::verifier::test {
@@ -55,10 +56,10 @@ TEST_F(CrlTest, ListsTheRevokedSerialsSortedAndVerifyRefusesThem) {
     revoked.push_back({revoked_certificates.back().serial_hex, now_ - seconds(10 * i)});
   }
   // Not sorted on the way in.
-  std::sort(revoked.begin(), revoked.end(),
-            [](const auto& a, const auto& b) { return a.serial_hex.size() > b.serial_hex.size() ||
-                                                      (a.serial_hex.size() == b.serial_hex.size() &&
-                                                       a.serial_hex > b.serial_hex); });
+  std::sort(revoked.begin(), revoked.end(), [](const auto& a, const auto& b) {
+    return a.serial_hex.size() > b.serial_hex.size() ||
+           (a.serial_hex.size() == b.serial_hex.size() && a.serial_hex > b.serial_hex);
+  });
   revoked.push_back({"1", now_});  // small serials are fine too
   Issue("good.pem");
   auto crl = ca_->MakeCrl(revoked, 7, now_, hours(1));
@@ -93,9 +94,10 @@ TEST_F(CrlTest, ListsTheRevokedSerialsSortedAndVerifyRefusesThem) {
   STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(parsed.get());
   ASSERT_EQ(sk_X509_REVOKED_num(entries), 5);
   for (int i = 1; i < 5; ++i) {
-    EXPECT_LT(ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, i - 1)),
-                               X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, i))),
-              0);
+    EXPECT_LT(
+        ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, i - 1)),
+                         X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(entries, i))),
+        0);
   }
   X509Ptr ca = ParseCertificate(ca_->chain_pem());
   using AkidPtr = std::unique_ptr<AUTHORITY_KEYID, OpensslDeleter<AUTHORITY_KEYID_free>>;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/tpm/public_key.h"
+
 #include "ca_test_support.h"
 #include "evidence_factory.h"
 
@@ -54,8 +55,8 @@ TEST_F(KeyCertificationTest, RefusesAProofForAnotherNonce) {
   old_nonce[31] ^= 1;
   ExpectRefused(factory_.Certify(key_.public_area, old_nonce), ErrorCode::kVerificationFailed,
                 "made for nonce");
-  Status status = CheckKeyCertification(factory_.Certify(key_.public_area, nonce_), ak_, {},
-                                         csr_key_);
+  Status status =
+      CheckKeyCertification(factory_.Certify(key_.public_area, nonce_), ak_, {}, csr_key_);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
 }
@@ -149,12 +150,13 @@ TEST_F(KeyCertificationTest, CsrPublicKeyIsTheSubjectPublicKeyInfo) {
   ASSERT_GT(size, 0);
   EXPECT_EQ(*der, Bytes(expected, expected + size));
   OPENSSL_free(expected);
-  auto broken = CsrPublicKey("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n");
+  auto broken = CsrPublicKey(
+      "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n");
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().code, ErrorCode::kInvalidArgument);
   // A CSR key that is not DER at all.
   Status status = CheckKeyCertification(factory_.Certify(key_.public_area, nonce_), ak_, nonce_,
-                                         Bytes{0x30, 0x00});
+                                        Bytes{0x30, 0x00});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
 }

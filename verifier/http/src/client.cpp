@@ -26,9 +26,10 @@ namespace {
 // Responses are the verifier's JSON; a ledger export is the largest.
 constexpr std::uint64_t kMaxResponseBodyBytes = 256ull * 1024 * 1024;
 
+// A timeout is kIo too; its message says so ("The socket was closed due to
+// a timeout").
 Error TransportError(std::string_view action, const beast::error_code& ec) {
-  ErrorCode code = ec == beast::error::timeout ? ErrorCode::kBusy : ErrorCode::kIo;
-  return MakeError(code, std::string(action) + ": " + ec.message());
+  return MakeError(ErrorCode::kIo, std::string(action) + ": " + ec.message());
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include "tls.h"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -135,12 +137,33 @@ void Session::ReadHeader(Clock::time_point deadline) {
 void Session::OnHeader(beast::error_code ec, std::size_t) {
   if (closed_) return;
   if (ec) return OnReadError(ec);
+  // Only plain "chunked": with another coding last the body's end is
+  // unknowable (RFC 9112 §6.3), and none is decoded here anyway.
+  auto coding = parser_->get().find(bhttp::field::transfer_encoding);
+  if (coding != parser_->get().end() && !beast::iequals(coding->value(), "chunked")) {
+    return SendError(400, "INVALID_ARGUMENT", "only Transfer-Encoding: chunked is accepted");
+  }
   auto length = parser_->content_length();
   if (length && *length > state_->options.max_body_bytes) {
     return SendError(413, "BODY_TOO_LARGE", "the request body is over the server's limit");
   }
   if (parser_->is_done()) return Handle();
   beast::get_lowest_layer(stream_).expires_after(state_->options.body_timeout);
+  // A client that asked (curl does for large bodies) waits for this before
+  // it sends the body; the limits above have passed by now.
+  if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                            [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                              if (self->closed_) return;
+                              if (write_ec) return self->Close();
+                              self->ReadBody();
+                            });
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
   bhttp::async_read(stream_, buffer_, *parser_,
                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
 }
@@ -206,7 +229,9 @@ void Session::Handle() {
     if (!ServerOwnsHeader(Lower(name)))
       response_.insert(beast::string_view(name), beast::string_view(value));
   }
-  response_.set(bhttp::field::content_type, response.content_type);
+  response_.set(bhttp::field::content_type, response.content_type.empty()
+                                                ? std::string("application/octet-stream")
+                                                : response.content_type);
   response_.body() = std::move(response.body);
   Send(keep_alive);
 }

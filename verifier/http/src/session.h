@@ -43,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnFirstBytes(bool first, boost::beast::error_code ec, std::size_t bytes);
   void ReadHeader(std::chrono::steady_clock::time_point deadline);
   void OnHeader(boost::beast::error_code ec, std::size_t bytes);
+  void ReadBody();
   void OnBody(boost::beast::error_code ec, std::size_t bytes);
   // Maps a read error to a response (400, 413, 431) or a silent close.
   void OnReadError(boost::beast::error_code ec);

@@ -179,6 +179,22 @@ TEST_F(HttpTest, ClientVanishingMidBodyDoesNotHurtTheServer) {
   EXPECT_EQ(server->open_connections(), 1u);  // the five are gone
 }
 
+TEST_F(HttpTest, StalledBodyIsCutAtBodyTimeout) {
+  CountingHandler counting;
+  ServerOptions options = Options();
+  options.body_timeout = milliseconds(300);
+  auto server = StartServer(options, counting.handler());
+  ASSERT_TRUE(server);
+  RawTlsClient raw;
+  ASSERT_TRUE(raw.Connect(RawFor(*server)));
+  ASSERT_TRUE(raw.Write(Request("Content-Length: 100\r\n\r\n") + std::string(10, 'x')));
+  auto start = Clock::now();
+  EXPECT_FALSE(raw.WaitClosed(milliseconds(150))) << "cut before the body timeout";
+  EXPECT_TRUE(raw.WaitClosed(milliseconds(1500))) << "a stalled body held the connection";
+  EXPECT_GE(Clock::now() - start, milliseconds(250));
+  EXPECT_EQ(counting.calls(), 0);
+}
+
 TEST_F(HttpTest, ConnectionsPastTheLimitAreClosedAtOnce) {
   ServerOptions options = Options();
   options.max_connections = 2;

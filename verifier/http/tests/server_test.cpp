@@ -119,6 +119,59 @@ TEST_F(HttpTest, MalformedPercentEscapesAndNulAre400AndNeverReachTheHandler) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST_F(HttpTest, AmbiguousFramingIs400AndNeverReachesTheHandler) {
+  std::atomic<int> calls{0};
+  auto server = StartServer(Options(), [&](const Request& request) {
+    ++calls;
+    return Echo(request);
+  });
+  ASSERT_TRUE(server);
+  // The classic request-smuggling shapes: two lengths, or a length and
+  // chunking, where two parsers could disagree on where the body ends.
+  for (const char* framing : {"Content-Length: 4\r\nContent-Length: 5\r\n",
+                              "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                              "Content-Length: -4\r\n", "Transfer-Encoding: gzip\r\n"}) {
+    RawTlsClient raw;
+    ASSERT_TRUE(raw.Connect(RawFor(*server)));
+    ASSERT_TRUE(raw.Write(std::string("POST / HTTP/1.1\r\nHost: x\r\n") + framing +
+                          "\r\n4\r\nbody\r\n0\r\n\r\n"));
+    auto response = raw.ReadResponse();
+    ASSERT_TRUE(response) << framing;
+    EXPECT_EQ(response->status, 400) << framing;
+    EXPECT_EQ(response->headers["connection"], "close") << framing;
+  }
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(HttpTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  auto server = StartServer(Options(), Echo);
+  ASSERT_TRUE(server);
+  RawTlsClient raw;
+  ASSERT_TRUE(raw.Connect(RawFor(*server)));
+  ASSERT_TRUE(raw.Write(
+      "POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"));
+  auto interim = raw.ReadResponse();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(raw.Write("abc"));
+  auto response = raw.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "POST /e||abc");
+}
+
+TEST_F(HttpTest, ClientAskingToCloseIsAnsweredAndClosed) {
+  auto server = StartServer(Options(), Echo);
+  ASSERT_TRUE(server);
+  RawTlsClient raw;
+  ASSERT_TRUE(raw.Connect(RawFor(*server)));
+  ASSERT_TRUE(raw.Write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  auto response = raw.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->headers["connection"], "close");
+  EXPECT_TRUE(raw.WaitClosed(std::chrono::milliseconds(200)));
+}
+
 struct SeenCertificate {
   std::mutex mutex;
   std::optional<std::string> pem;

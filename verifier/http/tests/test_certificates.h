@@ -1,4 +1,4 @@
-// Certificates for the HTTPS tests, made with the openssl CLI in a temp
+// Certificates for the HTTPS tests, made with OpenSSL in a temp
 // dir: a server CA and a server certificate for IP 127.0.0.1, a client CA
 // with one client certificate, and a second, unrelated CA with another.
 #pragma once
@@ -21,7 +21,7 @@ struct TestPki {
   std::string stranger_key;
 };
 
-// Fails the calling test (ADD_FAILURE) when openssl does.
+// Fails the calling test when OpenSSL does.
 void MakeTestPki(TestPki& pki);
 
 }  // namespace attest::http::test

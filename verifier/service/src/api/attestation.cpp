@@ -7,7 +7,7 @@
 // Only evidence the node's AK signed over the issued nonce changes
 // anything: anyone can fetch a challenge and post garbage, and that must
 // not make a node untrusted. Nor does evidence that merely omitted its boot
-// log (BOOT_LOG_REQUIRED alone): the node resends in full.
+// log where no cached one could stand in: the node resends in full.
 #include <algorithm>
 
 #include "attest/encoding.h"
@@ -85,11 +85,22 @@ bool Authenticated(const verifier::Verdict& verdict) {
          !HasReason(verdict, ReasonCode::kNonceMismatch);
 }
 
-// Failed only because the boot log was left out: the node resends in full.
-bool OnlyBootLogMissing(const verifier::Evidence& evidence, const verifier::Verdict& verdict) {
-  if (evidence.boot_log) return false;
+// Left out its boot log where none could stand in: BOOT_LOG_REQUIRED, and
+// every other failure one the missing log may explain (boot rules with no
+// facts to read, a runtime PCR replayed without its firmware start). The
+// node resends in full; a real failure shows then.
+bool BootLogMissing(const verifier::Evidence& evidence, const verifier::Verdict& verdict) {
+  if (evidence.boot_log || !HasReason(verdict, ReasonCode::kBootLogRequired)) return false;
   return std::ranges::all_of(verdict.reasons, [](const verifier::Reason& reason) {
-    return reason.code == ReasonCode::kBootLogRequired || verifier::IsInformational(reason.code);
+    switch (reason.code) {
+      case ReasonCode::kBootLogRequired:
+      case ReasonCode::kBootPolicyViolation:
+      case ReasonCode::kRuntimeLogReplayMismatch:
+      case ReasonCode::kBootLogRuntimePcr:
+        return true;
+      default:
+        return verifier::IsInformational(reason.code);
+    }
   });
 }
 
@@ -181,7 +192,7 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   verdict_json["boot_log_from_cache"] = verdict.boot_from_cache;
 
   Json body = {{"node_id", node.node_id}, {"verdict", verdict_json}};
-  if (!Authenticated(verdict) || OnlyBootLogMissing(*evidence, verdict)) {
+  if (!Authenticated(verdict) || BootLogMissing(*evidence, verdict)) {
     context.metrics.CountAttestation("untrusted", FirstFailure(verdict), seconds());
     body["state"] = NodeStateName(node.state);
     body["recorded"] = false;

@@ -2,7 +2,7 @@
 // init` made, and routing each request to its handler.
 #include "attest/service/service.h"
 
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 
 #include "attest/file.h"
@@ -46,11 +46,28 @@ Result<std::set<std::string>> LoadAllowlist(const std::string& path) {
   return ids;
 }
 
+// Each entry a key file (.pub or PEM) or a directory of them (its *.pub and
+// *.pem files), as signer::LoadTrustedKeys reads one.
 Result<signer::TrustedKeys> LoadKeys(const std::vector<std::string>& paths) {
   signer::TrustedKeys keys;
   for (const std::string& path : paths) {
-    ATTEST_ASSIGN_OR_RETURN(signer::PublicKeyInfo info, signer::LoadPublicKey(path));
-    keys.Add(info);
+    std::error_code error;
+    if (!std::filesystem::is_directory(path, error)) {
+      ATTEST_ASSIGN_OR_RETURN(signer::PublicKeyInfo info, signer::LoadPublicKey(path));
+      keys.Add(info);
+      continue;
+    }
+    std::size_t found = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+      const std::string extension = entry.path().extension().string();
+      if (!entry.is_regular_file() || (extension != ".pub" && extension != ".pem")) continue;
+      ATTEST_ASSIGN_OR_RETURN(signer::PublicKeyInfo info,
+                              signer::LoadPublicKey(entry.path().string()));
+      keys.Add(info);
+      ++found;
+    }
+    if (error) return MakeError(ErrorCode::kIo, path + ": " + error.message());
+    if (found == 0) return MakeError(ErrorCode::kNotFound, path + ": no *.pub or *.pem key in it");
   }
   return keys;
 }

@@ -164,7 +164,6 @@ Status QueueEvents(Connection& writer, const std::vector<LedgerEvent>& events,
 
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result) {
   ATTEST_ASSIGN_OR_RETURN(std::vector<std::string> payloads, CanonicalPayloads(change.events));
-  if (change.policy) ATTEST_RETURN_IF_ERROR(CheckPolicySerial(writer, *change.policy));
   if (change.node) ATTEST_RETURN_IF_ERROR(WriteNode(writer, *change.node));
   if (change.enrollment) {
     static const std::string kSql = std::string("INSERT OR REPLACE INTO enrollments(") +
@@ -185,7 +184,9 @@ Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& 
                                     ") VALUES (" + Placeholders(6) + ")";
     ATTEST_RETURN_IF_ERROR(Insert(writer, kSql, *change.token, BindToken));
   }
+  // Checked after the writes above, which it then rolls back with it.
   if (change.policy) {
+    ATTEST_RETURN_IF_ERROR(CheckPolicySerial(writer, *change.policy));
     static const std::string kSql = std::string("INSERT INTO policies(") + kPolicyColumns +
                                     ") VALUES (" + Placeholders(4) + ")";
     ATTEST_RETURN_IF_ERROR(Insert(writer, kSql, *change.policy, BindPolicy));

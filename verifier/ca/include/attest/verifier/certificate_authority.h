@@ -53,6 +53,7 @@ struct RevokedCertificate {
   TimePoint revoked_at;
 };
 
+// Loaded once, then shared: the const methods may run concurrently.
 class CertificateAuthority {
  public:
   // `chain_path`: the CA certificate first, then its issuers (the root
@@ -87,7 +88,9 @@ class CertificateAuthority {
                               std::uint64_t crl_number, TimePoint now,
                               std::chrono::seconds validity) const;
 
-  const std::string& chain_pem() const;  // what GET /v1/ca/certificates serves
+  // Every certificate of the chain file, re-encoded as PEM, in its order
+  // (the root too, when the file has it): what GET /v1/ca/certificates serves.
+  const std::string& chain_pem() const;
   TimePoint not_after() const;
 
  private:

@@ -35,16 +35,16 @@ std::optional<NodeState> ParseNodeState(std::string_view name);
 struct BootCache {
   std::uint32_t reset_count = 0;
   std::uint32_t restart_count = 0;
-  Bytes boot_log_digest;  // SHA-256 of the verified boot log bytes
+  Bytes boot_log_digest;            // SHA-256 of the verified boot log bytes
   std::string verified_state_json;  // what the service needs to re-decide without the log
 };
 
 struct NodeRecord {
   std::string node_id;  // 64 lowercase hex
   std::string hostname;
-  Bytes ek_public;                     // TPM2B_PUBLIC
-  std::optional<Bytes> ek_certificate; // DER; absent for an allowlisted TPM
-  Bytes ak_public;                     // TPM2B_PUBLIC
+  Bytes ek_public;                      // TPM2B_PUBLIC
+  std::optional<Bytes> ek_certificate;  // DER; absent for an allowlisted TPM
+  Bytes ak_public;                      // TPM2B_PUBLIC
   NodeState state = NodeState::kEnrolled;
   TimePoint enrolled_at;
   std::optional<TimePoint> last_attestation;
@@ -102,9 +102,9 @@ struct TokenRecord {
 };
 
 struct PolicyRecord {
-  std::uint64_t serial = 0;   // must increase: no rollback to an older policy
-  std::string document;       // the policy JSON as signed
-  std::string envelope;       // the signer envelope over it ("" for the initial file policy)
+  std::uint64_t serial = 0;  // must increase: no rollback to an older policy
+  std::string document;      // the policy JSON as signed
+  std::string envelope;      // the signer envelope over it ("" for the initial file policy)
   TimePoint applied_at;
 };
 
@@ -120,18 +120,20 @@ struct PendingLedgerEvent {
   TimePoint recorded_at;
 };
 
-// One atomic change. Absent members are left alone.
+// One atomic change. Absent members are left alone. Every member has an
+// initializer, so designated initializers may name only what they change.
 struct StoreChange {
-  std::optional<NodeRecord> node;              // insert or update (version checked)
-  std::optional<EnrollmentRecord> enrollment;  // insert or replace
-  std::vector<CertificateRecord> new_certificates;
+  std::optional<NodeRecord> node = {};              // insert or update (version checked)
+  std::optional<EnrollmentRecord> enrollment = {};  // insert or replace
+  // Inserted after the revocation below, so they are never revoked by it.
+  std::vector<CertificateRecord> new_certificates = {};
   // Revoke every unrevoked certificate of this node at `revoked_at`.
-  std::optional<std::string> revoke_certificates_of;
-  TimePoint revoked_at;
-  std::string revocation_reason;
-  std::optional<TokenRecord> token;    // insert or replace
-  std::optional<PolicyRecord> policy;  // insert; kVerificationFailed unless serial > current
-  std::vector<LedgerEvent> events;     // queued in the same transaction
+  std::optional<std::string> revoke_certificates_of = {};
+  TimePoint revoked_at = {};
+  std::string revocation_reason = {};
+  std::optional<TokenRecord> token = {};    // insert or replace
+  std::optional<PolicyRecord> policy = {};  // insert; kVerificationFailed unless serial > current
+  std::vector<LedgerEvent> events = {};     // queued in the same transaction
 };
 
 struct CommitResult {
