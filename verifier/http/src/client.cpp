@@ -73,6 +73,10 @@ struct Client::Impl {
         endpoints, [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
     Run();
     if (ec) return TransportError("connect to " + where, ec);
+    // A request of several writes (headers, body records) must not wait on
+    // Nagle for the server's delayed ACK (~40 ms on Linux).
+    beast::get_lowest_layer(*stream).socket().set_option(tcp::no_delay(true), ec);
+    if (ec) return TransportError("set TCP_NODELAY on " + where, ec);
     stream->async_handshake(net::ssl::stream_base::client,
                             [&ec](beast::error_code result) { ec = result; });
     Run();

@@ -115,6 +115,11 @@ struct Server::Impl {
             boost::system::error_code ignored;
             socket.close(ignored);  // over the limit: closed at once, no handshake
           } else {
+            // Responses go out as several writes (TLS records): without
+            // this, Nagle holds the last one for the client's delayed ACK
+            // (~40 ms on Linux).
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
             std::make_shared<Session>(std::move(socket), state)->Start();
           }
           Accept();
