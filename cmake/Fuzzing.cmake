@@ -27,6 +27,12 @@ function(attest_add_fuzzer name source)
   add_executable(${name} ${source})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  # `ninja fuzzers` builds the fuzz targets and what they link, not the
+  # tools and servers that a fuzz build has no use for (scripts/build fuzz).
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+  endif()
+  add_dependencies(fuzzers ${name})
   if(ARG_CORPUS)
     add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${ARG_CORPUS})
     set_tests_properties(${name}_seeds PROPERTIES LABELS fuzz)
