@@ -143,7 +143,7 @@ const Fixture& TheFixture() {
 // The input's CRL content under the fixture CA's name and signature.
 void CheckResignedCrl(const Fixture& fixture, const std::uint8_t* data, std::size_t size) {
   const unsigned char* cursor = data;
-  attest::verifier::X509CrlPtr crl(d2i_X509_CRL(nullptr, &cursor, static_cast<long>(size)));
+  attest::X509CrlPtr crl(d2i_X509_CRL(nullptr, &cursor, static_cast<long>(size)));
   if (!crl) return;
   if (X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(fixture.ca.get())) != 1 ||
       X509_CRL_sign(crl.get(), fixture.ca_key.get(), EVP_sha256()) <= 0) {
