@@ -113,7 +113,10 @@ Status InstallPolicy(Context& context, const PolicyRecord& record) {
   active->policy = policy;
   active->effective = std::move(policy);
   {
+    // Two PUTs commit in serial order but may reach here in either order:
+    // the one in force is always the highest serial committed, never older.
     std::lock_guard lock(context.policy_mutex);
+    if (context.policy && context.policy->record.serial >= record.serial) return OkStatus();
     context.policy = std::move(active);
   }
   // Re-read the approvals at once for the new inline set.
