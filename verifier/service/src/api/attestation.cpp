@@ -131,7 +131,11 @@ Result<verifier::IssuedCertificate> IssueCertificate(Context& context, const Nod
   verifier::NodeCertificateRequest request;
   request.csr_pem = *evidence.csr;
   request.node_id = node.node_id;
-  request.hostname = node.hostname;
+  // The hostname is what the node said at enrollment: nothing the TPM or
+  // the operator vouches for. In a CA-signed certificate it would let a
+  // node claim another host's name (or the verifier's), so it stays a label
+  // in the node record and never becomes a SAN. The identity is node_id.
+  request.hostname.clear();
   request.trust_domain = policy.trust_domain.empty() ? "attest.local" : policy.trust_domain;
   request.lifetime = std::chrono::seconds(policy.certificate_lifetime_seconds);
   return context.ca->IssueNodeCertificate(request, now);

@@ -220,6 +220,10 @@ TEST_F(ProtocolTest, IssuedCertificatesVerifyWithOpenssl) {
   EXPECT_NE(subject.out.find(node.node_id()), std::string::npos) << subject.out;
   EXPECT_NE(subject.out.find("spiffe://example.org/node/" + node.node_id()), std::string::npos)
       << subject.out;
+  // A root attacker on the node chooses its enrollment hostname: it must not
+  // become a name the CA vouches for.
+  ASSERT_FALSE(node.hostname().empty());
+  EXPECT_EQ(subject.out.find("DNS:"), std::string::npos) << subject.out;
   EXPECT_THAT(LedgerKinds(), Contains("cert.issued"));
 }
 
