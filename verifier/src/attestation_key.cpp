@@ -37,13 +37,17 @@ Result<AttestationKey> FromPem(ByteView bytes) {
 
 }  // namespace
 
+const ObjectAttributeRule* FirstBrokenAttributeRule(const TPMT_PUBLIC& public_area,
+                                                    std::span<const ObjectAttributeRule> rules) {
+  for (const ObjectAttributeRule& rule : rules) {
+    const bool set = (public_area.objectAttributes & rule.bit) != 0;
+    if (set != rule.required) return &rule;
+  }
+  return nullptr;
+}
+
 Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area) {
-  struct Rule {
-    TPMA_OBJECT bit;
-    bool required;
-    const char* name;
-  };
-  static constexpr std::array<Rule, 6> kRules = {{
+  static constexpr std::array<ObjectAttributeRule, 6> kRules = {{
       {TPMA_OBJECT_FIXEDTPM, true, "fixedTPM"},
       {TPMA_OBJECT_FIXEDPARENT, true, "fixedParent"},
       {TPMA_OBJECT_SENSITIVEDATAORIGIN, true, "sensitiveDataOrigin"},
@@ -51,14 +55,11 @@ Status CheckAttestationKeyAttributes(const TPMT_PUBLIC& public_area) {
       {TPMA_OBJECT_SIGN_ENCRYPT, true, "sign"},
       {TPMA_OBJECT_DECRYPT, false, "decrypt"},
   }};
-  for (const Rule& rule : kRules) {
-    bool set = (public_area.objectAttributes & rule.bit) != 0;
-    if (set != rule.required) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       std::string("not an attestation key: attribute ") + rule.name + " is " +
-                           (set ? "set" : "clear") + ", an AK must have it " +
-                           (rule.required ? "set" : "clear"));
-    }
+  if (const ObjectAttributeRule* broken = FirstBrokenAttributeRule(public_area, kRules)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string("not an attestation key: attribute ") + broken->name + " is " +
+                         (broken->required ? "clear" : "set") + ", an AK must have it " +
+                         (broken->required ? "set" : "clear"));
   }
   if (public_area.type != TPM2_ALG_ECC && public_area.type != TPM2_ALG_RSA) {
     return MakeError(ErrorCode::kInvalidArgument, "not an attestation key: neither ECC nor RSA");

@@ -24,12 +24,7 @@ Error Malformed(std::string what) {
 // A key the TPM made, cannot export, and may use to sign anything (a TLS
 // handshake), but never to decrypt and never as an AK (docs/protocol.md §5).
 Status CheckCertifiedKeyAttributes(const TPMT_PUBLIC& area) {
-  struct Rule {
-    TPMA_OBJECT bit;
-    bool required;
-    const char* name;
-  };
-  static constexpr std::array<Rule, 6> kRules = {{
+  static constexpr std::array<ObjectAttributeRule, 6> kRules = {{
       {TPMA_OBJECT_FIXEDTPM, true, "fixedTPM"},
       {TPMA_OBJECT_FIXEDPARENT, true, "fixedParent"},
       {TPMA_OBJECT_SENSITIVEDATAORIGIN, true, "sensitiveDataOrigin"},
@@ -37,12 +32,10 @@ Status CheckCertifiedKeyAttributes(const TPMT_PUBLIC& area) {
       {TPMA_OBJECT_RESTRICTED, false, "restricted"},
       {TPMA_OBJECT_DECRYPT, false, "decrypt"},
   }};
-  for (const Rule& rule : kRules) {
-    const bool set = (area.objectAttributes & rule.bit) != 0;
-    if (set != rule.required) {
-      return Refused(std::string("the certified key's attribute ") + rule.name + " is " +
-                     (set ? "set" : "clear") + "; it must be " + (rule.required ? "set" : "clear"));
-    }
+  if (const ObjectAttributeRule* broken = FirstBrokenAttributeRule(area, kRules)) {
+    return Refused(std::string("the certified key's attribute ") + broken->name + " is " +
+                   (broken->required ? "clear" : "set") + "; it must be " +
+                   (broken->required ? "set" : "clear"));
   }
   if (area.type != TPM2_ALG_ECC || area.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256) {
     return Refused("the certified key is not an ECC P-256 key");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 
 #include <tss2/tss2_tpm2_types.h>
 
@@ -33,6 +34,17 @@ struct AttestationKeyOptions {
 // rule refuses (not an AK, a bare key without consent) is kInvalidArgument,
 // naming what is wrong.
 Result<AttestationKey> ParseAttestationKey(ByteView bytes, AttestationKeyOptions options = {});
+
+// One object attribute a key must have set (required) or clear.
+struct ObjectAttributeRule {
+  TPMA_OBJECT bit;
+  bool required;
+  const char* name;  // "fixedTPM"
+};
+// The first rule `public_area` breaks (its bit is then !rule.required), or
+// nullptr: one table check for the AK and for certified keys.
+const ObjectAttributeRule* FirstBrokenAttributeRule(const TPMT_PUBLIC& public_area,
+                                                    std::span<const ObjectAttributeRule> rules);
 
 // fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign and not
 // decrypt (docs/protocol.md §3.3): a key the TPM made, cannot export, and uses only to
