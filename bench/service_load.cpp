@@ -10,8 +10,9 @@
 //   open loop: arrivals on a fixed schedule at R/s over P connections,
 //     latency from each arrival's scheduled time (queueing counts: no
 //     coordinated omission);
-// each in steady state (the verifier holds the boot log; evidence without
-// it) and first contact (full boot log every time), the verifier's RSS, and
+// each in steady state (the verifier holds the boot log and the runtime
+// cursor; evidence without the boot log, the runtime log sent from the
+// cursor) and first contact (both logs whole every time), the verifier's RSS, and
 // the service's rate against the verification core alone.
 // A load generator, not a Google Benchmark: README.md, "Benchmarks".
 #include <algorithm>
@@ -252,7 +253,8 @@ PhaseResult OpenLoop(const Setup& setup, std::uint16_t port, unsigned connection
 
 // The verification core alone on one thread: evidence parsed from its JSON
 // text and verified, the AK and policy parsed once (as the service holds
-// them), for `seconds`. Steady state verifies against the cached boot state.
+// them), for `seconds`. Steady state verifies against the cached boot state
+// and from the runtime cursor.
 double CoreRate(const Setup& setup, bool with_boot_log, double seconds) {
   verifier::test::EvidenceFactory factory;
   const Bytes nonce(32, 0x42);
@@ -263,13 +265,18 @@ double CoreRate(const Setup& setup, bool with_boot_log, double seconds) {
   const verifier::AttestationKey key = factory.LoadedKey();
   verifier::VerificationInput first{full, key, setup.policy, nonce, std::nullopt};
   verifier::Verdict verdict = verifier::VerifyEvidence(first);
-  if (!verdict.trusted || !verdict.verified_boot) {
+  if (!verdict.trusted || !verdict.verified_boot || !verdict.verified_runtime) {
     std::fprintf(stderr, "service_load: the core does not trust the sample evidence\n");
     std::exit(1);
   }
   const verifier::VerifiedBootState cached = *verdict.verified_boot;
+  const verifier::VerifiedRuntimeState cached_runtime = *verdict.verified_runtime;
   verifier::Evidence sent = full;
-  if (!with_boot_log) sent.boot_log.reset();
+  if (!with_boot_log) {
+    sent.boot_log.reset();
+    sent.runtime_log_start = sent.runtime_log->entries.size();
+    sent.runtime_log->entries.clear();
+  }
   const std::string text = verifier::EvidenceToJson(sent).value().dump();
   std::size_t count = 0;
   const auto start = Clock::now();
@@ -278,7 +285,10 @@ double CoreRate(const Setup& setup, bool with_boot_log, double seconds) {
     for (int i = 0; i < 20; ++i, ++count) {
       Result<verifier::Evidence> parsed = verifier::ParseEvidence(text, "evidence");
       verifier::VerificationInput input{*parsed, key, setup.policy, nonce, std::nullopt};
-      if (!with_boot_log) input.cached_boot = &cached;
+      if (!with_boot_log) {
+        input.cached_boot = &cached;
+        input.cached_runtime = &cached_runtime;
+      }
       if (!verifier::VerifyEvidence(input).trusted) std::exit(1);
     }
   }

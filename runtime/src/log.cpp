@@ -33,8 +33,8 @@ void AppendStringField(std::string_view key, std::string_view value, std::string
   AppendField(key, quoted, out);
 }
 
-void AppendEntry(const RuntimeEntry& entry, std::size_t index, std::string& out) {
-  out += "{\"seq\":" + std::to_string(index + 1);
+void AppendEntry(const RuntimeEntry& entry, std::uint64_t seq, std::string& out) {
+  out += "{\"seq\":" + std::to_string(seq);
   AppendField("pcr", std::to_string(entry.pcr), out);
   AppendStringField("path", entry.path, out);
   AppendStringField("kind", RuntimeKindName(entry.kind), out);
@@ -71,10 +71,12 @@ class Reader : public JsonFields {
     return Absent(object, key, where, "not allowed for kind \"" + std::string(kind) + "\"");
   }
 
-  Result<RuntimeEntry> Entry(const Json& json, std::size_t index, std::uint32_t pcr) const;
+  Result<RuntimeEntry> Entry(const Json& json, std::size_t index, std::uint64_t skipped,
+                             std::uint32_t pcr) const;
 };
 
-Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uint32_t pcr) const {
+Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uint64_t skipped,
+                                   std::uint32_t pcr) const {
   std::string where = "entries[" + std::to_string(index) + "]";
   // One buffer for every field's path: "entries[3].sha256" is built for each
   // field checked, and a log has thousands of them. Each view is used at
@@ -91,9 +93,11 @@ Result<RuntimeEntry> Reader::Entry(const Json& json, std::size_t index, std::uin
       json, where,
       {"seq", "pcr", "path", "kind", "sha256", "size", "detail", "time", "extend_digest"}));
   ATTEST_ASSIGN_OR_RETURN(std::uint64_t seq, Unsigned(json, "seq", at("seq")));
-  if (seq != index + 1) {
-    return Corrupt(at("seq"), "expected " + std::to_string(index + 1) + ", found " +
-                                  std::to_string(seq) + " (seq must count 1, 2, 3, ...)");
+  if (seq != skipped + index + 1) {
+    return Corrupt(at("seq"), "expected " + std::to_string(skipped + index + 1) + ", found " +
+                                  std::to_string(seq) + " (seq must count " +
+                                  std::to_string(skipped + 1) + ", " + std::to_string(skipped + 2) +
+                                  ", " + std::to_string(skipped + 3) + ", ...)");
   }
   RuntimeEntry entry;
   ATTEST_ASSIGN_OR_RETURN(std::uint64_t entry_pcr, Unsigned(json, "pcr", at("pcr")));
@@ -158,7 +162,8 @@ Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size
   return OkStatus();
 }
 
-Result<std::string> SerializeRuntimeLog(const RuntimeLog& log, std::size_t max_bytes) {
+Result<std::string> SerializeRuntimeLog(const RuntimeLog& log, std::size_t max_bytes,
+                                        std::uint64_t skipped) {
   if (log.pcr > kMaxRuntimePcr) {
     return MakeError(ErrorCode::kInvalidArgument, "runtime log: PCR " + std::to_string(log.pcr) +
                                                       " is out of range 0.." +
@@ -169,7 +174,7 @@ Result<std::string> SerializeRuntimeLog(const RuntimeLog& log, std::size_t max_b
   for (std::size_t i = 0; i < log.entries.size(); ++i) {
     ATTEST_RETURN_IF_ERROR(CheckRuntimeEntry(log.entries[i], log.pcr, i));
     out += i == 0 ? "\n" : ",\n";
-    AppendEntry(log.entries[i], i, out);
+    AppendEntry(log.entries[i], skipped + i + 1, out);
   }
   out += log.entries.empty() ? "]}\n" : "\n]}\n";
   if (out.size() > max_bytes) {
@@ -186,7 +191,8 @@ Result<RuntimeLog> ParseRuntimeLog(std::string_view text, std::string_view name)
   return ParseRuntimeLogJson(*parsed, name);
 }
 
-Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name) {
+Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name,
+                                       std::uint64_t skipped) {
   Reader reader(name);
   if (!root.is_object()) return reader.Corrupt("document", "must be a JSON object");
   ATTEST_RETURN_IF_ERROR(
@@ -209,7 +215,7 @@ Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name) 
   if (!entries->is_array()) return reader.Corrupt("entries", "must be an array");
   log.entries.reserve(entries->size());
   for (std::size_t i = 0; i < entries->size(); ++i) {
-    ATTEST_ASSIGN_OR_RETURN(RuntimeEntry entry, reader.Entry((*entries)[i], i, log.pcr));
+    ATTEST_ASSIGN_OR_RETURN(RuntimeEntry entry, reader.Entry((*entries)[i], i, skipped, log.pcr));
     log.entries.push_back(std::move(entry));
   }
   return log;

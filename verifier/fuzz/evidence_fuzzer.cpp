@@ -38,7 +38,8 @@ bool SameKeyCertification(const std::optional<attest::verifier::KeyCertification
 bool SameEvidence(const attest::verifier::Evidence& a, const attest::verifier::Evidence& b) {
   return a.nonce == b.nonce && a.attest == b.attest && a.signature == b.signature &&
          a.pcrs == b.pcrs && a.boot_log == b.boot_log && a.runtime_log == b.runtime_log &&
-         a.csr == b.csr && SameKeyCertification(a.key_certification, b.key_certification);
+         a.runtime_log_start == b.runtime_log_start && a.csr == b.csr &&
+         SameKeyCertification(a.key_certification, b.key_certification);
 }
 
 }  // namespace

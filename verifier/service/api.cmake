@@ -10,6 +10,7 @@ add_library(attest_service
   src/api/challenge_book.cpp
   src/api/context.cpp
   src/api/enrollment.cpp
+  src/api/incremental_evidence.cpp
   src/api/ledger_api.cpp
   src/api/metrics.cpp
   src/api/nodes.cpp
@@ -53,6 +54,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/https_test.cpp
     tests/api/policy_ledger_test.cpp
     tests/api/protocol_test.cpp
+    tests/api/runtime_cursor_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
     tests/openapi/openapi_contract_test.cpp

@@ -96,9 +96,10 @@ Result<Evidence> internal::ParseEvidenceStrictPath(std::string_view text, std::s
   if (!parsed.ok()) return fields.Invalid("JSON", parsed.error().message);
   const Json& root = *parsed;
   ATTEST_RETURN_IF_ERROR(fields.RequireObject(root, ""));
-  ATTEST_RETURN_IF_ERROR(fields.OnlyMembers(root, "",
-                                            {"nonce", "attest", "signature", "pcrs", "boot_log",
-                                             "runtime_log", "csr", "key_certification"}));
+  ATTEST_RETURN_IF_ERROR(
+      fields.OnlyMembers(root, "",
+                         {"nonce", "attest", "signature", "pcrs", "boot_log", "runtime_log",
+                          "runtime_log_start", "csr", "key_certification"}));
   Evidence evidence;
   ATTEST_ASSIGN_OR_RETURN(evidence.nonce, fields.Hex(root, "nonce", "nonce", kMaxNonceBytes));
   ATTEST_ASSIGN_OR_RETURN(evidence.attest, fields.Base64(root, "attest", "attest"));
@@ -110,8 +111,16 @@ Result<Evidence> internal::ParseEvidenceStrictPath(std::string_view text, std::s
   if (FindMember(root, "boot_log") != nullptr) {
     ATTEST_ASSIGN_OR_RETURN(evidence.boot_log, fields.Base64(root, "boot_log", "boot_log"));
   }
+  if (FindMember(root, "runtime_log_start") != nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(evidence.runtime_log_start,
+                            fields.Unsigned(root, "runtime_log_start", "runtime_log_start"));
+    if (FindMember(root, "runtime_log") == nullptr) {
+      return fields.Invalid("runtime_log_start", "is only allowed with a runtime_log");
+    }
+  }
   if (const Json* runtime = FindMember(root, "runtime_log"); runtime != nullptr) {
-    Result<runtime::RuntimeLog> log = runtime::ParseRuntimeLogJson(*runtime, "runtime_log");
+    Result<runtime::RuntimeLog> log =
+        runtime::ParseRuntimeLogJson(*runtime, "runtime_log", evidence.runtime_log_start);
     if (!log.ok()) return fields.Invalid("runtime_log", log.error().message);
     evidence.runtime_log = std::move(log).value();
   }
@@ -132,8 +141,12 @@ Result<Json> EvidenceToJson(const Evidence& evidence) {
                {"pcrs", PcrValuesToJson(evidence.pcrs)}};
   if (evidence.boot_log) json["boot_log"] = Base64Encode(*evidence.boot_log);
   if (evidence.runtime_log) {
-    ATTEST_ASSIGN_OR_RETURN(std::string text, runtime::SerializeRuntimeLog(*evidence.runtime_log));
+    ATTEST_ASSIGN_OR_RETURN(
+        std::string text,
+        runtime::SerializeRuntimeLog(*evidence.runtime_log, runtime::kMaxRuntimeLogBytes,
+                                     evidence.runtime_log_start));
     json["runtime_log"] = Json::parse(text);
+    if (evidence.runtime_log_start > 0) json["runtime_log_start"] = evidence.runtime_log_start;
   }
   if (evidence.csr) json["csr"] = *evidence.csr;
   if (evidence.key_certification) {

@@ -138,15 +138,18 @@ constexpr std::array<std::string_view, 9> kRuntimeEntryMembers = {
     "seq", "pcr", "path", "kind", "sha256", "size", "detail", "time", "extend_digest"};
 
 // One entry of runtime/FORMAT.md §4 with every rule of the runtime log's
-// reader (runtime/src/log.cpp): members by kind, seq counting from 1, the
-// log's PCR, CheckRuntimeEntry, and the extend digest recomputed.
+// reader (runtime/src/log.cpp): members by kind, seq counting from
+// skipped + 1 (the evidence's runtime_log_start), the log's PCR,
+// CheckRuntimeEntry, and the extend digest recomputed.
 std::optional<runtime::RuntimeEntry> RuntimeEntryOf(element value, std::size_t index,
-                                                    std::uint32_t pcr) {
+                                                    std::uint64_t skipped, std::uint32_t pcr) {
   auto members = MembersOf(value, kRuntimeEntryMembers);
   if (!members) return std::nullopt;
   auto& [seq, entry_pcr, path, kind, sha256, size, detail, time, extend_digest] = *members;
   if (!seq || !entry_pcr || !path || !kind || !time || !extend_digest) return std::nullopt;
-  if (UnsignedOf(*seq) != index + 1 || UnsignedOf(*entry_pcr) != pcr) return std::nullopt;
+  if (UnsignedOf(*seq) != skipped + index + 1 || UnsignedOf(*entry_pcr) != pcr) {
+    return std::nullopt;
+  }
   runtime::RuntimeEntry entry;
   entry.pcr = pcr;
   std::optional<std::string_view> path_text = StringOf(*path);
@@ -183,7 +186,8 @@ std::optional<runtime::RuntimeEntry> RuntimeEntryOf(element value, std::size_t i
 constexpr std::array<std::string_view, 4> kRuntimeLogMembers = {"version", "pcr", "bank",
                                                                 "entries"};
 
-std::optional<runtime::RuntimeLog> RuntimeLogOf(element value) {
+// `skipped`: the evidence's runtime_log_start (seq counts on from it).
+std::optional<runtime::RuntimeLog> RuntimeLogOf(element value, std::uint64_t skipped) {
   auto members = MembersOf(value, kRuntimeLogMembers);
   if (!members) return std::nullopt;
   auto& [version, pcr, bank, entries] = *members;
@@ -199,20 +203,29 @@ std::optional<runtime::RuntimeLog> RuntimeLogOf(element value) {
   log.pcr = static_cast<std::uint32_t>(*log_pcr);
   log.entries.reserve(items.size());
   for (element item : items) {
-    std::optional<runtime::RuntimeEntry> entry = RuntimeEntryOf(item, log.entries.size(), log.pcr);
+    std::optional<runtime::RuntimeEntry> entry =
+        RuntimeEntryOf(item, log.entries.size(), skipped, log.pcr);
     if (!entry) return std::nullopt;
     log.entries.push_back(std::move(*entry));
   }
   return log;
 }
 
-constexpr std::array<std::string_view, 8> kEvidenceMembers = {
-    "nonce", "attest", "signature", "pcrs", "boot_log", "runtime_log", "csr", "key_certification"};
+constexpr std::array<std::string_view, 9> kEvidenceMembers = {"nonce",
+                                                              "attest",
+                                                              "signature",
+                                                              "pcrs",
+                                                              "boot_log",
+                                                              "runtime_log",
+                                                              "csr",
+                                                              "key_certification",
+                                                              "runtime_log_start"};
 
 std::optional<Evidence> EvidenceOf(element root) {
   auto members = MembersOf(root, kEvidenceMembers);
   if (!members) return std::nullopt;
-  auto& [nonce, attest, signature, pcrs, boot_log, runtime_log, csr, key_certification] = *members;
+  auto& [nonce, attest, signature, pcrs, boot_log, runtime_log, csr, key_certification,
+         runtime_log_start] = *members;
   if (!nonce || !attest || !signature || !pcrs) return std::nullopt;
   Evidence evidence;
   std::optional<Bytes> nonce_bytes = NonceOf(*nonce);
@@ -228,8 +241,13 @@ std::optional<Evidence> EvidenceOf(element root) {
     evidence.boot_log = Base64Of(*boot_log);
     if (!evidence.boot_log) return std::nullopt;
   }
+  if (runtime_log_start) {
+    std::optional<std::uint64_t> start = UnsignedOf(*runtime_log_start);
+    if (!start || !runtime_log) return std::nullopt;
+    evidence.runtime_log_start = *start;
+  }
   if (runtime_log) {
-    evidence.runtime_log = RuntimeLogOf(*runtime_log);
+    evidence.runtime_log = RuntimeLogOf(*runtime_log, evidence.runtime_log_start);
     if (!evidence.runtime_log) return std::nullopt;
   }
   if (csr) {

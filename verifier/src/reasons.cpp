@@ -6,7 +6,7 @@
 namespace attest::verifier {
 namespace {
 
-constexpr std::array<std::string_view, 21> kNames = {
+constexpr std::array<std::string_view, 22> kNames = {
     "NONCE_UNKNOWN",         "NONCE_EXPIRED",
     "NONCE_REUSED",          "ATTEST_MALFORMED",
     "SIGNATURE_INVALID",     "NONCE_MISMATCH",
@@ -17,9 +17,9 @@ constexpr std::array<std::string_view, 21> kNames = {
     "RUNTIME_MISSING",       "CLOCK_ROLLBACK",
     "CLOCK_UNSAFE",          "REBOOTED",
     "NONCE_NOT_CHECKED",     "BOOT_LOG_RUNTIME_PCR",
-    "BOOT_EVENT_UNBOUND",
+    "BOOT_EVENT_UNBOUND",    "RUNTIME_LOG_REQUIRED",
 };
-static_assert(kNames.size() == static_cast<std::size_t>(ReasonCode::kBootEventUnbound) + 1);
+static_assert(kNames.size() == static_cast<std::size_t>(ReasonCode::kRuntimeLogRequired) + 1);
 
 }  // namespace
 

@@ -173,8 +173,8 @@ void CheckClock(Verification& verification) {
 
 Verdict VerifyEvidence(const VerificationInput& input) {
   Verdict verdict;
-  internal::Verification verification{input,        verdict,      {},          {},
-                                      std::nullopt, std::nullopt, std::nullopt};
+  internal::Verification verification{input,        verdict,      {}, {},   std::nullopt,
+                                      std::nullopt, std::nullopt, {}, false};
   internal::CheckQuote(verification);
   internal::CheckBootLog(verification);
   internal::CheckRuntimeLog(verification);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 
 #include "attest/tpm/pcr.h"
 #include "attest/verifier/event_log.h"
@@ -24,6 +25,11 @@ struct Verification {
   // The runtime PCR's firmware value and whether the boot log extends it,
   // from the log or the cached boot state; nullopt without either.
   std::optional<std::pair<Sha256Digest, bool>> runtime_pcr_start;
+  // A runtime log sent from the cursor: the verified entries before it
+  // (the cached state's), judged with the sent ones.
+  std::span<const runtime::RuntimeEntry> runtime_before_cursor;
+  // The cursor was refused: no runtime entry is verified, none is judged.
+  bool runtime_unjudged = false;
 
   void Fail(Reason reason) { verdict.reasons.push_back(std::move(reason)); }
   // The quoted value of `pcr` in `bank`, or nullptr when it was not quoted.
@@ -36,6 +42,17 @@ void CheckBootLog(Verification& verification);
 // BOOT_LOG_REQUIRED (verify_cached_boot.cpp).
 void CheckCachedBoot(Verification& verification);
 void CheckRuntimeLog(Verification& verification);
+// The evidence's runtime log starts after the cursor: it replays from the
+// cached runtime state's value, or RUNTIME_LOG_REQUIRED
+// (verify_cached_runtime.cpp). `quoted`: the quoted runtime PCR.
+void CheckRuntimeCursor(Verification& verification, const Bytes& quoted);
+// Sets the verdict's verified_runtime: `before` (already kept) and `sent`
+// replayed to the quoted `pcr_value`. Not when the state would pass the
+// cache's bounds, the quote did not parse, or the runtime PCR's start is
+// unknown.
+void KeepVerifiedRuntime(Verification& verification, std::span<const runtime::RuntimeEntry> before,
+                         std::span<const runtime::RuntimeEntry> sent,
+                         const Sha256Digest& pcr_value);
 void CheckPolicy(Verification& verification);
 void CheckClock(Verification& verification);
 }  // namespace attest::verifier::internal

@@ -166,6 +166,8 @@ void CheckRuntimeLog(Verification& verification) {
                                     "the runtime log is for PCR " +
                                         std::to_string(evidence.runtime_log->pcr) +
                                         " but the policy's runtime PCR is " + std::to_string(pcr)));
+    // A tail after a cursor is judged only with what it continues.
+    verification.runtime_unjudged = evidence.runtime_log_start > 0;
     return;
   }
   const Bytes* quoted = verification.Quoted(kTpmAlgSha256, pcr);
@@ -173,6 +175,11 @@ void CheckRuntimeLog(Verification& verification) {
     verification.Fail(
         MakePcrReason(ReasonCode::kRuntimeLogReplayMismatch, pcr,
                       "runtime PCR " + std::to_string(pcr) + " (sha256) is not in the quote"));
+    verification.runtime_unjudged = evidence.runtime_log_start > 0;
+    return;
+  }
+  if (evidence.runtime_log_start > 0) {
+    CheckRuntimeCursor(verification, *quoted);
     return;
   }
   std::span<const runtime::RuntimeEntry> entries;
@@ -184,7 +191,9 @@ void CheckRuntimeLog(Verification& verification) {
                                     MismatchDetail(pcr, kTpmAlgSha256, replayed_bytes, *quoted) +
                                         " (" + std::to_string(entries.size()) +
                                         " runtime log entries)"));
+    return;
   }
+  KeepVerifiedRuntime(verification, {}, entries, replayed);
 }
 
 }  // namespace attest::verifier::internal

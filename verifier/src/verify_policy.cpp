@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -85,14 +86,19 @@ void CheckBootEvents(Verification& verification) {
 }
 
 // Every file the log shows has to be approved, including one that was
-// replaced later: it ran, or could have, on this boot.
+// replaced later: it ran, or could have, on this boot. A log sent from the
+// cursor is judged whole: the verified entries before the cursor too, under today's allowlist (an
+// approval may have been revoked since they were first seen).
 void CheckRuntimeFiles(Verification& verification) {
+  if (verification.runtime_unjudged) return;
   const RuntimePolicy& runtime = verification.input.policy.runtime;
   const std::optional<runtime::RuntimeLog>& log = verification.input.evidence.runtime_log;
-  // Views of the evidence's paths: no copy of each path per verification.
+  std::span<const runtime::RuntimeEntry> sent;
+  if (log) sent = log->entries;
+  // Views of the entries' paths: no copy of each path per verification.
   std::map<std::string_view, const runtime::RuntimeEntry*> latest;
-  if (log) {
-    for (const runtime::RuntimeEntry& entry : log->entries) {
+  for (std::span<const runtime::RuntimeEntry> part : {verification.runtime_before_cursor, sent}) {
+    for (const runtime::RuntimeEntry& entry : part) {
       latest[entry.path] = &entry;
       if (entry.kind == runtime::RuntimeKind::kFile) {
         if (!runtime.allowed_digests.contains(entry.sha256)) {

@@ -138,6 +138,46 @@ TEST_F(EvidenceDocumentTest, NotJsonAndTooBigAreRejected) {
   EXPECT_NE(parsed.error().message.find("limit"), std::string::npos);
 }
 
+// A runtime log sent from the verifier's cursor: its seq numbers go on
+// from runtime_log_start, in both parsers, and it needs a runtime_log.
+TEST_F(EvidenceDocumentTest, RuntimeLogStartRoundTripsInBothParsers) {
+  evidence_.runtime_log_start = 7;
+  Json json = EvidenceToJson(evidence_).value();
+  EXPECT_EQ(json["runtime_log_start"], 7);
+  EXPECT_EQ(json["runtime_log"]["entries"][0]["seq"], 8);
+  const std::string text = json.dump();
+  std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text);
+  ASSERT_TRUE(fast.has_value());
+  Evidence strict = internal::ParseEvidenceStrictPath(text, "e.json").value();
+  EXPECT_EQ(fast->runtime_log_start, 7u);
+  EXPECT_EQ(strict.runtime_log_start, 7u);
+  EXPECT_EQ(fast->runtime_log, evidence_.runtime_log);
+  EXPECT_EQ(strict.runtime_log, evidence_.runtime_log);
+  // A whole log writes no runtime_log_start.
+  EXPECT_FALSE(json_.contains("runtime_log_start"));
+  EXPECT_EQ(ParseEvidence(json_.dump(), "e.json")->runtime_log_start, 0u);
+}
+
+TEST_F(EvidenceDocumentTest, RuntimeLogStartErrorsNameTheMember) {
+  Json seq_from_one = json_;
+  seq_from_one["runtime_log_start"] = 4;  // the entries still count from 1
+  EXPECT_FALSE(internal::ParseEvidenceFastPath(seq_from_one.dump()).has_value());
+  EXPECT_NE(ErrorFor(seq_from_one).find("runtime_log: entries[0].seq: expected 5, found 1"),
+            std::string::npos)
+      << ErrorFor(seq_from_one);
+  Json alone = json_;
+  alone.erase("runtime_log");
+  alone["runtime_log_start"] = 4;
+  EXPECT_FALSE(internal::ParseEvidenceFastPath(alone.dump()).has_value());
+  EXPECT_NE(ErrorFor(alone).find("runtime_log_start: is only allowed with a runtime_log"),
+            std::string::npos)
+      << ErrorFor(alone);
+  Json negative = json_;
+  negative["runtime_log_start"] = -1;
+  EXPECT_FALSE(internal::ParseEvidenceFastPath(negative.dump()).has_value());
+  EXPECT_NE(ErrorFor(negative).find("runtime_log_start"), std::string::npos);
+}
+
 // The fast path (simdjson) reads every member as the strict path does, and
 // leaves everything the strict path refuses to it, so that the error names
 // the member.

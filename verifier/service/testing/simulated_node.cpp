@@ -320,6 +320,12 @@ Result<std::string> SimulatedNode::EvidenceFor(const Json& challenge,
     evidence.boot_log = measurements_.boot_log;
   }
   evidence.runtime_log = measurements_.runtime_log;
+  evidence.runtime_log_start = RuntimeStart(challenge, options);
+  if (evidence.runtime_log_start > 0) {
+    std::vector<runtime::RuntimeEntry>& entries = evidence.runtime_log->entries;
+    entries.erase(entries.begin(),
+                  entries.begin() + static_cast<std::ptrdiff_t>(evidence.runtime_log_start));
+  }
   if (options.with_csr) {
     verifier::test::SoftwareSigningKey key = verifier::test::MakeSoftwareSigningKey();
     evidence.csr = MakeCsr(key.key.get(), node_id_);
@@ -327,6 +333,23 @@ Result<std::string> SimulatedNode::EvidenceFor(const Json& challenge,
   }
   ATTEST_ASSIGN_OR_RETURN(Json document, verifier::EvidenceToJson(evidence));
   return document.dump();
+}
+
+std::uint64_t SimulatedNode::RuntimeStart(const Json& challenge,
+                                          const AttestOptions& options) const {
+  const Json* cursor = FindMember(challenge, "runtime_log_cursor");
+  if (options.force_boot_log || cursor == nullptr || !cursor->is_object()) return 0;
+  const verifier::QuoteClock boot = verifier::test::SafeClock();
+  const Json* entries = FindMember(*cursor, "entries");
+  const Json* reset = FindMember(*cursor, "reset_count");
+  const Json* restart = FindMember(*cursor, "restart_count");
+  if (entries == nullptr || reset == nullptr || restart == nullptr ||
+      !entries->is_number_unsigned() || *reset != boot.reset_count ||
+      *restart != boot.restart_count) {
+    return 0;
+  }
+  const std::uint64_t start = entries->get<std::uint64_t>();
+  return start <= measurements_.runtime_log.entries.size() ? start : 0;
 }
 
 Result<AttestResult> SimulatedNode::Attest(http::Client& client, const AttestOptions& options) {
@@ -344,6 +367,7 @@ Result<AttestResult> SimulatedNode::Attest(http::Client& client, const AttestOpt
   result.sent_boot_log =
       !measurements_.boot_log.empty() && (options.force_boot_log || cached == nullptr ||
                                           !cached->is_boolean() || !cached->get<bool>());
+  result.sent_runtime_from_cursor = RuntimeStart(challenge, options) > 0;
   ATTEST_ASSIGN_OR_RETURN(http::ClientResponse answered, client.Post(base + "/evidence", evidence));
   result.status = answered.status;
   ATTEST_ASSIGN_OR_RETURN(result.body, ParseBody(answered, "evidence"));

@@ -36,8 +36,9 @@ struct NodeMeasurements {
 };
 
 struct AttestOptions {
-  // Send the boot log even when the challenge says the verifier holds it
-  // (a node's first contact, or after BOOT_LOG_REQUIRED).
+  // Send the boot log and the whole runtime log even when the challenge
+  // says the verifier holds them (a node's first contact, or after
+  // BOOT_LOG_REQUIRED or RUNTIME_LOG_REQUIRED).
   bool force_boot_log = false;
   // Ask for a certificate: a CSR for a fresh TPM-resident-shaped P-256 key
   // and the AK's TPM2_Certify of that key over the nonce.
@@ -48,6 +49,7 @@ struct AttestResult {
   int status = 0;  // of the evidence POST (or of the challenge POST when that failed)
   Json body;       // the parsed response
   bool sent_boot_log = false;
+  bool sent_runtime_from_cursor = false;  // only the entries after the challenge's cursor
 };
 
 class SimulatedNode {
@@ -80,8 +82,13 @@ class SimulatedNode {
   Result<AttestResult> Attest(http::Client& client, const AttestOptions& options = {});
 
   // The evidence document (JSON text) answering `challenge` (the challenge
-  // response's body), as attestd would send it.
+  // response's body), as attestd would send it: without what the verifier
+  // says it holds for this boot (the boot log, the runtime log up to the
+  // challenge's runtime_log_cursor).
   Result<std::string> EvidenceFor(const Json& challenge, const AttestOptions& options);
+  // The runtime_log_cursor of `challenge` when it is of the node's boot and
+  // within its log, else 0 (send the runtime log whole).
+  std::uint64_t RuntimeStart(const Json& challenge, const AttestOptions& options) const;
 
  private:
   Result<Bytes> RecoverSeed(ByteView encrypted_secret) const;

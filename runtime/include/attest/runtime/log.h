@@ -38,9 +38,13 @@ Status CheckRuntimeEntry(const RuntimeEntry& entry, std::uint32_t pcr, std::size
 // The FORMAT.md §4 JSON text, one entry per line. Fails with
 // kInvalidArgument for a log that breaks CheckRuntimeEntry or whose text
 // would exceed `max_bytes` (kMaxRuntimeLogBytes unless a test sets a
-// smaller cap).
+// smaller cap). `skipped` > 0 writes the tail of a longer log that leaves
+// out its first `skipped` entries (what a node sends from the verifier's
+// cursor, verifier/FORMAT.md §1): entry i then has seq skipped + i + 1.
+// A file always has skipped 0.
 Result<std::string> SerializeRuntimeLog(const RuntimeLog& log,
-                                        std::size_t max_bytes = kMaxRuntimeLogBytes);
+                                        std::size_t max_bytes = kMaxRuntimeLogBytes,
+                                        std::uint64_t skipped = 0);
 
 // Strict parse of FORMAT.md §4: unknown fields and kinds, wrong types,
 // out-of-order seq and an extend_digest that differs from the recomputed one
@@ -49,8 +53,10 @@ Result<std::string> SerializeRuntimeLog(const RuntimeLog& log,
 // A version other than 1 is kUnsupported.
 Result<RuntimeLog> ParseRuntimeLog(std::string_view text, std::string_view name);
 // The same checks on a document already parsed (strictly) as part of a
-// bigger one, such as the verifier's evidence.
-Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name);
+// bigger one, such as the verifier's evidence; `skipped` as for
+// SerializeRuntimeLog (seq must count skipped + 1, skipped + 2, ...).
+Result<RuntimeLog> ParseRuntimeLogJson(const Json& root, std::string_view name,
+                                       std::uint64_t skipped = 0);
 
 // Reads and parses `path`. kNotFound when it does not exist (no
 // measurement yet since boot); kCorrupt as above, or for a file over

@@ -35,6 +35,11 @@ struct Evidence {
   tpm::PcrValues pcrs;
   std::optional<Bytes> boot_log;  // raw TCG event log
   std::optional<runtime::RuntimeLog> runtime_log;
+  // How many entries of the node's runtime log `runtime_log` leaves out
+  // before its first (its seq numbers start at runtime_log_start + 1): the
+  // verifier's cursor (docs/protocol.md §6). 0: the log is whole. Set only
+  // with a runtime_log.
+  std::uint64_t runtime_log_start = 0;
   std::optional<std::string> csr;  // PKCS#10 PEM
   std::optional<KeyCertification> key_certification;
 };

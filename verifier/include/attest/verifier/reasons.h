@@ -43,6 +43,9 @@ enum class ReasonCode {
   // Informational: an event where a fact is read has data its digest does
   // not bind; the fact is not established.
   kBootEventUnbound,
+  // The evidence sends its runtime log from a cursor (runtime_log_start)
+  // the verifier cannot stand behind: the node resends the log in full.
+  kRuntimeLogRequired,
 };
 
 // "PCR_DIGEST_MISMATCH".

@@ -17,6 +17,7 @@
 #include "attest/verifier/policy.h"
 #include "attest/verifier/quote.h"
 #include "attest/verifier/reasons.h"
+#include "attest/verifier/verified_runtime.h"
 
 namespace attest::verifier {
 
@@ -61,6 +62,14 @@ struct VerificationInput {
   // the same log would then replay and read the same. Otherwise
   // BOOT_LOG_REQUIRED, and the node resends in full.
   const VerifiedBootState* cached_boot = nullptr;
+  // Consulted only when the evidence's runtime log starts after a cursor
+  // (runtime_log_start > 0). It stands in for the entries before it only
+  // when the quote is of the same boot, the policy's runtime PCR is the
+  // cached one, the cursor is its entry count, the runtime PCR's firmware
+  // value is the one it started from, and the sent entries replay from its
+  // value to the quoted one. Otherwise RUNTIME_LOG_REQUIRED, and the node
+  // resends in full. Its entries are judged under `policy` like sent ones.
+  const VerifiedRuntimeState* cached_runtime = nullptr;
 };
 
 struct Verdict {
@@ -84,6 +93,10 @@ struct Verdict {
   // what a caller may cache for this boot, if the verdict is trusted.
   std::optional<VerifiedBootState> verified_boot;
   bool boot_from_cache = false;  // the cached state stood in for the log
+  // Set when the runtime log (whole, or from the cursor) replayed to the
+  // quoted runtime PCR: what a caller may cache, if the verdict is trusted.
+  std::optional<VerifiedRuntimeState> verified_runtime;
+  bool runtime_from_cursor = false;  // the cached runtime state stood in for its start
 };
 
 Verdict VerifyEvidence(const VerificationInput& input);

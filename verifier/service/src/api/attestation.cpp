@@ -15,6 +15,7 @@
 #include "attest/verifier/key_certification.h"
 
 #include "context.h"
+#include "incremental_evidence.h"
 
 namespace attest::service::api {
 namespace {
@@ -70,6 +71,7 @@ http::Response IssueChallenge(Context& context, const http::Request& request,
     body["boot_cache"] = {{"reset_count", node->boot_cache->reset_count},
                           {"restart_count", node->boot_cache->restart_count}};
   }
+  AddRuntimeCursor(body, *node);
   return JsonResponse(201, body);
 }
 
@@ -83,25 +85,6 @@ bool Authenticated(const verifier::Verdict& verdict) {
   return verdict.nonce_checked && !HasReason(verdict, ReasonCode::kAttestMalformed) &&
          !HasReason(verdict, ReasonCode::kSignatureInvalid) &&
          !HasReason(verdict, ReasonCode::kNonceMismatch);
-}
-
-// Left out its boot log where none could stand in: BOOT_LOG_REQUIRED, and
-// every other failure one the missing log may explain (boot rules with no
-// facts to read, a runtime PCR replayed without its firmware start). The
-// node resends in full; a real failure shows then.
-bool BootLogMissing(const verifier::Evidence& evidence, const verifier::Verdict& verdict) {
-  if (evidence.boot_log || !HasReason(verdict, ReasonCode::kBootLogRequired)) return false;
-  return std::ranges::all_of(verdict.reasons, [](const verifier::Reason& reason) {
-    switch (reason.code) {
-      case ReasonCode::kBootLogRequired:
-      case ReasonCode::kBootPolicyViolation:
-      case ReasonCode::kRuntimeLogReplayMismatch:
-      case ReasonCode::kBootLogRuntimePcr:
-        return true;
-      default:
-        return verifier::IsInformational(reason.code);
-    }
-  });
 }
 
 std::string FirstFailure(const verifier::Verdict& verdict) {
@@ -183,6 +166,8 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   if (!key.ok()) return ErrorResponse(FromError(key.error()));
   std::shared_ptr<const verifier::VerifiedBootState> cached_boot;
   if (!evidence->boot_log) cached_boot = NodeBootState(context, node);
+  std::shared_ptr<const verifier::VerifiedRuntimeState> cached_runtime;
+  if (evidence->runtime_log_start > 0) cached_runtime = NodeRuntimeState(context, node);
 
   verifier::VerificationInput input{*evidence, **key, policy->effective, evidence->nonce,
                                     std::nullopt};
@@ -191,12 +176,14 @@ http::Response Attest(Context& context, const http::Request& request, const Path
                                                 *node.last_restart_count, true};
   }
   input.cached_boot = cached_boot.get();
+  input.cached_runtime = cached_runtime.get();
   verifier::Verdict verdict = verifier::VerifyEvidence(input);
   Json verdict_json = verifier::VerdictToJson(verdict);
   verdict_json["boot_log_from_cache"] = verdict.boot_from_cache;
+  verdict_json["runtime_log_from_cursor"] = verdict.runtime_from_cursor;
 
   Json body = {{"node_id", node.node_id}, {"verdict", verdict_json}};
-  if (!Authenticated(verdict) || BootLogMissing(*evidence, verdict)) {
+  if (!Authenticated(verdict) || ResendRequired(*evidence, verdict)) {
     context.metrics.CountAttestation("untrusted", FirstFailure(verdict), seconds());
     body["state"] = NodeStateName(node.state);
     body["recorded"] = false;
@@ -222,6 +209,7 @@ http::Response Attest(Context& context, const http::Request& request, const Path
       cache.verified_state_json = verifier::VerifiedBootStateToJson(*verdict.verified_boot).dump();
       node.boot_cache = std::move(cache);
     }
+    KeepRuntimeCache(node, verdict);
     if (previous != NodeState::kTrusted) {
       change.events.push_back(
           {std::string(ledger::kinds::kNodeTrusted),
@@ -245,6 +233,7 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   } else {
     node.state = NodeState::kUntrusted;
     node.boot_cache.reset();
+    node.runtime_cache.reset();
     change.events.push_back({std::string(ledger::kinds::kAttestationFailed),
                              {{"node_id", node.node_id}, {"reasons", ReasonsJson(verdict)}}});
     if (previous != NodeState::kUntrusted) {

@@ -43,12 +43,14 @@ struct ActivePolicy {
 };
 
 // Per node, what is expensive to rebuild: the parsed AK and the parsed
-// cached boot state (each keyed by the bytes it came from).
+// cached boot and runtime states (each keyed by the bytes it came from).
 struct NodeCacheEntry {
   Bytes ak_public;
   std::shared_ptr<const verifier::AttestationKey> key;
   std::string boot_state_json;
   std::shared_ptr<const verifier::VerifiedBootState> boot_state;
+  std::string runtime_state_json;
+  std::shared_ptr<const verifier::VerifiedRuntimeState> runtime_state;
 };
 
 struct Context {

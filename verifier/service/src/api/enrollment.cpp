@@ -158,6 +158,7 @@ NodeRecord ActivatedNode(Context& context, const EnrollmentRecord& enrollment,
     node.last_reset_count.reset();
     node.last_restart_count.reset();
     node.boot_cache.reset();
+    node.runtime_cache.reset();
     node.reenroll_allowed_until.reset();
   }
   return node;

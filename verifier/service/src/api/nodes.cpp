@@ -78,6 +78,7 @@ http::Response RevokeNode(Context& context, const http::Request& request,
   const NodeState previous = node->state;
   node->state = NodeState::kRevoked;
   node->boot_cache.reset();
+  node->runtime_cache.reset();
   StoreChange change;
   change.node = *node;
   change.events.push_back(

@@ -58,6 +58,45 @@ Result<std::optional<BootCache>> ReadBootCache(const SqliteStatement& row, RowRe
   return std::optional<BootCache>(std::move(cache));
 }
 
+// Node columns 18..21 hold the runtime cache: all NULL (none) or all set.
+Result<std::optional<RuntimeCache>> ReadRuntimeCache(const SqliteStatement& row,
+                                                     RowReader& reader) {
+  int nulls = 0;
+  for (int column = 18; column <= 21; ++column) nulls += row.ColumnIsNull(column) ? 1 : 0;
+  if (nulls == 4) return std::optional<RuntimeCache>();
+  if (nulls != 0) return reader.Corrupt(18, "the runtime cache columns are partly NULL");
+  RuntimeCache cache;
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t reset_count, reader.Int(18, 0, kMaxUint32));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t restart_count, reader.Int(19, 0, kMaxUint32));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t entries, reader.Int(20, 0, kMaxUint32));
+  cache.reset_count = static_cast<std::uint32_t>(reset_count);
+  cache.restart_count = static_cast<std::uint32_t>(restart_count);
+  cache.entries = static_cast<std::uint64_t>(entries);
+  ATTEST_ASSIGN_OR_RETURN(cache.verified_state_json, reader.Text(21, kMaxJsonBytes));
+  return std::optional<RuntimeCache>(std::move(cache));
+}
+
+std::optional<std::int64_t> OptionalNumber(bool present, std::uint64_t value) {
+  if (!present) return std::nullopt;
+  return static_cast<std::int64_t>(value);
+}
+
+// The runtime cache's four columns, in kNodeColumns order.
+Status BindRuntimeCache(Binder& bind, const std::optional<RuntimeCache>& cache) {
+  const bool held = cache.has_value();
+  ATTEST_RETURN_IF_ERROR(bind.OptionalInt("runtime_cache.reset_count",
+                                          OptionalNumber(held, held ? cache->reset_count : 0), 0,
+                                          kMaxUint32));
+  ATTEST_RETURN_IF_ERROR(bind.OptionalInt("runtime_cache.restart_count",
+                                          OptionalNumber(held, held ? cache->restart_count : 0), 0,
+                                          kMaxUint32));
+  ATTEST_RETURN_IF_ERROR(bind.OptionalInt(
+      "runtime_cache.entries", OptionalNumber(held, held ? cache->entries : 0), 0, kMaxUint32));
+  return bind.OptionalText(
+      "runtime_cache.verified_state_json",
+      held ? std::optional<std::string>(cache->verified_state_json) : std::nullopt, kMaxJsonBytes);
+}
+
 }  // namespace
 
 Result<NodeRecord> ReadNodeRow(const SqliteStatement& row) {
@@ -86,6 +125,7 @@ Result<NodeRecord> ReadNodeRow(const SqliteStatement& row) {
   ATTEST_ASSIGN_OR_RETURN(node.boot_cache, ReadBootCache(row, reader));
   ATTEST_ASSIGN_OR_RETURN(node.reenroll_allowed_until, reader.OptionalTime(16));
   ATTEST_ASSIGN_OR_RETURN(node.version, reader.Int(17, 1, kMaxInt64));
+  ATTEST_ASSIGN_OR_RETURN(node.runtime_cache, ReadRuntimeCache(row, reader));
   return node;
 }
 
@@ -124,7 +164,8 @@ Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t
       cache ? std::optional<std::string>(cache->verified_state_json) : std::nullopt,
       kMaxJsonBytes));
   ATTEST_RETURN_IF_ERROR(bind.OptionalTime("reenroll_allowed_until", node.reenroll_allowed_until));
-  return bind.Int("version", version, 1, kMaxInt64);
+  ATTEST_RETURN_IF_ERROR(bind.Int("version", version, 1, kMaxInt64));
+  return BindRuntimeCache(bind, node.runtime_cache);
 }
 
 Result<EnrollmentRecord> ReadEnrollmentRow(const SqliteStatement& row) {

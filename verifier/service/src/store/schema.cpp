@@ -22,7 +22,7 @@ constexpr int kBusyTimeoutMs = 10000;
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // migrations are never edited; a change is a new one. STRICT tables keep
 // every column the type the readers expect.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id TEXT PRIMARY KEY,
@@ -101,6 +101,13 @@ CREATE TABLE ledger_outbox(
   payload TEXT NOT NULL,
   recorded_at INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 2: the runtime cursor (docs/protocol.md §6): all NULL or all set.
+    R"sql(
+ALTER TABLE nodes ADD COLUMN runtime_reset_count INTEGER;
+ALTER TABLE nodes ADD COLUMN runtime_restart_count INTEGER;
+ALTER TABLE nodes ADD COLUMN runtime_entries INTEGER;
+ALTER TABLE nodes ADD COLUMN runtime_state TEXT;
 )sql",
 };
 

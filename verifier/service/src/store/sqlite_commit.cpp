@@ -87,7 +87,7 @@ Status WriteNode(Connection& writer, const NodeRecord& node) {
                                            "); read it again");
   }
   static const std::string kUpsert =
-      std::string("INSERT INTO nodes(") + kNodeColumns + ") VALUES (" + Placeholders(18) +
+      std::string("INSERT INTO nodes(") + kNodeColumns + ") VALUES (" + Placeholders(22) +
       ") ON CONFLICT(node_id) DO UPDATE SET " + UpdateFromExcluded(kNodeColumns);
   ATTEST_ASSIGN_OR_RETURN(SqliteStatement * upsert, writer.Prepared(kUpsert));
   ResetOnExit reset_upsert(*upsert);

@@ -59,7 +59,8 @@ inline constexpr const char* kNodeColumns =
     "node_id, hostname, ek_public, ek_certificate, ak_public, state, enrolled_at, "
     "last_attestation, last_verdict, last_clock, last_reset_count, last_restart_count, "
     "boot_reset_count, boot_restart_count, boot_log_digest, boot_state, "
-    "reenroll_allowed_until, version";
+    "reenroll_allowed_until, version, runtime_reset_count, runtime_restart_count, "
+    "runtime_entries, runtime_state";
 inline constexpr const char* kEnrollmentColumns =
     "enrollment_id, node_id, hostname, ek_public, ek_certificate, ak_public, secret_digest, "
     "state, created_at, expires_at, failed_attempts";

@@ -1,8 +1,8 @@
 #include "service_test_support.h"
 
-#include "openapi_validator.h"
-
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <fstream>
 
 #include <openssl/pem.h>
@@ -18,6 +18,7 @@
 #include "attest/verifier/policy.h"
 
 #include "kdf.h"
+#include "openapi_validator.h"
 #include "test_certificates.h"
 
 namespace attest::service::test {
@@ -156,9 +157,21 @@ Result<Bytes> SimulatedNode::ActivateCredential(const Json& enrollment) const {
 
 verifier::Evidence SimulatedNode::MakeEvidence(const Bytes& nonce, bool with_boot_log,
                                                verifier::QuoteClock clock) const {
-  verifier::Evidence evidence =
-      factory_.Make(selection_, boot_log_, verifier::test::ExampleRuntimeLog(5), nonce, clock);
+  verifier::Evidence evidence = factory_.Make(
+      selection_, boot_log_, verifier::test::ExampleRuntimeLog(runtime_entries_), nonce, clock);
   if (!with_boot_log) evidence.boot_log.reset();
+  return evidence;
+}
+
+verifier::Evidence SimulatedNode::MakeEvidenceFrom(const Bytes& nonce, std::uint64_t runtime_start,
+                                                   bool with_boot_log,
+                                                   verifier::QuoteClock clock) const {
+  verifier::Evidence evidence = MakeEvidence(nonce, with_boot_log, clock);
+  std::vector<runtime::RuntimeEntry>& entries = evidence.runtime_log->entries;
+  entries.erase(entries.begin(),
+                entries.begin() + static_cast<std::ptrdiff_t>(
+                                      std::min<std::uint64_t>(runtime_start, entries.size())));
+  evidence.runtime_log_start = runtime_start;
   return evidence;
 }
 
@@ -188,10 +201,15 @@ void ServiceTest::SetUp() {
   ASSERT_TRUE(token.ok()) << token.error().ToString();
   admin_token_ = *token;
 
-  // A policy allowing exactly what the simulated nodes show.
-  const SimulatedNode& model = *nodes_[0];
+  // A policy allowing exactly what the simulated nodes show, or will once
+  // they measure more runtime files (MeasureMore).
+  SimulatedNode& model = *nodes_[0];
   verifier::Evidence sample = model.MakeEvidence(Bytes(32, 1));
   verifier::Policy policy = verifier::test::PolicyFor(sample, model.factory().LoadedKey());
+  for (const runtime::RuntimeEntry& entry :
+       verifier::test::ExampleRuntimeLog(SimulatedNode::kMaxRuntimeEntries).entries) {
+    policy.runtime.allowed_digests.insert(entry.sha256);
+  }
   policy.trust_domain = "example.org";
   std::ofstream(dir_.File("policy.json")) << verifier::PolicyToJson(policy).dump(2);
   std::ofstream allowlist(dir_.File("allowlist"));

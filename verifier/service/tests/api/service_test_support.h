@@ -60,6 +60,18 @@ class SimulatedNode {
 
   verifier::Evidence MakeEvidence(const Bytes& nonce, bool with_boot_log = true,
                                   verifier::QuoteClock clock = verifier::test::SafeClock()) const;
+  // The same quote, with the runtime log sent from `runtime_start` (the
+  // verifier's cursor): only the entries after it, runtime_log_start set.
+  verifier::Evidence MakeEvidenceFrom(
+      const Bytes& nonce, std::uint64_t runtime_start, bool with_boot_log = false,
+      verifier::QuoteClock clock = verifier::test::SafeClock()) const;
+  // attestd measured `count` more runtime files (entries of
+  // ExampleRuntimeLog(kMaxRuntimeEntries), all approved by the test policy).
+  void MeasureMore(std::size_t count) { runtime_entries_ += count; }
+  // A reboot: the runtime log starts again (as /run does), with `entries`.
+  void RestartRuntimeLog(std::size_t entries) { runtime_entries_ = entries; }
+  std::size_t runtime_entries() const { return runtime_entries_; }
+  static constexpr std::size_t kMaxRuntimeEntries = 12;
   // A CSR for a fresh TPM-like signing key, and the AK's TPM2_Certify of it.
   void AddCertificateRequest(verifier::Evidence& evidence, bool with_proof = true) const;
   std::string EvidenceText(const verifier::Evidence& evidence) const;
@@ -75,6 +87,7 @@ class SimulatedNode {
   verifier::test::EvidenceFactory factory_;
   Bytes boot_log_;
   tpm::PcrSelection selection_;
+  std::size_t runtime_entries_ = 5;
 };
 
 // A fresh deployment per test: init, a policy for the simulated nodes, an

@@ -32,6 +32,13 @@ void ExpectSameNode(const NodeRecord& a, const NodeRecord& b) {
     EXPECT_EQ(a.boot_cache->boot_log_digest, b.boot_cache->boot_log_digest);
     EXPECT_EQ(a.boot_cache->verified_state_json, b.boot_cache->verified_state_json);
   }
+  ASSERT_EQ(a.runtime_cache.has_value(), b.runtime_cache.has_value());
+  if (a.runtime_cache) {
+    EXPECT_EQ(a.runtime_cache->reset_count, b.runtime_cache->reset_count);
+    EXPECT_EQ(a.runtime_cache->restart_count, b.runtime_cache->restart_count);
+    EXPECT_EQ(a.runtime_cache->entries, b.runtime_cache->entries);
+    EXPECT_EQ(a.runtime_cache->verified_state_json, b.runtime_cache->verified_state_json);
+  }
   EXPECT_EQ(a.reenroll_allowed_until, b.reenroll_allowed_until);
 }
 
@@ -79,6 +86,33 @@ TEST_F(StoreTest, ANewerSchemaVersionIsUnsupportedNamingBothVersions) {
       << store.error().message;
 }
 
+// Migration 2 (the runtime cursor's columns) on a version 1 database: its
+// nodes are kept, with no runtime cache.
+TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
+  NodeRecord node = MakeNode(1);
+  node.runtime_cache.reset();
+  MustCommit(StoreChange{.node = node});
+  store_.reset();
+  // What migration 1 alone left: the file as the previous verifier wrote it.
+  ExecuteSql(path_,
+             "ALTER TABLE nodes DROP COLUMN runtime_state; "
+             "ALTER TABLE nodes DROP COLUMN runtime_entries; "
+             "ALTER TABLE nodes DROP COLUMN runtime_restart_count; "
+             "ALTER TABLE nodes DROP COLUMN runtime_reset_count; "
+             "DELETE FROM schema_version WHERE version > 1");
+  store_ = Open();
+  auto read = store_->GetNode(node.node_id);
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  ASSERT_TRUE(read->has_value());
+  ExpectSameNode(**read, node);
+  NodeRecord cached = **read;
+  cached.runtime_cache = RuntimeCache{7, 1, 3, "{}"};
+  MustCommit(StoreChange{.node = cached});
+  read = store_->GetNode(node.node_id);
+  ASSERT_TRUE(read.ok() && read->has_value());
+  ExpectSameNode(**read, cached);
+}
+
 TEST_F(StoreTest, ANodeSurvivesReopeningWithEveryField) {
   NodeRecord node = MakeNode(1);
   MustCommit(StoreChange{.node = node});
@@ -98,6 +132,7 @@ TEST_F(StoreTest, OptionalFieldsLeftEmptyStayEmpty) {
   node.last_reset_count.reset();
   node.last_restart_count.reset();
   node.boot_cache.reset();
+  node.runtime_cache.reset();
   node.reenroll_allowed_until.reset();
   node.last_verdict_json = "";
   MustCommit(StoreChange{.node = node});

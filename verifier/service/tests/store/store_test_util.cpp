@@ -29,6 +29,7 @@ NodeRecord MakeNode(int n) {
   node.last_reset_count = 7;
   node.last_restart_count = 0xffffffffu;
   node.boot_cache = BootCache{7, 1, Bytes(32, 0xab), R"({"pcrs":{}})"};
+  node.runtime_cache = RuntimeCache{7, 1, 12, R"({"entries":[]})"};
   node.reenroll_allowed_until = At(1'790'000'200);
   node.version = 0;
   return node;

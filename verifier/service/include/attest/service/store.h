@@ -39,6 +39,16 @@ struct BootCache {
   std::string verified_state_json;  // what the service needs to re-decide without the log
 };
 
+// What the verifier keeps of a node's last verified runtime log (the
+// runtime cursor, docs/protocol.md §6): valid only for the same resetCount
+// and restartCount, dropped with any failure, re-enrollment or revocation.
+struct RuntimeCache {
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  std::uint64_t entries = 0;        // the cursor: how many entries are verified
+  std::string verified_state_json;  // verifier::VerifiedRuntimeStateToJson: what re-judges them
+};
+
 struct NodeRecord {
   std::string node_id;  // 64 lowercase hex
   std::string hostname;
@@ -54,6 +64,7 @@ struct NodeRecord {
   std::optional<std::uint32_t> last_reset_count;
   std::optional<std::uint32_t> last_restart_count;
   std::optional<BootCache> boot_cache;
+  std::optional<RuntimeCache> runtime_cache;
   // Set by `verifier node allow-reenroll`: until then an enrollment of this
   // EK with another AK is refused.
   std::optional<TimePoint> reenroll_allowed_until;

@@ -1,0 +1,101 @@
+#include "incremental_evidence.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace attest::service::api {
+namespace {
+
+using verifier::ReasonCode;
+
+bool HasReason(const verifier::Verdict& verdict, ReasonCode code) {
+  return std::ranges::any_of(
+      verdict.reasons, [code](const verifier::Reason& reason) { return reason.code == code; });
+}
+
+// Failures a missing boot log may explain: boot rules with no facts to
+// read, a runtime PCR replayed without its firmware start.
+bool ExplainedByMissingBootLog(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::kBootLogRequired:
+    case ReasonCode::kBootPolicyViolation:
+    case ReasonCode::kRuntimeLogReplayMismatch:
+    case ReasonCode::kBootLogRuntimePcr:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void AddRuntimeCursor(Json& challenge, const NodeRecord& node) {
+  if (!node.runtime_cache) return;
+  challenge["runtime_log_cursor"] = {{"entries", node.runtime_cache->entries},
+                                     {"reset_count", node.runtime_cache->reset_count},
+                                     {"restart_count", node.runtime_cache->restart_count}};
+}
+
+std::shared_ptr<const verifier::VerifiedRuntimeState> NodeRuntimeState(Context& context,
+                                                                       const NodeRecord& node) {
+  if (!node.runtime_cache) return nullptr;
+  const std::string& json_text = node.runtime_cache->verified_state_json;
+  {
+    std::lock_guard lock(context.node_cache_mutex);
+    auto found = context.node_cache.find(node.node_id);
+    if (found != context.node_cache.end() && found->second.runtime_state &&
+        found->second.runtime_state_json == json_text) {
+      return found->second.runtime_state;
+    }
+  }
+  Result<Json> json = ParseJsonStrict(json_text);
+  if (!json.ok()) return nullptr;
+  Result<verifier::VerifiedRuntimeState> state = verifier::VerifiedRuntimeStateFromJson(*json);
+  // The record's columns and its state must tell one story.
+  if (!state.ok() || state->entries.size() != node.runtime_cache->entries ||
+      state->reset_count != node.runtime_cache->reset_count ||
+      state->restart_count != node.runtime_cache->restart_count) {
+    return nullptr;
+  }
+  auto shared = std::make_shared<const verifier::VerifiedRuntimeState>(std::move(state).value());
+  std::lock_guard lock(context.node_cache_mutex);
+  NodeCacheEntry& entry = context.node_cache[node.node_id];
+  entry.runtime_state_json = json_text;
+  entry.runtime_state = shared;
+  return shared;
+}
+
+bool ResendRequired(const verifier::Evidence& evidence, const verifier::Verdict& verdict) {
+  const bool boot_asked = !evidence.boot_log && HasReason(verdict, ReasonCode::kBootLogRequired);
+  const bool runtime_asked =
+      evidence.runtime_log_start > 0 && HasReason(verdict, ReasonCode::kRuntimeLogRequired);
+  if (!boot_asked && !runtime_asked) return false;
+  return std::ranges::all_of(verdict.reasons, [&](const verifier::Reason& reason) {
+    if (verifier::IsInformational(reason.code)) return true;
+    if (boot_asked && ExplainedByMissingBootLog(reason.code)) return true;
+    return runtime_asked && reason.code == ReasonCode::kRuntimeLogRequired;
+  });
+}
+
+void KeepRuntimeCache(NodeRecord& node, const verifier::Verdict& verdict) {
+  if (!verdict.verified_runtime) {
+    node.runtime_cache.reset();
+    return;
+  }
+  const verifier::VerifiedRuntimeState& state = *verdict.verified_runtime;
+  // Nothing new since the cursor: the record already holds this state.
+  if (verdict.runtime_from_cursor && node.runtime_cache &&
+      node.runtime_cache->entries == state.entries.size() &&
+      node.runtime_cache->reset_count == state.reset_count &&
+      node.runtime_cache->restart_count == state.restart_count) {
+    return;
+  }
+  RuntimeCache cache;
+  cache.reset_count = state.reset_count;
+  cache.restart_count = state.restart_count;
+  cache.entries = state.entries.size();
+  cache.verified_state_json = verifier::VerifiedRuntimeStateToJson(state).dump();
+  node.runtime_cache = std::move(cache);
+}
+
+}  // namespace attest::service::api
