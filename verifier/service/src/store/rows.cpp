@@ -129,16 +129,7 @@ Result<NodeRecord> ReadNodeRow(const SqliteStatement& row) {
   return node;
 }
 
-Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t version) {
-  Binder bind(statement, "node");
-  ATTEST_RETURN_IF_ERROR(bind.Hex("node_id", node.node_id, 64, 64));
-  ATTEST_RETURN_IF_ERROR(bind.Text("hostname", node.hostname, kMaxHostnameBytes));
-  ATTEST_RETURN_IF_ERROR(bind.Blob("ek_public", node.ek_public, 1, kMaxTpmPublicBytes));
-  ATTEST_RETURN_IF_ERROR(
-      bind.OptionalBlob("ek_certificate", node.ek_certificate, 1, kMaxCertificateDerBytes));
-  ATTEST_RETURN_IF_ERROR(bind.Blob("ak_public", node.ak_public, 1, kMaxTpmPublicBytes));
-  ATTEST_RETURN_IF_ERROR(bind.Text("state", NodeStateName(node.state), kMaxShortTextBytes));
-  ATTEST_RETURN_IF_ERROR(bind.Time("enrolled_at", node.enrolled_at));
+Status BindNodeRoutineColumns(Binder& bind, const NodeRecord& node) {
   ATTEST_RETURN_IF_ERROR(bind.OptionalTime("last_attestation", node.last_attestation));
   ATTEST_RETURN_IF_ERROR(bind.Text("last_verdict_json", node.last_verdict_json, kMaxJsonBytes));
   std::optional<std::int64_t> last_clock;
@@ -163,6 +154,20 @@ Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t
       "boot_cache.verified_state_json",
       cache ? std::optional<std::string>(cache->verified_state_json) : std::nullopt,
       kMaxJsonBytes));
+  return OkStatus();
+}
+
+Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t version) {
+  Binder bind(statement, "node");
+  ATTEST_RETURN_IF_ERROR(bind.Hex("node_id", node.node_id, 64, 64));
+  ATTEST_RETURN_IF_ERROR(bind.Text("hostname", node.hostname, kMaxHostnameBytes));
+  ATTEST_RETURN_IF_ERROR(bind.Blob("ek_public", node.ek_public, 1, kMaxTpmPublicBytes));
+  ATTEST_RETURN_IF_ERROR(
+      bind.OptionalBlob("ek_certificate", node.ek_certificate, 1, kMaxCertificateDerBytes));
+  ATTEST_RETURN_IF_ERROR(bind.Blob("ak_public", node.ak_public, 1, kMaxTpmPublicBytes));
+  ATTEST_RETURN_IF_ERROR(bind.Text("state", NodeStateName(node.state), kMaxShortTextBytes));
+  ATTEST_RETURN_IF_ERROR(bind.Time("enrolled_at", node.enrolled_at));
+  ATTEST_RETURN_IF_ERROR(BindNodeRoutineColumns(bind, node));
   ATTEST_RETURN_IF_ERROR(bind.OptionalTime("reenroll_allowed_until", node.reenroll_allowed_until));
   ATTEST_RETURN_IF_ERROR(bind.Int("version", version, 1, kMaxInt64));
   return BindRuntimeCache(bind, node.runtime_cache);

@@ -14,6 +14,8 @@
 
 namespace attest::service::internal {
 
+class Binder;  // fields.h
+
 // One SQLite connection and the statements prepared on it. Thread-compatible:
 // the store hands a connection to one thread at a time.
 class Connection {
@@ -83,6 +85,9 @@ Result<PendingLedgerEvent> ReadOutboxRow(const SqliteStatement& row);
 // Each checks a record as the store will read it back (kInvalidArgument
 // naming the field) and binds it in the column list's order from 1.
 Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t version);
+// The routine columns, last_attestation through boot_state in kNodeColumns'
+// order (what RecordRoutineUpdate writes), with BindNode's checks.
+Status BindNodeRoutineColumns(Binder& bind, const NodeRecord& node);
 Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment);
 Status BindCertificate(SqliteStatement& statement, const CertificateRecord& certificate);
 Status BindToken(SqliteStatement& statement, const TokenRecord& token);
@@ -91,5 +96,9 @@ Status BindPolicy(SqliteStatement& statement, const PolicyRecord& policy);
 // ---- sqlite_commit.cpp ------------------------------------------------
 // The body of Commit, run inside the writer's IMMEDIATE transaction.
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result);
+
+// ---- sqlite_routine.cpp -----------------------------------------------
+// The body of RecordRoutineUpdate, run inside the writer's transaction.
+Status ApplyRoutineUpdate(Connection& writer, const NodeRecord& node);
 
 }  // namespace attest::service::internal

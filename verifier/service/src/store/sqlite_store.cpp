@@ -7,6 +7,7 @@
 // that leased it, as SQLite's multi-thread mode requires.
 #include "attest/service/sqlite_store.h"
 
+#include <chrono>
 #include <mutex>
 #include <vector>
 
@@ -24,6 +25,14 @@ using internal::ResetOnExit;
 // Idle reader connections kept open; more are opened on demand and closed
 // when returned.
 constexpr std::size_t kMaxIdleReaders = 16;
+
+// A committed transaction that wrote no row wrote no WAL frame, and SQLite
+// then fsyncs nothing: only a change that surely writes counts as a sync.
+// (Revocation alone may match no certificate.)
+bool WritesARow(const StoreChange& change) {
+  return change.node || change.enrollment || !change.new_certificates.empty() || change.token ||
+         change.policy || !change.events.empty();
+}
 
 template <typename Record>
 using RowFunction = Result<Record> (*)(const SqliteStatement&);
@@ -56,13 +65,54 @@ class SqliteServiceStore final : public ServiceStore {
   SqliteServiceStore(std::string path, std::unique_ptr<Connection> writer)
       : path_(std::move(path)), writer_(std::move(writer)) {}
 
+  ~SqliteServiceStore() override {
+    // Closing the last connection checkpoints (and syncs) the WAL; with
+    // another process's connection open it would not, so the routine
+    // updates not yet synced are synced here.
+    std::lock_guard lock(writer_mutex_);
+    if (routine_unsynced_) (void)writer_->db().Execute("PRAGMA wal_checkpoint(PASSIVE)");
+  }
+
   Result<CommitResult> Commit(const StoreChange& change) override {
     std::lock_guard lock(writer_mutex_);
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
     CommitResult result;
     Status committed = writer_->db().WithTransaction(
         [&]() -> Status { return internal::ApplyChange(*writer_, change, result); });
     if (!committed.ok()) return committed.error().WithContext("commit");
+    if (WritesARow(change)) MarkSynced();
     return result;
+  }
+
+  // Group commit by time: a routine update is fsynced only when the last
+  // fsync is kRoutineDurabilityWindow old, and otherwise written to the WAL
+  // unsynced. Every fsync of the WAL covers all frames before it (WAL
+  // recovery keeps a prefix), so a routine update is lost on power loss
+  // only with every write after it, and only if it came within the window
+  // after the last fsync. Why losing those is acceptable: the state is the
+  // same before and after (trusted), and what goes back by a few
+  // milliseconds is the last quote clock, which the verifier uses to refuse
+  // a quote older than the last one seen (CLOCK_ROLLBACK). Every quote
+  // still has to answer a fresh nonce (the challenges do not survive a
+  // restart), so no recorded quote can be replayed; what the window
+  // weakens is only the rollback check against a TPM whose clock went back
+  // by less than the lost milliseconds, while the clock of every earlier
+  // durable write (and of the routine updates before the window) still
+  // binds. A state change, a certificate, a revocation or a ledger event
+  // never takes this path (Commit).
+  Status RecordRoutineUpdate(const NodeRecord& node) override {
+    std::lock_guard lock(writer_mutex_);
+    const bool sync = std::chrono::steady_clock::now() - last_sync_ >= kRoutineDurabilityWindow;
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(sync ? Synchronous::kFull : Synchronous::kNormal));
+    Status recorded = writer_->db().WithTransaction(
+        [&]() -> Status { return internal::ApplyRoutineUpdate(*writer_, node); });
+    if (!recorded.ok()) return recorded.error().WithContext("routine update");
+    if (sync) {
+      MarkSynced();
+    } else {
+      routine_unsynced_ = true;
+    }
+    return OkStatus();
   }
 
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
@@ -156,6 +206,7 @@ class SqliteServiceStore final : public ServiceStore {
 
   Result<std::uint64_t> NextCrlNumber() override {
     std::lock_guard lock(writer_mutex_);
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
     std::int64_t number = 0;
     Status done = writer_->db().WithTransaction([&]() -> Status {
       ATTEST_ASSIGN_OR_RETURN(
@@ -172,6 +223,7 @@ class SqliteServiceStore final : public ServiceStore {
       return OkStatus();
     });
     if (!done.ok()) return done.error().WithContext("next CRL number");
+    MarkSynced();
     return static_cast<std::uint64_t>(number);
   }
 
@@ -213,10 +265,13 @@ class SqliteServiceStore final : public ServiceStore {
 
   Status MarkLedgerEventsWritten(std::int64_t outbox_id) override {
     std::lock_guard lock(writer_mutex_);
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
     ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement,
                             writer_->Prepared("DELETE FROM ledger_outbox WHERE outbox_id <= ?"));
     ResetOnExit reset(*statement);
     ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, outbox_id));
+    // Deleting nothing writes nothing, and then nothing is fsynced: this
+    // never counts as the routine updates' sync.
     return statement->Run();
   }
 
@@ -251,9 +306,34 @@ class SqliteServiceStore final : public ServiceStore {
     if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(reader));
   }
 
+  enum class Synchronous { kNormal, kFull };
+
+  // The writer's PRAGMA synchronous for its next transactions: FULL (the
+  // WAL is fsynced at every commit) for everything but the routine updates
+  // RecordRoutineUpdate leaves unsynced. Called with writer_mutex_ held.
+  Status SetSynchronous(Synchronous wanted) {
+    if (wanted == synchronous_) return OkStatus();
+    ATTEST_RETURN_IF_ERROR(writer_->db().Execute(wanted == Synchronous::kFull
+                                                     ? "PRAGMA synchronous = FULL"
+                                                     : "PRAGMA synchronous = NORMAL"));
+    synchronous_ = wanted;
+    return OkStatus();
+  }
+
+  // A FULL commit just fsynced the WAL, and with it every routine update
+  // before it. Called with writer_mutex_ held.
+  void MarkSynced() {
+    last_sync_ = std::chrono::steady_clock::now();
+    routine_unsynced_ = false;
+  }
+
   const std::string path_;
   std::mutex writer_mutex_;
   std::unique_ptr<Connection> writer_;  // guarded by writer_mutex_
+  // Guarded by writer_mutex_. OpenConnection leaves the writer FULL.
+  Synchronous synchronous_ = Synchronous::kFull;
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
+  bool routine_unsynced_ = false;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
 };

@@ -5,6 +5,7 @@
 // outbox that ledger_writer.h drains into the ledger, also after a crash).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -151,10 +152,16 @@ struct CommitResult {
   std::vector<std::string> revoked_serials;  // by revoke_certificates_of
 };
 
+// How much of the most recent routine updates a power loss may take
+// (RecordRoutineUpdate): the verifier then knows each node as of an earlier
+// trusted attestation, which it also accepted.
+inline constexpr std::chrono::milliseconds kRoutineDurabilityWindow{10};
+
 class ServiceStore {
  public:
   virtual ~ServiceStore() = default;
 
+  // Durable when it returns: it survives a power loss.
   virtual Result<CommitResult> Commit(const StoreChange& change) = 0;
 
   virtual Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) = 0;
@@ -181,6 +188,22 @@ class ServiceStore {
   virtual Result<std::vector<PendingLedgerEvent>> PendingLedgerEvents(std::size_t limit) = 0;
   // Removes the events up to and including `outbox_id`.
   virtual Status MarkLedgerEventsWritten(std::int64_t outbox_id) = 0;
+
+  // The one addition for throughput (issue 12 §6), kept last: a node's routine
+  // attestation, where nothing but its last_attestation, last_verdict_json,
+  // last quote clock and boot cache change. Only those fields of `node` are
+  // written; `node.state` must be the stored state (kInvalidArgument
+  // otherwise: a state change is a Commit, with its ledger events) and
+  // `node.version` the stored version (kBusy otherwise), which it
+  // increments as Commit does. Readers see it at once, and it is ordered
+  // before every later write, but it need not be durable when it returns:
+  // a power loss may lose the routine updates made within
+  // kRoutineDurabilityWindow after the last flush (never a Commit, and
+  // never a routine update without every write after it). SQLite:
+  // synchronous=NORMAL in WAL mode, with an fsync at least once per window;
+  // PostgreSQL: synchronous_commit = off for the transaction (its WAL
+  // writer flushes within wal_writer_delay).
+  virtual Status RecordRoutineUpdate(const NodeRecord& node) = 0;
 };
 
 }  // namespace attest::service
