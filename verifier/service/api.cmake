@@ -7,6 +7,7 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 add_library(attest_service
   src/api/admin_api.cpp
   src/api/attestation.cpp
+  src/api/attestation_commit.cpp
   src/api/challenge_book.cpp
   src/api/context.cpp
   src/api/enrollment.cpp

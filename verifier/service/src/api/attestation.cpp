@@ -14,6 +14,7 @@
 #include "attest/ledger/kinds.h"
 #include "attest/verifier/key_certification.h"
 
+#include "attestation_commit.h"
 #include "context.h"
 #include "incremental_evidence.h"
 
@@ -249,7 +250,7 @@ http::Response Attest(Context& context, const http::Request& request, const Path
     }
   }
   change.node = node;
-  Result<CommitResult> committed = CommitChange(context, change);
+  Result<CommitResult> committed = CommitAttestation(context, change, previous);
   if (!committed.ok()) return ErrorResponse(FromError(committed.error()));
   if (previous != node.state) {
     NotifyStateChange(context, node, previous,
