@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include "attest/http/server.h"
@@ -120,6 +121,19 @@ int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
   return attest::cli::kExitOk;
 }
 
+// glibc gives the free top of a thread's heap back to the kernel once it
+// passes 128 KiB, and maps blocks from 128 KiB up on their own: at this
+// server's allocation churn that is an madvise or munmap (a TLB shootdown
+// on every core) and a regrowth every few requests. Under
+// bench/service_load that was ~10% of the verifier's CPU profile, and
+// these settings cut its CPU per attestation by about a quarter. Up to 8
+// MiB kept per arena, and blocks under 1 MiB (every evidence document
+// short of a long first-contact boot log) from the heap, cost a few MiB.
+void TuneAllocatorForServing() {
+  ::mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
   Start start = StartCommand("verifier", kServe, args, out, err, 0);
   if (!start.run) return start.exit_code;
@@ -137,6 +151,7 @@ int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  TuneAllocatorForServing();
   SystemClock clock;
   auto opened = service::Service::Open(*config, clock);
   if (!opened.ok()) return run.Fail(opened.error());
