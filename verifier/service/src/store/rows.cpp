@@ -157,6 +157,10 @@ Status BindNodeRoutineColumns(Binder& bind, const NodeRecord& node) {
   return OkStatus();
 }
 
+Status BindNodeRuntimeColumns(Binder& bind, const NodeRecord& node) {
+  return BindRuntimeCache(bind, node.runtime_cache);
+}
+
 Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t version) {
   Binder bind(statement, "node");
   ATTEST_RETURN_IF_ERROR(bind.Hex("node_id", node.node_id, 64, 64));

@@ -88,6 +88,9 @@ Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t
 // The routine columns, last_attestation through boot_state in kNodeColumns'
 // order (what RecordRoutineUpdate writes), with BindNode's checks.
 Status BindNodeRoutineColumns(Binder& bind, const NodeRecord& node);
+// The runtime cache's columns (runtime_reset_count through runtime_state),
+// also routine, with BindNode's checks.
+Status BindNodeRuntimeColumns(Binder& bind, const NodeRecord& node);
 Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment);
 Status BindCertificate(SqliteStatement& statement, const CertificateRecord& certificate);
 Status BindToken(SqliteStatement& statement, const TokenRecord& token);

@@ -1,6 +1,6 @@
-// RecordRoutineUpdate's body: one UPDATE of a node's routine columns
-// (last attestation, verdict, quote clock, boot cache), guarded by the
-// version and the state the caller read, run inside the writer's
+// RecordRoutineUpdate's body: one UPDATE of a node's routine columns (last
+// attestation, verdict, quote clock, boot and runtime caches), guarded by
+// the version and the state the caller read, run inside the writer's
 // transaction. The other columns are not in the statement, so a routine
 // update cannot change a node's state, keys or enrollment whatever the
 // caller passes.
@@ -10,12 +10,15 @@
 namespace attest::service::internal {
 namespace {
 
-// Parameters 1-9 in this order are bound by BindNodeRoutineColumns.
+// Parameters 1-9 are bound by BindNodeRoutineColumns, 10-13 by
+// BindNodeRuntimeColumns, in this order.
 constexpr const char* kRoutineUpdate =
     "UPDATE nodes SET last_attestation = ?1, last_verdict = ?2, last_clock = ?3, "
     "last_reset_count = ?4, last_restart_count = ?5, boot_reset_count = ?6, "
-    "boot_restart_count = ?7, boot_log_digest = ?8, boot_state = ?9, version = version + 1 "
-    "WHERE node_id = ?10 AND version = ?11 AND state = ?12 RETURNING version";
+    "boot_restart_count = ?7, boot_log_digest = ?8, boot_state = ?9, "
+    "runtime_reset_count = ?10, runtime_restart_count = ?11, runtime_entries = ?12, "
+    "runtime_state = ?13, version = version + 1 "
+    "WHERE node_id = ?14 AND version = ?15 AND state = ?16 RETURNING version";
 
 // Why the guarded UPDATE matched no row, as Commit would say it.
 Status ExplainNoMatch(Connection& writer, const NodeRecord& node) {
@@ -55,6 +58,7 @@ Status ApplyRoutineUpdate(Connection& writer, const NodeRecord& node) {
     ResetOnExit reset(*update);
     Binder bind(*update, "node");
     ATTEST_RETURN_IF_ERROR(BindNodeRoutineColumns(bind, node));
+    ATTEST_RETURN_IF_ERROR(BindNodeRuntimeColumns(bind, node));
     ATTEST_RETURN_IF_ERROR(bind.Hex("node_id", node.node_id, 64, 64));
     ATTEST_RETURN_IF_ERROR(bind.Int("version", node.version, 0, kMaxInt64 - 1));
     ATTEST_RETURN_IF_ERROR(bind.Text("state", NodeStateName(node.state), kMaxShortTextBytes));

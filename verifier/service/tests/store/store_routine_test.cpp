@@ -1,6 +1,7 @@
-// RecordRoutineUpdate: a routine attestation's fields only, visible at
-// once, kept across a restart and a crash, guarded by version and state
-// like Commit, and ordered with the durable Commits around it.
+// RecordRoutineUpdate: a routine attestation's fields only (last_*, boot
+// and runtime caches), visible at once, kept across a restart and a crash,
+// guarded by version and state like Commit, and ordered with the durable
+// Commits around it.
 #include <filesystem>
 
 #include "attest/ledger/kinds.h"
@@ -19,6 +20,8 @@ NodeRecord RoutineOf(NodeRecord node, int round) {
   node.last_restart_count = 2;
   node.boot_cache = BootCache{8, 2, Bytes(32, static_cast<std::uint8_t>(round)),
                               R"({"round":)" + std::to_string(round) + "}"};
+  node.runtime_cache = RuntimeCache{8, 2, 100 + static_cast<std::uint64_t>(round),
+                                    R"({"runtime_round":)" + std::to_string(round) + "}"};
   return node;
 }
 
@@ -48,6 +51,12 @@ class RoutineTest : public StoreTest {
     EXPECT_EQ(read.boot_cache->restart_count, written.boot_cache->restart_count);
     EXPECT_EQ(read.boot_cache->boot_log_digest, written.boot_cache->boot_log_digest);
     EXPECT_EQ(read.boot_cache->verified_state_json, written.boot_cache->verified_state_json);
+    ASSERT_TRUE(read.runtime_cache.has_value());
+    ASSERT_TRUE(written.runtime_cache.has_value());
+    EXPECT_EQ(read.runtime_cache->reset_count, written.runtime_cache->reset_count);
+    EXPECT_EQ(read.runtime_cache->restart_count, written.runtime_cache->restart_count);
+    EXPECT_EQ(read.runtime_cache->entries, written.runtime_cache->entries);
+    EXPECT_EQ(read.runtime_cache->verified_state_json, written.runtime_cache->verified_state_json);
   }
 };
 
@@ -75,6 +84,14 @@ TEST_F(RoutineTest, OnlyTheRoutineFieldsAreWritten) {
   EXPECT_EQ(read.hostname, original.hostname);
   EXPECT_EQ(read.ak_public, original.ak_public);
   EXPECT_EQ(read.reenroll_allowed_until, original.reenroll_allowed_until);
+}
+
+TEST_F(RoutineTest, ARuntimeCacheDroppedIsWrittenAsAllNull) {
+  MustCommit(StoreChange{.node = MakeNode(1)});
+  NodeRecord routine = RoutineOf(MustRead(NodeId(1)), 1);
+  routine.runtime_cache.reset();
+  MustRecord(routine);
+  EXPECT_FALSE(MustRead(NodeId(1)).runtime_cache.has_value());
 }
 
 TEST_F(RoutineTest, AStaleVersionIsBusyAndWritesNothing) {

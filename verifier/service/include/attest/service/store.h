@@ -191,7 +191,7 @@ class ServiceStore {
 
   // The one addition for throughput (issue 12 §6), kept last: a node's routine
   // attestation, where nothing but its last_attestation, last_verdict_json,
-  // last quote clock and boot cache change. Only those fields of `node` are
+  // last quote clock, boot cache and runtime cache change. Only those fields of `node` are
   // written; `node.state` must be the stored state (kInvalidArgument
   // otherwise: a state change is a Commit, with its ledger events) and
   // `node.version` the stored version (kBusy otherwise), which it
