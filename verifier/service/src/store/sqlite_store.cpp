@@ -98,8 +98,10 @@ class SqliteServiceStore final : public ServiceStore {
   // weakens is only the rollback check against a TPM whose clock went back
   // by less than the lost milliseconds, while the clock of every earlier
   // durable write (and of the routine updates before the window) still
-  // binds. A state change, a certificate, a revocation or a ledger event
-  // never takes this path (Commit).
+  // binds. The boot and runtime caches go back with it: each is valid for
+  // one boot only, and an older runtime cursor only makes the node send
+  // more of its log, judged again. A state change, a certificate, a
+  // revocation or a ledger event never takes this path (Commit).
   Status RecordRoutineUpdate(const NodeRecord& node) override {
     std::lock_guard lock(writer_mutex_);
     const bool sync = std::chrono::steady_clock::now() - last_sync_ >= kRoutineDurabilityWindow;
