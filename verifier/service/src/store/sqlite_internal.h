@@ -62,7 +62,7 @@ inline constexpr const char* kNodeColumns =
     "reenroll_allowed_until, version";
 inline constexpr const char* kEnrollmentColumns =
     "enrollment_id, node_id, hostname, ek_public, ek_certificate, ak_public, secret_digest, "
-    "state, created_at, expires_at, failed_attempts";
+    "state, created_at, expires_at, failed_attempts, version";
 inline constexpr const char* kCertificateColumns =
     "serial_hex, node_id, not_before, not_after, certificate_pem, revoked_at, revocation_reason";
 inline constexpr const char* kTokenColumns =
@@ -82,7 +82,8 @@ Result<PendingLedgerEvent> ReadOutboxRow(const SqliteStatement& row);
 // Each checks a record as the store will read it back (kInvalidArgument
 // naming the field) and binds it in the column list's order from 1.
 Status BindNode(SqliteStatement& statement, const NodeRecord& node, std::int64_t version);
-Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment);
+Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment,
+                      std::int64_t version);
 Status BindCertificate(SqliteStatement& statement, const CertificateRecord& certificate);
 Status BindToken(SqliteStatement& statement, const TokenRecord& token);
 Status BindPolicy(SqliteStatement& statement, const PolicyRecord& policy);

@@ -167,12 +167,28 @@ TEST_F(StoreTest, EnrollmentsTokensAndPoliciesRoundTrip) {
   EXPECT_EQ((*read_enrollment)->failed_attempts, 2u);
   EXPECT_FALSE((*read_enrollment)->ek_certificate.has_value());
 
-  // Insert-or-replace: the activated enrollment replaces the pending one.
-  enrollment.state = EnrollmentState::kActivated;
-  MustCommit(StoreChange{.enrollment = enrollment});
+  // Compare-and-set: the activated enrollment, written from the version
+  // read, replaces the pending one; a write from a stale read is refused.
+  EXPECT_EQ((*read_enrollment)->version, 1);
+  EnrollmentRecord stale = **read_enrollment;
+  EnrollmentRecord activated = **read_enrollment;
+  activated.state = EnrollmentState::kActivated;
+  MustCommit(StoreChange{.enrollment = activated});
   read_enrollment = store_->GetEnrollment(enrollment.enrollment_id);
   ASSERT_TRUE(read_enrollment.ok() && read_enrollment->has_value());
   EXPECT_EQ((*read_enrollment)->state, EnrollmentState::kActivated);
+  EXPECT_EQ((*read_enrollment)->version, 2);
+  stale.failed_attempts = 3;  // a wrong-secret attempt that read "pending" earlier
+  auto refused = store_->Commit(StoreChange{.enrollment = stale});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBusy);
+  auto inserted_twice = store_->Commit(StoreChange{.enrollment = enrollment});  // version 0 again
+  ASSERT_FALSE(inserted_twice.ok());
+  EXPECT_EQ(inserted_twice.error().code, ErrorCode::kBusy);
+  read_enrollment = store_->GetEnrollment(enrollment.enrollment_id);
+  ASSERT_TRUE(read_enrollment.ok() && read_enrollment->has_value());
+  EXPECT_EQ((*read_enrollment)->state, EnrollmentState::kActivated) << "activated stays";
+  EXPECT_EQ((*read_enrollment)->failed_attempts, 2u);
 
   auto read_token = store_->GetToken(token.token_id);
   ASSERT_TRUE(read_token.ok() && read_token->has_value());
