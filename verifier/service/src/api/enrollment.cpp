@@ -257,8 +257,9 @@ http::Response Activate(Context& context, const http::Request& request, const Pa
   if (!body.ok()) return ErrorResponse(FromBodyError(body.error()));
   Result<Bytes> secret = RequireBase64(*body, "secret");
   if (!secret.ok()) return ErrorResponse(FromBodyError(secret.error()));
-  // Each lost race means another request for this enrollment committed;
-  // it has at most kMaxActivationAttempts + 1 outcomes, so this bounds it.
+  // Each lost race means another request committed a change: an enrollment
+  // changes at most kMaxActivationAttempts + 1 times, and the margin is for
+  // the node's own version (a re-enrolling node is still being attested).
   constexpr int kPasses = 8;
   Error busy = MakeError(ErrorCode::kBusy, "enrollment " + id + " is changing");
   for (int pass = 0; pass < kPasses; ++pass) {

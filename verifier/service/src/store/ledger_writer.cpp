@@ -96,7 +96,7 @@ Result<std::size_t> AppendAndMark(ServiceStore& store, ledger::Ledger& ledger,
   std::vector<ledger::NewEntry> entries;
   for (const PendingLedgerEvent& event : pending) {
     ATTEST_ASSIGN_OR_RETURN(ledger::NewEntry entry, ToEntry(event));
-    if (already.contains({entry.kind, entry.actor, entry.payload})) continue;
+    if (already.contains({entry.kind, entry.actor, entry.payload_json})) continue;
     entries.push_back(std::move(entry));
   }
   if (!entries.empty()) {

@@ -229,8 +229,8 @@ class SqliteServiceStore final : public ServiceStore {
         [&](SqliteStatement& statement) -> Result<std::optional<LedgerDrainIntent>> {
           ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
           if (!has_row) return std::optional<LedgerDrainIntent>();
-          return LedgerDrainIntent{statement.ColumnInt64(0),
-                                   static_cast<std::uint64_t>(statement.ColumnInt64(1))};
+          return std::optional<LedgerDrainIntent>(LedgerDrainIntent{
+              statement.ColumnInt64(0), static_cast<std::uint64_t>(statement.ColumnInt64(1))});
         });
   }
 

@@ -243,14 +243,12 @@ TEST_F(LedgerWriterTest, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
       auto store = OpenSqliteServiceStore(path_, false);
       auto ledger = ledger::Ledger::Open(dir_.File("ledger.db"));
       if (!store.ok() || !ledger.ok()) _exit(2);
-      char byte;
       bool running = true;
       while (running) {
         pollfd stop{go[0], POLLIN, 0};
         running = poll(&stop, 1, 0) == 0;  // the parent closes its end to stop us
         if (!DrainLedgerOutbox(**store, *ledger, lock_path_).ok()) _exit(3);
       }
-      (void)read(go[0], &byte, 1);
       _exit(0);
     }
     children.push_back(pid);
