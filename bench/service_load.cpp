@@ -322,6 +322,7 @@ int Main(int argc, char** argv) {
   // The generator speaks for a whole fleet from one address, each node far
   // more often than a real one: the per-address and per-node limits would
   // measure themselves.
+  config.max_connections_per_address = config.max_connections;
   config.rate_limit = {1e6, 1e6};
 
   VerifierUnderTest verifier =

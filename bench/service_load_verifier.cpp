@@ -24,6 +24,7 @@ void WriteToml(const service::ServiceConfig& config, const std::string& path) {
        << "[policy]\nfile = \"" << config.policy_file.value_or("") << "\"\n"
        << "[limits]\nthreads = " << config.threads << "\n"
        << "max_connections = " << config.max_connections << "\n"
+       << "max_connections_per_address = " << config.max_connections_per_address << "\n"
        << "rate_per_second = " << static_cast<long>(config.rate_limit.per_second) << "\n"
        << "rate_burst = " << static_cast<long>(config.rate_limit.burst) << "\n";
   if (!toml) Fail("cannot write " + path);
@@ -37,13 +38,7 @@ VerifierUnderTest VerifierUnderTest::InProcess(const service::ServiceConfig& con
   auto opened = service::Service::Open(config, clock);
   if (!opened.ok()) Fail("Service::Open: " + opened.error().ToString());
   verifier.service_ = std::move(opened).value();
-  const service::StateLayout layout{config.state_dir};
-  http::ServerOptions options;
-  options.listen = config.listen;
-  options.certificate_chain_path = layout.tls_certificate();
-  options.private_key_path = layout.tls_key();
-  options.max_connections = config.max_connections;
-  options.threads = config.threads;
+  http::ServerOptions options = service::ServerOptionsFor(config, *verifier.service_);
   service::Service* handler = verifier.service_.get();
   auto server = http::Server::Start(
       options, [handler](const http::Request& request) { return handler->Handle(request); });

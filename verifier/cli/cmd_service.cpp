@@ -156,18 +156,7 @@ int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
   auto opened = service::Service::Open(*config, clock);
   if (!opened.ok()) return run.Fail(opened.error());
   std::unique_ptr<service::Service> service = std::move(opened).value();
-  service::StateLayout layout{config->state_dir};
-  http::ServerOptions options;
-  options.listen = config->listen;
-  options.certificate_chain_path = layout.tls_certificate();
-  options.private_key_path = layout.tls_key();
-  options.client_ca_path = config->client_ca;
-  options.max_connections = config->max_connections;
-  options.max_body_bytes = config->max_body_bytes;
-  options.header_timeout = config->header_timeout;
-  options.body_timeout = config->body_timeout;
-  options.idle_timeout = config->idle_timeout;
-  options.threads = config->threads;
+  http::ServerOptions options = service::ServerOptionsFor(*config, *service);
   service::Service* handler = service.get();
   auto server = http::Server::Start(
       options, [handler](const http::Request& request) { return handler->Handle(request); });

@@ -52,6 +52,7 @@ if(ATTEST_BUILD_TESTS)
   # whose credential the test opens, a software AK making real quotes).
   add_executable(service_api_tests
     tests/api/auth_input_test.cpp
+    tests/api/enrollment_race_test.cpp
     tests/api/https_test.cpp
     tests/api/policy_ledger_test.cpp
     tests/api/protocol_test.cpp

@@ -19,6 +19,30 @@ using tcp = net::ip::tcp;
 
 // ---- ServerState -----------------------------------------------------------
 
+void ConnectionSlot::Release() {
+  if (state_) std::exchange(state_, nullptr)->Release(address_);
+}
+
+std::optional<ConnectionSlot> ServerState::Admit(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  if (admitted_ >= options.max_connections) return std::nullopt;
+  std::size_t& held = per_address_[address];
+  if (held >= options.max_connections_per_address) {
+    if (held == 0) per_address_.erase(address);
+    return std::nullopt;
+  }
+  ++held;
+  ++admitted_;
+  return ConnectionSlot(this, address);
+}
+
+void ServerState::Release(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  --admitted_;
+  auto held = per_address_.find(address);
+  if (held != per_address_.end() && --held->second == 0) per_address_.erase(held);
+}
+
 void ServerState::Register(const std::shared_ptr<Session>& session) {
   std::lock_guard lock(mutex_);
   sessions_.emplace(session.get(), session);
@@ -84,6 +108,19 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port));
 }
 
+// The peer's address, IPv4-mapped IPv6 as IPv4 (one client, one key);
+// nullopt when the peer is already gone.
+std::optional<std::string> ClientAddress(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  tcp::endpoint endpoint = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  net::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -111,16 +148,19 @@ struct Server::Impl {
             });
             return;
           }
-          if (state->OpenConnections() >= state->options.max_connections) {
+          std::optional<std::string> address = ClientAddress(socket);
+          std::optional<ConnectionSlot> slot =
+              address ? state->Admit(*address) : std::optional<ConnectionSlot>();
+          if (!slot) {
             boost::system::error_code ignored;
-            socket.close(ignored);  // over the limit: closed at once, no handshake
+            socket.close(ignored);  // over a limit: closed at once, no handshake
           } else {
             // Responses go out as several writes (TLS records): without
             // this, Nagle holds the last one for the client's delayed ACK
             // (~40 ms on Linux).
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<Session>(std::move(socket), state)->Start();
+            std::make_shared<Session>(std::move(socket), state, std::move(*slot))->Start();
           }
           Accept();
         });
@@ -133,8 +173,10 @@ Server::~Server() { Drain(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
   if (!handler) return MakeError(ErrorCode::kInvalidArgument, "server needs a handler");
-  if (options.threads == 0 || options.max_connections == 0) {
-    return MakeError(ErrorCode::kInvalidArgument, "server needs threads and max_connections > 0");
+  if (options.threads == 0 || options.max_connections == 0 ||
+      options.max_connections_per_address == 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "server needs threads, max_connections and max_connections_per_address > 0");
   }
   ATTEST_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListen(options.listen));
   auto state = std::make_shared<ServerState>();

@@ -8,7 +8,10 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "attest/http/server.h"
@@ -18,6 +21,29 @@
 namespace attest::http {
 
 class Session;
+struct ServerState;
+
+// A connection's claim on max_connections and on its client address's
+// share, taken before any TLS work and given back when it is destroyed (the
+// Session owns it), whichever way the connection ends.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(ServerState* state, std::string address)
+      : state_(state), address_(std::move(address)) {}
+  ~ConnectionSlot() { Release(); }
+  // Gives the slot back; later calls do nothing.
+  void Release();
+  ConnectionSlot(ConnectionSlot&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)), address_(std::move(other.address_)) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  const std::string& address() const { return address_; }
+
+ private:
+  ServerState* state_;
+  std::string address_;
+};
 
 struct ServerState {
   ServerOptions options;
@@ -25,6 +51,9 @@ struct ServerState {
   std::unique_ptr<boost::asio::ssl::context> tls;
   std::atomic<bool> draining{false};
 
+  // A slot when the server and `address` are both under their limits;
+  // nullopt means close the socket unanswered.
+  std::optional<ConnectionSlot> Admit(const std::string& address);
   void Register(const std::shared_ptr<Session>& session);
   void Unregister(const Session* session);
   std::size_t OpenConnections() const;
@@ -33,9 +62,14 @@ struct ServerState {
   bool WaitAllClosed(std::chrono::steady_clock::time_point deadline);
 
  private:
+  friend class ConnectionSlot;
+  void Release(const std::string& address);
+
   mutable std::mutex mutex_;
   std::condition_variable all_closed_;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::size_t admitted_ = 0;                                  // slots held
+  std::unordered_map<std::string, std::size_t> per_address_;  // slots held per address
 };
 
 }  // namespace attest::http

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <exception>
 
-#include "target.h"
 #include "tls.h"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -32,6 +31,8 @@ std::string ErrorBody(const char* code, const char* message) {
   return std::string(R"({"error":{"code":")") + code + R"(","message":")" + message + R"("}})";
 }
 
+std::string_view ToStd(beast::string_view text) { return {text.data(), text.size()}; }
+
 std::string Lower(beast::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -48,20 +49,16 @@ bool ServerOwnsHeader(std::string_view lower_case_name) {
 
 }  // namespace
 
-Session::Session(net::ip::tcp::socket socket, std::shared_ptr<ServerState> state)
-    : state_(std::move(state)), stream_(std::move(socket), *state_->tls) {
-  beast::error_code ec;
-  auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-  if (!ec) {
-    net::ip::address address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-      address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
-    }
-    client_address_ = address.to_string();
-  }
-}
+Session::Session(net::ip::tcp::socket socket, std::shared_ptr<ServerState> state,
+                 ConnectionSlot slot)
+    : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(socket), *state_->tls) {}
 
-Session::~Session() { state_->Unregister(this); }
+// The slot goes back first: once open_connections() stops counting this
+// connection, its address may connect again.
+Session::~Session() {
+  slot_.Release();
+  state_->Unregister(this);
+}
 
 void Session::Start() {
   state_->Register(shared_from_this());
@@ -143,8 +140,14 @@ void Session::OnHeader(beast::error_code ec, std::size_t) {
   if (coding != parser_->get().end() && !beast::iequals(coding->value(), "chunked")) {
     return SendError(400, "INVALID_ARGUMENT", "only Transfer-Encoding: chunked is accepted");
   }
+  target_.reset();
+  auto target = DecodeTarget(ToStd(parser_->get().target()));
+  if (!target) return SendError(400, "INVALID_ARGUMENT", "the request target is malformed");
+  target_ = std::move(target).value();
+  std::size_t limit = BodyLimit();
+  parser_->body_limit(limit);  // chunks are counted against it as they arrive
   auto length = parser_->content_length();
-  if (length && *length > state_->options.max_body_bytes) {
+  if (length && *length > limit) {
     return SendError(413, "BODY_TOO_LARGE", "the request body is over the server's limit");
   }
   if (parser_->is_done()) return Handle();
@@ -161,6 +164,15 @@ void Session::OnHeader(beast::error_code ec, std::size_t) {
                             });
   }
   ReadBody();
+}
+
+std::size_t Session::BodyLimit() const {
+  std::size_t limit = state_->options.max_body_bytes;
+  if (state_->options.body_limit) {
+    limit = std::min(
+        limit, state_->options.body_limit(ToStd(parser_->get().method_string()), target_->path));
+  }
+  return limit;
 }
 
 void Session::ReadBody() {
@@ -194,15 +206,13 @@ void Session::Handle() {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
-  auto target = DecodeTarget(request.target);
-  if (!target) return SendError(400, "INVALID_ARGUMENT", "the request target is malformed");
-  request.path = std::move(target->path);
-  request.query = std::move(target->query);
+  request.path = std::move(target_->path);  // OnHeader decoded it
+  request.query = std::move(target_->query);
   for (const auto& field : message) {
     request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(message.body());
-  request.client_address = client_address_;
+  request.client_address = slot_.address();
   request.client_certificate_pem = client_certificate_pem_;
   bool keep_alive = message.keep_alive();
 

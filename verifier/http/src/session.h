@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server_state.h"
+#include "target.h"
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -21,7 +22,10 @@ namespace attest::http {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state);
+  // `slot` is the connection's admission (ServerState::Admit); its address
+  // is the client's, as Request::client_address.
+  Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state,
+          ConnectionSlot slot);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -43,6 +47,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnFirstBytes(bool first, boost::beast::error_code ec, std::size_t bytes);
   void ReadHeader(std::chrono::steady_clock::time_point deadline);
   void OnHeader(boost::beast::error_code ec, std::size_t bytes);
+  // The smaller of max_body_bytes and the route's limit (options.body_limit).
+  std::size_t BodyLimit() const;
   void ReadBody();
   void OnBody(boost::beast::error_code ec, std::size_t bytes);
   // Maps a read error to a response (400, 413, 431) or a silent close.
@@ -56,11 +62,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnDrain();
 
   std::shared_ptr<ServerState> state_;
+  ConnectionSlot slot_;  // released by ~Session
   boost::beast::ssl_stream<boost::beast::tcp_stream> stream_;
   boost::beast::flat_buffer buffer_;
+  std::optional<DecodedTarget> target_;  // of the request being read, once its header is in
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
-  std::string client_address_;
   std::optional<std::string> client_certificate_pem_;
   Phase phase_ = Phase::kHandshake;
   bool closed_ = false;

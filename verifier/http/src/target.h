@@ -18,8 +18,10 @@ struct DecodedTarget {
 };
 
 // Fails (kInvalidArgument, naming the offset) on a target that is not
-// origin-form ("/..."), a '%' not followed by two hex digits, or an escape
-// that decodes to NUL. '+' means a space in the query only.
+// origin-form ("/..."), a '%' not followed by two hex digits, an escape
+// that decodes to NUL, or one in the path that decodes to '/' (%2F): a
+// handler splits the decoded path at '/', so only the client's own slashes
+// separate segments. '+' means a space in the query only.
 Result<DecodedTarget> DecodeTarget(std::string_view target);
 
 }  // namespace attest::http

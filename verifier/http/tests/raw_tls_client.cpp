@@ -51,6 +51,15 @@ bool RawTlsClient::Connect(const RawTlsOptions& options) {
   address.sin_family = AF_INET;
   address.sin_port = htons(options.port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (!options.source_address.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (inet_pton(AF_INET, options.source_address.c_str(), &source.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+      error_ = "bind to " + options.source_address + " failed";
+      return false;
+    }
+  }
   if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     error_ = "connect failed";
     return false;

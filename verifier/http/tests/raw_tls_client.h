@@ -15,6 +15,9 @@ namespace attest::http::test {
 
 struct RawTlsOptions {
   std::uint16_t port = 0;
+  // The client's own address ("127.0.0.2": loopback has all of 127/8), so
+  // one test can be several clients; the kernel's choice when empty.
+  std::string source_address;
   std::string ca_path;  // the server chain must verify against it
   std::optional<std::string> certificate_path;
   std::optional<std::string> key_path;

@@ -274,10 +274,12 @@ void AddAttestationRoutes(Router& router, Context& context) {
              [&context](const http::Request& request, const PathParams& params) {
                return IssueChallenge(context, request, params);
              });
-  router.Add("POST /v1/nodes/{node_id}/evidence",
-             [&context](const http::Request& request, const PathParams& params) {
-               return Attest(context, request, params);
-             });
+  router.Add(
+      "POST /v1/nodes/{node_id}/evidence",
+      [&context](const http::Request& request, const PathParams& params) {
+        return Attest(context, request, params);
+      },
+      kServerBodyLimit);  // evidence is up to 16 MiB
 }
 
 }  // namespace attest::service::api

@@ -164,22 +164,20 @@ NodeRecord ActivatedNode(Context& context, const EnrollmentRecord& enrollment,
   return node;
 }
 
-http::Response Activate(Context& context, const http::Request& request, const PathParams& params) {
-  const TimePoint now = context.clock.Now();
-  if (auto limited = Limit(context.by_address, request.client_address, now)) {
-    return ErrorResponse(*limited);
-  }
-  const std::string& id = params.at("enrollment_id");
-  Result<Json> body = ParseJsonBody(request);
-  if (!body.ok()) return ErrorResponse(FromBodyError(body.error()));
-  Result<Bytes> secret = RequireBase64(*body, "secret");
-  if (!secret.ok()) return ErrorResponse(FromBodyError(secret.error()));
+// One read-decide-commit pass of an activation. Its commit is
+// compare-and-set on the enrollment (and node) versions it read: kBusy
+// means another request changed them in between, and the caller runs the
+// pass again on what that request wrote.
+Result<http::Response> ActivateOnce(Context& context, const std::string& id, const Bytes& secret,
+                                    TimePoint now, bool charge_node) {
   Result<std::optional<EnrollmentRecord>> found = context.store->GetEnrollment(id);
   if (!found.ok()) return ErrorResponse(FromError(found.error()));
   if (!*found) return ErrorResponse(NotFound("no enrollment " + id));
   EnrollmentRecord enrollment = **found;
-  if (auto limited = Limit(context.by_node, enrollment.node_id, now)) {
-    return ErrorResponse(*limited);
+  if (charge_node) {
+    if (auto limited = Limit(context.by_node, enrollment.node_id, now)) {
+      return ErrorResponse(*limited);
+    }
   }
   if (enrollment.state == EnrollmentState::kActivated) {
     return ErrorResponse(Conflict("ENROLLMENT_USED", "enrollment " + id + " was activated"));
@@ -191,7 +189,7 @@ http::Response Activate(Context& context, const http::Request& request, const Pa
   if (enrollment.expires_at <= now) {
     return ErrorResponse(Conflict("ENROLLMENT_EXPIRED", "enrollment " + id + " expired"));
   }
-  Sha256Digest digest = Sha256Of(*secret);
+  Sha256Digest digest = Sha256Of(secret);
   if (!ConstantTimeEquals(AsBytes(digest), enrollment.secret_digest)) {
     ++enrollment.failed_attempts;
     if (enrollment.failed_attempts >= kMaxActivationAttempts) {
@@ -200,6 +198,7 @@ http::Response Activate(Context& context, const http::Request& request, const Pa
     StoreChange change;
     change.enrollment = enrollment;
     if (auto committed = CommitChange(context, change); !committed.ok()) {
+      if (committed.error().code == ErrorCode::kBusy) return committed.error();
       return ErrorResponse(FromError(committed.error()));
     }
     return ErrorResponse(
@@ -240,10 +239,36 @@ http::Response Activate(Context& context, const http::Request& request, const Pa
     }
   }
   Result<CommitResult> committed = CommitChange(context, change);
-  if (!committed.ok()) return ErrorResponse(FromError(committed.error()));
+  if (!committed.ok()) {
+    if (committed.error().code == ErrorCode::kBusy) return committed.error();
+    return ErrorResponse(FromError(committed.error()));
+  }
   NotifyStateChange(context, node, *existing ? (*existing)->state : NodeState::kEnrolled,
                     "enrolled");
   return JsonResponse(200, {{"node_id", node.node_id}, {"state", NodeStateName(node.state)}});
+}
+
+http::Response Activate(Context& context, const http::Request& request, const PathParams& params) {
+  const TimePoint now = context.clock.Now();
+  if (auto limited = Limit(context.by_address, request.client_address, now)) {
+    return ErrorResponse(*limited);
+  }
+  const std::string& id = params.at("enrollment_id");
+  Result<Json> body = ParseJsonBody(request);
+  if (!body.ok()) return ErrorResponse(FromBodyError(body.error()));
+  Result<Bytes> secret = RequireBase64(*body, "secret");
+  if (!secret.ok()) return ErrorResponse(FromBodyError(secret.error()));
+  // Each lost race means another request committed a change: an enrollment
+  // changes at most kMaxActivationAttempts + 1 times, and the margin is for
+  // the node's own version (a re-enrolling node is still being attested).
+  constexpr int kPasses = 8;
+  Error busy = MakeError(ErrorCode::kBusy, "enrollment " + id + " is changing");
+  for (int pass = 0; pass < kPasses; ++pass) {
+    Result<http::Response> answered = ActivateOnce(context, id, *secret, now, pass == 0);
+    if (answered.ok()) return std::move(answered).value();
+    busy = answered.error();
+  }
+  return ErrorResponse(FromError(busy));
 }
 
 }  // namespace

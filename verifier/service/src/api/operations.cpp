@@ -74,6 +74,7 @@ Status MakeCa(const InitOptions& options, const StateLayout& layout, TimePoint n
 
 // The store and ledger of a state directory, for one operation.
 struct Deployment {
+  StateLayout layout;
   std::unique_ptr<ServiceStore> store;
   std::optional<ledger::Ledger> ledger;
 };
@@ -81,6 +82,7 @@ struct Deployment {
 Result<Deployment> OpenDeployment(const std::string& state_dir, const Clock& clock) {
   StateLayout layout{state_dir};
   Deployment deployment;
+  deployment.layout = layout;
   ATTEST_ASSIGN_OR_RETURN(deployment.store, OpenSqliteServiceStore(layout.service_db(), false));
   ledger::LedgerOptions options;
   options.clock = &clock;
@@ -93,7 +95,8 @@ Result<Deployment> OpenDeployment(const std::string& state_dir, const Clock& clo
 // outbox makes either order safe).
 Status CommitAndDrain(Deployment& deployment, const StoreChange& change) {
   ATTEST_RETURN_IF_ERROR(deployment.store->Commit(change));
-  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*deployment.store, *deployment.ledger));
+  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*deployment.store, *deployment.ledger,
+                                           deployment.layout.ledger_drain_lock()));
   return OkStatus();
 }
 
@@ -148,7 +151,7 @@ Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& 
                             {"role", RoleName(Role::kAdmin)},
                             {"label", admin.record.label}}});
   ATTEST_RETURN_IF_ERROR(store->Commit(change));
-  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*store, ledger));
+  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*store, ledger, layout.ledger_drain_lock()));
   return admin.token;
 }
 

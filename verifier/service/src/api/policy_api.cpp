@@ -14,6 +14,8 @@ namespace attest::service::api {
 namespace {
 
 constexpr std::size_t kMaxPolicyBytes = 1 << 20;
+// The policy as a JSON string (escaping at most doubles it) and its envelope.
+constexpr std::size_t kPolicyBodyBytes = 2 * kMaxPolicyBytes + 64 * 1024;
 
 Json PolicyJson(const ActivePolicy& active) {
   Result<Json> document = ParseJsonStrict(active.record.document);
@@ -92,9 +94,12 @@ void AddPolicyRoutes(Router& router, Context& context) {
   router.Add("GET /v1/policy", [&context](const http::Request& request, const PathParams&) {
     return GetPolicy(context, request);
   });
-  router.Add("PUT /v1/policy", [&context](const http::Request& request, const PathParams&) {
-    return PutPolicy(context, request);
-  });
+  router.Add(
+      "PUT /v1/policy",
+      [&context](const http::Request& request, const PathParams&) {
+        return PutPolicy(context, request);
+      },
+      kPolicyBodyBytes);
 }
 
 }  // namespace attest::service::api

@@ -19,7 +19,7 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return segments;
 }
 
-void Router::Add(std::string_view pattern, RouteHandler handler) {
+void Router::Add(std::string_view pattern, RouteHandler handler, std::size_t max_body_bytes) {
   std::size_t space = pattern.find(' ');
   Entry entry;
   entry.method = std::string(pattern.substr(0, space));
@@ -27,7 +27,31 @@ void Router::Add(std::string_view pattern, RouteHandler handler) {
     entry.segments.emplace_back(segment);
   }
   entry.handler = std::move(handler);
+  entry.max_body_bytes = max_body_bytes;
   routes_.push_back(std::move(entry));
+}
+
+bool Router::Matches(const Entry& entry, const std::vector<std::string_view>& segments,
+                     PathParams& params) {
+  if (entry.segments.size() != segments.size() || segments.empty()) return false;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& want = entry.segments[i];
+    if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+      params.emplace(want.substr(1, want.size() - 2), std::string(segments[i]));
+    } else if (want != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::size_t Router::BodyLimit(std::string_view method, std::string_view path) const {
+  std::vector<std::string_view> segments = SplitPath(path);
+  for (const Entry& entry : routes_) {
+    PathParams params;
+    if (entry.method == method && Matches(entry, segments, params)) return entry.max_body_bytes;
+  }
+  return kSmallBodyBytes;
 }
 
 http::Response Router::Route(const http::Request& request) const {
@@ -35,18 +59,8 @@ http::Response Router::Route(const http::Request& request) const {
   bool path_matched = false;
   std::string allowed;
   for (const Entry& entry : routes_) {
-    if (entry.segments.size() != segments.size() || segments.empty()) continue;
     PathParams params;
-    bool matches = true;
-    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
-      const std::string& want = entry.segments[i];
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        params.emplace(want.substr(1, want.size() - 2), std::string(segments[i]));
-      } else {
-        matches = want == segments[i];
-      }
-    }
-    if (!matches) continue;
+    if (!Matches(entry, segments, params)) continue;
     if (entry.method == request.method) return entry.handler(request, params);
     path_matched = true;
     allowed += (allowed.empty() ? "" : ", ") + entry.method;

@@ -169,6 +169,30 @@ http::Response Service::Handle(const http::Request& request) {
   return api::ErrorResponse({500, "INTERNAL", "internal error"});
 }
 
+std::size_t Service::BodyLimit(std::string_view method, std::string_view path) const {
+  return impl_->router.BodyLimit(method, path);
+}
+
+http::ServerOptions ServerOptionsFor(const ServiceConfig& config, const Service& service) {
+  const StateLayout layout{config.state_dir};
+  http::ServerOptions options;
+  options.listen = config.listen;
+  options.certificate_chain_path = layout.tls_certificate();
+  options.private_key_path = layout.tls_key();
+  options.client_ca_path = config.client_ca;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
+  options.max_body_bytes = config.max_body_bytes;
+  options.header_timeout = config.header_timeout;
+  options.body_timeout = config.body_timeout;
+  options.idle_timeout = config.idle_timeout;
+  options.threads = config.threads;
+  options.body_limit = [&service](std::string_view method, std::string_view path) {
+    return service.BodyLimit(method, path);
+  };
+  return options;
+}
+
 void Service::Shutdown() {
   if (!impl_ || !impl_->context) return;
   if (impl_->context->webhooks) impl_->context->webhooks->Stop(std::chrono::seconds(5));

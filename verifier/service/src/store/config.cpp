@@ -245,10 +245,14 @@ const std::array<KeySpec, 2> kCertificateKeys = {{
      }},
 }};
 
-const std::array<KeySpec, 8> kLimitKeys = {{
+const std::array<KeySpec, 9> kLimitKeys = {{
     {"max_connections",
      [](const toml::node& node, const std::string& key, Context& c) {
        return SetInteger(c.config.max_connections, node, key, c, 1, 100000);
+     }},
+    {"max_connections_per_address",
+     [](const toml::node& node, const std::string& key, Context& c) {
+       return SetInteger(c.config.max_connections_per_address, node, key, c, 1, 100000);
      }},
     {"max_body_bytes",
      [](const toml::node& node, const std::string& key, Context& c) {

@@ -1,13 +1,28 @@
-// The outbox drain. Exactly once: an event is appended with its outbox id in
-// the payload, then marked written in the store. A crash between the two
-// leaves the event pending though it is in the ledger; the next drain finds
-// the highest outbox id the ledger holds and skips pending events up to it.
-// Outbox ids only grow (AUTOINCREMENT), so that comparison is sound.
+// The outbox drain. Exactly once, across threads and processes (the service
+// and the `verifier` CLI both drain): whoever drains holds an flock on the
+// state directory's drain lock for the whole drain. Each batch is recorded
+// as an intent in the service database (its last outbox id and the ledger's
+// size before it), appended to the ledger in one transaction, then removed
+// from the outbox together with the intent. An intent found at the start of
+// a drain means the last drainer stopped between its append and its mark:
+// the ledger entries after the recorded size are then compared, whole
+// (kind, actor, payload with its outbox id), with the batch, and only the
+// events not among them are appended. Nothing anyone else writes to the
+// ledger can make an event be skipped unless it is that event's exact entry,
+// and entries before the recorded size are never consulted.
 #include "attest/service/ledger_writer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <mutex>
+#include <set>
+#include <tuple>
+#include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "attest/json.h"
 
@@ -16,43 +31,35 @@ namespace {
 
 constexpr std::string_view kActor = "verifier";
 constexpr std::size_t kBatchSize = 256;    // events per ledger transaction
-constexpr std::uint64_t kScanChunk = 256;  // ledger entries read per step backwards
+constexpr std::uint64_t kScanChunk = 256;  // ledger entries read per step
 
-// The outbox id of an entry this writer appended, 0 for any other entry.
-Result<std::int64_t> OutboxIdOf(const ledger::Entry& entry) {
-  if (entry.content.actor != kActor) return std::int64_t{0};
-  auto payload = ParseJsonStrict(entry.content.payload);
-  if (!payload.ok()) return std::int64_t{0};
-  const Json* id = FindMember(*payload, "outbox_id");
-  if (id == nullptr) return std::int64_t{0};
-  if (!id->is_number_integer() || id->get<std::int64_t>() < 1) {
-    return MakeError(ErrorCode::kCorrupt, "ledger entry " + std::to_string(entry.seq) +
-                                              ": outbox_id is not a positive integer");
-  }
-  return id->get<std::int64_t>();
-}
+using EntryKey = std::tuple<std::string, std::string, std::string>;  // kind, actor, payload
 
-// The highest outbox id in the ledger: that of the last entry this writer
-// appended, found walking back from the end past entries others appended
-// (the signer's approvals, `ledger append`). 0 when there is none.
-Result<std::int64_t> LastOutboxIdInLedger(ledger::Ledger& ledger) {
-  ATTEST_ASSIGN_OR_RETURN(std::uint64_t size, ledger.Size());
-  for (std::uint64_t last = size; last >= 1;) {
-    const std::uint64_t first = last > kScanChunk ? last - kScanChunk + 1 : 1;
-    ATTEST_ASSIGN_OR_RETURN(auto cursor, ledger.store().ScanEntries(first, last));
-    std::int64_t found = 0;
-    ledger::Entry entry;
-    while (true) {
-      ATTEST_ASSIGN_OR_RETURN(bool has_entry, cursor->Next(entry));
-      if (!has_entry) break;
-      ATTEST_ASSIGN_OR_RETURN(std::int64_t id, OutboxIdOf(entry));
-      if (id != 0) found = id;  // the chunk is in seq order: keep the latest
+// An exclusive flock held while it lives; the kernel drops it if the
+// process dies, so a crashed drainer never blocks the next.
+class DrainLock {
+ public:
+  static Result<DrainLock> Acquire(const std::string& path) {
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return MakeError(ErrorCode::kIo, "open drain lock " + path);
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        close(fd);
+        return MakeError(ErrorCode::kIo, "lock " + path);
+      }
     }
-    if (found != 0) return found;
-    last = first - 1;
+    return DrainLock(fd);
   }
-  return std::int64_t{0};
-}
+  DrainLock(DrainLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DrainLock& operator=(DrainLock&&) = delete;
+  ~DrainLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock
+  }
+
+ private:
+  explicit DrainLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 Result<ledger::NewEntry> ToEntry(const PendingLedgerEvent& pending) {
   Json payload = pending.event.payload;
@@ -65,36 +72,81 @@ Result<ledger::NewEntry> ToEntry(const PendingLedgerEvent& pending) {
                           std::nullopt};
 }
 
+// Every entry after `size_before`, as (kind, actor, payload).
+Result<std::set<EntryKey>> EntriesAfter(ledger::Ledger& ledger, std::uint64_t size_before) {
+  ATTEST_ASSIGN_OR_RETURN(std::uint64_t size, ledger.Size());
+  std::set<EntryKey> keys;
+  for (std::uint64_t first = size_before + 1; first <= size; first += kScanChunk) {
+    const std::uint64_t last = std::min(size, first + kScanChunk - 1);
+    ATTEST_ASSIGN_OR_RETURN(auto cursor, ledger.store().ScanEntries(first, last));
+    ledger::Entry entry;
+    while (true) {
+      ATTEST_ASSIGN_OR_RETURN(bool has_entry, cursor->Next(entry));
+      if (!has_entry) break;
+      keys.emplace(entry.content.kind, entry.content.actor, entry.content.payload);
+    }
+  }
+  return keys;
+}
+
+// Appends `pending` (those in `already` excepted) and marks it written.
+Result<std::size_t> AppendAndMark(ServiceStore& store, ledger::Ledger& ledger,
+                                  const std::vector<PendingLedgerEvent>& pending,
+                                  const std::set<EntryKey>& already) {
+  std::vector<ledger::NewEntry> entries;
+  for (const PendingLedgerEvent& event : pending) {
+    ATTEST_ASSIGN_OR_RETURN(ledger::NewEntry entry, ToEntry(event));
+    if (already.contains({entry.kind, entry.actor, entry.payload_json})) continue;
+    entries.push_back(std::move(entry));
+  }
+  if (!entries.empty()) {
+    auto written = ledger.AppendBatch(entries);
+    if (!written.ok()) return written.error().WithContext("drain ledger outbox: append");
+  }
+  ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(pending.back().outbox_id));
+  return entries.size();
+}
+
+// Finishes the batch of a drain that stopped between append and mark.
+Result<std::size_t> Recover(ServiceStore& store, ledger::Ledger& ledger,
+                            const LedgerDrainIntent& intent) {
+  // The batch is the oldest pending events up to the intent's last id: at
+  // most kBatchSize of them, as when it was recorded.
+  ATTEST_ASSIGN_OR_RETURN(std::vector<PendingLedgerEvent> batch,
+                          store.PendingLedgerEvents(kBatchSize));
+  std::erase_if(batch, [&](const PendingLedgerEvent& event) {
+    return event.outbox_id > intent.last_outbox_id;
+  });
+  if (batch.empty()) {
+    ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(intent.last_outbox_id));
+    return std::size_t{0};
+  }
+  auto already = EntriesAfter(ledger, intent.ledger_size_before);
+  if (!already.ok()) return already.error().WithContext("drain ledger outbox: recover");
+  return AppendAndMark(store, ledger, batch, *already);
+}
+
 }  // namespace
 
-Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger) {
-  static std::mutex drain_mutex;
+Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger,
+                                      const std::string& lock_path) {
+  static std::mutex drain_mutex;  // threads of this process queue here, not on the flock
   std::lock_guard lock(drain_mutex);
+  ATTEST_ASSIGN_OR_RETURN(DrainLock drain_lock, DrainLock::Acquire(lock_path));
   std::size_t appended = 0;
-  std::optional<std::int64_t> in_ledger;  // read once, when there is something to drain
+  ATTEST_ASSIGN_OR_RETURN(std::optional<LedgerDrainIntent> intent, store.GetLedgerDrainIntent());
+  if (intent) {
+    ATTEST_ASSIGN_OR_RETURN(appended, Recover(store, ledger, *intent));
+  }
   while (true) {
     ATTEST_ASSIGN_OR_RETURN(std::vector<PendingLedgerEvent> pending,
                             store.PendingLedgerEvents(kBatchSize));
     if (pending.empty()) return appended;
-    if (!in_ledger) {
-      auto last = LastOutboxIdInLedger(ledger);
-      if (!last.ok()) return last.error().WithContext("drain ledger outbox");
-      in_ledger = *last;
-    }
-    std::vector<ledger::NewEntry> entries;
-    for (const PendingLedgerEvent& event : pending) {
-      if (event.outbox_id <= *in_ledger) continue;  // appended before a crash
-      ATTEST_ASSIGN_OR_RETURN(ledger::NewEntry entry, ToEntry(event));
-      entries.push_back(std::move(entry));
-    }
-    if (!entries.empty()) {
-      auto written = ledger.AppendBatch(entries);
-      if (!written.ok()) return written.error().WithContext("drain ledger outbox: append");
-    }
-    const std::int64_t last_id = pending.back().outbox_id;
-    ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(last_id));
-    in_ledger = std::max(*in_ledger, last_id);
-    appended += entries.size();
+    auto size = ledger.Size();
+    if (!size.ok()) return size.error().WithContext("drain ledger outbox");
+    ATTEST_RETURN_IF_ERROR(store.RecordLedgerDrainIntent({pending.back().outbox_id, *size}));
+    ATTEST_ASSIGN_OR_RETURN(std::size_t written, AppendAndMark(store, ledger, pending, {}));
+    appended += written;
   }
 }
 

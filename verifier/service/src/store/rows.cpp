@@ -197,10 +197,12 @@ Result<EnrollmentRecord> ReadEnrollmentRow(const SqliteStatement& row) {
   ATTEST_ASSIGN_OR_RETURN(enrollment.expires_at, reader.Time(9));
   ATTEST_ASSIGN_OR_RETURN(std::int64_t failed, reader.Int(10, 0, kMaxUint32));
   enrollment.failed_attempts = static_cast<std::uint32_t>(failed);
+  ATTEST_ASSIGN_OR_RETURN(enrollment.version, reader.Int(11, 1, kMaxInt64));
   return enrollment;
 }
 
-Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment) {
+Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment,
+                      std::int64_t version) {
   Binder bind(statement, "enrollment");
   ATTEST_RETURN_IF_ERROR(bind.Hex("enrollment_id", enrollment.enrollment_id, 32, 32));
   ATTEST_RETURN_IF_ERROR(bind.Hex("node_id", enrollment.node_id, 64, 64));
@@ -215,7 +217,8 @@ Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enroll
       bind.Text("state", EnrollmentStateName(enrollment.state), kMaxShortTextBytes));
   ATTEST_RETURN_IF_ERROR(bind.Time("created_at", enrollment.created_at));
   ATTEST_RETURN_IF_ERROR(bind.Time("expires_at", enrollment.expires_at));
-  return bind.Int("failed_attempts", enrollment.failed_attempts, 0, kMaxUint32);
+  ATTEST_RETURN_IF_ERROR(bind.Int("failed_attempts", enrollment.failed_attempts, 0, kMaxUint32));
+  return bind.Int("version", version, 1, kMaxInt64);
 }
 
 Result<CertificateRecord> ReadCertificateRow(const SqliteStatement& row) {

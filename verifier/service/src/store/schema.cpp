@@ -22,7 +22,7 @@ constexpr int kBusyTimeoutMs = 10000;
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // migrations are never edited; a change is a new one. STRICT tables keep
 // every column the type the readers expect.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id TEXT PRIMARY KEY,
@@ -108,6 +108,20 @@ ALTER TABLE nodes ADD COLUMN runtime_reset_count INTEGER;
 ALTER TABLE nodes ADD COLUMN runtime_restart_count INTEGER;
 ALTER TABLE nodes ADD COLUMN runtime_entries INTEGER;
 ALTER TABLE nodes ADD COLUMN runtime_state TEXT;
+)sql",
+    // 3: the ledger drain's intent (ledger_writer.cpp), written before a
+    // batch goes to the ledger and removed with the batch's outbox rows.
+    R"sql(
+CREATE TABLE ledger_drain(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_outbox_id INTEGER NOT NULL CHECK (last_outbox_id >= 1),
+  ledger_size_before INTEGER NOT NULL CHECK (ledger_size_before >= 0)
+) STRICT;
+)sql",
+    // 4: enrollments are written compare-and-set on a version, as nodes
+    // are; a row from before counts as written once.
+    R"sql(
+ALTER TABLE enrollments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 )sql",
 };
 

@@ -95,6 +95,36 @@ Status WriteNode(Connection& writer, const NodeRecord& node) {
   return upsert->Run();
 }
 
+// As WriteNode: the stored version must be the one the caller read.
+Status WriteEnrollment(Connection& writer, const EnrollmentRecord& enrollment) {
+  if (enrollment.version < 0 || enrollment.version == kMaxInt64) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "enrollment.version: " + std::to_string(enrollment.version) + " is out of range");
+  }
+  ATTEST_ASSIGN_OR_RETURN(
+      SqliteStatement * read,
+      writer.Prepared("SELECT version FROM enrollments WHERE enrollment_id = ?"));
+  ResetOnExit reset_read(*read);
+  ATTEST_RETURN_IF_ERROR(read->BindText(1, enrollment.enrollment_id));
+  ATTEST_ASSIGN_OR_RETURN(bool found, read->Step());
+  const std::int64_t stored = found ? read->ColumnInt64(0) : 0;
+  if (enrollment.version != stored) {
+    return MakeError(ErrorCode::kBusy, "enrollment " + enrollment.enrollment_id +
+                                           " changed since it was read (version " +
+                                           std::to_string(enrollment.version) + ", stored " +
+                                           std::to_string(stored) + "); read it again");
+  }
+  static const std::string kUpsert = std::string("INSERT INTO enrollments(") + kEnrollmentColumns +
+                                     ") VALUES (" + Placeholders(12) +
+                                     ") ON CONFLICT(enrollment_id) DO UPDATE SET " +
+                                     UpdateFromExcluded(kEnrollmentColumns);
+  ATTEST_ASSIGN_OR_RETURN(SqliteStatement * upsert, writer.Prepared(kUpsert));
+  ResetOnExit reset_upsert(*upsert);
+  ATTEST_RETURN_IF_ERROR(BindEnrollment(*upsert, enrollment, enrollment.version + 1));
+  return upsert->Run();
+}
+
 Status CheckPolicySerial(Connection& writer, const PolicyRecord& policy) {
   ATTEST_ASSIGN_OR_RETURN(SqliteStatement * read,
                           writer.Prepared("SELECT max(serial) FROM policies"));
@@ -165,11 +195,7 @@ Status QueueEvents(Connection& writer, const std::vector<LedgerEvent>& events,
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result) {
   ATTEST_ASSIGN_OR_RETURN(std::vector<std::string> payloads, CanonicalPayloads(change.events));
   if (change.node) ATTEST_RETURN_IF_ERROR(WriteNode(writer, *change.node));
-  if (change.enrollment) {
-    static const std::string kSql = std::string("INSERT OR REPLACE INTO enrollments(") +
-                                    kEnrollmentColumns + ") VALUES (" + Placeholders(11) + ")";
-    ATTEST_RETURN_IF_ERROR(Insert(writer, kSql, *change.enrollment, BindEnrollment));
-  }
+  if (change.enrollment) ATTEST_RETURN_IF_ERROR(WriteEnrollment(writer, *change.enrollment));
   // Revocation first: it concerns the certificates issued before this change.
   if (change.revoke_certificates_of) {
     ATTEST_ASSIGN_OR_RETURN(result.revoked_serials, RevokeCertificates(writer, change));

@@ -65,7 +65,7 @@ inline constexpr const char* kNodeColumns =
     "runtime_entries, runtime_state";
 inline constexpr const char* kEnrollmentColumns =
     "enrollment_id, node_id, hostname, ek_public, ek_certificate, ak_public, secret_digest, "
-    "state, created_at, expires_at, failed_attempts";
+    "state, created_at, expires_at, failed_attempts, version";
 inline constexpr const char* kCertificateColumns =
     "serial_hex, node_id, not_before, not_after, certificate_pem, revoked_at, revocation_reason";
 inline constexpr const char* kTokenColumns =
@@ -91,7 +91,8 @@ Status BindNodeRoutineColumns(Binder& bind, const NodeRecord& node);
 // The runtime cache's columns (runtime_reset_count through runtime_state),
 // also routine, with BindNode's checks.
 Status BindNodeRuntimeColumns(Binder& bind, const NodeRecord& node);
-Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment);
+Status BindEnrollment(SqliteStatement& statement, const EnrollmentRecord& enrollment,
+                      std::int64_t version);
 Status BindCertificate(SqliteStatement& statement, const CertificateRecord& certificate);
 Status BindToken(SqliteStatement& statement, const TokenRecord& token);
 Status BindPolicy(SqliteStatement& statement, const PolicyRecord& policy);

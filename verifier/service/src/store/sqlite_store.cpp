@@ -268,12 +268,41 @@ class SqliteServiceStore final : public ServiceStore {
   Status MarkLedgerEventsWritten(std::int64_t outbox_id) override {
     std::lock_guard lock(writer_mutex_);
     ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
-    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement,
-                            writer_->Prepared("DELETE FROM ledger_outbox WHERE outbox_id <= ?"));
-    ResetOnExit reset(*statement);
-    ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, outbox_id));
     // Deleting nothing writes nothing, and then nothing is fsynced: this
     // never counts as the routine updates' sync.
+    return writer_->db().WithTransaction([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(SqliteStatement * statement,
+                              writer_->Prepared("DELETE FROM ledger_outbox WHERE outbox_id <= ?"));
+      ResetOnExit reset(*statement);
+      ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, outbox_id));
+      ATTEST_RETURN_IF_ERROR(statement->Run());
+      return writer_->db().Execute("DELETE FROM ledger_drain");
+    });
+  }
+
+  Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() override {
+    return Read<std::optional<LedgerDrainIntent>>(
+        "SELECT last_outbox_id, ledger_size_before FROM ledger_drain WHERE id = 1",
+        [&](SqliteStatement& statement) -> Result<std::optional<LedgerDrainIntent>> {
+          ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
+          if (!has_row) return std::optional<LedgerDrainIntent>();
+          return std::optional<LedgerDrainIntent>(LedgerDrainIntent{
+              statement.ColumnInt64(0), static_cast<std::uint64_t>(statement.ColumnInt64(1))});
+        });
+  }
+
+  Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) override {
+    std::lock_guard lock(writer_mutex_);
+    // Durable before the batch reaches the ledger: recovery reads it.
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
+    ATTEST_ASSIGN_OR_RETURN(
+        SqliteStatement * statement,
+        writer_->Prepared("INSERT OR REPLACE INTO ledger_drain(id, last_outbox_id, "
+                          "ledger_size_before) VALUES (1, ?, ?)"));
+    ResetOnExit reset(*statement);
+    ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, intent.last_outbox_id));
+    ATTEST_RETURN_IF_ERROR(
+        statement->BindInt64(2, static_cast<std::int64_t>(intent.ledger_size_before)));
     return statement->Run();
   }
 

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <limits>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -23,11 +24,10 @@ class HttpsTest : public ServiceTest {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
+  // As `verifier serve` starts it (ServerOptionsFor), on port 0.
   void StartServer() {
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.certificate_chain_path = state_dir_ + "/tls.pem";
-    options.private_key_path = state_dir_ + "/tls.key";
+    config_.listen = "127.0.0.1:0";
+    http::ServerOptions options = ServerOptionsFor(config_, *service_);
     Service* service = service_.get();
     auto server = http::Server::Start(
         options, [service](const http::Request& request) { return service->Handle(request); });
@@ -54,8 +54,7 @@ class HttpsTest : public ServiceTest {
     EXPECT_TRUE(response.ok()) << response.error().ToString();
     if (!response.ok()) return Json();
     EXPECT_EQ(response->status, status) << target << ": " << response->body;
-    ExpectFollowsContract(method, target, response->status, response->content_type,
-                          response->body);
+    ExpectFollowsContract(method, target, response->status, response->content_type, response->body);
     auto json = ParseJsonStrict(response->body);
     return json.ok() ? *json : Json(response->body);
   }
@@ -89,6 +88,48 @@ TEST_F(HttpsTest, TheWholeProtocolOverHttps) {
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->status, 200);
   EXPECT_NE(listed->body.find(node.node_id()), std::string::npos);
+}
+
+// Only the evidence route (and PUT /v1/policy) takes large bodies: a 100 KiB
+// body to any other route is 413 from its Content-Length, before a handler
+// parses it; the same body to the evidence route reaches its handler.
+TEST_F(HttpsTest, EachRouteHasItsBodyLimitBeforeAnyHandlerRuns) {
+  StartServer();
+  const std::string big(100 * 1024, 'x');
+  for (const char* target : {"/v1/enrollments", "/v1/enrollments/abc/activate",
+                             "/v1/nodes/abc/challenges", "/v1/tokens", "/v1/no-such-route"}) {
+    auto response = client_->Send("POST", target, big);
+    ASSERT_TRUE(response.ok()) << target << ": " << response.error().ToString();
+    EXPECT_EQ(response->status, 413) << target << ": " << response->body;
+    EXPECT_NE(response->body.find("BODY_TOO_LARGE"), std::string::npos) << response->body;
+  }
+  const std::string node_id(64, 'a');
+  auto evidence = client_->Send("POST", "/v1/nodes/" + node_id + "/evidence", big);
+  ASSERT_TRUE(evidence.ok()) << evidence.error().ToString();
+  EXPECT_NE(evidence->status, 413) << evidence->body;
+  EXPECT_EQ(evidence->body.find("BODY_TOO_LARGE"), std::string::npos) << evidence->body;
+  EXPECT_EQ(service_->BodyLimit("POST", "/v1/nodes/" + node_id + "/evidence"),
+            std::numeric_limits<std::size_t>::max());
+  EXPECT_EQ(service_->BodyLimit("PUT", "/v1/policy"), std::size_t{2 * 1024 * 1024 + 64 * 1024});
+  EXPECT_EQ(service_->BodyLimit("POST", "/v1/enrollments"), std::size_t{64 * 1024});
+  EXPECT_EQ(service_->BodyLimit("GET", "/v1/nodes/" + node_id + "/evidence"),
+            std::size_t{64 * 1024});
+}
+
+// /v1%2Ftokens is not /v1/tokens: the escaped slash is refused (400) before
+// the router could split at it.
+TEST_F(HttpsTest, AnEscapedSlashNeverRoutesAsASeparator) {
+  StartServer();
+  for (const char* target : {"/v1%2Ftokens", "/v1%2ftokens", "/v1/nodes%2Fabc"}) {
+    auto response = client_->Send("GET", target, "", {{"Authorization", "Bearer " + admin_token_}});
+    ASSERT_TRUE(response.ok()) << target << ": " << response.error().ToString();
+    EXPECT_EQ(response->status, 400) << target << ": " << response->body;
+    EXPECT_NE(response->body.find("INVALID_ARGUMENT"), std::string::npos) << response->body;
+  }
+  auto plain =
+      client_->Send("GET", "/v1/tokens", "", {{"Authorization", "Bearer " + admin_token_}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->status, 200) << plain->body;
 }
 
 TEST_F(HttpsTest, StateChangesAreDeliveredAsSignedWebhooks) {

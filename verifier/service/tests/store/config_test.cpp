@@ -63,6 +63,7 @@ allow_file_keys = true
 crl_validity_seconds = 3600
 [limits]
 max_connections = 200
+max_connections_per_address = 7
 max_body_bytes = 1048576
 header_timeout_ms = 5000
 body_timeout_ms = 20000
@@ -91,6 +92,7 @@ url = "http://127.0.0.1:8080/hook"
   EXPECT_TRUE(config.allow_file_keys);
   EXPECT_EQ(config.crl_validity, std::chrono::seconds(3600));
   EXPECT_EQ(config.max_connections, 200u);
+  EXPECT_EQ(config.max_connections_per_address, 7u);
   EXPECT_EQ(config.max_body_bytes, 1048576u);
   EXPECT_EQ(config.header_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(config.body_timeout, std::chrono::milliseconds(20000));

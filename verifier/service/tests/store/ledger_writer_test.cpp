@@ -1,13 +1,20 @@
 // DrainLedgerOutbox against a real ledger file: order, payloads, and
 // exactly once across a crash between the ledger append and the outbox
-// update.
+// update, against entries forged with actor "verifier", and with two
+// processes draining at once.
 #include "attest/service/ledger_writer.h"
 
+#include <map>
 #include <thread>
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "attest/ed25519.h"
 #include "attest/ledger/kinds.h"
 #include "attest/ledger/ledger.h"
+#include "attest/service/sqlite_store.h"
 
 #include "tests/store/store_test_util.h"
 
@@ -44,11 +51,42 @@ class LedgerWriterTest : public StoreTest {
   }
 
   std::size_t Drain() {
-    auto drained = DrainLedgerOutbox(*store_, *ledger_);
+    auto drained = DrainLedgerOutbox(*store_, *ledger_, lock_path_);
     EXPECT_TRUE(drained.ok()) << drained.error().ToString();
     return drained.ok() ? *drained : 0;
   }
 
+  // What a drain that stopped between its append and its mark leaves: the
+  // intent and the ledger entries of the pending events, not the mark.
+  void CrashAfterAppend() {
+    auto pending = store_->PendingLedgerEvents(256);
+    ASSERT_TRUE(pending.ok());
+    ASSERT_FALSE(pending->empty());
+    ASSERT_TRUE(store_->RecordLedgerDrainIntent({pending->back().outbox_id, LedgerSize()}).ok());
+    for (const PendingLedgerEvent& event : *pending) AppendAsTheWriter(event);
+  }
+
+  // The entry the writer makes of `event` (as a forger could too).
+  void AppendAsTheWriter(const PendingLedgerEvent& event) {
+    Json payload = event.event.payload;
+    payload["outbox_id"] = event.outbox_id;
+    ASSERT_TRUE(ledger_
+                    ->Append(ledger::NewEntry{event.event.kind, "verifier",
+                                              CanonicalJson(payload).value(), std::nullopt})
+                    .ok());
+  }
+
+  // How many ledger entries carry each outbox id.
+  std::map<std::int64_t, int> OutboxIdCounts() {
+    std::map<std::int64_t, int> counts;
+    for (std::uint64_t seq = 1; seq <= LedgerSize(); ++seq) {
+      Json payload = PayloadAt(seq);
+      if (payload.contains("outbox_id")) ++counts[payload["outbox_id"].get<std::int64_t>()];
+    }
+    return counts;
+  }
+
+  std::string lock_path_ = dir_.File("ledger-drain.lock");
   std::optional<ledger::Ledger> ledger_;
 };
 
@@ -80,11 +118,9 @@ TEST_F(LedgerWriterTest, AppendsPendingEventsInOrderWithTheirOutboxIds) {
 TEST_F(LedgerWriterTest, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kNodeApproved, 1)}});
-  ASSERT_EQ(Drain(), 2u);
   // The crash: the ledger has both entries, the outbox still lists them.
-  ExecuteSql(path_,
-             "INSERT INTO ledger_outbox(outbox_id, kind, payload, recorded_at) VALUES "
-             "(1, 'node.enrolled', '{\"n\":1}', 0), (2, 'node.approved', '{\"n\":1}', 0)");
+  CrashAfterAppend();
+  ASSERT_EQ(LedgerSize(), 2u);
   MustCommit(StoreChange{.events = {MakeEvent(kinds::kCertIssued, 1)}});  // id 3
 
   store_ = Open();  // as after the restart
@@ -94,17 +130,22 @@ TEST_F(LedgerWriterTest, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
   auto pending = store_->PendingLedgerEvents(10);
   ASSERT_TRUE(pending.ok());
   EXPECT_TRUE(pending->empty());
+  auto intent = store_->GetLedgerDrainIntent();
+  ASSERT_TRUE(intent.ok());
+  EXPECT_FALSE(intent->has_value()) << "the mark clears the intent";
+  EXPECT_EQ(OutboxIdCounts(), (std::map<std::int64_t, int>{{1, 1}, {2, 1}, {3, 1}}));
 }
 
 TEST_F(LedgerWriterTest, EntriesOthersAppendedAfterTheCrashDoNotHideOurs) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kNodeTrusted, 1)}});
-  // The drain appended event 1 and crashed; then the signer appended.
-  ASSERT_TRUE(ledger_
-                  ->Append(ledger::NewEntry{
-                      std::string(kinds::kNodeEnrolled), "verifier",
-                      R"({"n":1,"node_id":")" + NodeId(1) + R"(","outbox_id":1})", std::nullopt})
-                  .ok());
+  // The drain recorded its intent, appended event 1 (only: as if the
+  // ledger had kept half) and crashed; then the signer appended.
+  auto pending = store_->PendingLedgerEvents(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u);
+  ASSERT_TRUE(store_->RecordLedgerDrainIntent({2, 0}).ok());
+  AppendAsTheWriter((*pending)[0]);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(ledger_
                     ->Append(ledger::NewEntry{std::string(kinds::kArtifactRevoked), "signer",
@@ -143,13 +184,89 @@ TEST_F(LedgerWriterTest, ConcurrentDrainsAppendEachEventOnce) {
     drainers.emplace_back([&] {
       auto ledger = ledger::Ledger::Open(dir_.File("ledger.db"));
       ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
-      auto drained = DrainLedgerOutbox(*store_, *ledger);
+      auto drained = DrainLedgerOutbox(*store_, *ledger, lock_path_);
       ASSERT_TRUE(drained.ok()) << drained.error().ToString();
       appended += *drained;
     });
   }
   for (std::thread& thread : drainers) thread.join();
   EXPECT_EQ(appended.load(), static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(LedgerSize(), static_cast<std::uint64_t>(kEvents));
+}
+
+// `ledger append --actor verifier` can write what it likes: an entry
+// claiming a high outbox id, or an outbox id of an event still pending with
+// other content, must not make the drain skip anything.
+TEST_F(LedgerWriterTest, ForgedVerifierEntriesNeverMakeEventsSkipped) {
+  ASSERT_TRUE(ledger_
+                  ->Append(ledger::NewEntry{std::string(kinds::kNodeRevoked), "verifier",
+                                            R"({"outbox_id":1000000})", std::nullopt})
+                  .ok());
+  ASSERT_TRUE(ledger_
+                  ->Append(ledger::NewEntry{std::string(kinds::kNodeTrusted), "verifier",
+                                            R"({"n":7,"outbox_id":1})", std::nullopt})
+                  .ok());
+  MustCommit(StoreChange{
+      .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kNodeTrusted, 1)}});
+  EXPECT_EQ(Drain(), 2u) << "events were skipped for forged entries";
+  ASSERT_EQ(LedgerSize(), 4u);
+  EXPECT_EQ(PayloadAt(3)["outbox_id"], 1);
+  EXPECT_EQ(PayloadAt(4)["outbox_id"], 2);
+
+  // The same forgeries in the window of a crash: after the recorded size,
+  // only an event's exact entry counts as written.
+  MustCommit(StoreChange{.events = {MakeEvent(kinds::kCertIssued, 2)}});  // id 3
+  ASSERT_TRUE(store_->RecordLedgerDrainIntent({3, LedgerSize()}).ok());
+  ASSERT_TRUE(ledger_
+                  ->Append(ledger::NewEntry{std::string(kinds::kCertIssued), "verifier",
+                                            R"({"outbox_id":3})", std::nullopt})
+                  .ok());
+  EXPECT_EQ(Drain(), 1u);
+  EXPECT_EQ(PayloadAt(6)["outbox_id"], 3);
+  EXPECT_EQ(PayloadAt(6)["node_id"], NodeId(2));
+}
+
+// The service and the CLI are two processes draining one outbox: the flock
+// makes them take turns, so each event is appended once.
+TEST_F(LedgerWriterTest, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
+  constexpr int kEvents = 120;
+  constexpr int kDrainers = 2;
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  std::vector<pid_t> children;
+  for (int c = 0; c < kDrainers; ++c) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child: its own connections; drains until told to stop.
+      close(go[1]);
+      auto store = OpenSqliteServiceStore(path_, false);
+      auto ledger = ledger::Ledger::Open(dir_.File("ledger.db"));
+      if (!store.ok() || !ledger.ok()) _exit(2);
+      bool running = true;
+      while (running) {
+        pollfd stop{go[0], POLLIN, 0};
+        running = poll(&stop, 1, 0) == 0;  // the parent closes its end to stop us
+        if (!DrainLedgerOutbox(**store, *ledger, lock_path_).ok()) _exit(3);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  close(go[0]);
+  for (int i = 0; i < kEvents; ++i) {
+    MustCommit(StoreChange{.events = {MakeEvent(kinds::kNodeTrusted, i)}});
+  }
+  close(go[1]);
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "drainer failed: " << status;
+  }
+  Drain();  // what the children left, if anything
+  std::map<std::int64_t, int> counts = OutboxIdCounts();
+  EXPECT_EQ(counts.size(), static_cast<std::size_t>(kEvents));
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "outbox id " << id;
   EXPECT_EQ(LedgerSize(), static_cast<std::uint64_t>(kEvents));
 }
 

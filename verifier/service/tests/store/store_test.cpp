@@ -86,8 +86,9 @@ TEST_F(StoreTest, ANewerSchemaVersionIsUnsupportedNamingBothVersions) {
       << store.error().message;
 }
 
-// Migration 2 (the runtime cursor's columns) on a version 1 database: its
-// nodes are kept, with no runtime cache.
+// Migrations 2-4 (the runtime cursor's columns, the ledger drain's intent,
+// the enrollments' version) on a version 1 database: its nodes are kept,
+// with no runtime cache.
 TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
   NodeRecord node = MakeNode(1);
   node.runtime_cache.reset();
@@ -99,6 +100,8 @@ TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
              "ALTER TABLE nodes DROP COLUMN runtime_entries; "
              "ALTER TABLE nodes DROP COLUMN runtime_restart_count; "
              "ALTER TABLE nodes DROP COLUMN runtime_reset_count; "
+             "DROP TABLE ledger_drain; "
+             "ALTER TABLE enrollments DROP COLUMN version; "
              "DELETE FROM schema_version WHERE version > 1");
   store_ = Open();
   auto read = store_->GetNode(node.node_id);
@@ -202,12 +205,28 @@ TEST_F(StoreTest, EnrollmentsTokensAndPoliciesRoundTrip) {
   EXPECT_EQ((*read_enrollment)->failed_attempts, 2u);
   EXPECT_FALSE((*read_enrollment)->ek_certificate.has_value());
 
-  // Insert-or-replace: the activated enrollment replaces the pending one.
-  enrollment.state = EnrollmentState::kActivated;
-  MustCommit(StoreChange{.enrollment = enrollment});
+  // Compare-and-set: the activated enrollment, written from the version
+  // read, replaces the pending one; a write from a stale read is refused.
+  EXPECT_EQ((*read_enrollment)->version, 1);
+  EnrollmentRecord stale = **read_enrollment;
+  EnrollmentRecord activated = **read_enrollment;
+  activated.state = EnrollmentState::kActivated;
+  MustCommit(StoreChange{.enrollment = activated});
   read_enrollment = store_->GetEnrollment(enrollment.enrollment_id);
   ASSERT_TRUE(read_enrollment.ok() && read_enrollment->has_value());
   EXPECT_EQ((*read_enrollment)->state, EnrollmentState::kActivated);
+  EXPECT_EQ((*read_enrollment)->version, 2);
+  stale.failed_attempts = 3;  // a wrong-secret attempt that read "pending" earlier
+  auto refused = store_->Commit(StoreChange{.enrollment = stale});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBusy);
+  auto inserted_twice = store_->Commit(StoreChange{.enrollment = enrollment});  // version 0 again
+  ASSERT_FALSE(inserted_twice.ok());
+  EXPECT_EQ(inserted_twice.error().code, ErrorCode::kBusy);
+  read_enrollment = store_->GetEnrollment(enrollment.enrollment_id);
+  ASSERT_TRUE(read_enrollment.ok() && read_enrollment->has_value());
+  EXPECT_EQ((*read_enrollment)->state, EnrollmentState::kActivated) << "activated stays";
+  EXPECT_EQ((*read_enrollment)->failed_attempts, 2u);
 
   auto read_token = store_->GetToken(token.token_id);
   ASSERT_TRUE(read_token.ok() && read_token->has_value());

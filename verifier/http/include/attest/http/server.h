@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "attest/error.h"
 #include "attest/http/message.h"
@@ -27,8 +29,17 @@ struct ServerOptions {
   // the handshake. Clients without a certificate are still served.
   std::optional<std::string> client_ca_path;
   std::size_t max_connections = 1024;  // past it, new connections are closed at once
-  std::size_t max_header_bytes = 16 * 1024;         // 431 past it
-  std::size_t max_body_bytes = 17 * 1024 * 1024;    // 413 past it (evidence is <= 16 MiB)
+  // Open connections one client address may hold (IPv6: the whole address,
+  // not its /64); past it its new connections are closed at once, so one
+  // client cannot take every slot of max_connections.
+  std::size_t max_connections_per_address = 64;
+  std::size_t max_header_bytes = 16 * 1024;       // 431 past it
+  std::size_t max_body_bytes = 17 * 1024 * 1024;  // 413 past it (evidence is <= 16 MiB)
+  // When set, the body limit of one request from its method and decoded
+  // path (the handler's route table knows which route takes large bodies),
+  // asked once the header is in and before any of the body is read; the
+  // server applies the smaller of it and max_body_bytes.
+  std::function<std::size_t(std::string_view method, std::string_view path)> body_limit;
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};  // whole header must arrive in this
   std::chrono::milliseconds body_timeout{30'000};    // whole body must arrive in this

@@ -15,7 +15,7 @@
 namespace attest::service {
 
 struct WebhookConfig {
-  std::string url;                     // https://... (http:// only for 127.0.0.1/::1)
+  std::string url;                       // https://... (http:// only for 127.0.0.1/::1)
   std::optional<std::string> ca_bundle;  // PEM to verify the receiver; system store otherwise
 };
 
@@ -36,14 +36,15 @@ struct ServiceConfig {
   bool require_approval = false;
   std::chrono::seconds enrollment_lifetime{300};
   // [policy]
-  std::optional<std::string> policy_file;     // applied at first start (serial 0)
-  std::vector<std::string> policy_keys;       // signer public keys allowed to sign policies
-  std::vector<std::string> approval_keys;     // signer public keys whose approvals count
+  std::optional<std::string> policy_file;  // applied at first start (serial 0)
+  std::vector<std::string> policy_keys;    // signer public keys allowed to sign policies
+  std::vector<std::string> approval_keys;  // signer public keys whose approvals count
   // [certificates]
   bool allow_file_keys = false;  // issue for a CSR without TPM2_Certify proof
   std::chrono::seconds crl_validity{std::chrono::hours(24)};
   // [limits]
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;  // one client cannot hold them all
   std::size_t max_body_bytes = 17 * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
@@ -63,9 +64,11 @@ struct StateLayout {
   std::string dir;
   std::string service_db() const { return dir + "/service.db"; }
   std::string ledger_db() const { return dir + "/ledger.db"; }
-  std::string ledger_key() const { return dir + "/ledger.key"; }      // Ed25519 secret, 0600
-  std::string webhook_key() const { return dir + "/webhook.key"; }    // Ed25519 secret, 0600
-  std::string ca_certificate() const { return dir + "/ca.pem"; }      // chain, CA first
+  // flock'ed by whoever drains the ledger outbox (service or CLI).
+  std::string ledger_drain_lock() const { return dir + "/ledger-drain.lock"; }
+  std::string ledger_key() const { return dir + "/ledger.key"; }    // Ed25519 secret, 0600
+  std::string webhook_key() const { return dir + "/webhook.key"; }  // Ed25519 secret, 0600
+  std::string ca_certificate() const { return dir + "/ca.pem"; }    // chain, CA first
   std::string ca_key() const { return dir + "/ca.key"; }
   std::string tls_certificate() const { return dir + "/tls.pem"; }
   std::string tls_key() const { return dir + "/tls.key"; }

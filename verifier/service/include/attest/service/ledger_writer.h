@@ -1,10 +1,12 @@
-// Drains the store's ledger outbox into the ledger, in order, exactly once:
-// each entry's payload carries its outbox id, so after a crash between the
-// ledger append and the outbox update, the next drain sees the id already in
-// the ledger and skips it.
+// Drains the store's ledger outbox into the ledger, in order, exactly once,
+// whichever processes drain at the same time and whatever else is appended
+// to the ledger: drainers take an flock on `lock_path`, and a batch is
+// recorded as an intent in the service database before its append, so a
+// crash between the append and the mark is finished, not repeated.
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "attest/error.h"
 #include "attest/ledger/ledger.h"
@@ -12,9 +14,11 @@
 
 namespace attest::service {
 
-// Appends every pending event (actor "verifier") and marks it written.
-// Returns how many were appended. Safe to call from several threads: it
-// serializes itself.
-Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger);
+// Appends every pending event (actor "verifier", its outbox id in the
+// payload) and marks it written. Returns how many were appended. Safe from
+// several threads and processes at once; every drainer of one service
+// database must pass the same `lock_path` (StateLayout::ledger_drain_lock).
+Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger,
+                                      const std::string& lock_path);
 
 }  // namespace attest::service

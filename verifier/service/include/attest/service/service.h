@@ -3,11 +3,14 @@
 // HTTPS server (attest/http/server.h) calls Handle on its threads.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <string_view>
 
 #include "attest/clock.h"
 #include "attest/error.h"
 #include "attest/http/message.h"
+#include "attest/http/server.h"
 #include "attest/service/config.h"
 
 namespace attest::service {
@@ -25,6 +28,10 @@ class Service {
 
   // Thread safe; never throws.
   http::Response Handle(const http::Request& request);
+  // The largest body the route `method` and `path` takes (evidence: the
+  // server's limit; PUT /v1/policy: 2 MiB + 64 KiB; every other route and
+  // unknown paths: 64 KiB), for http::ServerOptions::body_limit.
+  std::size_t BodyLimit(std::string_view method, std::string_view path) const;
 
   // Stops background work (webhook delivery, outbox drain) after what is
   // queued, within a bounded time. Called on SIGTERM after the server drained.
@@ -35,5 +42,10 @@ class Service {
   explicit Service(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The HTTPS server's options for `service` under `config`: the listen
+// address, the TLS files `verifier init` made, the [limits], and each
+// route's body limit. `service` must outlive the server.
+http::ServerOptions ServerOptionsFor(const ServiceConfig& config, const Service& service);
 
 }  // namespace attest::service

@@ -14,12 +14,11 @@
 
 namespace attest::service {
 
-inline constexpr int kServiceSchemaVersion = 2;
+inline constexpr int kServiceSchemaVersion = 4;
 
 // Creates the file (0600) when `create` is set and it is missing (an
 // existing one is opened); without `create` it must exist (kNotFound). A
 // file from a newer schema is kUnsupported, naming both versions.
-Result<std::unique_ptr<ServiceStore>> OpenSqliteServiceStore(const std::string& path,
-                                                             bool create);
+Result<std::unique_ptr<ServiceStore>> OpenSqliteServiceStore(const std::string& path, bool create);
 
 }  // namespace attest::service

@@ -88,6 +88,10 @@ struct EnrollmentRecord {
   TimePoint created_at;
   TimePoint expires_at;
   std::uint32_t failed_attempts = 0;
+  // Compare-and-set, as NodeRecord::version: Commit refuses (kBusy) an
+  // enrollment whose version is not the stored one (0: not stored yet), so
+  // two activations racing cannot overwrite each other's outcome.
+  std::int64_t version = 0;
 };
 
 struct CertificateRecord {
@@ -136,7 +140,7 @@ struct PendingLedgerEvent {
 // initializer, so designated initializers may name only what they change.
 struct StoreChange {
   std::optional<NodeRecord> node = {};              // insert or update (version checked)
-  std::optional<EnrollmentRecord> enrollment = {};  // insert or replace
+  std::optional<EnrollmentRecord> enrollment = {};  // insert or update (version checked)
   // Inserted after the revocation below, so they are never revoked by it.
   std::vector<CertificateRecord> new_certificates = {};
   // Revoke every unrevoked certificate of this node at `revoked_at`.
@@ -146,6 +150,15 @@ struct StoreChange {
   std::optional<TokenRecord> token = {};    // insert or replace
   std::optional<PolicyRecord> policy = {};  // insert; kVerificationFailed unless serial > current
   std::vector<LedgerEvent> events = {};     // queued in the same transaction
+};
+
+// A ledger drain under way: the batch up to `last_outbox_id` goes into the
+// ledger at positions after `ledger_size_before`. Recorded before the
+// append; a record found at the next drain means the last one stopped
+// between its append and its mark.
+struct LedgerDrainIntent {
+  std::int64_t last_outbox_id = 0;
+  std::uint64_t ledger_size_before = 0;
 };
 
 struct CommitResult {
@@ -186,8 +199,12 @@ class ServiceStore {
 
   // The ledger outbox, oldest first.
   virtual Result<std::vector<PendingLedgerEvent>> PendingLedgerEvents(std::size_t limit) = 0;
-  // Removes the events up to and including `outbox_id`.
+  // Removes the events up to and including `outbox_id`, and the drain
+  // intent, in one transaction.
   virtual Status MarkLedgerEventsWritten(std::int64_t outbox_id) = 0;
+  // The drain intent recorded and not yet cleared by a mark, if any.
+  virtual Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() = 0;
+  virtual Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) = 0;
 
   // The one addition for throughput (issue 12 §6), kept last: a node's routine
   // attestation, where nothing but its last_attestation, last_verdict_json,
