@@ -255,7 +255,7 @@ TEST_F(AttestationAttackTest, AStrangersChallengesNeverVoidTheNodesOwn) {
 // budget only: the node still gets a challenge and redeems it.
 TEST_F(AttestationAttackTest, AStrangersFloodSpendsOnlyTheStrangersRateLimit) {
   config_.rate_limit.per_second = 0.01;
-  config_.rate_limit.burst = 4;
+  config_.rate_limit.burst = 6;
   Open();
   StartServer();
   const SimulatedNode& node = *nodes_[0];
@@ -267,7 +267,7 @@ TEST_F(AttestationAttackTest, AStrangersFloodSpendsOnlyTheStrangersRateLimit) {
   for (int i = 0; i < 20; ++i) {
     if (AskChallenge(*stranger, node).status == 429) ++limited;
   }
-  EXPECT_GE(limited, 15);
+  EXPECT_GE(limited, 14);
   Bytes nonce = NonceOf(AskChallenge(*honest, node));
   Answer answer = Post(*honest, node, node.MakeEvidence(nonce));
   ASSERT_EQ(answer.status, 200) << answer.body.dump();
@@ -293,8 +293,11 @@ TEST_F(AttestationAttackTest, AFailureThatLosesARaceForTheNodeRecordIsStillRecor
     std::atomic<bool> stop{false};
     std::thread operator_([&] {
       while (!stop) {
-        EXPECT_TRUE(
-            AllowReenroll(state_dir_, node.node_id(), std::chrono::minutes(10), clock_).ok());
+        // The operator's change may lose the race too (kBusy): that is the race.
+        Status bumped = AllowReenroll(state_dir_, node.node_id(), std::chrono::minutes(10), clock_);
+        if (!bumped.ok()) {
+          EXPECT_EQ(bumped.error().code, ErrorCode::kBusy) << bumped.error().ToString();
+        }
       }
     });
     Answer failed = Post(*client, node, evidence);
