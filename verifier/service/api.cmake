@@ -21,6 +21,8 @@ add_library(attest_service
   src/api/responses.cpp
   src/api/router.cpp
   src/api/service.cpp
+  src/api/trust_decay.cpp
+  src/api/verdict_record.cpp
   src/api/webhooks.cpp
 )
 target_include_directories(attest_service PUBLIC include PRIVATE src/api)
@@ -51,6 +53,7 @@ if(ATTEST_BUILD_TESTS)
   # SQLite files, the real ledger and CA, simulated nodes (a software EK
   # whose credential the test opens, a software AK making real quotes).
   add_executable(service_api_tests
+    tests/api/attestation_attack_test.cpp
     tests/api/auth_input_test.cpp
     tests/api/enrollment_race_test.cpp
     tests/api/https_test.cpp
@@ -59,6 +62,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/runtime_cursor_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
+    tests/api/trust_decay_test.cpp
     tests/openapi/openapi_contract_test.cpp
     ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
   )

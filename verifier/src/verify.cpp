@@ -171,11 +171,37 @@ void CheckClock(Verification& verification) {
 
 }  // namespace internal
 
-Verdict VerifyEvidence(const VerificationInput& input) {
-  Verdict verdict;
-  internal::Verification verification{input,        verdict,      {}, {},   std::nullopt,
-                                      std::nullopt, std::nullopt, {}, false};
+bool QuoteCheck::authenticated() const {
+  return verdict_.nonce_checked && std::ranges::none_of(verdict_.reasons, [](const Reason& reason) {
+           return reason.code == ReasonCode::kAttestMalformed ||
+                  reason.code == ReasonCode::kSignatureInvalid ||
+                  reason.code == ReasonCode::kNonceMismatch;
+         });
+}
+
+QuoteCheck CheckQuoteFirst(const VerificationInput& input) {
+  QuoteCheck checked;
+  checked.input_ = &input;
+  internal::Verification verification{
+      input, checked.verdict_, {}, {}, std::nullopt, std::nullopt, std::nullopt, {}, false};
   internal::CheckQuote(verification);
+  checked.selection_ = std::move(verification.selection);
+  checked.quoted_ = std::move(verification.quoted);
+  return checked;
+}
+
+Verdict VerifyEvidence(const VerificationInput& input, QuoteCheck checked) {
+  if (checked.input_ != &input) return VerifyEvidence(input);
+  Verdict verdict = std::move(checked.verdict_);
+  internal::Verification verification{input,
+                                      verdict,
+                                      std::move(checked.selection_),
+                                      std::move(checked.quoted_),
+                                      std::nullopt,
+                                      std::nullopt,
+                                      std::nullopt,
+                                      {},
+                                      false};
   internal::CheckBootLog(verification);
   internal::CheckRuntimeLog(verification);
   internal::CheckPolicy(verification);
@@ -183,6 +209,10 @@ Verdict VerifyEvidence(const VerificationInput& input) {
   verdict.trusted = std::ranges::all_of(
       verdict.reasons, [](const Reason& reason) { return IsInformational(reason.code); });
   return verdict;
+}
+
+Verdict VerifyEvidence(const VerificationInput& input) {
+  return VerifyEvidence(input, CheckQuoteFirst(input));
 }
 
 Json VerdictToJson(const Verdict& verdict) {

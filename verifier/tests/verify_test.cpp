@@ -426,5 +426,30 @@ TEST(RealQuoteTest, WindowsShieldedVmQuoteParsesAndReplays) {
       << verdict.reasons[0].detail;
 }
 
+// CheckQuoteFirst: the signature and nonce alone, before any log is read;
+// VerifyEvidence continuing from it reaches the same verdict.
+TEST_F(VerifyTest, TheQuoteIsCheckedFirstAndTheLogsOnlyAfter) {
+  evidence_.boot_log = Bytes(4096, 0xa5);  // not an event log
+  VerificationInput input{evidence_, key_, policy_, nonce_, std::nullopt};
+  QuoteCheck signed_quote = CheckQuoteFirst(input);
+  EXPECT_TRUE(signed_quote.authenticated());
+  EXPECT_TRUE(signed_quote.verdict().reasons.empty());
+  EXPECT_FALSE(signed_quote.verdict().trusted);
+  Verdict continued = VerifyEvidence(input, std::move(signed_quote));
+  EXPECT_EQ(Codes(continued), Codes(VerifyEvidence(input)));
+  EXPECT_NE(Find(continued, ReasonCode::kBootLogMalformed), nullptr);
+
+  evidence_.signature.back() ^= 1;
+  QuoteCheck forged = CheckQuoteFirst(input);
+  EXPECT_FALSE(forged.authenticated());
+  EXPECT_EQ(Codes(forged.verdict()), std::vector<std::string>{"SIGNATURE_INVALID"});
+
+  evidence_.signature.back() ^= 1;
+  VerificationInput other_nonce{evidence_, key_, policy_, Bytes(32, 1), std::nullopt};
+  EXPECT_FALSE(CheckQuoteFirst(other_nonce).authenticated());
+  VerificationInput unchecked{evidence_, key_, policy_, std::nullopt, std::nullopt};
+  EXPECT_FALSE(CheckQuoteFirst(unchecked).authenticated());
+}
+
 }  // namespace
 }  // namespace attest::verifier

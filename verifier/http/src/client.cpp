@@ -58,6 +58,17 @@ struct Client::Impl {
     buffer.clear();
   }
 
+  Status BindLocal(const std::string& address, const tcp::endpoint& remote) {
+    beast::error_code ec;
+    net::ip::address local = net::ip::make_address(address, ec);
+    if (ec) return TransportError("local address " + address, ec);
+    tcp::socket& socket = beast::get_lowest_layer(*stream).socket();
+    socket.open(remote.protocol(), ec);
+    if (!ec) socket.bind(tcp::endpoint(local, 0), ec);
+    if (ec) return TransportError("bind to " + address, ec);
+    return OkStatus();
+  }
+
   Status Open(Clock::time_point deadline) {
     Disconnect();
     std::string where = options.host + ":" + std::to_string(options.port);
@@ -69,8 +80,15 @@ struct Client::Impl {
     stream.emplace(io, *tls);
     ATTEST_RETURN_IF_ERROR(ExpectServerName(stream->native_handle(), options.host));
     beast::get_lowest_layer(*stream).expires_at(deadline);
-    beast::get_lowest_layer(*stream).async_connect(
-        endpoints, [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
+    if (options.local_address && !endpoints.empty()) {
+      // One endpoint, connected from a bound socket (a range would reopen it).
+      ATTEST_RETURN_IF_ERROR(BindLocal(*options.local_address, endpoints.begin()->endpoint()));
+      beast::get_lowest_layer(*stream).async_connect(
+          endpoints.begin()->endpoint(), [&ec](beast::error_code result) { ec = result; });
+    } else {
+      beast::get_lowest_layer(*stream).async_connect(
+          endpoints, [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
+    }
     Run();
     if (ec) return TransportError("connect to " + where, ec);
     // A request of several writes (headers, body records) must not wait on

@@ -101,6 +101,32 @@ struct Verdict {
 
 Verdict VerifyEvidence(const VerificationInput& input);
 
+// The checks that show who speaks, alone: the quote parses, this AK signed
+// it, it signs the expected nonce, and the posted PCR values are the quoted
+// ones. A service runs them first so that a stranger's evidence costs one
+// signature check, not a log parse and replay.
+class QuoteCheck {
+ public:
+  // The AK signed the quote over the expected nonce: the node itself speaks.
+  bool authenticated() const;
+  // The verdict so far: the quote's reasons only, never trusted.
+  const Verdict& verdict() const { return verdict_; }
+
+ private:
+  friend QuoteCheck CheckQuoteFirst(const VerificationInput& input);
+  friend Verdict VerifyEvidence(const VerificationInput& input, QuoteCheck checked);
+  const VerificationInput* input_ = nullptr;
+  Verdict verdict_;
+  tpm::PcrSelection selection_;
+  tpm::PcrValues quoted_;
+};
+
+QuoteCheck CheckQuoteFirst(const VerificationInput& input);
+// VerifyEvidence continuing from CheckQuoteFirst of the same input object
+// (`input.cached_boot` may be set in between): the signature is not
+// verified twice. With another input object it starts over.
+Verdict VerifyEvidence(const VerificationInput& input, QuoteCheck checked);
+
 // {"trusted": bool, "nonce_checked": bool, "ak_attributes_checked": bool,
 //  "reasons": [...], "boot_facts": {"secure_boot": bool or null,
 //  "secure_boot_detail", "uefi_variable_value_only_digests": bool,

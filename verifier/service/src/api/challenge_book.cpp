@@ -13,24 +13,30 @@ constexpr std::chrono::seconds kRemembered{300};
 
 }  // namespace
 
-IssuedChallenge ChallengeBook::Issue(const std::string& node_id, TimePoint now,
-                                     std::chrono::seconds lifetime) {
+std::optional<IssuedChallenge> ChallengeBook::Issue(const std::string& node_id,
+                                                    std::string_view requester, TimePoint now,
+                                                    std::chrono::seconds lifetime) {
   Bytes nonce(32);
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) std::abort();
   std::lock_guard lock(mutex_);
   if (now - last_sweep_ > std::chrono::seconds(10)) Sweep(now);
   std::deque<Entry>& entries = by_node_[node_id];
-  std::size_t outstanding = static_cast<std::size_t>(std::ranges::count_if(
-      entries, [&](const Entry& entry) { return !entry.used && entry.expires_at > now; }));
-  if (outstanding >= max_outstanding_) {
-    auto oldest = std::ranges::find_if(
-        entries, [&](const Entry& entry) { return !entry.used && entry.expires_at > now; });
-    entries.erase(oldest);
+  auto mine = [&](const Entry& entry) {
+    return entry.requester == requester && entry.Outstanding(now);
+  };
+  if (static_cast<std::size_t>(std::ranges::count_if(entries, mine)) >= max_outstanding_) {
+    entries.erase(std::ranges::find_if(entries, mine));
   }
-  // Remembered entries are bounded too: a node cannot grow its list.
-  while (entries.size() >= 4 * max_outstanding_) entries.pop_front();
-  entries.push_back({nonce, now + lifetime, false});
-  return {nonce, now + lifetime};
+  // Full: make room from what is only remembered (used or expired), oldest
+  // first; never from another requester's outstanding challenge.
+  if (entries.size() >= max_entries_) {
+    auto remembered =
+        std::ranges::find_if(entries, [&](const Entry& entry) { return !entry.Outstanding(now); });
+    if (remembered == entries.end()) return std::nullopt;
+    entries.erase(remembered);
+  }
+  entries.push_back({nonce, std::string(requester), now + lifetime, false});
+  return IssuedChallenge{nonce, now + lifetime};
 }
 
 ChallengeOutcome ChallengeBook::Redeem(const std::string& node_id, ByteView nonce, TimePoint now) {

@@ -28,6 +28,7 @@
 #include "rate_limiter.h"
 #include "responses.h"
 #include "router.h"
+#include "trust_decay.h"
 #include "webhooks.h"
 
 namespace attest::service::api {
@@ -93,6 +94,11 @@ struct Context {
 
   Metrics metrics;
   std::unique_ptr<WebhookSender> webhooks;
+
+  TrustDeadlines trust_deadlines;
+  std::mutex trust_sweep_mutex;  // one ExpireStaleNodes at a time
+  // Last: stopped (joined) before anything it reads is destroyed.
+  std::unique_ptr<TrustSweeper> trust_sweeper;
 };
 
 // nullopt when the request carries a live token of `minimum` role or above

@@ -65,16 +65,22 @@ std::shared_ptr<const verifier::VerifiedRuntimeState> NodeRuntimeState(Context& 
   return shared;
 }
 
-bool ResendRequired(const verifier::Evidence& evidence, const verifier::Verdict& verdict) {
+bool AskForFullEvidence(const verifier::Evidence& evidence, verifier::Verdict& verdict) {
   const bool boot_asked = !evidence.boot_log && HasReason(verdict, ReasonCode::kBootLogRequired);
   const bool runtime_asked =
       evidence.runtime_log_start > 0 && HasReason(verdict, ReasonCode::kRuntimeLogRequired);
   if (!boot_asked && !runtime_asked) return false;
-  return std::ranges::all_of(verdict.reasons, [&](const verifier::Reason& reason) {
-    if (verifier::IsInformational(reason.code)) return true;
-    if (boot_asked && ExplainedByMissingBootLog(reason.code)) return true;
-    return runtime_asked && reason.code == ReasonCode::kRuntimeLogRequired;
+  if (boot_asked) {
+    std::erase_if(verdict.reasons, [](const verifier::Reason& reason) {
+      return reason.code != ReasonCode::kBootLogRequired && ExplainedByMissingBootLog(reason.code);
+    });
+  }
+  std::ranges::stable_partition(verdict.reasons, [](const verifier::Reason& reason) {
+    return reason.code == ReasonCode::kBootLogRequired ||
+           reason.code == ReasonCode::kRuntimeLogRequired;
   });
+  verdict.trusted = false;
+  return true;
 }
 
 void KeepRuntimeCache(NodeRecord& node, const verifier::Verdict& verdict) {

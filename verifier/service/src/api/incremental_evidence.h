@@ -24,12 +24,15 @@ void AddRuntimeCursor(Json& challenge, const NodeRecord& node);
 std::shared_ptr<const verifier::VerifiedRuntimeState> NodeRuntimeState(Context& context,
                                                                        const NodeRecord& node);
 
-// True when the verdict asks the node to resend what it left out (its boot
-// log: BOOT_LOG_REQUIRED; the runtime log before its cursor:
-// RUNTIME_LOG_REQUIRED) and every other failure is one the omission may
-// explain. Such a verdict is answered, never recorded: a real failure
-// shows when the node resends in full.
-bool ResendRequired(const verifier::Evidence& evidence, const verifier::Verdict& verdict);
+// Evidence that left out its boot log where no cached one could stand in
+// (BOOT_LOG_REQUIRED), or sent its runtime log from a cursor the verifier
+// does not hold (RUNTIME_LOG_REQUIRED), proves nothing about what its quote
+// shows: a root attacker could omit exactly what would fail. The verdict
+// puts those reasons first and drops the failures only the missing boot log
+// caused (boot rules with no facts to read, a runtime PCR replayed without
+// its firmware start); recorded as a failure, it tells the node to resend
+// in full. False when the verdict is not of that kind.
+bool AskForFullEvidence(const verifier::Evidence& evidence, verifier::Verdict& verdict);
 
 // After a trusted verdict: the node's runtime cache becomes the verdict's
 // verified runtime state, or none when the verdict has none (over the

@@ -36,6 +36,7 @@ http::Response ListNodes(Context& context, const http::Request& request) {
     limit = *parsed;
   }
   std::string after(request.Query("after").value_or(""));
+  ExpireStaleNodes(context);  // never list a stale node as trusted
   auto nodes = context.store->ListNodes(state, after, limit);
   if (!nodes.ok()) return ErrorResponse(FromError(nodes.error()));
   Json items = Json::array();
@@ -62,6 +63,7 @@ Result<NodeRecord> PathNode(Context& context, const PathParams& params) {
 
 http::Response ShowNode(Context& context, const http::Request& request, const PathParams& params) {
   if (auto denied = Authorize(context, request, Role::kReader)) return ErrorResponse(*denied);
+  ExpireStaleNodes(context);  // never show a stale node as trusted
   Result<NodeRecord> node = PathNode(context, params);
   if (!node.ok()) return ErrorResponse(FromError(node.error()));
   auto certificates = context.store->CertificatesOf(node->node_id);

@@ -135,6 +135,11 @@ Status OpenParts(api::Context& context) {
   if (auto counts = context.store->CountNodesByState(); counts.ok()) {
     context.metrics.SetNodes(*counts);
   }
+  ATTEST_RETURN_IF_ERROR(api::LoadTrustDeadlines(context));
+  // Every second: a stale node turns untrusted within a second of its
+  // deadline (and the node listings expire it on read before that).
+  context.trust_sweeper =
+      std::make_unique<api::TrustSweeper>(context, std::chrono::milliseconds(1000));
   return OkStatus();
 }
 
@@ -195,6 +200,7 @@ http::ServerOptions ServerOptionsFor(const ServiceConfig& config, const Service&
 
 void Service::Shutdown() {
   if (!impl_ || !impl_->context) return;
+  if (impl_->context->trust_sweeper) impl_->context->trust_sweeper->Stop();
   if (impl_->context->webhooks) impl_->context->webhooks->Stop(std::chrono::seconds(5));
   api::DrainLedger(*impl_->context);
 }

@@ -218,7 +218,7 @@ const std::array<KeySpec, 4> kEnrollmentKeys = {{
      }},
 }};
 
-const std::array<KeySpec, 3> kPolicyKeys = {{
+const std::array<KeySpec, 4> kPolicyKeys = {{
     {"file", [](const toml::node& node, const std::string& key,
                 Context& c) { return SetOptionalPath(c.config.policy_file, node, key, c); }},
     {"policy_keys",
@@ -230,6 +230,10 @@ const std::array<KeySpec, 3> kPolicyKeys = {{
      [](const toml::node& node, const std::string& key, Context& c) -> Status {
        ATTEST_ASSIGN_OR_RETURN(c.config.approval_keys, GetPaths(node, key, c));
        return OkStatus();
+     }},
+    {"trust_max_age_seconds",
+     [](const toml::node& node, const std::string& key, Context& c) {
+       return SetDuration(c.config.trust_max_age, node, key, c, 0, 7 * 86400);
      }},
 }};
 

@@ -304,11 +304,11 @@ TEST_F(ProtocolTest, IncrementalEvidenceOmitsTheBootLogUntilAReboot) {
   Enroll(node);
   Json challenge = Expect(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
   EXPECT_EQ(challenge["boot_log_cached"], false);
-  // Without a cached log an omitted one is asked for, and nothing is recorded.
+  // Without a cached log an omitted one is asked for: a failure, recorded.
   Json first = Attest(node, /*with_boot_log=*/false);
   EXPECT_EQ(first["verdict"]["reasons"][0]["code"], "BOOT_LOG_REQUIRED");
-  EXPECT_EQ(first["recorded"], false);
-  EXPECT_EQ(first["state"], "enrolled");
+  EXPECT_EQ(first["recorded"], true);
+  EXPECT_EQ(first["state"], "untrusted");
 
   ASSERT_EQ(Attest(node)["state"], "trusted");
   challenge = Expect(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
@@ -318,14 +318,16 @@ TEST_F(ProtocolTest, IncrementalEvidenceOmitsTheBootLogUntilAReboot) {
   EXPECT_EQ(incremental["verdict"]["trusted"], true) << incremental.dump(2);
   EXPECT_EQ(incremental["verdict"]["boot_log_from_cache"], true);
 
-  // After a reboot the cache is of another boot.
+  // After a reboot the cache is of another boot: the signed quote of an
+  // unexplained boot makes the node untrusted until it resends in full.
   Json rebooted = Attest(node, /*with_boot_log=*/false, verifier::test::SafeClock(4));
   EXPECT_EQ(rebooted["verdict"]["trusted"], false);
   EXPECT_EQ(rebooted["verdict"]["reasons"][0]["code"], "BOOT_LOG_REQUIRED");
-  EXPECT_EQ(rebooted["recorded"], false);
-  EXPECT_EQ(rebooted["state"], "trusted");
+  EXPECT_EQ(rebooted["recorded"], true);
+  EXPECT_EQ(rebooted["state"], "untrusted");
   Json resent = Attest(node, /*with_boot_log=*/true, verifier::test::SafeClock(4));
   EXPECT_EQ(resent["verdict"]["trusted"], true);
+  EXPECT_EQ(resent["state"], "trusted");
   challenge = Expect(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
   EXPECT_EQ(challenge["boot_cache"]["reset_count"], 4);
 }

@@ -58,6 +58,7 @@ lifetime_seconds = 600
 file = "policy.json"
 policy_keys = ["keys/admin.pub"]
 approval_keys = ["keys/release.pub", "/etc/attest/ci.pem"]
+trust_max_age_seconds = 240
 [certificates]
 allow_file_keys = true
 crl_validity_seconds = 3600
@@ -89,6 +90,7 @@ url = "http://127.0.0.1:8080/hook"
   EXPECT_EQ(config.policy_keys, std::vector<std::string>{"/etc/attest/keys/admin.pub"});
   EXPECT_EQ(config.approval_keys,
             (std::vector<std::string>{"/etc/attest/keys/release.pub", "/etc/attest/ci.pem"}));
+  EXPECT_EQ(config.trust_max_age, std::chrono::seconds(240));
   EXPECT_TRUE(config.allow_file_keys);
   EXPECT_EQ(config.crl_validity, std::chrono::seconds(3600));
   EXPECT_EQ(config.max_connections, 200u);
@@ -131,6 +133,9 @@ TEST(ConfigTest, WrongTypesAreErrorsNamingTheExpectedType) {
 }
 
 TEST(ConfigTest, OutOfRangeValuesAreErrors) {
+  ExpectKeyError(kMinimal + "[policy]\ntrust_max_age_seconds = -1\n",
+                 "policy.trust_max_age_seconds", "0..604800");
+  EXPECT_EQ(MustParse(kMinimal).trust_max_age, std::chrono::seconds(0));  // from the policy
   ExpectKeyError(kMinimal + "[limits]\nthreads = 0\n", "limits.threads", "1..64");
   ExpectKeyError(kMinimal + "[limits]\nthreads = 65\n", "limits.threads", "not 65");
   EXPECT_EQ(MustParse(kMinimal + "[limits]\nthreads = 64\n").threads, 64u);

@@ -24,6 +24,9 @@ struct ClientOptions {
   std::optional<std::string> certificate_chain_path;
   std::optional<std::string> private_key_path;
   std::chrono::milliseconds timeout{30'000};  // per request, connect included
+  // The local address to connect from ("127.0.0.2"); the system's choice
+  // when unset. Tests use it to be two clients on one loopback.
+  std::optional<std::string> local_address;
 };
 
 struct ClientResponse {

@@ -36,9 +36,12 @@ struct ServiceConfig {
   bool require_approval = false;
   std::chrono::seconds enrollment_lifetime{300};
   // [policy]
-  std::optional<std::string> policy_file;  // applied at first start (serial 0)
-  std::vector<std::string> policy_keys;    // signer public keys allowed to sign policies
-  std::vector<std::string> approval_keys;  // signer public keys whose approvals count
+  std::optional<std::string> policy_file;     // applied at first start (serial 0)
+  std::vector<std::string> policy_keys;       // signer public keys allowed to sign policies
+  std::vector<std::string> approval_keys;     // signer public keys whose approvals count
+  // How long a trusted verdict stands without a new one; 0: derived from
+  // the policy, max(3 x interval, interval + nonce lifetime + 30 s).
+  std::chrono::seconds trust_max_age{0};
   // [certificates]
   bool allow_file_keys = false;  // issue for a CSR without TPM2_Certify proof
   std::chrono::seconds crl_validity{std::chrono::hours(24)};

@@ -1,0 +1,74 @@
+// Trust decays: a trusted node whose last trusted attestation is older than
+// the maximum age (config `policy.trust_max_age_seconds`, else derived from
+// the policy's interval) turns untrusted with reason ATTESTATION_STALE, its
+// certificates revoked, as a failed attestation would. TrustDeadlines is the
+// in-memory index of when each trusted node last attested (loaded at open,
+// kept by RecordVerdict), so a sweep looks at the store only for nodes due.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "attest/clock.h"
+#include "attest/error.h"
+
+namespace attest::service::api {
+
+struct Context;
+
+// The stable reason a node turns untrusted for silence.
+inline constexpr std::string_view kAttestationStale = "ATTESTATION_STALE";
+
+class TrustDeadlines {
+ public:
+  // `node_id` was trusted at `at` (its last trusted attestation).
+  void Trusted(const std::string& node_id, TimePoint at);
+  void Forget(const std::string& node_id);
+  // The nodes last trusted before `cutoff`, oldest first.
+  std::vector<std::string> Due(TimePoint cutoff) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, TimePoint> last_trusted_;
+  std::set<std::pair<TimePoint, std::string>> by_time_;
+};
+
+// How long a trusted verdict stands without a new one.
+std::chrono::seconds TrustMaxAge(Context& context);
+// Fills context.trust_deadlines from the store's trusted nodes (at open).
+Status LoadTrustDeadlines(Context& context);
+// Turns every trusted node past its deadline untrusted (one commit each;
+// a node that attested meanwhile is left trusted). Cheap when none is due:
+// the API's node listings call it before reading, so they never show a
+// stale node as trusted.
+void ExpireStaleNodes(Context& context);
+
+// Runs ExpireStaleNodes every `period` (real time) on its own thread until
+// Stop (or destruction).
+class TrustSweeper {
+ public:
+  TrustSweeper(Context& context, std::chrono::milliseconds period);
+  ~TrustSweeper() { Stop(); }
+  TrustSweeper(const TrustSweeper&) = delete;
+  TrustSweeper& operator=(const TrustSweeper&) = delete;
+  void Stop();
+
+ private:
+  void Run();
+
+  Context& context_;
+  const std::chrono::milliseconds period_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace attest::service::api
