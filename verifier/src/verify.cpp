@@ -1,6 +1,7 @@
 #include "attest/verifier/verify.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "attest/encoding.h"
@@ -182,8 +183,8 @@ bool QuoteCheck::authenticated() const {
 QuoteCheck CheckQuoteFirst(const VerificationInput& input) {
   QuoteCheck checked;
   checked.input_ = &input;
-  internal::Verification verification{
-      input, checked.verdict_, {}, {}, std::nullopt, std::nullopt, std::nullopt, {}, false};
+  internal::Verification verification{input,        checked.verdict_, {}, {},   std::nullopt,
+                                      std::nullopt, std::nullopt,     {}, false};
   internal::CheckQuote(verification);
   checked.selection_ = std::move(verification.selection);
   checked.quoted_ = std::move(verification.quoted);
@@ -215,6 +216,16 @@ Verdict VerifyEvidence(const VerificationInput& input) {
   return VerifyEvidence(input, CheckQuoteFirst(input));
 }
 
+namespace {
+
+std::string FirmwareVersionText(std::uint64_t version) {
+  char text[19];
+  std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(version));
+  return text;
+}
+
+}  // namespace
+
 Json VerdictToJson(const Verdict& verdict) {
   Json reasons = Json::array();
   for (const Reason& reason : verdict.reasons) reasons.push_back(ReasonToJson(reason));
@@ -239,7 +250,9 @@ Json VerdictToJson(const Verdict& verdict) {
                      {"restart_count", verdict.quote->clock.restart_count},
                      {"clock", verdict.quote->clock.clock},
                      {"safe", verdict.quote->clock.safe},
-                     {"firmware_version", verdict.quote->firmware_version}};
+                     // A TPM's 64-bit firmware version is often above 2^53,
+                     // where JSON numbers stop being exact (I-JSON): hex text.
+                     {"firmware_version", FirmwareVersionText(verdict.quote->firmware_version)}};
   }
   return json;
 }

@@ -131,7 +131,7 @@ Verdict VerifyEvidence(const VerificationInput& input, QuoteCheck checked);
 //  "reasons": [...], "boot_facts": {"secure_boot": bool or null,
 //  "secure_boot_detail", "uefi_variable_value_only_digests": bool,
 //  "boot_applications": count or null}, "quote": {"selection", "reset_count",
-//  "restart_count", "clock", "safe", "firmware_version"}}
+//  "restart_count", "clock", "safe", "firmware_version": "0x" + 16 hex digits}}
 Json VerdictToJson(const Verdict& verdict);
 
 }  // namespace attest::verifier
