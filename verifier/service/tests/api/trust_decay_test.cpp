@@ -219,5 +219,27 @@ TEST_F(TrustDecayTest, NodesTrustedBeforeARestartStillDecay) {
   EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "untrusted");
 }
 
+// A verifier down for longer than the maximum age: its nodes could not
+// attest meanwhile, so each gets one maximum age from the start to do so,
+// instead of the whole fleet revoked by the first sweep.
+TEST_F(TrustDecayTest, AfterALongOutageNodesGetOneMaxAgeFromTheStart) {
+  StartServer();
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  ASSERT_EQ(AttestOverHttps(node)["state"], "trusted");
+  client_.reset();
+  server_->Drain(seconds(2));
+  server_.reset();
+  clock_.Advance(seconds(3600));
+  Open();
+  StartServer();
+  std::string reader = MakeToken(Role::kReader);
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "trusted");
+  clock_.Advance(seconds(179));
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "trusted");
+  clock_.Advance(seconds(2));
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "untrusted");
+}
+
 }  // namespace
 }  // namespace attest::service::test
