@@ -37,18 +37,6 @@ class AttestationAttackTest : public ServiceTest {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
-  void StartServer() {
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.certificate_chain_path = state_dir_ + "/tls.pem";
-    options.private_key_path = state_dir_ + "/tls.key";
-    Service* service = service_.get();
-    auto server = http::Server::Start(
-        options, [service](const http::Request& request) { return service->Handle(request); });
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(server).value();
-  }
-
   // A client connecting from `local_address` (any 127.0.0.0/8 address is
   // the loopback's): two of them are two client addresses to the server.
   std::unique_ptr<http::Client> Connect(const std::string& local_address) {
@@ -109,8 +97,6 @@ class AttestationAttackTest : public ServiceTest {
     for (const Json& reason : verdict["reasons"]) codes.push_back(reason["code"]);
     return codes;
   }
-
-  std::unique_ptr<http::Server> server_;
 };
 
 // H2a: the node's AK signs a quote of a new boot (resetCount 4) but the
