@@ -303,3 +303,36 @@ TEST_F(AttestationAttackTest, AFailureThatLosesARaceForTheNodeRecordIsStillRecor
 
 }  // namespace
 }  // namespace attest::service::test
+
+namespace attest::service::test {
+namespace {
+
+// A root attacker measures hundreds of unapproved files: a reason each. The
+// failure must still commit (untrusted, revoked, in the ledger), keeping the
+// first 64 reasons and the count of the others, not fail on the ledger's
+// payload limit and leave the node trusted.
+TEST_F(AttestationAttackTest, AFailureWithHundredsOfReasonsIsStillRecorded) {
+  StartServer();
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  AttestWithCertificate(*client_, node);
+  const std::size_t entries = SimulatedNode::kMaxRuntimeEntries + 300;
+  Bytes nonce = NonceOf(AskChallenge(*client_, node));
+  verifier::Evidence evidence = node.factory().Make(
+      node.selection(), verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
+      verifier::test::ExampleRuntimeLog(entries), nonce, verifier::test::SafeClock());
+  Answer answer = Post(*client_, node, evidence);
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  EXPECT_EQ(answer.body["recorded"], true);
+  EXPECT_EQ(answer.body["state"], "untrusted");
+  const std::size_t reasons = answer.body["verdict"]["reasons"].size();
+  ASSERT_GE(reasons, 300u);  // one per unapproved entry
+  EXPECT_THAT(LedgerKinds(), ::testing::Contains("attestation.failed"));
+  Json shown = Expect(200, "GET", "/v1/nodes/" + node.node_id(), "", MakeToken(Role::kReader));
+  EXPECT_EQ(shown["state"], "untrusted");
+  EXPECT_EQ(shown["last_verdict"]["reasons"].size(), 64u);
+  EXPECT_EQ(shown["last_verdict"]["reasons_omitted"], reasons - 64);
+}
+
+}  // namespace
+}  // namespace attest::service::test
