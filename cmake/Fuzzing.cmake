@@ -1,6 +1,10 @@
 # ATTEST_FUZZ: libFuzzer targets, built with clang. The library code they link
 # is instrumented for coverage (-fsanitize=fuzzer-no-link) and checked by
 # ASan/UBSan; each target gets the libFuzzer driver.
+# Without ATTEST_FUZZ, a sanitizer build with tests links each fuzz target to
+# a plain replay driver (fuzz/replay_main.cpp) instead: the seeds then run
+# under the same ASan + UBSan as the tests, with the compiler CI already
+# uses, and `scripts/build fuzz` stays the way to actually fuzz.
 if(ATTEST_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "ATTEST_FUZZ needs clang: configure with -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
@@ -21,12 +25,37 @@ function(attest_add_fuzzer name source)
       list(APPEND ARG_CORPUS "${dir}")
     endif()
   endforeach()
-  if(NOT ATTEST_FUZZ)
+  if(ATTEST_FUZZ)
+    add_executable(${name} ${source})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  elseif(ATTEST_SANITIZE AND ATTEST_BUILD_TESTS)
+    # FuzzedDataProvider.h is a header-only part of libFuzzer that builds
+    # with any compiler; it comes with Debian's clang packages. It is linked
+    # into a directory of its own: clang's whole include directory would
+    # shadow gcc's own stddef.h.
+    file(READ "${CMAKE_CURRENT_SOURCE_DIR}/${source}" _attest_fuzz_text)
+    string(FIND "${_attest_fuzz_text}" "fuzzer/FuzzedDataProvider.h" _attest_needs_provider)
+    if(NOT _attest_needs_provider EQUAL -1)
+      file(GLOB _attest_provider LIST_DIRECTORIES false
+           /usr/lib/llvm-*/lib/clang/*/include/fuzzer/FuzzedDataProvider.h)
+      if(NOT _attest_provider)
+        message(STATUS "${name}: no fuzzer/FuzzedDataProvider.h (Debian: clang), seed replay not built")
+        return()
+      endif()
+      list(GET _attest_provider 0 _attest_provider)
+      set(_attest_provider_dir "${CMAKE_BINARY_DIR}/fuzz-include")
+      file(MAKE_DIRECTORY "${_attest_provider_dir}/fuzzer")
+      file(CREATE_LINK "${_attest_provider}" "${_attest_provider_dir}/fuzzer/FuzzedDataProvider.h"
+           SYMBOLIC)
+    endif()
+    add_executable(${name} ${source} ${PROJECT_SOURCE_DIR}/cmake/fuzz/replay_main.cpp)
+    if(NOT _attest_needs_provider EQUAL -1)
+      target_include_directories(${name} SYSTEM PRIVATE "${_attest_provider_dir}")
+    endif()
+  else()
     return()
   endif()
-  add_executable(${name} ${source})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
-  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   # `ninja fuzzers` builds the fuzz targets and what they link, not the
   # tools and servers that a fuzz build has no use for (scripts/build fuzz).
   if(NOT TARGET fuzzers)
