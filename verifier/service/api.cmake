@@ -40,12 +40,10 @@ if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
     testing/openapi_validator.cpp
     testing/simulated_node.cpp
   )
-  target_include_directories(attest_service_testing PUBLIC testing
-    # kdf.h: the simulated node's ActivateCredential uses the verifier's KDFa/KDFe.
-    PRIVATE ${PROJECT_SOURCE_DIR}/verifier/credential/src)
+  target_include_directories(attest_service_testing PUBLIC testing)
   target_link_libraries(attest_service_testing
     PUBLIC attest_common attest_http attest_verifier_testing attest_credential
-    PRIVATE attest_tpm yaml-cpp OpenSSL::Crypto)
+    PRIVATE attest_credential_testing attest_tpm yaml-cpp OpenSSL::Crypto)
 endif()
 
 if(ATTEST_BUILD_TESTS)

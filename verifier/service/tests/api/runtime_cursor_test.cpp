@@ -83,8 +83,7 @@ class RuntimeCursorTest : public ServiceTest {
   }
 
   Json PostOver(const SimulatedNode& node, const verifier::Evidence& evidence) {
-    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(evidence));
+    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence", EvidenceText(evidence));
   }
 
   // What attestd does: leaves out what the challenge says the verifier
@@ -101,11 +100,11 @@ class RuntimeCursorTest : public ServiceTest {
       if (cursor["reset_count"] == clock.reset_count &&
           cursor["restart_count"] == clock.restart_count &&
           cursor["entries"].get<std::size_t>() <= node.runtime_entries()) {
-        return PostOver(node, node.MakeEvidenceFrom(nonce, cursor["entries"].get<std::uint64_t>(),
-                                                    !same_boot_log, clock));
+        return PostOver(node, MakeEvidenceFrom(node, nonce, cursor["entries"].get<std::uint64_t>(),
+                                               !same_boot_log, clock));
       }
     }
-    return PostOver(node, node.MakeEvidence(nonce, !same_boot_log, clock));
+    return PostOver(node, MakeEvidence(node, nonce, !same_boot_log, clock));
   }
 
   // The cursor the challenge names, or -1 without one.
@@ -181,19 +180,19 @@ TEST_F(RuntimeCursorTest, ABrokenCursorAsksForTheFullLogAndChangesNoTrust) {
 
   for (std::uint64_t wrong : {4u, 6u}) {
     Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-    ExpectResendAsked(PostOver(node, node.MakeEvidenceFrom(nonce, wrong)), "RUNTIME_LOG_REQUIRED",
+    ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, wrong)), "RUNTIME_LOG_REQUIRED",
                       "trusted");
   }
   // The same entries, from the cursor, but quoted in another boot.
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  ExpectResendAsked(PostOver(node, node.MakeEvidenceFrom(nonce, 5, /*with_boot_log=*/true,
-                                                         verifier::test::SafeClock(4))),
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/true,
+                                                    verifier::test::SafeClock(4))),
                     "RUNTIME_LOG_REQUIRED", "trusted");
   EXPECT_EQ(CursorOf(node), 5);
   EXPECT_EQ(LedgerKinds().size(), ledger_size);
 
   nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json resent = PostOver(node, node.MakeEvidence(nonce, /*with_boot_log=*/false));
+  Json resent = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/false));
   EXPECT_EQ(resent["verdict"]["trusted"], true) << resent.dump(2);
   EXPECT_EQ(resent["verdict"]["runtime_log_from_cursor"], false);
   EXPECT_EQ(CursorOf(node), 7);
@@ -212,7 +211,7 @@ TEST_F(RuntimeCursorTest, ARebootIsACacheMiss) {
   node.RestartRuntimeLog(7);
   const verifier::QuoteClock rebooted = verifier::test::SafeClock(4);
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json stale = PostOver(node, node.MakeEvidenceFrom(nonce, 5, /*with_boot_log=*/false, rebooted));
+  Json stale = PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/false, rebooted));
   ExpectResendAsked(stale, "RUNTIME_LOG_REQUIRED", "trusted");
   ExpectResendAsked(stale, "BOOT_LOG_REQUIRED", "trusted");
 
@@ -309,7 +308,7 @@ TEST_F(RuntimeCursorTest, AnApprovalRevokedBeforeTheCursorMakesTheNodeUntrusted)
   EXPECT_THAT(LedgerKinds(), Contains("attestation.failed"));
   // The full log says the same.
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json full = PostOver(node, node.MakeEvidence(nonce, /*with_boot_log=*/true));
+  Json full = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/true));
   EXPECT_EQ(full["verdict"]["reasons"], revoked["verdict"]["reasons"]);
 }
 
