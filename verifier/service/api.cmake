@@ -38,11 +38,12 @@ if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
   find_package(yaml-cpp REQUIRED)
   add_library(attest_service_testing
     testing/openapi_validator.cpp
+    testing/served_deployment.cpp
     testing/simulated_node.cpp
   )
   target_include_directories(attest_service_testing PUBLIC testing)
   target_link_libraries(attest_service_testing
-    PUBLIC attest_common attest_http attest_verifier_testing attest_credential
+    PUBLIC attest_common attest_http attest_service attest_verifier_testing attest_credential
     PRIVATE attest_credential_testing attest_tpm yaml-cpp OpenSSL::Crypto)
 endif()
 
