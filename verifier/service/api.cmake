@@ -61,6 +61,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/runtime_cursor_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
+    tests/api/soundness_http_test.cpp
     tests/api/trust_decay_test.cpp
     tests/openapi/openapi_contract_test.cpp
     ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
