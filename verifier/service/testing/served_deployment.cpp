@@ -47,10 +47,8 @@ Result<std::unique_ptr<ServedDeployment>> ServedDeployment::Start(
   }
   ATTEST_ASSIGN_OR_RETURN(deployment->service_, Service::Open(config, deployment->clock_));
 
-  http::ServerOptions server;
-  server.listen = config.listen;
-  server.certificate_chain_path = deployment->state_dir_ + "/tls.pem";
-  server.private_key_path = deployment->state_dir_ + "/tls.key";
+  // As `verifier serve` starts it: connection caps, per-route body limits.
+  const http::ServerOptions server = ServerOptionsFor(config, *deployment->service_);
   Service* handler = deployment->service_.get();
   ATTEST_ASSIGN_OR_RETURN(deployment->server_,
                           http::Server::Start(server, [handler](const http::Request& request) {
