@@ -54,6 +54,7 @@ if(ATTEST_BUILD_TESTS)
   add_executable(service_api_tests
     tests/api/attestation_attack_test.cpp
     tests/api/auth_input_test.cpp
+    tests/api/challenge_book_test.cpp
     tests/api/enrollment_race_test.cpp
     tests/api/https_test.cpp
     tests/api/policy_ledger_test.cpp
@@ -66,7 +67,8 @@ if(ATTEST_BUILD_TESTS)
     tests/openapi/openapi_contract_test.cpp
     ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp
   )
-  target_include_directories(service_api_tests PRIVATE tests/api
+  # src/api: the challenge book is tested on its own too (challenge_book_test.cpp).
+  target_include_directories(service_api_tests PRIVATE tests/api src/api
     ${PROJECT_SOURCE_DIR}/verifier/credential/src ${PROJECT_SOURCE_DIR}/verifier/credential/tests)
   target_link_libraries(service_api_tests PRIVATE attest_service attest_service_store attest_http attest_ca
     attest_verifier_testing attest_credential attest_ledger attest_signer attest_testing

@@ -85,6 +85,19 @@ Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
   return internal::ParseEvidenceStrictPath(text, name);
 }
 
+Result<Evidence> ParseUntrustedEvidence(std::string_view text, std::string_view name,
+                                        std::size_t reread_limit) {
+  if (std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text)) return *std::move(fast);
+  if (text.size() > reread_limit) {
+    return MakeError(ErrorCode::kCorrupt,
+                     std::string(name) +
+                         ": not an evidence document (verifier/FORMAT.md §1); over " +
+                         std::to_string(reread_limit) +
+                         " bytes the member at fault is not named: check it with `verifier check`");
+  }
+  return internal::ParseEvidenceStrictPath(text, name);
+}
+
 // The reader of record: every rule, and the message that names the member.
 Result<Evidence> internal::ParseEvidenceStrictPath(std::string_view text, std::string_view name) {
   JsonFields fields(name, ErrorCode::kCorrupt);  // a received document (FORMAT.md)

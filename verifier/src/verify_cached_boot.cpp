@@ -78,6 +78,23 @@ void CheckCachedBoot(Verification& verification) {
 
 }  // namespace internal
 
+bool CachedBootFitsSelection(const VerifiedBootState& state, const tpm::PcrSelection& selection,
+                             std::uint32_t runtime_pcr) {
+  if (state.runtime_pcr != runtime_pcr) return false;
+  std::size_t selected = 0;
+  for (const tpm::PcrBankSelection& bank : selection.banks) {
+    auto held = state.boot_pcrs.find(bank.hash_algorithm);
+    for (std::uint32_t pcr : bank.indexes) {
+      if (pcr == runtime_pcr || pcr == kImaPcr) continue;
+      if (held == state.boot_pcrs.end() || !held->second.contains(pcr)) return false;
+      ++selected;
+    }
+  }
+  std::size_t kept = 0;
+  for (const auto& [bank, values] : state.boot_pcrs) kept += values.size();
+  return kept == selected;
+}
+
 namespace {
 
 Json OptionalBool(const std::optional<bool>& value) { return value ? Json(*value) : Json(nullptr); }

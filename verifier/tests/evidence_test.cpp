@@ -83,6 +83,29 @@ TEST_F(EvidenceDocumentTest, UnknownMemberIsRejected) {
   EXPECT_EQ(ErrorFor(json_), "e.json: document: unknown field \"extra\"");
 }
 
+// From the network: a document the fast reader takes is read as
+// ParseEvidence reads it; one it refuses is re-read (naming the member)
+// only up to the limit, so a stranger's padded document is not turned into
+// a JSON tree many times its size.
+TEST_F(EvidenceDocumentTest, UntrustedDocumentsAreReReadOnlyUpToTheLimit) {
+  Result<Evidence> accepted = ParseUntrustedEvidence(json_.dump(), "evidence", 1024);
+  ASSERT_TRUE(accepted.ok()) << accepted.error().ToString();
+  EXPECT_EQ(accepted->attest, evidence_.attest);
+  EXPECT_EQ(accepted->runtime_log, evidence_.runtime_log);
+
+  json_["extra"] = 1;
+  const std::string small = json_.dump();
+  Result<Evidence> named = ParseUntrustedEvidence(small, "evidence", small.size());
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().message, "evidence: document: unknown field \"extra\"");
+
+  Result<Evidence> unnamed = ParseUntrustedEvidence(small, "evidence", small.size() - 1);
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_EQ(unnamed.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(unnamed.error().message.find("extra"), std::string::npos) << unnamed.error().message;
+  EXPECT_NE(unnamed.error().message.find("not an evidence document"), std::string::npos);
+}
+
 TEST_F(EvidenceDocumentTest, MissingQuoteIsRejected) {
   json_.erase("attest");
   EXPECT_EQ(ErrorFor(json_), "e.json: attest: missing");

@@ -118,6 +118,23 @@ TEST_F(CachedBootTest, CacheForAnotherRuntimePcrIsBootLogRequired) {
 }
 
 // The cache does not excuse the rest: a bad runtime log still fails.
+// What the challenge asks before it tells a node it may omit its boot log:
+// a policy that changed the quoted PCRs or the runtime PCR makes the cache
+// useless.
+TEST_F(CachedBootTest, ACacheFitsOnlyTheSelectionAndRuntimePcrItWasMadeFor) {
+  EXPECT_TRUE(CachedBootFitsSelection(state_, selection_, 15));
+  // PCR 10 (IMA) and the runtime PCR are never boot PCRs.
+  EXPECT_TRUE(
+      CachedBootFitsSelection(state_, tpm::ParsePcrSelection("sha256:0-10,14,15").value(), 15));
+  EXPECT_FALSE(CachedBootFitsSelection(state_, selection_, 14));
+  EXPECT_FALSE(
+      CachedBootFitsSelection(state_, tpm::ParsePcrSelection("sha256:0-7,14,15").value(), 15));
+  EXPECT_FALSE(
+      CachedBootFitsSelection(state_, tpm::ParsePcrSelection("sha256:0-9,11,14,15").value(), 15));
+  EXPECT_FALSE(
+      CachedBootFitsSelection(state_, tpm::ParsePcrSelection("sha384:0-9,14,15").value(), 15));
+}
+
 TEST_F(CachedBootTest, CachedBootStillChecksTheRuntimeLog) {
   Evidence incremental = WithoutLog(test::SafeClock());
   incremental.runtime_log->entries.pop_back();

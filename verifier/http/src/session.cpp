@@ -26,6 +26,11 @@ namespace {
 // How long a closing connection waits for the client's close_notify.
 constexpr std::chrono::milliseconds kShutdownTimeout{1000};
 constexpr std::size_t kFirstReadBytes = 4096;
+// Closing on a client still sending makes the kernel reset the connection,
+// and the client may lose the error answer with it (a 413 before the body).
+// So after one the server reads and drops this much, for this long, first.
+constexpr std::size_t kLingerBytes = std::size_t{1} << 20;
+constexpr std::chrono::milliseconds kLingerTimeout{1000};
 
 std::string ErrorBody(const char* code, const char* message) {
   return std::string(R"({"error":{"code":")") + code + R"(","message":")" + message + R"("}})";
@@ -252,6 +257,7 @@ void Session::SendError(int status, const char* code, const char* message) {
   response_.result(static_cast<unsigned>(status));
   response_.set(bhttp::field::content_type, "application/json");
   response_.body() = ErrorBody(code, message);
+  linger_ = true;
   Send(/*keep_alive=*/false);
 }
 
@@ -270,8 +276,26 @@ void Session::Send(bool keep_alive) {
 void Session::OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
   if (closed_) return;
   if (ec) return Close();
-  if (!keep_alive) return Shutdown();
+  if (!keep_alive) return linger_ ? Linger() : Shutdown();
   WaitForRequest(/*first=*/false);
+}
+
+void Session::Linger() {
+  phase_ = Phase::kClosing;
+  beast::get_lowest_layer(stream_).expires_after(kLingerTimeout);
+  buffer_.consume(buffer_.size());
+  DropSome();
+}
+
+void Session::DropSome() {
+  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                            if (self->closed_) return;
+                            self->dropped_ += bytes;
+                            // The client closed, went quiet, or sent too much.
+                            if (ec || self->dropped_ > kLingerBytes) return self->Close();
+                            self->DropSome();
+                          });
 }
 
 // Sends close_notify and waits briefly for the client's; either way closes.

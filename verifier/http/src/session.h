@@ -58,6 +58,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(bool keep_alive);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void Shutdown();
+  // After an error answer to a request whose body may be unread: reads and
+  // drops what the client still sends, briefly, before closing.
+  void Linger();
+  void DropSome();
   void Close();
   void OnDrain();
 
@@ -71,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<std::string> client_certificate_pem_;
   Phase phase_ = Phase::kHandshake;
   bool closed_ = false;
+  bool linger_ = false;      // the next close follows an error answer
+  std::size_t dropped_ = 0;  // bytes Linger read and dropped
 };
 
 }  // namespace attest::http

@@ -88,6 +88,7 @@ TEST_F(AdmissionTest, EveryWayAConnectionEndsGivesItsSlotBack) {
   }
   ASSERT_TRUE(AllClosed(*server));
   EXPECT_TRUE(Served(*server, kFirstAddress)) << "after a failed handshake";
+  ASSERT_TRUE(AllClosed(*server));  // Served's own connection too: the cap is one
 
   {  // idle past idle_timeout after a response
     RawTlsClient idle;
@@ -98,6 +99,7 @@ TEST_F(AdmissionTest, EveryWayAConnectionEndsGivesItsSlotBack) {
   }
   ASSERT_TRUE(AllClosed(*server));
   EXPECT_TRUE(Served(*server, kFirstAddress)) << "after an idle timeout";
+  ASSERT_TRUE(AllClosed(*server));  // Served's own connection too: the cap is one
 
   {  // an error response (413) closes the connection
     RawTlsClient big;
@@ -109,6 +111,7 @@ TEST_F(AdmissionTest, EveryWayAConnectionEndsGivesItsSlotBack) {
   }
   ASSERT_TRUE(AllClosed(*server));
   EXPECT_TRUE(Served(*server, kFirstAddress)) << "after a 413";
+  ASSERT_TRUE(AllClosed(*server));  // Served's own connection too: the cap is one
 
   {  // the client vanishes mid-body
     RawTlsClient vanishing;
@@ -117,6 +120,7 @@ TEST_F(AdmissionTest, EveryWayAConnectionEndsGivesItsSlotBack) {
   }
   ASSERT_TRUE(AllClosed(*server));
   EXPECT_TRUE(Served(*server, kFirstAddress)) << "after a client vanished mid-body";
+  ASSERT_TRUE(AllClosed(*server));  // Served's own connection too: the cap is one
 
   {  // "Connection: close" after the response
     RawTlsClient once;

@@ -37,6 +37,13 @@ struct VerifiedBootState {
   bool boot_log_extends_runtime_pcr = false;
 };
 
+// Whether a quote of `selection` with `runtime_pcr` could be decided on
+// `state` at all: the same runtime PCR, and exactly the boot PCRs (bank and
+// index) it holds. A policy that changed either makes every cached state
+// useless, and a node must be told so before it omits its boot log.
+bool CachedBootFitsSelection(const VerifiedBootState& state, const tpm::PcrSelection& selection,
+                             std::uint32_t runtime_pcr);
+
 // For storage: kCorrupt naming the member when the JSON is not one.
 Json VerifiedBootStateToJson(const VerifiedBootState& state);
 Result<VerifiedBootState> VerifiedBootStateFromJson(const Json& json);

@@ -18,6 +18,11 @@
 namespace attest::service::api {
 namespace {
 
+// Evidence the fast reader refuses is read again by the strict one, which
+// names the member at fault, only up to this size: anyone may post
+// evidence, and the strict reader's tree is much larger than the text.
+constexpr std::size_t kStrictEvidenceRereadLimit = std::size_t{1} << 20;
+
 // The node named in the path, when it may attest.
 Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
                                  std::optional<ApiError>& refused) {
@@ -41,6 +46,16 @@ Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
   return std::move(*node);
 }
 
+// The node may leave out its boot log: the verifier holds a verified one
+// that a quote of the policy's selection could be decided on. After a
+// policy changed the selection or the runtime PCR it cannot, and a node
+// told otherwise would fail (BOOT_LOG_REQUIRED is a recorded failure).
+bool BootCacheUsable(Context& context, const NodeRecord& node, const verifier::Policy& policy) {
+  if (!node.boot_cache) return false;
+  std::shared_ptr<const verifier::VerifiedBootState> state = NodeBootState(context, node);
+  return state && verifier::CachedBootFitsSelection(*state, policy.selection, policy.runtime.pcr);
+}
+
 // Unauthenticated: limited per client address only. A node's own limit
 // (by_node) is charged only for evidence its AK signed, so a stranger's
 // flood spends the stranger's budget and the stranger's challenges.
@@ -57,22 +72,17 @@ http::Response IssueChallenge(Context& context, const http::Request& request,
   std::shared_ptr<const ActivePolicy> policy = CurrentPolicy(context);
   if (!policy) return ErrorResponse({503, "NO_POLICY", "no policy is in force yet"});
   const auto lifetime = std::chrono::seconds(policy->effective.nonce_lifetime_seconds);
-  std::optional<IssuedChallenge> challenge =
+  IssuedChallenge challenge =
       context.challenges.Issue(node->node_id, request.client_address, now, lifetime);
-  if (!challenge) {
-    return ErrorResponse({429, "RATE_LIMITED",
-                          "too many outstanding challenges for this node; retry later",
-                          static_cast<int>(lifetime.count())});
-  }
-  Json body = {{"nonce", HexEncode(challenge->nonce)},
-               {"expires_at", FormatRfc3339Utc(challenge->expires_at)},
+  Json body = {{"nonce", HexEncode(challenge.nonce)},
+               {"expires_at", FormatRfc3339Utc(challenge.expires_at)},
                {"pcr_selection", policy->effective.selection.ToString()},
-               {"boot_log_cached", node->boot_cache.has_value()}};
-  if (node->boot_cache) {
+               {"boot_log_cached", BootCacheUsable(context, *node, policy->effective)}};
+  if (body["boot_log_cached"] == true) {
     body["boot_cache"] = {{"reset_count", node->boot_cache->reset_count},
                           {"restart_count", node->boot_cache->restart_count}};
   }
-  AddRuntimeCursor(body, *node);
+  AddRuntimeCursor(body, context, *node, policy->effective.runtime.pcr);
   return JsonResponse(201, body);
 }
 
@@ -93,7 +103,8 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   if (refused) return ErrorResponse(*refused);
   if (!found.ok()) return ErrorResponse(FromError(found.error()));
   NodeRecord node = std::move(found).value();
-  Result<verifier::Evidence> evidence = verifier::ParseEvidence(request.body, "evidence");
+  Result<verifier::Evidence> evidence =
+      verifier::ParseUntrustedEvidence(request.body, "evidence", kStrictEvidenceRereadLimit);
   if (!evidence.ok()) {
     return ErrorResponse(BadRequest("EVIDENCE_MALFORMED", evidence.error().message));
   }

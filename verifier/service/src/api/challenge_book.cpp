@@ -13,9 +13,8 @@ constexpr std::chrono::seconds kRemembered{300};
 
 }  // namespace
 
-std::optional<IssuedChallenge> ChallengeBook::Issue(const std::string& node_id,
-                                                    std::string_view requester, TimePoint now,
-                                                    std::chrono::seconds lifetime) {
+IssuedChallenge ChallengeBook::Issue(const std::string& node_id, std::string_view requester,
+                                     TimePoint now, std::chrono::seconds lifetime) {
   Bytes nonce(32);
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) std::abort();
   std::lock_guard lock(mutex_);
@@ -28,15 +27,37 @@ std::optional<IssuedChallenge> ChallengeBook::Issue(const std::string& node_id,
     entries.erase(std::ranges::find_if(entries, mine));
   }
   // Full: make room from what is only remembered (used or expired), oldest
-  // first; never from another requester's outstanding challenge.
+  // first; else from the requester holding the most outstanding challenges.
+  // Refusing instead would let strangers on enough addresses fill the book
+  // and keep the node from attesting until its trust decays; this way a
+  // requester holding fewer than the largest holder (the node, asking once
+  // per interval) never loses a challenge to the others.
   if (entries.size() >= max_entries_) {
     auto remembered =
         std::ranges::find_if(entries, [&](const Entry& entry) { return !entry.Outstanding(now); });
-    if (remembered == entries.end()) return std::nullopt;
+    if (remembered == entries.end()) remembered = OldestOfLargestHolder(entries, now);
     entries.erase(remembered);
   }
   entries.push_back({nonce, std::string(requester), now + lifetime, false});
   return IssuedChallenge{nonce, now + lifetime};
+}
+
+std::deque<ChallengeBook::Entry>::iterator ChallengeBook::OldestOfLargestHolder(
+    std::deque<Entry>& entries, TimePoint now) {
+  std::unordered_map<std::string_view, std::size_t> held;
+  std::string_view largest;
+  std::size_t most = 0;
+  for (const Entry& entry : entries) {
+    if (!entry.Outstanding(now)) continue;
+    std::size_t count = ++held[entry.requester];
+    if (count > most) {
+      most = count;
+      largest = entry.requester;
+    }
+  }
+  return std::ranges::find_if(entries, [&](const Entry& entry) {
+    return entry.Outstanding(now) && entry.requester == largest;
+  });
 }
 
 ChallengeOutcome ChallengeBook::Redeem(const std::string& node_id, ByteView nonce, TimePoint now) {

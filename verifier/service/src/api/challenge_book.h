@@ -37,10 +37,10 @@ class ChallengeBook {
 
   // 32 random bytes, valid for `lifetime`. Past the bound per requester the
   // oldest outstanding challenge of that requester for that node is
-  // dropped; nullopt when the node's challenges are all outstanding ones of
-  // other requesters (the caller answers 429).
-  std::optional<IssuedChallenge> Issue(const std::string& node_id, std::string_view requester,
-                                       TimePoint now, std::chrono::seconds lifetime);
+  // dropped; past the bound per node, a remembered (used or expired) one,
+  // else the oldest of the requester holding the most.
+  IssuedChallenge Issue(const std::string& node_id, std::string_view requester, TimePoint now,
+                        std::chrono::seconds lifetime);
   // Consumes the nonce, whoever asked for it: valid once, then kReused.
   ChallengeOutcome Redeem(const std::string& node_id, ByteView nonce, TimePoint now);
 
@@ -55,6 +55,9 @@ class ChallengeBook {
     bool Outstanding(TimePoint now) const { return !used && expires_at > now; }
   };
   void Sweep(TimePoint now);
+  // Some outstanding entry exists (the book is full of them).
+  static std::deque<Entry>::iterator OldestOfLargestHolder(std::deque<Entry>& entries,
+                                                           TimePoint now);
 
   const std::size_t max_outstanding_;
   const std::size_t max_entries_;

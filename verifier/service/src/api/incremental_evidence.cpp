@@ -29,8 +29,12 @@ bool ExplainedByMissingBootLog(ReasonCode code) {
 
 }  // namespace
 
-void AddRuntimeCursor(Json& challenge, const NodeRecord& node) {
+void AddRuntimeCursor(Json& challenge, Context& context, const NodeRecord& node,
+                      std::uint32_t runtime_pcr) {
   if (!node.runtime_cache) return;
+  // A cursor kept for another runtime PCR (the policy changed) is useless.
+  std::shared_ptr<const verifier::VerifiedRuntimeState> state = NodeRuntimeState(context, node);
+  if (!state || state->runtime_pcr != runtime_pcr) return;
   challenge["runtime_log_cursor"] = {{"entries", node.runtime_cache->entries},
                                      {"reset_count", node.runtime_cache->reset_count},
                                      {"restart_count", node.runtime_cache->restart_count}};

@@ -16,7 +16,10 @@ namespace attest::service::api {
 
 // Adds `runtime_log_cursor` {entries, reset_count, restart_count} to a
 // challenge's body when the node record holds a runtime cache.
-void AddRuntimeCursor(Json& challenge, const NodeRecord& node);
+// Not when the cache does not read back or is of another runtime PCR than
+// the policy's `runtime_pcr`.
+void AddRuntimeCursor(Json& challenge, Context& context, const NodeRecord& node,
+                      std::uint32_t runtime_pcr);
 
 // The parsed runtime cache of a node record (cached by node id and JSON
 // text), or null when there is none or it does not read back: a doubt, so

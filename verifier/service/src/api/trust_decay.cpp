@@ -102,13 +102,17 @@ std::chrono::seconds TrustMaxAge(Context& context) {
 }
 
 Status LoadTrustDeadlines(Context& context) {
+  // Nodes could not attest while the verifier was down: each gets one
+  // maximum age from this start to do so, rather than every node of the
+  // fleet revoked in the first sweep after an outage longer than that.
+  const TimePoint started = context.clock.Now();
   std::string after;
   for (;;) {
     ATTEST_ASSIGN_OR_RETURN(std::vector<NodeRecord> nodes,
                             context.store->ListNodes(NodeState::kTrusted, after, kListPage));
     for (const NodeRecord& node : nodes) {
-      context.trust_deadlines.Trusted(node.node_id,
-                                      node.last_attestation.value_or(node.enrolled_at));
+      context.trust_deadlines.Trusted(
+          node.node_id, std::max(node.last_attestation.value_or(node.enrolled_at), started));
     }
     if (nodes.size() < kListPage) return OkStatus();
     after = nodes.back().node_id;

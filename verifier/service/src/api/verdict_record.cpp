@@ -48,12 +48,32 @@ Result<verifier::IssuedCertificate> IssueCertificate(Context& context, const Nod
   return context.ca->IssueNodeCertificate(request, now);
 }
 
+// A verdict may list a reason per runtime entry: tens of thousands for a
+// node that measures many unapproved files. The node record and the ledger
+// keep the first ones and a count, so the failure always fits their limits
+// (a failure too large to commit would leave the node trusted).
+constexpr std::size_t kRecordedReasons = 64;
+
 Json ReasonsJson(const verifier::Verdict& verdict) {
   Json reasons = Json::array();
   for (const verifier::Reason& reason : verdict.reasons) {
+    if (reasons.size() == kRecordedReasons) break;
     reasons.push_back(verifier::ReasonToJson(reason));
   }
   return reasons;
+}
+
+std::size_t ReasonsOmitted(const verifier::Verdict& verdict) {
+  return verdict.reasons.size() > kRecordedReasons ? verdict.reasons.size() - kRecordedReasons : 0;
+}
+
+// The verdict as the node record keeps it: its reasons capped as above.
+std::string RecordedVerdictJson(const verifier::Verdict& verdict, const Json& verdict_json) {
+  if (ReasonsOmitted(verdict) == 0) return verdict_json.dump();
+  Json capped = verdict_json;
+  capped["reasons"] = ReasonsJson(verdict);
+  capped["reasons_omitted"] = ReasonsOmitted(verdict);
+  return capped.dump();
 }
 
 Status AddTrusted(Context& context, NodeRecord& node, StoreChange& change,
@@ -101,8 +121,9 @@ Status AddFailure(Context& context, NodeRecord& node, StoreChange& change, NodeS
   node.state = NodeState::kUntrusted;
   node.boot_cache.reset();
   node.runtime_cache.reset();
-  change.events.push_back({std::string(ledger::kinds::kAttestationFailed),
-                           {{"node_id", node.node_id}, {"reasons", ReasonsJson(verdict)}}});
+  Json failed = {{"node_id", node.node_id}, {"reasons", ReasonsJson(verdict)}};
+  if (std::size_t omitted = ReasonsOmitted(verdict)) failed["reasons_omitted"] = omitted;
+  change.events.push_back({std::string(ledger::kinds::kAttestationFailed), std::move(failed)});
   if (previous != NodeState::kUntrusted) {
     change.events.push_back({std::string(ledger::kinds::kNodeUntrusted),
                              {{"node_id", node.node_id},
@@ -140,7 +161,7 @@ Result<RecordedVerdict> RecordVerdict(Context& context, NodeRecord node,
     RecordedVerdict recorded;
     recorded.previous = node.state;
     node.last_attestation = now;
-    node.last_verdict_json = verdict_json.dump();
+    node.last_verdict_json = RecordedVerdictJson(verdict, verdict_json);
     StoreChange change;
     if (verdict.trusted) {
       ATTEST_RETURN_IF_ERROR(

@@ -37,18 +37,6 @@ class AttestationAttackTest : public ServiceTest {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
-  void StartServer() {
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.certificate_chain_path = state_dir_ + "/tls.pem";
-    options.private_key_path = state_dir_ + "/tls.key";
-    Service* service = service_.get();
-    auto server = http::Server::Start(
-        options, [service](const http::Request& request) { return service->Handle(request); });
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(server).value();
-  }
-
   // A client connecting from `local_address` (any 127.0.0.0/8 address is
   // the loopback's): two of them are two client addresses to the server.
   std::unique_ptr<http::Client> Connect(const std::string& local_address) {
@@ -109,8 +97,6 @@ class AttestationAttackTest : public ServiceTest {
     for (const Json& reason : verdict["reasons"]) codes.push_back(reason["code"]);
     return codes;
   }
-
-  std::unique_ptr<http::Server> server_;
 };
 
 // H2a: the node's AK signs a quote of a new boot (resetCount 4) but the
@@ -314,6 +300,39 @@ TEST_F(AttestationAttackTest, AFailureThatLosesARaceForTheNodeRecordIsStillRecor
       EXPECT_EQ(certificate["revoked"], true) << "round " << round;
     }
   }
+}
+
+}  // namespace
+}  // namespace attest::service::test
+
+namespace attest::service::test {
+namespace {
+
+// A root attacker measures hundreds of unapproved files: a reason each. The
+// failure must still commit (untrusted, revoked, in the ledger), keeping the
+// first 64 reasons and the count of the others, not fail on the ledger's
+// payload limit and leave the node trusted.
+TEST_F(AttestationAttackTest, AFailureWithHundredsOfReasonsIsStillRecorded) {
+  StartServer();
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  AttestWithCertificate(*client_, node);
+  const std::size_t entries = kMaxRuntimeEntries + 300;
+  Bytes nonce = NonceOf(AskChallenge(*client_, node));
+  verifier::Evidence evidence = node.ak().Make(
+      selection_, verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
+      verifier::test::ExampleRuntimeLog(entries), nonce, verifier::test::SafeClock());
+  Answer answer = Post(*client_, node, evidence);
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  EXPECT_EQ(answer.body["recorded"], true);
+  EXPECT_EQ(answer.body["state"], "untrusted");
+  const std::size_t reasons = answer.body["verdict"]["reasons"].size();
+  ASSERT_GE(reasons, 300u);  // one per unapproved entry
+  EXPECT_THAT(LedgerKinds(), ::testing::Contains("attestation.failed"));
+  Json shown = Expect(200, "GET", "/v1/nodes/" + node.node_id(), "", MakeToken(Role::kReader));
+  EXPECT_EQ(shown["state"], "untrusted");
+  EXPECT_EQ(shown["last_verdict"]["reasons"].size(), 64u);
+  EXPECT_EQ(shown["last_verdict"]["reasons_omitted"], reasons - 64);
 }
 
 }  // namespace

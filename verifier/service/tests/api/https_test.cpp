@@ -25,21 +25,6 @@ class HttpsTest : public ServiceTest {
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
   // As `verifier serve` starts it (ServerOptionsFor), on port 0.
-  void StartServer() {
-    config_.listen = "127.0.0.1:0";
-    http::ServerOptions options = ServerOptionsFor(config_, *service_);
-    Service* service = service_.get();
-    auto server = http::Server::Start(
-        options, [service](const http::Request& request) { return service->Handle(request); });
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(server).value();
-    http::ClientOptions client;
-    client.port = server_->port();
-    client.ca_bundle_path = state_dir_ + "/ca.pem";
-    auto connected = http::Client::Connect(client);
-    ASSERT_TRUE(connected.ok()) << connected.error().ToString();
-    client_ = std::move(connected).value();
-  }
 
   void TearDown() override {
     client_.reset();
@@ -58,9 +43,6 @@ class HttpsTest : public ServiceTest {
     auto json = ParseJsonStrict(response->body);
     return json.ok() ? *json : Json(response->body);
   }
-
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<http::Client> client_;
 };
 
 TEST_F(HttpsTest, TheWholeProtocolOverHttps) {

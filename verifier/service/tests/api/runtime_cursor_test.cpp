@@ -1,7 +1,7 @@
 // Incremental evidence, the runtime half, over real HTTPS on 127.0.0.1: the
 // challenge names the runtime cursor the verifier holds for the node's
-// boot, the node sends only the entries after it, and any doubt answers
-// RUNTIME_LOG_REQUIRED without changing the node's trust. Entries before
+// boot, the node sends only the entries after it, and any doubt in signed
+// evidence is a failure asking for the whole log (RUNTIME_LOG_REQUIRED). Entries before
 // the cursor are judged again under the allowlist in force: an approval
 // revoked in the ledger makes the node untrusted as a full log would.
 #include <algorithm>
@@ -25,29 +25,10 @@ namespace attest::service::test {
 namespace {
 
 using ::testing::Contains;
-using ::testing::Not;
 
 class RuntimeCursorTest : public ServiceTest {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
-
-  void StartServer() {
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.certificate_chain_path = state_dir_ + "/tls.pem";
-    options.private_key_path = state_dir_ + "/tls.key";
-    Service* service = service_.get();
-    auto server = http::Server::Start(
-        options, [service](const http::Request& request) { return service->Handle(request); });
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(server).value();
-    http::ClientOptions client;
-    client.port = server_->port();
-    client.ca_bundle_path = state_dir_ + "/ca.pem";
-    auto connected = http::Client::Connect(client);
-    ASSERT_TRUE(connected.ok()) << connected.error().ToString();
-    client_ = std::move(connected).value();
-  }
 
   void StopServer() {
     client_.reset();
@@ -114,19 +95,21 @@ class RuntimeCursorTest : public ServiceTest {
     return challenge["runtime_log_cursor"]["entries"].get<std::int64_t>();
   }
 
-  // Evidence the verifier answered without recording it, asking for `code`.
-  static void ExpectResendAsked(const Json& answer, const std::string& code,
-                                const std::string& state) {
+  // Signed evidence the verifier cannot explain without what it left out:
+  // a recorded failure (the node untrusted) whose reasons start with the
+  // resend requests and include `code`.
+  static void ExpectResendAsked(const Json& answer, const std::string& code) {
     EXPECT_EQ(answer["verdict"]["trusted"], false) << answer.dump(2);
-    EXPECT_EQ(answer["recorded"], false) << answer.dump(2);
-    EXPECT_EQ(answer["state"], state);
+    EXPECT_EQ(answer["recorded"], true) << answer.dump(2);
+    EXPECT_EQ(answer["state"], "untrusted");
+    const Json& reasons = answer["verdict"]["reasons"];
+    ASSERT_FALSE(reasons.empty()) << answer.dump(2);
+    const std::string first = reasons[0]["code"].get<std::string>();
+    EXPECT_TRUE(first == "RUNTIME_LOG_REQUIRED" || first == "BOOT_LOG_REQUIRED") << answer.dump(2);
     bool found = false;
-    for (const Json& reason : answer["verdict"]["reasons"]) found |= reason["code"] == code;
+    for (const Json& reason : reasons) found |= reason["code"] == code;
     EXPECT_TRUE(found) << answer.dump(2);
   }
-
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<http::Client> client_;
 };
 
 TEST_F(RuntimeCursorTest, TheRuntimeLogIsSentFromTheCursorAndSurvivesARestart) {
@@ -166,10 +149,12 @@ TEST_F(RuntimeCursorTest, TheRuntimeLogIsSentFromTheCursorAndSurvivesARestart) {
   EXPECT_EQ(CursorOf(node), 9);
 }
 
-// A cursor the verifier does not hold (a wrong count, another boot) is
-// answered RUNTIME_LOG_REQUIRED and recorded nowhere: the node stays
-// trusted, keeps its cursor, and a full resend is trusted.
-TEST_F(RuntimeCursorTest, ABrokenCursorAsksForTheFullLogAndChangesNoTrust) {
+// A cursor the verifier does not hold (a wrong count, another boot) in
+// signed evidence is a recorded failure, RUNTIME_LOG_REQUIRED first: a
+// root attacker could send a broken cursor exactly when the entries after
+// it would fail. The node is untrusted and loses its caches until a full
+// resend passes.
+TEST_F(RuntimeCursorTest, ABrokenCursorIsARecordedFailureUntilTheFullLogPasses) {
   SimulatedNode& node = *nodes_[0];
   Enroll(node);
   StartServer();
@@ -178,30 +163,36 @@ TEST_F(RuntimeCursorTest, ABrokenCursorAsksForTheFullLogAndChangesNoTrust) {
   const std::size_t ledger_size = LedgerKinds().size();
   node.MeasureMore(2);
 
-  for (std::uint64_t wrong : {4u, 6u}) {
-    Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-    ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, wrong)), "RUNTIME_LOG_REQUIRED",
-                      "trusted");
-  }
-  // The same entries, from the cursor, but quoted in another boot.
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 4, /*with_boot_log=*/true)),
+                    "RUNTIME_LOG_REQUIRED");
+  EXPECT_EQ(CursorOf(node), -1);
+  std::vector<std::string> kinds = LedgerKinds();
+  ASSERT_EQ(kinds.size(), ledger_size + 2);
+  EXPECT_EQ(kinds[ledger_size], "attestation.failed");
+  EXPECT_EQ(kinds[ledger_size + 1], "node.untrusted");
+
+  // Without a held cursor every cursor is broken: a count past the log's,
+  // and the right count quoted in another boot.
+  nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 6, /*with_boot_log=*/true)),
+                    "RUNTIME_LOG_REQUIRED");
+  nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
   ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/true,
-                                                    verifier::test::SafeClock(4))),
-                    "RUNTIME_LOG_REQUIRED", "trusted");
-  EXPECT_EQ(CursorOf(node), 5);
-  EXPECT_EQ(LedgerKinds().size(), ledger_size);
+                                                         verifier::test::SafeClock(4))),
+                    "RUNTIME_LOG_REQUIRED");
 
   nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json resent = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/false));
+  Json resent = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/true));
   EXPECT_EQ(resent["verdict"]["trusted"], true) << resent.dump(2);
+  EXPECT_EQ(resent["state"], "trusted");
   EXPECT_EQ(resent["verdict"]["runtime_log_from_cursor"], false);
   EXPECT_EQ(CursorOf(node), 7);
-  EXPECT_THAT(LedgerKinds(), Not(Contains("attestation.failed")));
 }
 
 // After a reboot the held cursor is of another boot: a node that sends
-// from it anyway is asked for both logs; attestd, seeing the boot differ,
-// sends them whole, and the cursor starts again in the new boot.
+// from it anyway fails, asked for both logs; attestd, seeing the boot
+// differ, sends them whole, and the cursor starts again in the new boot.
 TEST_F(RuntimeCursorTest, ARebootIsACacheMiss) {
   SimulatedNode& node = *nodes_[0];
   Enroll(node);
@@ -212,8 +203,8 @@ TEST_F(RuntimeCursorTest, ARebootIsACacheMiss) {
   const verifier::QuoteClock rebooted = verifier::test::SafeClock(4);
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
   Json stale = PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/false, rebooted));
-  ExpectResendAsked(stale, "RUNTIME_LOG_REQUIRED", "trusted");
-  ExpectResendAsked(stale, "BOOT_LOG_REQUIRED", "trusted");
+  ExpectResendAsked(stale, "RUNTIME_LOG_REQUIRED");
+  ExpectResendAsked(stale, "BOOT_LOG_REQUIRED");
 
   Json full = AttestAsAttestd(node, rebooted);
   EXPECT_EQ(full["verdict"]["trusted"], true) << full.dump(2);

@@ -61,6 +61,22 @@ void ServiceTest::SetUp() {
 
 void ServiceTest::TearDown() { Close(); }
 
+void ServiceTest::StartServer() {
+  config_.listen = "127.0.0.1:0";
+  http::ServerOptions options = ServerOptionsFor(config_, *service_);
+  Service* service = service_.get();
+  auto server = http::Server::Start(
+      options, [service](const http::Request& request) { return service->Handle(request); });
+  ASSERT_TRUE(server.ok()) << server.error().ToString();
+  server_ = std::move(server).value();
+  http::ClientOptions client;
+  client.port = server_->port();
+  client.ca_bundle_path = state_dir_ + "/ca.pem";
+  auto connected = http::Client::Connect(client);
+  ASSERT_TRUE(connected.ok()) << connected.error().ToString();
+  client_ = std::move(connected).value();
+}
+
 void ServiceTest::Open() {
   Close();
   auto opened = Service::Open(config_, clock_);

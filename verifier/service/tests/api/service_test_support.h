@@ -13,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include "attest/http/client.h"
 #include "attest/http/message.h"
+#include "attest/http/server.h"
 #include "attest/json.h"
 #include "attest/openssl.h"
 #include "attest/service/config.h"
@@ -53,6 +55,10 @@ class ServiceTest : public ::testing::Test {
   // Opens (or re-opens) the service over the same state directory.
   void Open();
   void Close();
+  // Serves the open service over HTTPS on 127.0.0.1 port 0 with the server
+  // options `verifier serve` uses (ServerOptionsFor), and connects client_,
+  // which trusts the deployment's CA.
+  void StartServer();
 
   http::Response Call(const std::string& method, const std::string& target,
                       const std::string& body = "", const std::string& token = "",
@@ -102,6 +108,8 @@ class ServiceTest : public ::testing::Test {
   std::string admin_token_;
   std::vector<std::unique_ptr<SimulatedNode>> nodes_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<http::Server> server_;  // StartServer
+  std::unique_ptr<http::Client> client_;
 };
 
 std::string Str(const http::Response& response);

@@ -30,24 +30,6 @@ class TrustDecayTest : public ServiceTest {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
-  void StartServer() {
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.certificate_chain_path = state_dir_ + "/tls.pem";
-    options.private_key_path = state_dir_ + "/tls.key";
-    Service* service = service_.get();
-    auto server = http::Server::Start(
-        options, [service](const http::Request& request) { return service->Handle(request); });
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(server).value();
-    http::ClientOptions client;
-    client.port = server_->port();
-    client.ca_bundle_path = state_dir_ + "/ca.pem";
-    auto connected = http::Client::Connect(client);
-    ASSERT_TRUE(connected.ok()) << connected.error().ToString();
-    client_ = std::move(connected).value();
-  }
-
   // A webhook receiver with a certificate from the verifier's CA.
   void StartReceiver() {
     auto ca = verifier::CertificateAuthority::Load(state_dir_ + "/ca.pem", state_dir_ + "/ca.key");
@@ -125,8 +107,6 @@ class TrustDecayTest : public ServiceTest {
     return "(not listed)";
   }
 
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<http::Client> client_;
   std::unique_ptr<http::Server> receiver_;
   std::mutex mutex_;
   std::condition_variable arrived_;
@@ -215,6 +195,28 @@ TEST_F(TrustDecayTest, NodesTrustedBeforeARestartStillDecay) {
   clock_.Advance(seconds(181));
   StartServer();
   std::string reader = MakeToken(Role::kReader);
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "untrusted");
+}
+
+// A verifier down for longer than the maximum age: its nodes could not
+// attest meanwhile, so each gets one maximum age from the start to do so,
+// instead of the whole fleet revoked by the first sweep.
+TEST_F(TrustDecayTest, AfterALongOutageNodesGetOneMaxAgeFromTheStart) {
+  StartServer();
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  ASSERT_EQ(AttestOverHttps(node)["state"], "trusted");
+  client_.reset();
+  server_->Drain(seconds(2));
+  server_.reset();
+  clock_.Advance(seconds(3600));
+  Open();
+  StartServer();
+  std::string reader = MakeToken(Role::kReader);
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "trusted");
+  clock_.Advance(seconds(179));
+  EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "trusted");
+  clock_.Advance(seconds(2));
   EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "untrusted");
 }
 
