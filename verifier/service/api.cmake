@@ -38,14 +38,13 @@ if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
   find_package(yaml-cpp REQUIRED)
   add_library(attest_service_testing
     testing/openapi_validator.cpp
+    testing/served_deployment.cpp
     testing/simulated_node.cpp
   )
-  target_include_directories(attest_service_testing PUBLIC testing
-    # kdf.h: the simulated node's ActivateCredential uses the verifier's KDFa/KDFe.
-    PRIVATE ${PROJECT_SOURCE_DIR}/verifier/credential/src)
+  target_include_directories(attest_service_testing PUBLIC testing)
   target_link_libraries(attest_service_testing
-    PUBLIC attest_common attest_http attest_verifier_testing attest_credential
-    PRIVATE attest_tpm yaml-cpp OpenSSL::Crypto)
+    PUBLIC attest_common attest_http attest_service attest_verifier_testing attest_credential
+    PRIVATE attest_credential_testing attest_tpm yaml-cpp OpenSSL::Crypto)
 endif()
 
 if(ATTEST_BUILD_TESTS)
@@ -63,6 +62,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/runtime_cursor_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
+    tests/api/soundness_http_test.cpp
     tests/api/trust_decay_test.cpp
     tests/openapi/openapi_contract_test.cpp
     ${PROJECT_SOURCE_DIR}/verifier/credential/tests/test_certificates.cpp

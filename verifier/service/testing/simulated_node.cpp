@@ -9,7 +9,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <tss2/tss2_mu.h>
 
 #include "attest/encoding.h"
 #include "attest/tpm/algorithms.h"
@@ -17,14 +16,11 @@
 #include "attest/tpm/public_key.h"
 #include "attest/verifier/evidence.h"
 
-// attest_credential's KDFa and KDFe: the verifier's side of the same math.
-#include "kdf.h"
+#include "software_activate.h"
 
 namespace attest::service::test {
 namespace {
 
-using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, OpensslDeleter<EVP_CIPHER_free>>;
-using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHER_CTX_free>>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, OpensslDeleter<X509_REQ_free>>;
 
 // TPM2_PolicySecret(TPM_RH_ENDORSEMENT) under SHA-256: the authPolicy of
@@ -108,17 +104,6 @@ std::string MakeCsr(EVP_PKEY* key, const std::string& cn) {
   return std::string(data, static_cast<std::size_t>(size));
 }
 
-Result<Bytes> Hmac(const tpm::HashAlgorithm& hash, ByteView key, ByteView data) {
-  Bytes out(hash.digest_size);
-  std::size_t size = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, hash.openssl_name, nullptr, key.data(), key.size(),
-                data.data(), data.size(), out.data(), out.size(), &size) == nullptr ||
-      size != out.size()) {
-    return OpensslError("ActivateCredential: HMAC");
-  }
-  return out;
-}
-
 Result<Json> ParseBody(const http::ClientResponse& response, std::string_view what) {
   Json body = Json::parse(response.body, nullptr, false);
   if (body.is_discarded()) {
@@ -157,133 +142,112 @@ SimulatedNode::SimulatedNode(std::string hostname, const NodeMeasurements& measu
       ek_(ek_kind == EkKind::kRsa2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256")) {
   if (!ek_) throw std::runtime_error("generate the EK");
   ek_public_ = EkPublic(ek_.get(), ek_kind);
+  runtime_entries_ = measurements_.runtime_log.entries.size();
   node_id_ = Must(tpm::NodeId(Must(tpm::ParsePublic(ek_public_), "EK").publicArea), "node id");
 }
 
-Result<Bytes> SimulatedNode::RecoverSeed(ByteView encrypted_secret) const {
-  ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC ek, tpm::ParsePublic(ek_public_));
-  const tpm::HashAlgorithm hash = *tpm::HashAlgorithmById(ek.publicArea.nameAlg);
-  ATTEST_ASSIGN_OR_RETURN(
-      auto secret,
-      tpm::Unmarshal<TPM2B_ENCRYPTED_SECRET>(
-          encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "TPM2B_ENCRYPTED_SECRET"));
-  const ByteView carried(secret.secret, secret.size);
-  Bytes seed(hash.digest_size);
-  if (ek.publicArea.type == TPM2_ALG_RSA) {
-    // RSA-OAEP with the name algorithm for OAEP and MGF1, label "IDENTITY\0".
-    std::array<std::uint8_t, 9> label = {'I', 'D', 'E', 'N', 'T', 'I', 'T', 'Y', 0};
-    std::array<OSSL_PARAM, 5> params = {
-        OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
-                                         const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_OAEP), 0),
-        OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
-                                         const_cast<char*>(hash.openssl_name), 0),
-        OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
-                                         const_cast<char*>(hash.openssl_name), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, label.data(),
-                                          label.size()),
-        OSSL_PARAM_construct_end()};
-    EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_pkey(nullptr, ek_.get(), nullptr));
-    Bytes plain(256);
-    std::size_t size = plain.size();
-    if (!context || EVP_PKEY_decrypt_init_ex(context.get(), params.data()) != 1 ||
-        EVP_PKEY_decrypt(context.get(), plain.data(), &size, carried.data(), carried.size()) != 1 ||
-        size != seed.size()) {
-      return MakeError(ErrorCode::kVerificationFailed,
-                       "ActivateCredential: the seed does not decrypt with this EK");
-    }
-    std::copy_n(plain.begin(), size, seed.begin());
-    return seed;
-  }
-  // ECC: Z = x of (EK private * ephemeral point); seed = KDFe("IDENTITY").
-  ATTEST_ASSIGN_OR_RETURN(
-      auto point,
-      tpm::Unmarshal<TPMS_ECC_POINT>(carried, Tss2_MU_TPMS_ECC_POINT_Unmarshal, "TPMS_ECC_POINT"));
-  TPMT_PUBLIC ephemeral_area = ek.publicArea;
-  ephemeral_area.unique.ecc = point;
-  ATTEST_ASSIGN_OR_RETURN(EvpPkeyPtr ephemeral, tpm::PublicKeyFromTpm(ephemeral_area));
-  EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_pkey(nullptr, ek_.get(), nullptr));
-  Bytes z(32);
-  std::size_t z_size = z.size();
-  if (!context || EVP_PKEY_derive_init(context.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(context.get(), ephemeral.get()) != 1 ||
-      EVP_PKEY_derive(context.get(), z.data(), &z_size) != 1 || z_size != z.size()) {
-    return OpensslError("ActivateCredential: ECDH");
-  }
-  const TPM2B_ECC_PARAMETER& ek_x = ek.publicArea.unique.ecc.x;
-  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFe(
-      hash, z, "IDENTITY", {point.x.buffer, point.x.size}, {ek_x.buffer, ek_x.size}, seed));
-  return seed;
+SimulatedNode::SimulatedNode(std::string hostname, const SimulatedNode& same_tpm)
+    : hostname_(std::move(hostname)),
+      measurements_(same_tpm.measurements_),
+      ek_public_(same_tpm.ek_public_),
+      node_id_(same_tpm.node_id_),
+      runtime_entries_(same_tpm.runtime_entries()) {
+  EVP_PKEY_up_ref(same_tpm.ek_.get());
+  ek_.reset(same_tpm.ek_.get());
+}
+
+Json SimulatedNode::EnrollmentBody() const {
+  return {{"hostname", hostname_},
+          {"ek_public", Base64Encode(ek_public_)},
+          {"ak_public", Base64Encode(ak_public())}};
 }
 
 Result<Bytes> SimulatedNode::ActivateCredential(const verifier::Credential& credential,
                                                 ByteView object_name) const {
-  ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC ek, tpm::ParsePublic(ek_public_));
-  const tpm::HashAlgorithm hash = *tpm::HashAlgorithmById(ek.publicArea.nameAlg);
-  ATTEST_ASSIGN_OR_RETURN(Bytes seed, RecoverSeed(credential.encrypted_secret));
-  ATTEST_ASSIGN_OR_RETURN(
-      auto id_object,
-      tpm::Unmarshal<TPM2B_ID_OBJECT>(credential.credential_blob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal,
-                                      "TPM2B_ID_OBJECT"));
-  // The blob: TPM2B_DIGEST integrity HMAC, then the encrypted credential.
-  TPM2B_DIGEST integrity{};
-  std::size_t offset = 0;
-  if (Tss2_MU_TPM2B_DIGEST_Unmarshal(id_object.credential, id_object.size, &offset, &integrity) !=
-      TSS2_RC_SUCCESS) {
-    return MakeError(ErrorCode::kCorrupt, "ActivateCredential: the blob's integrity digest");
-  }
-  const Bytes encrypted(id_object.credential + offset, id_object.credential + id_object.size);
-  Bytes hmac_key(hash.digest_size);
-  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFa(hash, seed, "INTEGRITY", {}, {}, hmac_key));
-  Bytes hmac_input = encrypted;
-  hmac_input.insert(hmac_input.end(), object_name.begin(), object_name.end());
-  ATTEST_ASSIGN_OR_RETURN(Bytes expected, Hmac(hash, hmac_key, hmac_input));
-  if (!ConstantTimeEquals(ByteView(integrity.buffer, integrity.size), expected)) {
-    return MakeError(ErrorCode::kVerificationFailed,
-                     "ActivateCredential: the integrity HMAC does not match (another key's "
-                     "name, or another EK)");
-  }
-
-  const std::size_t key_bytes = ek.publicArea.type == TPM2_ALG_RSA
-                                    ? ek.publicArea.parameters.rsaDetail.symmetric.keyBits.aes / 8
-                                    : ek.publicArea.parameters.eccDetail.symmetric.keyBits.aes / 8;
-  Bytes symmetric_key(key_bytes);
-  ATTEST_RETURN_IF_ERROR(
-      verifier::internal::KDFa(hash, seed, "STORAGE", object_name, {}, symmetric_key));
-  EvpCipherPtr cipher(
-      EVP_CIPHER_fetch(nullptr, key_bytes == 32 ? "AES-256-CFB" : "AES-128-CFB", nullptr));
-  EvpCipherCtxPtr context(EVP_CIPHER_CTX_new());
-  const std::array<std::uint8_t, 16> iv{};
-  Bytes plain(encrypted.size() + 16);
-  int written = 0;
-  if (!cipher || !context ||
-      EVP_DecryptInit_ex2(context.get(), cipher.get(), symmetric_key.data(), iv.data(), nullptr) !=
-          1 ||
-      EVP_DecryptUpdate(context.get(), plain.data(), &written, encrypted.data(),
-                        static_cast<int>(encrypted.size())) != 1) {
-    return OpensslError("ActivateCredential: AES-CFB");
-  }
-  plain.resize(static_cast<std::size_t>(written));
-  ATTEST_ASSIGN_OR_RETURN(
-      TPM2B_DIGEST recovered,
-      tpm::Unmarshal<TPM2B_DIGEST>(plain, Tss2_MU_TPM2B_DIGEST_Unmarshal, "credential"));
-  return Bytes(recovered.buffer, recovered.buffer + recovered.size);
+  return verifier::test::SoftwareActivateCredential(ek_.get(), ek_public_, credential, object_name);
 }
 
-Result<Json> SimulatedNode::Enroll(http::Client& client) {
-  const Json request = {{"hostname", hostname_},
-                        {"ek_public", Base64Encode(ek_public_)},
-                        {"ak_public", Base64Encode(ak_public())}};
-  ATTEST_ASSIGN_OR_RETURN(Json enrollment,
-                          Expect(client.Post("/v1/enrollments", request.dump()), 201, "enroll"));
-  ATTEST_ASSIGN_OR_RETURN(std::string id, StringMember(enrollment, "enrollment_id"));
+Result<Bytes> SimulatedNode::ActivateCredential(const Json& enrollment) const {
   ATTEST_ASSIGN_OR_RETURN(std::string blob, StringMember(enrollment, "credential_blob"));
   ATTEST_ASSIGN_OR_RETURN(std::string encrypted, StringMember(enrollment, "encrypted_secret"));
   verifier::Credential credential;
   ATTEST_ASSIGN_OR_RETURN(credential.credential_blob, Base64Decode(blob));
   ATTEST_ASSIGN_OR_RETURN(credential.encrypted_secret, Base64Decode(encrypted));
-  ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC ak, tpm::ParsePublic(ak_public()));
-  ATTEST_ASSIGN_OR_RETURN(Bytes ak_name, tpm::ObjectName(ak.publicArea));
-  ATTEST_ASSIGN_OR_RETURN(Bytes secret, ActivateCredential(credential, ak_name));
+  return ActivateCredential(credential, ak_.LoadedKey().name);
+}
+
+verifier::Evidence SimulatedNode::MakeEvidence(const Bytes& nonce,
+                                               const tpm::PcrSelection& selection,
+                                               verifier::QuoteClock clock) const {
+  verifier::Evidence evidence =
+      ak_.Make(selection, measurements_.boot_log, RuntimeLogNow(), nonce, clock);
+  if (measurements_.boot_log.empty()) evidence.boot_log.reset();
+  return evidence;
+}
+
+verifier::Evidence SimulatedNode::MakeEvidenceFrom(const Bytes& nonce,
+                                                   const tpm::PcrSelection& selection,
+                                                   std::uint64_t runtime_start,
+                                                   verifier::QuoteClock clock) const {
+  verifier::Evidence evidence = MakeEvidence(nonce, selection, clock);
+  std::vector<runtime::RuntimeEntry>& entries = evidence.runtime_log->entries;
+  entries.erase(entries.begin(),
+                entries.begin() + static_cast<std::ptrdiff_t>(
+                                      std::min<std::uint64_t>(runtime_start, entries.size())));
+  evidence.runtime_log_start = runtime_start;
+  return evidence;
+}
+
+void SimulatedNode::MeasureMore(std::size_t count) {
+  std::lock_guard lock(state_mutex_);
+  const std::size_t most =
+      measurements_.runtime_log.entries.size() + measurements_.runtime_later.size();
+  if (runtime_entries_ + count > most) {
+    throw std::logic_error("MeasureMore: the measurements' runtime_later has too few entries");
+  }
+  runtime_entries_ += count;
+  pcrs_.reset();  // PCR 14 moved on
+}
+
+void SimulatedNode::RestartRuntimeLog(std::size_t entries) {
+  std::lock_guard lock(state_mutex_);
+  if (entries > measurements_.runtime_log.entries.size() + measurements_.runtime_later.size()) {
+    throw std::logic_error("RestartRuntimeLog: more entries than the measurements hold");
+  }
+  runtime_entries_ = entries;
+  pcrs_.reset();
+}
+
+std::size_t SimulatedNode::runtime_entries() const {
+  std::lock_guard lock(state_mutex_);
+  return runtime_entries_;
+}
+
+runtime::RuntimeLog SimulatedNode::RuntimeLogNow() const {
+  const std::size_t count = runtime_entries();
+  runtime::RuntimeLog log;
+  log.pcr = measurements_.runtime_log.pcr;
+  const std::vector<runtime::RuntimeEntry>& first = measurements_.runtime_log.entries;
+  const std::size_t from_first = std::min(count, first.size());
+  log.entries.assign(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(from_first));
+  log.entries.insert(
+      log.entries.end(), measurements_.runtime_later.begin(),
+      measurements_.runtime_later.begin() + static_cast<std::ptrdiff_t>(count - from_first));
+  return log;
+}
+
+void SimulatedNode::AddCertificateRequest(verifier::Evidence& evidence, bool with_proof) const {
+  verifier::test::SoftwareSigningKey key = verifier::test::MakeSoftwareSigningKey();
+  evidence.csr = MakeCsr(key.key.get(), node_id_);
+  if (with_proof) evidence.key_certification = ak_.Certify(key.public_area, evidence.nonce);
+}
+
+Result<Json> SimulatedNode::Enroll(http::Client& client) {
+  ATTEST_ASSIGN_OR_RETURN(
+      Json enrollment,
+      Expect(client.Post("/v1/enrollments", EnrollmentBody().dump()), 201, "enroll"));
+  ATTEST_ASSIGN_OR_RETURN(std::string id, StringMember(enrollment, "enrollment_id"));
+  ATTEST_ASSIGN_OR_RETURN(Bytes secret, ActivateCredential(enrollment));
   const Json activation = {{"secret", Base64Encode(secret)}};
   return Expect(client.Post("/v1/enrollments/" + id + "/activate", activation.dump()), 200,
                 "activate");
@@ -301,13 +265,14 @@ Result<std::string> SimulatedNode::EvidenceFor(const Json& challenge,
   verifier::QuoteClock clock = verifier::test::SafeClock();
   clock.clock = clock_.fetch_add(1000);
   verifier::Evidence evidence;
+  runtime::RuntimeLog runtime_log = RuntimeLogNow();
   {
     // The PCR values the logs replay to are the node's state, the same for
-    // every quote of this boot: replayed once per selection.
-    std::lock_guard lock(pcr_mutex_);
+    // every quote until it measures more: replayed once per selection.
+    std::lock_guard lock(state_mutex_);
     if (!pcrs_ || pcr_selection_ != selection_text) {
       verifier::Evidence first =
-          ak_.Make(selection, measurements_.boot_log, measurements_.runtime_log, nonce, clock);
+          ak_.Make(selection, measurements_.boot_log, runtime_log, nonce, clock);
       pcrs_ = std::move(first.pcrs);
       pcr_selection_ = selection_text;
     }
@@ -319,18 +284,14 @@ Result<std::string> SimulatedNode::EvidenceFor(const Json& challenge,
   if (!measurements_.boot_log.empty() && (!verifier_holds_log || options.force_boot_log)) {
     evidence.boot_log = measurements_.boot_log;
   }
-  evidence.runtime_log = measurements_.runtime_log;
+  evidence.runtime_log = std::move(runtime_log);
   evidence.runtime_log_start = RuntimeStart(challenge, options);
   if (evidence.runtime_log_start > 0) {
     std::vector<runtime::RuntimeEntry>& entries = evidence.runtime_log->entries;
     entries.erase(entries.begin(),
                   entries.begin() + static_cast<std::ptrdiff_t>(evidence.runtime_log_start));
   }
-  if (options.with_csr) {
-    verifier::test::SoftwareSigningKey key = verifier::test::MakeSoftwareSigningKey();
-    evidence.csr = MakeCsr(key.key.get(), node_id_);
-    evidence.key_certification = ak_.Certify(key.public_area, nonce);
-  }
+  if (options.with_csr) AddCertificateRequest(evidence);
   ATTEST_ASSIGN_OR_RETURN(Json document, verifier::EvidenceToJson(evidence));
   return document.dump();
 }
@@ -349,7 +310,7 @@ std::uint64_t SimulatedNode::RuntimeStart(const Json& challenge,
     return 0;
   }
   const std::uint64_t start = entries->get<std::uint64_t>();
-  return start <= measurements_.runtime_log.entries.size() ? start : 0;
+  return start <= runtime_entries() ? start : 0;
 }
 
 Result<AttestResult> SimulatedNode::Attest(http::Client& client, const AttestOptions& options) {

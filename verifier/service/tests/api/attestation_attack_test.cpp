@@ -78,13 +78,13 @@ class AttestationAttackTest : public ServiceTest {
   static Answer Post(http::Client& client, const SimulatedNode& node,
                      const verifier::Evidence& evidence) {
     return Send(client, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(evidence));
+                EvidenceText(evidence));
   }
   // A challenge and evidence with a CSR: the node ends trusted with a certificate.
   void AttestWithCertificate(http::Client& client, const SimulatedNode& node,
                              verifier::QuoteClock clock = verifier::test::SafeClock()) {
     Bytes nonce = NonceOf(AskChallenge(client, node));
-    verifier::Evidence evidence = node.MakeEvidence(nonce, true, clock);
+    verifier::Evidence evidence = MakeEvidence(node, nonce, true, clock);
     node.AddCertificateRequest(evidence);
     Answer answer = Post(client, node, evidence);
     ASSERT_EQ(answer.status, 200);
@@ -113,7 +113,7 @@ TEST_F(AttestationAttackTest, SignedEvidenceOfARebootWithoutItsBootLogIsAFailure
 
   Bytes nonce = NonceOf(AskChallenge(*client, node));
   Answer rebooted =
-      Post(*client, node, node.MakeEvidence(nonce, false, verifier::test::SafeClock(4)));
+      Post(*client, node, MakeEvidence(node, nonce, false, verifier::test::SafeClock(4)));
   ASSERT_EQ(rebooted.status, 200);
   EXPECT_EQ(rebooted.body["recorded"], true);
   EXPECT_EQ(rebooted.body["state"], "untrusted");
@@ -136,7 +136,8 @@ TEST_F(AttestationAttackTest, SignedEvidenceOfARebootWithoutItsBootLogIsAFailure
 
   // The full evidence of the new boot brings the node back.
   nonce = NonceOf(AskChallenge(*client, node));
-  Answer resent = Post(*client, node, node.MakeEvidence(nonce, true, verifier::test::SafeClock(4)));
+  Answer resent =
+      Post(*client, node, MakeEvidence(node, nonce, true, verifier::test::SafeClock(4)));
   EXPECT_EQ(resent.body["state"], "trusted") << resent.body.dump(2);
   EXPECT_EQ(resent.body["recorded"], true);
 }
@@ -152,13 +153,13 @@ TEST_F(AttestationAttackTest, SignedEvidenceOfChangedBootPcrsWithoutItsBootLogIs
   AttestWithCertificate(*client, node);
 
   Bytes nonce = NonceOf(AskChallenge(*client, node));
-  verifier::Evidence changed = node.MakeEvidence(nonce, false);
+  verifier::Evidence changed = MakeEvidence(node, nonce, false);
   ASSERT_FALSE(changed.pcrs.empty());
   Bytes& first_pcr = changed.pcrs.begin()->second.begin()->second;
   first_pcr[0] ^= 1;
   changed.attest =
-      node.factory().MakeAttest(node.selection(), changed.pcrs, nonce, verifier::test::SafeClock());
-  changed.signature = node.factory().Sign(changed.attest);
+      node.ak().MakeAttest(selection_, changed.pcrs, nonce, verifier::test::SafeClock());
+  changed.signature = node.ak().Sign(changed.attest);
   Answer answer = Post(*client, node, changed);
   EXPECT_EQ(answer.body["recorded"], true);
   EXPECT_EQ(answer.body["state"], "untrusted");
@@ -176,7 +177,7 @@ TEST_F(AttestationAttackTest, UnsignedEvidenceWithoutABootLogChangesNothing) {
   AttestWithCertificate(*client, node);
   const std::size_t entries = LedgerKinds().size();
   Bytes nonce = NonceOf(AskChallenge(*client, node));
-  verifier::Evidence forged = node.MakeEvidence(nonce, false, verifier::test::SafeClock(4));
+  verifier::Evidence forged = MakeEvidence(node, nonce, false, verifier::test::SafeClock(4));
   forged.signature.back() ^= 1;
   Answer answer = Post(*client, node, forged);
   EXPECT_EQ(answer.body["recorded"], false);
@@ -196,7 +197,7 @@ TEST_F(AttestationAttackTest, UnsignedEvidenceIsRefusedBeforeItsLogsAreRead) {
   const Bytes garbage(std::size_t{11} << 20, 0xa5);
 
   Bytes nonce = NonceOf(AskChallenge(*client, node));
-  verifier::Evidence forged = node.MakeEvidence(nonce);
+  verifier::Evidence forged = MakeEvidence(node, nonce);
   forged.boot_log = garbage;
   forged.signature.back() ^= 1;
   auto started = std::chrono::steady_clock::now();
@@ -208,7 +209,7 @@ TEST_F(AttestationAttackTest, UnsignedEvidenceIsRefusedBeforeItsLogsAreRead) {
   EXPECT_EQ(ReasonCodes(refused.body["verdict"]), std::vector<std::string>{"SIGNATURE_INVALID"});
 
   nonce = NonceOf(AskChallenge(*client, node));
-  verifier::Evidence signed_garbage = node.MakeEvidence(nonce);
+  verifier::Evidence signed_garbage = MakeEvidence(node, nonce);
   signed_garbage.boot_log = garbage;
   started = std::chrono::steady_clock::now();
   Answer parsed = Post(*client, node, signed_garbage);
@@ -232,7 +233,7 @@ TEST_F(AttestationAttackTest, AStrangersChallengesNeverVoidTheNodesOwn) {
   ASSERT_TRUE(honest && stranger);
   Bytes nonce = NonceOf(AskChallenge(*honest, node));
   for (int i = 0; i < 40; ++i) EXPECT_EQ(AskChallenge(*stranger, node).status, 201);
-  Answer answer = Post(*honest, node, node.MakeEvidence(nonce));
+  Answer answer = Post(*honest, node, MakeEvidence(node, nonce));
   ASSERT_EQ(answer.status, 200) << answer.body.dump();
   EXPECT_EQ(answer.body["state"], "trusted");
 }
@@ -255,7 +256,7 @@ TEST_F(AttestationAttackTest, AStrangersFloodSpendsOnlyTheStrangersRateLimit) {
   }
   EXPECT_GE(limited, 14);
   Bytes nonce = NonceOf(AskChallenge(*honest, node));
-  Answer answer = Post(*honest, node, node.MakeEvidence(nonce));
+  Answer answer = Post(*honest, node, MakeEvidence(node, nonce));
   ASSERT_EQ(answer.status, 200) << answer.body.dump();
   EXPECT_EQ(answer.body["state"], "trusted");
 }
@@ -272,10 +273,10 @@ TEST_F(AttestationAttackTest, AFailureThatLosesARaceForTheNodeRecordIsStillRecor
   for (int round = 0; round < 6; ++round) {
     AttestWithCertificate(*client, node);
     Bytes nonce = NonceOf(AskChallenge(*client, node));
-    verifier::Evidence evidence = node.MakeEvidence(nonce);
+    verifier::Evidence evidence = MakeEvidence(node, nonce);
     evidence.runtime_log->entries.back().sha256[0] ^= 1;  // a runtime file nobody approved
-    evidence = node.factory().Make(node.selection(), *evidence.boot_log, *evidence.runtime_log,
-                                   nonce, verifier::test::SafeClock());
+    evidence = node.ak().Make(selection_, *evidence.boot_log, *evidence.runtime_log, nonce,
+                              verifier::test::SafeClock());
     std::atomic<bool> stop{false};
     std::thread operator_([&] {
       while (!stop) {
@@ -316,10 +317,10 @@ TEST_F(AttestationAttackTest, AFailureWithHundredsOfReasonsIsStillRecorded) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   AttestWithCertificate(*client_, node);
-  const std::size_t entries = SimulatedNode::kMaxRuntimeEntries + 300;
+  const std::size_t entries = kMaxRuntimeEntries + 300;
   Bytes nonce = NonceOf(AskChallenge(*client_, node));
-  verifier::Evidence evidence = node.factory().Make(
-      node.selection(), verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
+  verifier::Evidence evidence = node.ak().Make(
+      selection_, verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin"),
       verifier::test::ExampleRuntimeLog(entries), nonce, verifier::test::SafeClock());
   Answer answer = Post(*client_, node, evidence);
   ASSERT_EQ(answer.status, 200) << answer.body.dump();

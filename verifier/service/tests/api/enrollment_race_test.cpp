@@ -24,7 +24,8 @@ class EnrollmentRaceTest : public ServiceTest {
   void AddNodes(int count) {
     std::ofstream allowlist(dir_.File("allowlist"), std::ios::app);
     for (int i = 0; i < count; ++i) {
-      racers_.push_back(std::make_unique<SimulatedNode>("racer-" + std::to_string(i) + ".example"));
+      racers_.push_back(std::make_unique<SimulatedNode>("racer-" + std::to_string(i) + ".example",
+                                                        measurements_, EkKind::kEccP256));
       allowlist << racers_.back()->node_id() << "\n";
     }
     allowlist.close();

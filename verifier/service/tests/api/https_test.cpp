@@ -60,7 +60,7 @@ TEST_F(HttpsTest, TheWholeProtocolOverHttps) {
     Json challenge = Send(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
     Bytes nonce = HexDecode(challenge["nonce"].get<std::string>()).value();
     Json verdict = Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                        node.EvidenceText(node.MakeEvidence(nonce, round == 0)));
+                        EvidenceText(MakeEvidence(node, nonce, round == 0)));
     EXPECT_EQ(verdict["state"], "trusted") << verdict.dump(2);
   }
   auto unauthenticated = client_->Get("/v1/nodes");

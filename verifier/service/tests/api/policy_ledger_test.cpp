@@ -137,11 +137,11 @@ TEST_F(PolicyLedgerTest, MetricsCountAttestationsCertificatesNodesAndTheLedger) 
   Enroll(*nodes_[0]);
   Attest(*nodes_[0]);
   Bytes nonce = Challenge(*nodes_[0]);
-  verifier::Evidence evidence = nodes_[0]->MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(*nodes_[0], nonce);
   nodes_[0]->AddCertificateRequest(evidence);
   PostEvidence(*nodes_[0], evidence);
   Call("POST", "/v1/nodes/" + nodes_[0]->node_id() + "/evidence",
-       nodes_[0]->EvidenceText(nodes_[0]->MakeEvidence(Bytes(32, 3))));
+       EvidenceText(MakeEvidence(*nodes_[0], Bytes(32, 3))));
   http::Response metrics = Call("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4");

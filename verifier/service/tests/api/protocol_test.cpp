@@ -91,7 +91,7 @@ TEST_F(ProtocolTest, AnExpiredEnrollmentCannotBeActivated) {
 }
 
 TEST_F(ProtocolTest, AnEkWithoutCertificateMustBeOnTheAllowlist) {
-  SimulatedNode stranger("stranger.example");
+  SimulatedNode stranger("stranger.example", measurements_, EkKind::kEccP256);
   http::Response refused = Call("POST", "/v1/enrollments", stranger.EnrollmentBody().dump());
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(ErrorCodeOf(refused), "EK_NOT_ALLOWED");
@@ -112,7 +112,7 @@ TEST_F(ProtocolTest, ANewAkForAKnownEkNeedsTheOperatorsWindow) {
   EXPECT_EQ(activated["state"], "enrolled");
   // The old AK no longer speaks for the node; the new one does.
   Bytes nonce = Challenge(node);
-  Json old_key = PostEvidence(node, node.MakeEvidence(nonce));
+  Json old_key = PostEvidence(node, MakeEvidence(node, nonce));
   EXPECT_EQ(old_key["recorded"], false);
   EXPECT_EQ(Attest(same_tpm)["state"], "trusted");
   std::vector<std::string> kinds = LedgerKinds();
@@ -125,7 +125,7 @@ TEST_F(ProtocolTest, NoncesAreSingleUseKnownAndFresh) {
   Enroll(node);
   auto post = [&](const Bytes& nonce) {
     return Call("POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(node.MakeEvidence(nonce)));
+                EvidenceText(MakeEvidence(node, nonce)));
   };
   http::Response unknown = post(Bytes(32, 0x42));
   EXPECT_EQ(unknown.status, 409);
@@ -153,17 +153,17 @@ TEST_F(ProtocolTest, AFailedAttestationMakesTheNodeUntrustedAndRevokesItsCertifi
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   Bytes nonce = Challenge(node);
-  verifier::Evidence evidence = node.MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence);
   Json issued = PostEvidence(node, evidence);
   ASSERT_TRUE(issued.contains("certificate_chain")) << issued.dump(2);
 
   // A runtime file nobody approved, quoted and logged honestly.
   nonce = Challenge(node);
-  evidence = node.MakeEvidence(nonce);
+  evidence = MakeEvidence(node, nonce);
   evidence.runtime_log->entries.back().sha256[0] ^= 1;
-  evidence = node.factory().Make(node.selection(), *evidence.boot_log, *evidence.runtime_log, nonce,
-                                 verifier::test::SafeClock());
+  evidence = node.ak().Make(selection_, *evidence.boot_log, *evidence.runtime_log, nonce,
+                            verifier::test::SafeClock());
   Json failed = PostEvidence(node, evidence);
   EXPECT_EQ(failed["verdict"]["trusted"], false);
   EXPECT_EQ(failed["state"], "untrusted");
@@ -188,15 +188,15 @@ TEST_F(ProtocolTest, EvidenceNotSignedByTheAkChangesNothing) {
   Enroll(node);
   ASSERT_EQ(Attest(node)["state"], "trusted");
   Bytes nonce = Challenge(node);
-  verifier::Evidence forged = node.MakeEvidence(nonce);
+  verifier::Evidence forged = MakeEvidence(node, nonce);
   forged.signature.back() ^= 1;
   Json answer = PostEvidence(node, forged);
   EXPECT_EQ(answer["verdict"]["trusted"], false);
   EXPECT_EQ(answer["recorded"], false);
   EXPECT_EQ(answer["state"], "trusted");
-  SimulatedNode stranger("stranger");
+  SimulatedNode stranger("stranger", measurements_, EkKind::kEccP256);
   nonce = Challenge(node);
-  answer = PostEvidence(node, stranger.MakeEvidence(nonce));
+  answer = PostEvidence(node, MakeEvidence(stranger, nonce));
   EXPECT_EQ(answer["recorded"], false);
   EXPECT_EQ(answer["state"], "trusted");
 }
@@ -205,7 +205,7 @@ TEST_F(ProtocolTest, IssuedCertificatesVerifyWithOpenssl) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   Bytes nonce = Challenge(node);
-  verifier::Evidence evidence = node.MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence);
   Json answer = PostEvidence(node, evidence);
   ASSERT_TRUE(answer.contains("certificate_chain")) << answer.dump(2);
@@ -231,7 +231,7 @@ TEST_F(ProtocolTest, ACsrWithoutProofGetsNoCertificateUnlessFileKeysAreAllowed) 
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   Bytes nonce = Challenge(node);
-  verifier::Evidence evidence = node.MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence, /*with_proof=*/false);
   Json refused = PostEvidence(node, evidence);
   EXPECT_EQ(refused["verdict"]["trusted"], true);
@@ -240,9 +240,9 @@ TEST_F(ProtocolTest, ACsrWithoutProofGetsNoCertificateUnlessFileKeysAreAllowed) 
 
   // A proof for another nonce (an old one replayed) is refused too.
   nonce = Challenge(node);
-  evidence = node.MakeEvidence(nonce);
+  evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence);
-  verifier::Evidence other = node.MakeEvidence(Bytes(32, 9));
+  verifier::Evidence other = MakeEvidence(node, Bytes(32, 9));
   node.AddCertificateRequest(other);
   evidence.csr = other.csr;
   evidence.key_certification = other.key_certification;
@@ -251,7 +251,7 @@ TEST_F(ProtocolTest, ACsrWithoutProofGetsNoCertificateUnlessFileKeysAreAllowed) 
   config_.allow_file_keys = true;
   Open();
   nonce = Challenge(node);
-  evidence = node.MakeEvidence(nonce);
+  evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence, /*with_proof=*/false);
   EXPECT_TRUE(PostEvidence(node, evidence).contains("certificate_chain"));
 }
@@ -260,7 +260,7 @@ TEST_F(ProtocolTest, RevokingANodeRevokesItsCertificatesInTheCrl) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   Bytes nonce = Challenge(node);
-  verifier::Evidence evidence = node.MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence);
   Json issued = PostEvidence(node, evidence);
   ASSERT_TRUE(issued.contains("certificate_chain"));
@@ -336,7 +336,7 @@ TEST_F(ProtocolTest, ARestartKeepsNodesTokensCertificatesAndTheBootCache) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   Bytes nonce = Challenge(node);
-  verifier::Evidence evidence = node.MakeEvidence(nonce);
+  verifier::Evidence evidence = MakeEvidence(node, nonce);
   node.AddCertificateRequest(evidence);
   ASSERT_TRUE(PostEvidence(node, evidence).contains("certificate_chain"));
   std::string reader = MakeToken(Role::kReader);
@@ -349,7 +349,7 @@ TEST_F(ProtocolTest, ARestartKeepsNodesTokensCertificatesAndTheBootCache) {
   EXPECT_EQ(shown["boot_log_cached"], true);
   // Challenges live in memory: a restart voids them.
   http::Response voided = Call("POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                               node.EvidenceText(node.MakeEvidence(outstanding)));
+                               EvidenceText(MakeEvidence(node, outstanding)));
   EXPECT_EQ(ErrorCodeOf(voided), "NONCE_UNKNOWN");
   Json incremental = Attest(node, /*with_boot_log=*/false);
   EXPECT_EQ(incremental["verdict"]["trusted"], true);

@@ -64,8 +64,7 @@ class RuntimeCursorTest : public ServiceTest {
   }
 
   Json PostOver(const SimulatedNode& node, const verifier::Evidence& evidence) {
-    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(evidence));
+    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence", EvidenceText(evidence));
   }
 
   // What attestd does: leaves out what the challenge says the verifier
@@ -82,11 +81,11 @@ class RuntimeCursorTest : public ServiceTest {
       if (cursor["reset_count"] == clock.reset_count &&
           cursor["restart_count"] == clock.restart_count &&
           cursor["entries"].get<std::size_t>() <= node.runtime_entries()) {
-        return PostOver(node, node.MakeEvidenceFrom(nonce, cursor["entries"].get<std::uint64_t>(),
-                                                    !same_boot_log, clock));
+        return PostOver(node, MakeEvidenceFrom(node, nonce, cursor["entries"].get<std::uint64_t>(),
+                                               !same_boot_log, clock));
       }
     }
-    return PostOver(node, node.MakeEvidence(nonce, !same_boot_log, clock));
+    return PostOver(node, MakeEvidence(node, nonce, !same_boot_log, clock));
   }
 
   // The cursor the challenge names, or -1 without one.
@@ -165,7 +164,7 @@ TEST_F(RuntimeCursorTest, ABrokenCursorIsARecordedFailureUntilTheFullLogPasses) 
   node.MeasureMore(2);
 
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  ExpectResendAsked(PostOver(node, node.MakeEvidenceFrom(nonce, 4, /*with_boot_log=*/true)),
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 4, /*with_boot_log=*/true)),
                     "RUNTIME_LOG_REQUIRED");
   EXPECT_EQ(CursorOf(node), -1);
   std::vector<std::string> kinds = LedgerKinds();
@@ -176,15 +175,15 @@ TEST_F(RuntimeCursorTest, ABrokenCursorIsARecordedFailureUntilTheFullLogPasses) 
   // Without a held cursor every cursor is broken: a count past the log's,
   // and the right count quoted in another boot.
   nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  ExpectResendAsked(PostOver(node, node.MakeEvidenceFrom(nonce, 6, /*with_boot_log=*/true)),
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 6, /*with_boot_log=*/true)),
                     "RUNTIME_LOG_REQUIRED");
   nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  ExpectResendAsked(PostOver(node, node.MakeEvidenceFrom(nonce, 5, /*with_boot_log=*/true,
+  ExpectResendAsked(PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/true,
                                                          verifier::test::SafeClock(4))),
                     "RUNTIME_LOG_REQUIRED");
 
   nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json resent = PostOver(node, node.MakeEvidence(nonce, /*with_boot_log=*/true));
+  Json resent = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/true));
   EXPECT_EQ(resent["verdict"]["trusted"], true) << resent.dump(2);
   EXPECT_EQ(resent["state"], "trusted");
   EXPECT_EQ(resent["verdict"]["runtime_log_from_cursor"], false);
@@ -203,7 +202,7 @@ TEST_F(RuntimeCursorTest, ARebootIsACacheMiss) {
   node.RestartRuntimeLog(7);
   const verifier::QuoteClock rebooted = verifier::test::SafeClock(4);
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json stale = PostOver(node, node.MakeEvidenceFrom(nonce, 5, /*with_boot_log=*/false, rebooted));
+  Json stale = PostOver(node, MakeEvidenceFrom(node, nonce, 5, /*with_boot_log=*/false, rebooted));
   ExpectResendAsked(stale, "RUNTIME_LOG_REQUIRED");
   ExpectResendAsked(stale, "BOOT_LOG_REQUIRED");
 
@@ -300,7 +299,7 @@ TEST_F(RuntimeCursorTest, AnApprovalRevokedBeforeTheCursorMakesTheNodeUntrusted)
   EXPECT_THAT(LedgerKinds(), Contains("attestation.failed"));
   // The full log says the same.
   Bytes nonce = HexDecode(ChallengeOver(node)["nonce"].get<std::string>()).value();
-  Json full = PostOver(node, node.MakeEvidence(nonce, /*with_boot_log=*/true));
+  Json full = PostOver(node, MakeEvidence(node, nonce, /*with_boot_log=*/true));
   EXPECT_EQ(full["verdict"]["reasons"], revoked["verdict"]["reasons"]);
 }
 

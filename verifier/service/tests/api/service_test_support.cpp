@@ -1,197 +1,33 @@
 #include "service_test_support.h"
 
-#include <algorithm>
-#include <array>
-#include <cstddef>
 #include <fstream>
-
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <tss2/tss2_mu.h>
 
 #include "attest/encoding.h"
 #include "attest/ledger/ledger.h"
 #include "attest/service/operations.h"
 #include "attest/tpm/algorithms.h"
-#include "attest/tpm/marshal.h"
-#include "attest/tpm/public_key.h"
 #include "attest/verifier/policy.h"
 
-#include "kdf.h"
 #include "openapi_validator.h"
-#include "test_certificates.h"
 
 namespace attest::service::test {
-namespace {
-
-Bytes BytesOf(const std::uint8_t* data, std::size_t size) { return Bytes(data, data + size); }
-
-// The seed of an ECC EK's credential, as the TPM recovers it (ECDH, KDFe).
-Result<Bytes> RecoverSeed(EVP_PKEY* ek_private, const TPMT_PUBLIC& ek,
-                          const tpm::HashAlgorithm& hash, ByteView encrypted) {
-  ATTEST_ASSIGN_OR_RETURN(
-      auto point, tpm::Unmarshal<TPMS_ECC_POINT>(encrypted, Tss2_MU_TPMS_ECC_POINT_Unmarshal,
-                                                 "TPMS_ECC_POINT"));
-  TPMT_PUBLIC ephemeral_area = ek;
-  ephemeral_area.unique.ecc = point;
-  ATTEST_ASSIGN_OR_RETURN(auto ephemeral, tpm::PublicKeyFromTpm(ephemeral_area));
-  EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_pkey(nullptr, ek_private, nullptr));
-  Bytes z(static_cast<std::size_t>((EVP_PKEY_get_bits(ek_private) + 7) / 8));
-  std::size_t z_size = z.size();
-  if (EVP_PKEY_derive_init(context.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(context.get(), ephemeral.get()) != 1 ||
-      EVP_PKEY_derive(context.get(), z.data(), &z_size) != 1) {
-    return MakeError(ErrorCode::kCrypto, "ECDH");
-  }
-  Bytes seed(hash.digest_size);
-  ATTEST_RETURN_IF_ERROR(
-      verifier::internal::KDFe(hash, z, "IDENTITY", {point.x.buffer, point.x.size},
-                               {ek.unique.ecc.x.buffer, ek.unique.ecc.x.size}, seed));
-  return seed;
-}
-
-// TPM2_ActivateCredential (TPM 2.0 Part 1 §24) in software.
-Result<Bytes> SoftwareActivate(EVP_PKEY* ek_private, ByteView ek_public, ByteView blob,
-                               ByteView encrypted_secret, ByteView name) {
-  ATTEST_ASSIGN_OR_RETURN(TPM2B_PUBLIC ek, tpm::ParsePublic(ek_public));
-  const tpm::HashAlgorithm hash = *tpm::HashAlgorithmById(ek.publicArea.nameAlg);
-  ATTEST_ASSIGN_OR_RETURN(
-      auto secret,
-      tpm::Unmarshal<TPM2B_ENCRYPTED_SECRET>(
-          encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "TPM2B_ENCRYPTED_SECRET"));
-  ATTEST_ASSIGN_OR_RETURN(
-      auto id_object,
-      tpm::Unmarshal<TPM2B_ID_OBJECT>(blob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal, "TPM2B_ID_OBJECT"));
-  ATTEST_ASSIGN_OR_RETURN(Bytes seed, RecoverSeed(ek_private, ek.publicArea, hash,
-                                                  ByteView(secret.secret, secret.size)));
-  TPM2B_DIGEST integrity{};
-  std::size_t offset = 0;
-  if (Tss2_MU_TPM2B_DIGEST_Unmarshal(id_object.credential, id_object.size, &offset, &integrity) !=
-      0) {
-    return MakeError(ErrorCode::kCorrupt, "integrity");
-  }
-  Bytes encrypted = BytesOf(id_object.credential + offset, id_object.size - offset);
-  Bytes hmac_key(hash.digest_size);
-  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFa(hash, seed, "INTEGRITY", {}, {}, hmac_key));
-  Bytes hmac_input = encrypted;
-  AppendBytes(hmac_input, name);
-  Bytes expected(hash.digest_size);
-  std::size_t size = 0;
-  EVP_Q_mac(nullptr, "HMAC", nullptr, hash.openssl_name, nullptr, hmac_key.data(), hmac_key.size(),
-            hmac_input.data(), hmac_input.size(), expected.data(), expected.size(), &size);
-  if (BytesOf(integrity.buffer, integrity.size) != expected) {
-    return MakeError(ErrorCode::kVerificationFailed, "integrity HMAC");
-  }
-  const std::size_t key_bytes = ek.publicArea.parameters.asymDetail.symmetric.keyBits.aes / 8;
-  Bytes symmetric_key(key_bytes);
-  ATTEST_RETURN_IF_ERROR(verifier::internal::KDFa(hash, seed, "STORAGE", name, {}, symmetric_key));
-  std::unique_ptr<EVP_CIPHER, OpensslDeleter<EVP_CIPHER_free>> cipher(
-      EVP_CIPHER_fetch(nullptr, key_bytes == 32 ? "AES-256-CFB" : "AES-128-CFB", nullptr));
-  std::unique_ptr<EVP_CIPHER_CTX, OpensslDeleter<EVP_CIPHER_CTX_free>> context(
-      EVP_CIPHER_CTX_new());
-  const std::array<std::uint8_t, 16> iv{};
-  Bytes plain(encrypted.size() + 16);
-  int written = 0;
-  if (EVP_DecryptInit_ex2(context.get(), cipher.get(), symmetric_key.data(), iv.data(), nullptr) !=
-          1 ||
-      EVP_DecryptUpdate(context.get(), plain.data(), &written, encrypted.data(),
-                        static_cast<int>(encrypted.size())) != 1) {
-    return MakeError(ErrorCode::kCrypto, "decrypt");
-  }
-  plain.resize(static_cast<std::size_t>(written));
-  ATTEST_ASSIGN_OR_RETURN(
-      TPM2B_DIGEST recovered,
-      tpm::Unmarshal<TPM2B_DIGEST>(plain, Tss2_MU_TPM2B_DIGEST_Unmarshal, "TPM2B_DIGEST"));
-  return BytesOf(recovered.buffer, recovered.size);
-}
-
-std::string MakeCsrPem(EVP_PKEY* key, const std::string& cn) {
-  std::unique_ptr<X509_REQ, OpensslDeleter<X509_REQ_free>> request(X509_REQ_new());
-  X509_NAME* name = X509_REQ_get_subject_name(request.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_REQ_set_pubkey(request.get(), key);
-  X509_REQ_sign(request.get(), key, EVP_sha256());
-  std::unique_ptr<BIO, OpensslDeleter<BIO_free>> bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509_REQ(bio.get(), request.get());
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-}  // namespace
-
-SimulatedNode::SimulatedNode(std::string hostname)
-    : hostname_(std::move(hostname)),
-      ek_(verifier::test::MakeEcKey("P-256")),
-      ek_public_(verifier::test::EkPublicFor(ek_.get())),
-      boot_log_(verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin")),
-      selection_(tpm::ParsePcrSelection("sha256:0-9,14,15").value()) {
-  auto parsed = tpm::ParsePublic(ek_public_);
-  node_id_ = tpm::NodeId(parsed->publicArea).value();
-}
-
-SimulatedNode::SimulatedNode(std::string hostname, const SimulatedNode& same_tpm)
-    : hostname_(std::move(hostname)),
-      ek_public_(same_tpm.ek_public_),
-      node_id_(same_tpm.node_id_),
-      boot_log_(same_tpm.boot_log_),
-      selection_(same_tpm.selection_) {
-  EVP_PKEY_up_ref(same_tpm.ek_.get());
-  ek_.reset(same_tpm.ek_.get());
-}
-
-Json SimulatedNode::EnrollmentBody() const {
-  return {{"hostname", hostname_},
-          {"ek_public", Base64Encode(ek_public_)},
-          {"ak_public", Base64Encode(factory_.MarshaledPublic())}};
-}
-
-Result<Bytes> SimulatedNode::ActivateCredential(const Json& enrollment) const {
-  ATTEST_ASSIGN_OR_RETURN(Bytes blob,
-                          Base64Decode(enrollment.at("credential_blob").get<std::string>()));
-  ATTEST_ASSIGN_OR_RETURN(Bytes secret,
-                          Base64Decode(enrollment.at("encrypted_secret").get<std::string>()));
-  return SoftwareActivate(ek_.get(), ek_public_, blob, secret, factory_.LoadedKey().name);
-}
-
-verifier::Evidence SimulatedNode::MakeEvidence(const Bytes& nonce, bool with_boot_log,
-                                               verifier::QuoteClock clock) const {
-  verifier::Evidence evidence = factory_.Make(
-      selection_, boot_log_, verifier::test::ExampleRuntimeLog(runtime_entries_), nonce, clock);
-  if (!with_boot_log) evidence.boot_log.reset();
-  return evidence;
-}
-
-verifier::Evidence SimulatedNode::MakeEvidenceFrom(const Bytes& nonce, std::uint64_t runtime_start,
-                                                   bool with_boot_log,
-                                                   verifier::QuoteClock clock) const {
-  verifier::Evidence evidence = MakeEvidence(nonce, with_boot_log, clock);
-  std::vector<runtime::RuntimeEntry>& entries = evidence.runtime_log->entries;
-  entries.erase(entries.begin(),
-                entries.begin() + static_cast<std::ptrdiff_t>(
-                                      std::min<std::uint64_t>(runtime_start, entries.size())));
-  evidence.runtime_log_start = runtime_start;
-  return evidence;
-}
-
-void SimulatedNode::AddCertificateRequest(verifier::Evidence& evidence, bool with_proof) const {
-  verifier::test::SoftwareSigningKey key = verifier::test::MakeSoftwareSigningKey();
-  evidence.csr = MakeCsrPem(key.key.get(), node_id_);
-  if (with_proof) evidence.key_certification = factory_.Certify(key.public_area, evidence.nonce);
-}
-
-std::string SimulatedNode::EvidenceText(const verifier::Evidence& evidence) const {
-  return verifier::EvidenceToJson(evidence).value().dump();
-}
 
 std::string Str(const http::Response& response) {
   return std::to_string(response.status) + " " + response.body;
 }
 
+std::string EvidenceText(const verifier::Evidence& evidence) {
+  return verifier::EvidenceToJson(evidence).value().dump();
+}
+
 void ServiceTest::SetUp() {
+  measurements_.boot_log = verifier::test::ReadFixture("eventlogs/ovmf-sb-on.bin");
+  measurements_.runtime_log = verifier::test::ExampleRuntimeLog(5);
+  const runtime::RuntimeLog most = verifier::test::ExampleRuntimeLog(kMaxRuntimeEntries);
+  measurements_.runtime_later.assign(most.entries.begin() + 5, most.entries.end());
+  selection_ = tpm::ParsePcrSelection("sha256:0-9,14,15").value();
   for (const char* host : {"node-a.example", "node-b.example"}) {
-    nodes_.push_back(std::make_unique<SimulatedNode>(host));
+    nodes_.push_back(std::make_unique<SimulatedNode>(host, measurements_, EkKind::kEccP256));
   }
   state_dir_ = dir_.File("state");
   InitOptions init;
@@ -203,11 +39,10 @@ void ServiceTest::SetUp() {
 
   // A policy allowing exactly what the simulated nodes show, or will once
   // they measure more runtime files (MeasureMore).
-  SimulatedNode& model = *nodes_[0];
-  verifier::Evidence sample = model.MakeEvidence(Bytes(32, 1));
-  verifier::Policy policy = verifier::test::PolicyFor(sample, model.factory().LoadedKey());
-  for (const runtime::RuntimeEntry& entry :
-       verifier::test::ExampleRuntimeLog(SimulatedNode::kMaxRuntimeEntries).entries) {
+  const SimulatedNode& model = *nodes_[0];
+  verifier::Evidence sample = MakeEvidence(model, Bytes(32, 1));
+  verifier::Policy policy = verifier::test::PolicyFor(sample, model.ak().LoadedKey());
+  for (const runtime::RuntimeEntry& entry : most.entries) {
     policy.runtime.allowed_digests.insert(entry.sha256);
   }
   policy.trust_domain = "example.org";
@@ -339,13 +174,28 @@ Bytes ServiceTest::Challenge(const SimulatedNode& node) {
 Json ServiceTest::PostEvidence(const SimulatedNode& node, const verifier::Evidence& evidence,
                                int status) {
   return Expect(status, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(evidence));
+                EvidenceText(evidence));
+}
+
+verifier::Evidence ServiceTest::MakeEvidence(const SimulatedNode& node, const Bytes& nonce,
+                                             bool with_boot_log, verifier::QuoteClock clock) const {
+  verifier::Evidence evidence = node.MakeEvidence(nonce, selection_, clock);
+  if (!with_boot_log) evidence.boot_log.reset();
+  return evidence;
+}
+
+verifier::Evidence ServiceTest::MakeEvidenceFrom(const SimulatedNode& node, const Bytes& nonce,
+                                                 std::uint64_t runtime_start, bool with_boot_log,
+                                                 verifier::QuoteClock clock) const {
+  verifier::Evidence evidence = node.MakeEvidenceFrom(nonce, selection_, runtime_start, clock);
+  if (!with_boot_log) evidence.boot_log.reset();
+  return evidence;
 }
 
 Json ServiceTest::Attest(const SimulatedNode& node, bool with_boot_log,
                          verifier::QuoteClock clock) {
   Bytes nonce = Challenge(node);
-  return PostEvidence(node, node.MakeEvidence(nonce, with_boot_log, clock));
+  return PostEvidence(node, MakeEvidence(node, nonce, with_boot_log, clock));
 }
 
 std::vector<std::string> ServiceTest::LedgerKinds() {

@@ -1,9 +1,8 @@
 // What the service's API tests share: a state directory made by
 // InitStateDirectory in a temp dir (real SQLite files, real ledger, real
-// CA), a clock the test moves, and simulated nodes with a software EK and
-// AK that enroll (recovering the credential's secret with the ActivateCredential
-// math against the EK's private key) and attest with real TPMS_ATTEST
-// quotes over the repository's boot log fixture.
+// CA), a clock the test moves, and simulated nodes (simulated_node.h: a
+// software EK and AK that enroll and attest with real TPMS_ATTEST quotes)
+// measuring the repository's boot log fixture.
 #pragma once
 
 #include <atomic>
@@ -26,6 +25,7 @@
 #include "attest/verifier/evidence.h"
 
 #include "evidence_factory.h"
+#include "simulated_node.h"
 
 namespace attest::service::test {
 
@@ -43,53 +43,6 @@ class ManualClock final : public Clock {
  private:
   mutable std::mutex mutex_;
   TimePoint now_ = std::chrono::system_clock::now();
-};
-
-// A node: a software P-256 EK and a software AK (EvidenceFactory).
-class SimulatedNode {
- public:
-  explicit SimulatedNode(std::string hostname = "node.example");
-  // The same TPM (EK) with a new AK: what a re-enrollment presents.
-  SimulatedNode(std::string hostname, const SimulatedNode& same_tpm);
-
-  const std::string& node_id() const { return node_id_; }
-  const std::string& hostname() const { return hostname_; }
-  const Bytes& ek_public() const { return ek_public_; }
-  Json EnrollmentBody() const;
-  // The secret the credential of POST /v1/enrollments carries, as the
-  // node's TPM would release it; an error when it does not open.
-  Result<Bytes> ActivateCredential(const Json& enrollment) const;
-
-  verifier::Evidence MakeEvidence(const Bytes& nonce, bool with_boot_log = true,
-                                  verifier::QuoteClock clock = verifier::test::SafeClock()) const;
-  // The same quote, with the runtime log sent from `runtime_start` (the
-  // verifier's cursor): only the entries after it, runtime_log_start set.
-  verifier::Evidence MakeEvidenceFrom(
-      const Bytes& nonce, std::uint64_t runtime_start, bool with_boot_log = false,
-      verifier::QuoteClock clock = verifier::test::SafeClock()) const;
-  // attestd measured `count` more runtime files (entries of
-  // ExampleRuntimeLog(kMaxRuntimeEntries), all approved by the test policy).
-  void MeasureMore(std::size_t count) { runtime_entries_ += count; }
-  // A reboot: the runtime log starts again (as /run does), with `entries`.
-  void RestartRuntimeLog(std::size_t entries) { runtime_entries_ = entries; }
-  std::size_t runtime_entries() const { return runtime_entries_; }
-  static constexpr std::size_t kMaxRuntimeEntries = 12;
-  // A CSR for a fresh TPM-like signing key, and the AK's TPM2_Certify of it.
-  void AddCertificateRequest(verifier::Evidence& evidence, bool with_proof = true) const;
-  std::string EvidenceText(const verifier::Evidence& evidence) const;
-
-  const verifier::test::EvidenceFactory& factory() const { return factory_; }
-  const tpm::PcrSelection& selection() const { return selection_; }
-
- private:
-  std::string hostname_;
-  EvpPkeyPtr ek_;
-  Bytes ek_public_;
-  std::string node_id_;
-  verifier::test::EvidenceFactory factory_;
-  Bytes boot_log_;
-  tpm::PcrSelection selection_;
-  std::size_t runtime_entries_ = 5;
 };
 
 // A fresh deployment per test: init, a policy for the simulated nodes, an
@@ -126,11 +79,30 @@ class ServiceTest : public ::testing::Test {
               verifier::QuoteClock clock = verifier::test::SafeClock());
   Json PostEvidence(const SimulatedNode& node, const verifier::Evidence& evidence,
                     int status = 200);
+  // The node's evidence for `nonce` over the tests' selection, without the
+  // boot log when `with_boot_log` is false.
+  verifier::Evidence MakeEvidence(const SimulatedNode& node, const Bytes& nonce,
+                                  bool with_boot_log = true,
+                                  verifier::QuoteClock clock = verifier::test::SafeClock()) const;
+  // The same quote, with the runtime log sent from `runtime_start` (the
+  // verifier's cursor): only the entries after it, runtime_log_start set.
+  verifier::Evidence MakeEvidenceFrom(
+      const SimulatedNode& node, const Bytes& nonce, std::uint64_t runtime_start,
+      bool with_boot_log = false, verifier::QuoteClock clock = verifier::test::SafeClock()) const;
   // Ledger entry kinds, in order.
   std::vector<std::string> LedgerKinds();
 
   attest::test::TempDir dir_{"service_test"};
   ManualClock clock_;
+  // The most runtime files a node measures in these tests (MeasureMore):
+  // entries of ExampleRuntimeLog(kMaxRuntimeEntries), all approved by the
+  // test policy.
+  static constexpr std::size_t kMaxRuntimeEntries = 12;
+  // What every simulated node measures: the OVMF fixture boot log and a
+  // five-entry runtime log (then up to kMaxRuntimeEntries as runtime_later);
+  // quoted as sha256:0-9,14,15.
+  NodeMeasurements measurements_;
+  tpm::PcrSelection selection_;
   ServiceConfig config_;
   std::string state_dir_;
   std::string admin_token_;
@@ -141,6 +113,8 @@ class ServiceTest : public ::testing::Test {
 };
 
 std::string Str(const http::Response& response);
+// The evidence document, as a node posts it.
+std::string EvidenceText(const verifier::Evidence& evidence);
 
 // Fails the current test when a response breaks verifier/openapi.yaml: every
 // response the API tests receive goes through here.

@@ -94,10 +94,9 @@ class TrustDecayTest : public ServiceTest {
     Json challenge = Send(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
     Result<Bytes> nonce = HexDecode(challenge.value("nonce", ""));
     EXPECT_TRUE(nonce.ok()) << challenge.dump();
-    verifier::Evidence evidence = node.MakeEvidence(nonce.ok() ? *nonce : Bytes(32, 0));
+    verifier::Evidence evidence = MakeEvidence(node, nonce.ok() ? *nonce : Bytes(32, 0));
     node.AddCertificateRequest(evidence);
-    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence",
-                node.EvidenceText(evidence));
+    return Send(200, "POST", "/v1/nodes/" + node.node_id() + "/evidence", EvidenceText(evidence));
   }
 
   std::string ListedState(const std::string& node_id, const std::string& token) {
