@@ -24,21 +24,26 @@ void ExpireNode(Context& context, const std::string& node_id, TimePoint now,
     std::cerr << "verifier: trust sweep: " << read.error().ToString() << "\n";
     return;  // stays due: the next sweep tries again
   }
-  if (!*read || (*read)->state != NodeState::kTrusted) {
-    context.trust_deadlines.Forget(node_id);
+  if (!*read) {
+    context.trust_deadlines.Drop(node_id);
+    return;
+  }
+  if ((*read)->state != NodeState::kTrusted) {
+    context.trust_deadlines.Forget(node_id, (*read)->version);
     return;
   }
   NodeRecord node = std::move(**read);
   const TimePoint last = node.last_attestation.value_or(node.enrolled_at);
   if (now - last <= max_age) {
-    context.trust_deadlines.Trusted(node_id, last);  // attested meanwhile
+    context.trust_deadlines.Trusted(node_id, last, node.version);  // attested meanwhile
     return;
   }
   const NodeState previous = node.state;
   node.state = NodeState::kUntrusted;
   // Silence says nothing of which boot runs now: the next evidence brings
-  // its boot log in full.
+  // its boot log and its runtime log in full, as after any failure.
   node.boot_cache.reset();
+  node.runtime_cache.reset();
   StoreChange change;
   change.events.push_back({std::string(ledger::kinds::kNodeUntrusted),
                            {{"node_id", node.node_id},
@@ -58,28 +63,35 @@ void ExpireNode(Context& context, const std::string& node_id, TimePoint now,
     std::cerr << "verifier: trust sweep: " << committed.error().ToString() << "\n";
     return;
   }
-  context.trust_deadlines.Forget(node_id);
+  context.trust_deadlines.Forget(node_id, node.version + 1);  // what the commit stored
   NotifyStateChange(context, node, previous, kAttestationStale);
 }
 
 }  // namespace
 
-void TrustDeadlines::Trusted(const std::string& node_id, TimePoint at) {
+void TrustDeadlines::Trusted(const std::string& node_id, TimePoint at, std::int64_t version) {
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = last_trusted_.try_emplace(node_id, at);
-  if (!inserted) {
-    by_time_.erase({it->second, node_id});
-    it->second = at;
-  }
+  Entry& entry = nodes_[node_id];
+  if (version < entry.version) return;
+  if (entry.trusted_at) by_time_.erase({*entry.trusted_at, node_id});
+  entry = {version, at};
   by_time_.insert({at, node_id});
 }
 
-void TrustDeadlines::Forget(const std::string& node_id) {
+void TrustDeadlines::Forget(const std::string& node_id, std::int64_t version) {
   std::lock_guard lock(mutex_);
-  auto it = last_trusted_.find(node_id);
-  if (it == last_trusted_.end()) return;
-  by_time_.erase({it->second, node_id});
-  last_trusted_.erase(it);
+  Entry& entry = nodes_[node_id];
+  if (version < entry.version) return;
+  if (entry.trusted_at) by_time_.erase({*entry.trusted_at, node_id});
+  entry = {version, std::nullopt};
+}
+
+void TrustDeadlines::Drop(const std::string& node_id) {
+  std::lock_guard lock(mutex_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return;
+  if (it->second.trusted_at) by_time_.erase({*it->second.trusted_at, node_id});
+  nodes_.erase(it);
 }
 
 std::vector<std::string> TrustDeadlines::Due(TimePoint cutoff) const {
@@ -112,7 +124,8 @@ Status LoadTrustDeadlines(Context& context) {
                             context.store->ListNodes(NodeState::kTrusted, after, kListPage));
     for (const NodeRecord& node : nodes) {
       context.trust_deadlines.Trusted(
-          node.node_id, std::max(node.last_attestation.value_or(node.enrolled_at), started));
+          node.node_id, std::max(node.last_attestation.value_or(node.enrolled_at), started),
+          node.version);
     }
     if (nodes.size() < kListPage) return OkStatus();
     after = nodes.back().node_id;

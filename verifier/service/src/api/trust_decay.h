@@ -8,8 +8,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,17 +28,30 @@ struct Context;
 // The stable reason a node turns untrusted for silence.
 inline constexpr std::string_view kAttestationStale = "ATTESTATION_STALE";
 
+// Commits to one node are ordered by its version, but the index updates
+// that follow them are not: each update names the version it saw, and one
+// older than the node's latest is ignored. Otherwise a Forget that lost a
+// race to a later trusted commit would drop a trusted node from the index,
+// and its trust would never decay.
 class TrustDeadlines {
  public:
-  // `node_id` was trusted at `at` (its last trusted attestation).
-  void Trusted(const std::string& node_id, TimePoint at);
-  void Forget(const std::string& node_id);
+  // `node_id`, at stored version `version`, was trusted at `at` (its last
+  // trusted attestation).
+  void Trusted(const std::string& node_id, TimePoint at, std::int64_t version);
+  // `node_id`, at stored version `version`, is not trusted.
+  void Forget(const std::string& node_id, std::int64_t version);
+  // `node_id` is not in the store at all.
+  void Drop(const std::string& node_id);
   // The nodes last trusted before `cutoff`, oldest first.
   std::vector<std::string> Due(TimePoint cutoff) const;
 
  private:
+  struct Entry {
+    std::int64_t version = 0;
+    std::optional<TimePoint> trusted_at;  // nullopt: not trusted at `version`
+  };
   mutable std::mutex mutex_;
-  std::map<std::string, TimePoint> last_trusted_;
+  std::map<std::string, Entry> nodes_;  // a node's latest update
   std::set<std::pair<TimePoint, std::string>> by_time_;
 };
 

@@ -172,10 +172,11 @@ Result<RecordedVerdict> RecordVerdict(Context& context, NodeRecord node,
     change.node = node;
     Result<CommitResult> committed = CommitAttestation(context, change, recorded.previous);
     if (committed.ok()) {
+      const std::int64_t stored_version = node.version + 1;  // what the commit stored
       if (verdict.trusted) {
-        context.trust_deadlines.Trusted(node.node_id, now);
+        context.trust_deadlines.Trusted(node.node_id, now, stored_version);
       } else {
-        context.trust_deadlines.Forget(node.node_id);
+        context.trust_deadlines.Forget(node.node_id, stored_version);
       }
       if (recorded.previous != node.state) {
         NotifyStateChange(context, node, recorded.previous,

@@ -3,6 +3,8 @@
 // older than the maximum age: certificates revoked, the CRL regenerated, a
 // ledger entry and a webhook. The listings never show it trusted past its
 // deadline; the background sweep does it without any request.
+#include "trust_decay.h"
+
 #include <condition_variable>
 #include <csignal>
 #include <fstream>
@@ -130,6 +132,8 @@ TEST_F(TrustDecayTest, ANodeThatStopsAttestingTurnsUntrustedAndLosesItsCertifica
   // Attesting keeps it trusted: the age counts from the last trusted verdict.
   clock_.Advance(seconds(120));
   ASSERT_EQ(AttestOverHttps(node)["state"], "trusted");
+  const std::string challenges = "/v1/nodes/" + node.node_id() + "/challenges";
+  ASSERT_TRUE(Send(201, "POST", challenges).contains("runtime_log_cursor"));
   clock_.Advance(seconds(179));
   EXPECT_EQ(ListedState(node.node_id(), reader), "trusted");
 
@@ -139,6 +143,8 @@ TEST_F(TrustDecayTest, ANodeThatStopsAttestingTurnsUntrustedAndLosesItsCertifica
   Json shown = Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader);
   EXPECT_EQ(shown["state"], "untrusted");
   EXPECT_EQ(shown["boot_log_cached"], false);
+  // Nor the runtime log: silence says nothing of what runs now.
+  EXPECT_FALSE(Send(201, "POST", challenges).contains("runtime_log_cursor"));
   ASSERT_EQ(shown["certificates"].size(), 2u);
   for (const Json& certificate : shown["certificates"]) EXPECT_EQ(certificate["revoked"], true);
   std::string crl_after = Send(200, "GET", "/v1/ca/crl").get<std::string>();
@@ -218,6 +224,30 @@ TEST_F(TrustDecayTest, AfterALongOutageNodesGetOneMaxAgeFromTheStart) {
   EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "trusted");
   clock_.Advance(seconds(2));
   EXPECT_EQ(Send(200, "GET", "/v1/nodes/" + node.node_id(), "", reader)["state"], "untrusted");
+}
+
+// Index updates run after their commits, in any order: the older of two
+// never undoes the newer. A Forget of an untrusted version arriving after
+// a later trusted commit's update would otherwise drop a trusted node from
+// the index, and its trust would never decay.
+TEST(TrustDeadlinesTest, AnOlderUpdateNeverUndoesANewerOne) {
+  api::TrustDeadlines deadlines;
+  const TimePoint start = std::chrono::system_clock::now();
+  const TimePoint later = start + seconds(5);
+  deadlines.Trusted("node", start, 3);
+  deadlines.Forget("node", 2);  // a failure committed before version 3
+  EXPECT_EQ(deadlines.Due(later), std::vector<std::string>{"node"});
+  deadlines.Forget("node", 4);
+  EXPECT_TRUE(deadlines.Due(later).empty());
+  deadlines.Trusted("node", start, 3);  // the trusted commit's update, late
+  EXPECT_TRUE(deadlines.Due(later).empty());
+  deadlines.Trusted("node", start + seconds(1), 5);
+  EXPECT_EQ(deadlines.Due(later), std::vector<std::string>{"node"});
+  EXPECT_TRUE(deadlines.Due(start + seconds(1)).empty());  // due strictly before its cutoff
+  deadlines.Drop("node");
+  EXPECT_TRUE(deadlines.Due(later).empty());
+  deadlines.Trusted("node", start, 1);  // a node enrolled again from version 0
+  EXPECT_EQ(deadlines.Due(later), std::vector<std::string>{"node"});
 }
 
 }  // namespace
