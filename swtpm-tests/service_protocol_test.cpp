@@ -280,6 +280,28 @@ TEST_F(ServiceProtocolSwtpmTest, TrustedWithACertificateThenARuntimeChangeRevoke
       << revoked.out << revoked.err;
 }
 
+// MakeCredential binds the secret to the name of the AK the enrollment
+// names: this TPM's other AK loads here, but the TPM itself refuses to open
+// the credential for it (an integrity failure over the name); the named AK
+// opens it and the enrollment activates.
+TEST_F(ServiceProtocolSwtpmTest, TheCredentialOpensOnlyForTheAkItWasMadeFor) {
+  auto named_ak = tpm().CreateAttestationKey(attestd::AkAlgorithm::kEccP256);
+  ASSERT_TRUE(named_ak.ok()) << named_ak.error().ToString();
+  Json enrollment = Post("/v1/enrollments", EnrollmentBody(*named_ak).dump(), 201);
+  const Bytes blob = Base64Decode(enrollment.value("credential_blob", "")).value();
+  const Bytes encrypted = Base64Decode(enrollment.value("encrypted_secret", "")).value();
+
+  auto wrong = tpm().ActivateCredential(ak_, endorsement_, blob, encrypted);
+  ASSERT_FALSE(wrong.ok()) << "the credential opened for an AK it was not made for";
+  EXPECT_EQ(wrong.error().code, ErrorCode::kTpm) << wrong.error().ToString();
+
+  auto secret = tpm().ActivateCredential(*named_ak, endorsement_, blob, encrypted);
+  ASSERT_TRUE(secret.ok()) << secret.error().ToString();
+  Json activated = Post("/v1/enrollments/" + enrollment.value("enrollment_id", "") + "/activate",
+                        Json{{"secret", Base64Encode(*secret)}}.dump(), 200);
+  EXPECT_EQ(activated["state"], "enrolled") << activated.dump();
+}
+
 TEST_F(ServiceProtocolSwtpmTest, AnotherTpmsAkIsRefusedAtActivationAndItsQuotesChangeNothing) {
   auto other_swtpm = SwtpmSimulator::Start({.create_ek_certificates = false});
   ASSERT_TRUE(other_swtpm.ok()) << other_swtpm.error().ToString();

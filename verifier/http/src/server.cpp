@@ -1,6 +1,5 @@
 #include "attest/http/server.h"
 
-#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -109,32 +108,20 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port));
 }
 
-std::string KeyOf(net::ip::address address) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
-  }
-  if (address.is_v4()) return address.to_string();
-  net::ip::address_v6::bytes_type bytes = address.to_v6().to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);  // the interface identifier
-  return net::ip::address_v6(bytes).to_string() + "/64";
-}
-
-// The peer's ClientKey; nullopt when the peer is already gone.
+// The peer's address, IPv4-mapped IPv6 as IPv4 (one client, one key);
+// nullopt when the peer is already gone.
 std::optional<std::string> ClientAddress(const tcp::socket& socket) {
   boost::system::error_code ec;
   tcp::endpoint endpoint = socket.remote_endpoint(ec);
   if (ec) return std::nullopt;
-  return KeyOf(endpoint.address());
+  net::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
 }
 
 }  // namespace
-
-std::string ClientKey(std::string_view address) {
-  boost::system::error_code ec;
-  net::ip::address parsed = net::ip::make_address(std::string(address), ec);
-  if (ec) return std::string(address);
-  return KeyOf(parsed);
-}
 
 struct Server::Impl {
   std::shared_ptr<ServerState> state;

@@ -48,20 +48,6 @@ class AdmissionTest : public HttpTest {
   }
 };
 
-// One host may use any address of its /64: counted per address, it would
-// hold 2^64 shares of the caps and rate limits.
-TEST(ClientKeyTest, AnIpv6HostCountsAsItsSlash64AndIpv4AsItsAddress) {
-  EXPECT_EQ(ClientKey("2001:db8:1:2::1"), "2001:db8:1:2::/64");
-  EXPECT_EQ(ClientKey("2001:db8:1:2:ffff:ffff:ffff:fffe"), "2001:db8:1:2::/64");
-  EXPECT_NE(ClientKey("2001:db8:1:3::1"), ClientKey("2001:db8:1:2::1"));
-  EXPECT_EQ(ClientKey("::1"), "::/64");
-  EXPECT_EQ(ClientKey("fe80::1%1"), "fe80::/64");  // the zone is not part of the key
-  EXPECT_EQ(ClientKey("192.0.2.7"), "192.0.2.7");
-  EXPECT_NE(ClientKey("192.0.2.7"), ClientKey("192.0.2.8"));
-  EXPECT_EQ(ClientKey("::ffff:192.0.2.7"), "192.0.2.7");  // one client, one key
-  EXPECT_EQ(ClientKey("not an address"), "not an address");
-}
-
 TEST_F(AdmissionTest, AnAddressAtItsCapIsRefusedWhileAnotherIsServed) {
   ServerOptions options = Options();
   options.max_connections_per_address = 2;

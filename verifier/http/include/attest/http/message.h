@@ -17,12 +17,10 @@ struct Request {
   std::string method;  // "GET", "POST", ... as sent
   std::string target;  // the request target as sent: path and query
   std::string path;    // percent-decoded path, without the query
-  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  // The client as ClientKey counts it ("127.0.0.1", "2001:db8:1:2::/64";
-  // no port): what connection caps and rate limits key on.
-  std::string client_address;
+  std::string client_address;  // "127.0.0.1" (no port): what rate limits key on
   // The client's certificate (PEM) when it presented one that chains to the
   // configured client CA (mutual TLS); absent otherwise.
   std::optional<std::string> client_certificate_pem;

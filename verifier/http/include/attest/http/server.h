@@ -29,9 +29,9 @@ struct ServerOptions {
   // the handshake. Clients without a certificate are still served.
   std::optional<std::string> client_ca_path;
   std::size_t max_connections = 1024;  // past it, new connections are closed at once
-  // Open connections one client (ClientKey: an IPv4 address, an IPv6 /64)
-  // may hold; past it its new connections are closed at once, so one client
-  // cannot take every slot of max_connections.
+  // Open connections one client address may hold (IPv6: the whole address,
+  // not its /64); past it its new connections are closed at once, so one
+  // client cannot take every slot of max_connections.
   std::size_t max_connections_per_address = 64;
   std::size_t max_header_bytes = 16 * 1024;       // 431 past it
   std::size_t max_body_bytes = 17 * 1024 * 1024;  // 413 past it (evidence is <= 16 MiB)
@@ -46,13 +46,6 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   unsigned threads = 2;                              // asio threads running handlers
 };
-
-// What connection caps and rate limits count one client under: an IPv4
-// address as it is (IPv4-mapped IPv6 too), an IPv6 address as its /64
-// network ("2001:db8:1:2::/64"). A /64 is the smallest block a host is
-// given, and one host can take any address in it: keyed per address, it
-// would hold 2^64 shares. Text that is not an IP address comes back as is.
-std::string ClientKey(std::string_view address);
 
 class Server {
  public:
