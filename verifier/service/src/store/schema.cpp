@@ -11,6 +11,7 @@
 #include "attest/service/sqlite_store.h"
 
 #include "src/store/sqlite_internal.h"
+#include "src/store/wal_checkpointer.h"
 
 namespace attest::service::internal {
 namespace {
@@ -181,6 +182,10 @@ Status Configure(SqliteDatabase& db, ConnectionRole role) {
   ATTEST_RETURN_IF_ERROR(db.Execute("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs)));
   ATTEST_RETURN_IF_ERROR(db.Execute("PRAGMA foreign_keys = ON"));
   if (role == ConnectionRole::kReader) return db.Execute("PRAGMA query_only = ON");
+  // WalCheckpointer checkpoints; the writer's own automatic checkpoint,
+  // inside a commit, is only the bound should it fall behind.
+  ATTEST_RETURN_IF_ERROR(
+      db.Execute("PRAGMA wal_autocheckpoint = " + std::to_string(kWriterAutocheckpointFrames)));
   // FULL: a committed change (and its outbox rows) survives a power loss,
   // as the ledger's entries do.
   return db.Execute("PRAGMA synchronous = FULL");

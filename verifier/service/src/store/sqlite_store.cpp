@@ -15,6 +15,7 @@
 
 #include "src/store/fields.h"
 #include "src/store/sqlite_internal.h"
+#include "src/store/wal_checkpointer.h"
 
 namespace attest::service {
 namespace {
@@ -62,10 +63,14 @@ std::string Select(const char* columns, const char* rest) {
 
 class SqliteServiceStore final : public ServiceStore {
  public:
-  SqliteServiceStore(std::string path, std::unique_ptr<Connection> writer)
-      : path_(std::move(path)), writer_(std::move(writer)) {}
+  SqliteServiceStore(std::string path, std::unique_ptr<Connection> writer,
+                     std::unique_ptr<internal::WalCheckpointer> checkpointer)
+      : path_(std::move(path)),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {}
 
   ~SqliteServiceStore() override {
+    checkpointer_.reset();
     // Closing the last connection checkpoints (and syncs) the WAL; with
     // another process's connection open it would not, so the routine
     // updates not yet synced are synced here.
@@ -367,7 +372,12 @@ class SqliteServiceStore final : public ServiceStore {
   bool routine_unsynced_ = false;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
+  std::unique_ptr<internal::WalCheckpointer> checkpointer_;
 };
+
+// Often enough that the WAL stays a few thousand pages at the verifier's
+// full rate (about three pages per attestation).
+constexpr std::chrono::milliseconds kCheckpointPeriod{100};
 
 }  // namespace
 
@@ -379,7 +389,10 @@ Result<std::unique_ptr<ServiceStore>> OpenSqliteServiceStore(const std::string& 
   }
   auto writer = internal::OpenConnection(path, internal::ConnectionRole::kWriter, !exists);
   if (!writer.ok()) return writer.error().WithContext("open service database");
-  return std::unique_ptr<ServiceStore>(new SqliteServiceStore(path, std::move(writer).value()));
+  auto checkpointer = internal::WalCheckpointer::Start(path, kCheckpointPeriod);
+  if (!checkpointer.ok()) return checkpointer.error().WithContext("open service database");
+  return std::unique_ptr<ServiceStore>(new SqliteServiceStore(
+      path, std::move(writer).value(), std::move(checkpointer).value()));
 }
 
 }  // namespace attest::service
