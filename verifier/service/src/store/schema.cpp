@@ -186,6 +186,8 @@ Status Configure(SqliteDatabase& db, ConnectionRole role) {
   // inside a commit, is only the bound should it fall behind.
   ATTEST_RETURN_IF_ERROR(
       db.Execute("PRAGMA wal_autocheckpoint = " + std::to_string(kWriterAutocheckpointFrames)));
+  ATTEST_RETURN_IF_ERROR(
+      db.Execute("PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes)));
   // FULL: a committed change (and its outbox rows) survives a power loss,
   // as the ledger's entries do.
   return db.Execute("PRAGMA synchronous = FULL");

@@ -73,9 +73,12 @@ class SqliteServiceStore final : public ServiceStore {
     checkpointer_.reset();
     // Closing the last connection checkpoints (and syncs) the WAL; with
     // another process's connection open it would not, so the routine
-    // updates not yet synced are synced here.
+    // updates not yet synced are synced here (a checkpoint fsyncs the WAL
+    // first), waiting out another process's checkpoint for up to a second.
     std::lock_guard lock(writer_mutex_);
-    if (routine_unsynced_) (void)writer_->db().Execute("PRAGMA wal_checkpoint(PASSIVE)");
+    if (routine_unsynced_) {
+      (void)internal::CheckpointEverything(writer_->db(), std::chrono::seconds(1));
+    }
   }
 
   Result<CommitResult> Commit(const StoreChange& change) override {
@@ -375,8 +378,9 @@ class SqliteServiceStore final : public ServiceStore {
   std::unique_ptr<internal::WalCheckpointer> checkpointer_;
 };
 
-// Often enough that the WAL stays a few thousand pages at the verifier's
-// full rate (about three pages per attestation).
+// Often enough that the thread copies a few hundred pages a pass at the
+// verifier's full rate (about three pages per attestation), so the writer's
+// own checkpoint finds little left to do.
 constexpr std::chrono::milliseconds kCheckpointPeriod{100};
 
 }  // namespace
@@ -391,8 +395,8 @@ Result<std::unique_ptr<ServiceStore>> OpenSqliteServiceStore(const std::string& 
   if (!writer.ok()) return writer.error().WithContext("open service database");
   auto checkpointer = internal::WalCheckpointer::Start(path, kCheckpointPeriod);
   if (!checkpointer.ok()) return checkpointer.error().WithContext("open service database");
-  return std::unique_ptr<ServiceStore>(new SqliteServiceStore(
-      path, std::move(writer).value(), std::move(checkpointer).value()));
+  return std::unique_ptr<ServiceStore>(
+      new SqliteServiceStore(path, std::move(writer).value(), std::move(checkpointer).value()));
 }
 
 }  // namespace attest::service

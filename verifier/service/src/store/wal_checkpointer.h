@@ -3,13 +3,18 @@
 // file: SQLite's automatic checkpoint runs in the commit that crosses its
 // threshold, under the store's writer lock, and with one row per node it
 // touches a page per node (at 10,000 nodes, the verifier's p99). A PASSIVE
-// checkpoint waits for no reader or writer. The writer keeps an automatic
-// checkpoint at a far larger WAL (kWriterAutocheckpointFrames) as the bound
-// should this thread fall behind.
+// checkpoint waits for no reader or writer. Only the writer restarts the
+// WAL from its start, when it begins a write after a complete checkpoint;
+// under steady load this thread is always a little behind, so the WAL grows
+// to the writer's own automatic checkpoint (kWriterAutocheckpointFrames),
+// which then finds little left to copy and restarts it. That, and a reader
+// holding a snapshot for long (which stops every checkpoint), bound the
+// WAL's size; journal_size_limit trims the file after a restart.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +27,14 @@ namespace attest::service::internal {
 
 // The writer's own automatic checkpoint: 16,384 pages (64 MiB of WAL).
 inline constexpr int kWriterAutocheckpointFrames = 16384;
+// What a restarted WAL file is trimmed back to.
+inline constexpr std::int64_t kWalSizeLimitBytes = 64 * 1024 * 1024;
+
+// A PASSIVE checkpoint of `db`, retried while another connection's
+// checkpoint holds the lock (SQLite then answers "busy" in the result row,
+// not with an error), until every frame is copied back or `within` passed.
+// True when every frame was copied back.
+bool CheckpointEverything(SqliteDatabase& db, std::chrono::milliseconds within);
 
 class WalCheckpointer {
  public:
