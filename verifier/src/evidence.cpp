@@ -1,5 +1,6 @@
 #include "attest/verifier/evidence.h"
 
+#include <limits>
 #include <string>
 
 #include "attest/encoding.h"
@@ -81,8 +82,7 @@ Json PcrValuesToJson(const tpm::PcrValues& values) {
 }
 
 Result<Evidence> ParseEvidence(std::string_view text, std::string_view name) {
-  if (std::optional<Evidence> fast = internal::ParseEvidenceFastPath(text)) return *std::move(fast);
-  return internal::ParseEvidenceStrictPath(text, name);
+  return ParseUntrustedEvidence(text, name, std::numeric_limits<std::size_t>::max());
 }
 
 Result<Evidence> ParseUntrustedEvidence(std::string_view text, std::string_view name,

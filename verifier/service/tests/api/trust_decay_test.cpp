@@ -70,10 +70,15 @@ class TrustDecayTest : public ServiceTest {
     return found;
   }
 
-  void TearDown() override {
+  // The HTTPS server stopped as `verifier serve` stops on SIGTERM.
+  void StopServing() {
     client_.reset();
     if (server_) server_->Drain(seconds(2));
     server_.reset();
+  }
+
+  void TearDown() override {
+    StopServing();
     ServiceTest::TearDown();
     if (receiver_) receiver_->Drain(seconds(1));
   }
@@ -194,9 +199,7 @@ TEST_F(TrustDecayTest, NodesTrustedBeforeARestartStillDecay) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   ASSERT_EQ(AttestOverHttps(node)["state"], "trusted");
-  client_.reset();
-  server_->Drain(seconds(2));
-  server_.reset();
+  StopServing();
   Open();
   clock_.Advance(seconds(181));
   StartServer();
@@ -212,9 +215,7 @@ TEST_F(TrustDecayTest, AfterALongOutageNodesGetOneMaxAgeFromTheStart) {
   const SimulatedNode& node = *nodes_[0];
   Enroll(node);
   ASSERT_EQ(AttestOverHttps(node)["state"], "trusted");
-  client_.reset();
-  server_->Drain(seconds(2));
-  server_.reset();
+  StopServing();
   clock_.Advance(seconds(3600));
   Open();
   StartServer();
