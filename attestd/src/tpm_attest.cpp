@@ -1,6 +1,10 @@
 // TPM2_Quote and TPM2_Certify: the AK's signed statements about PCRs and
 // about other keys.
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+
 #include "attest/attestd/tpm.h"
+#include "attest/openssl.h"
 #include "attest/tpm/marshal.h"
 #include "attest/tpm/response_code.h"
 
@@ -72,7 +76,11 @@ Result<Quote> Tpm::MakeQuote(const KeyBlob& attestation_key, ByteView nonce,
     ATTEST_ASSIGN_OR_RETURN(Bytes composite,
                             tpm::PcrCompositeDigest(selection, quote.pcrs, digest_algorithm));
     const TPM2B_DIGEST& quoted = attest.attested.quote.pcrDigest;
-    if (Bytes(quoted.buffer, quoted.buffer + quoted.size) == composite) return quote;
+    if (Bytes(quoted.buffer, quoted.buffer + quoted.size) == composite) {
+      quote.reset_count = attest.clockInfo.resetCount;
+      quote.restart_count = attest.clockInfo.restartCount;
+      return quote;
+    }
     if (attempt == kQuoteAttempts) {
       return MakeError(ErrorCode::kBusy,
                        "PCRs kept changing between TPM2_Quote and "
@@ -99,6 +107,48 @@ Result<Certification> Tpm::Certify(const KeyBlob& key, const KeyBlob& attestatio
   return Certification{
       Bytes(certified->attestationData, certified->attestationData + certified->size),
       tpm::Marshal(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal)};
+}
+
+Result<Bytes> Tpm::SignDigest(const KeyBlob& signing_key, ByteView sha256_digest) {
+  TPM2B_DIGEST digest{};
+  if (sha256_digest.size() != 32) {
+    return MakeError(ErrorCode::kInvalidArgument, "TPM2_Sign: a SHA-256 digest is 32 bytes, not " +
+                                                      std::to_string(sha256_digest.size()));
+  }
+  digest.size = 32;
+  std::copy(sha256_digest.begin(), sha256_digest.end(), digest.buffer);
+  ATTEST_ASSIGN_OR_RETURN(std::vector<TpmHandle> loaded, LoadKeys({&signing_key}));
+  TPMT_SIG_SCHEME scheme{};
+  scheme.scheme = TPM2_ALG_ECDSA;
+  scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+  // An unrestricted key signs any digest: no ticket from TPM2_Hash is needed.
+  TPMT_TK_HASHCHECK validation{};
+  validation.tag = TPM2_ST_HASHCHECK;
+  validation.hierarchy = TPM2_RH_NULL;
+  TPMT_SIGNATURE* raw_signature = nullptr;
+  TSS2_RC rc = Esys_Sign(esys(), loaded[0].get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                         &digest, &scheme, &validation, &raw_signature);
+  EsysPtr<TPMT_SIGNATURE> signature(raw_signature);
+  if (rc != TSS2_RC_SUCCESS) return tpm::TpmError(rc, "TPM2_Sign");
+  if (signature->sigAlg != TPM2_ALG_ECDSA) {
+    return MakeError(ErrorCode::kTpm, "TPM2_Sign returned a signature that is not ECDSA");
+  }
+  const TPMS_SIGNATURE_ECDSA& ecdsa = signature->signature.ecdsa;
+  std::unique_ptr<ECDSA_SIG, OpensslDeleter<ECDSA_SIG_free>> der_signature(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(ecdsa.signatureR.buffer, ecdsa.signatureR.size, nullptr);
+  BIGNUM* s = BN_bin2bn(ecdsa.signatureS.buffer, ecdsa.signatureS.size, nullptr);
+  if (!der_signature || r == nullptr || s == nullptr ||
+      ECDSA_SIG_set0(der_signature.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return OpensslError("ECDSA_SIG from TPM2_Sign");
+  }
+  const int length = i2d_ECDSA_SIG(der_signature.get(), nullptr);
+  if (length <= 0) return OpensslError("i2d_ECDSA_SIG");
+  Bytes der(static_cast<std::size_t>(length));
+  unsigned char* out = der.data();
+  i2d_ECDSA_SIG(der_signature.get(), &out);
+  return der;
 }
 
 }  // namespace attest::attestd

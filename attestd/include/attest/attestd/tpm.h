@@ -60,6 +60,10 @@ struct Quote {
   Bytes signature;  // marshaled TPMT_SIGNATURE
   tpm::PcrSelection selection;
   tpm::PcrValues pcrs;
+  // The boot the quote is of (clockInfo), read from the signed bytes: which
+  // runtime cursor of the verifier's still applies (docs/protocol.md §6).
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
 };
 
 // TPM2_Certify output: the AK's statement that a key lives in this TPM.
@@ -159,6 +163,10 @@ class Tpm {
 
   Result<Certification> Certify(const KeyBlob& key, const KeyBlob& attestation_key,
                                 ByteView qualifying_data);
+
+  // TPM2_Sign of a SHA-256 digest with a key from CreateSigningKey: the
+  // ECDSA signature as DER (ECDSA-Sig-Value), what a CSR or TLS carries.
+  Result<Bytes> SignDigest(const KeyBlob& signing_key, ByteView sha256_digest);
 
  private:
   struct Connection;

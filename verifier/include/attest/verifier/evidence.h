@@ -11,38 +11,17 @@
 #include "attest/bytes.h"
 #include "attest/error.h"
 #include "attest/json.h"
-#include "attest/runtime/log.h"
-#include "attest/tpm/pcr.h"
+#include "attest/protocol/evidence_document.h"
 
 namespace attest::verifier {
 
-// A boot log is tens of KiB and a runtime log a few; anything near this is
-// an attack or a mistake, refused before parsing.
-inline constexpr std::size_t kMaxEvidenceBytes = std::size_t{16} * 1024 * 1024;
-
-// TPM2_Certify of the CSR's key by the AK, with the key's public area (the
-// certification names the key by a hash of it).
-struct KeyCertification {
-  Bytes key_public;  // marshaled TPM2B_PUBLIC of the certified key ("public")
-  Bytes attest;      // marshaled TPMS_ATTEST
-  Bytes signature;   // marshaled TPMT_SIGNATURE
-};
-
-struct Evidence {
-  Bytes nonce;      // the verifier's challenge, as the node says it used it
-  Bytes attest;     // marshaled TPMS_ATTEST: the signed bytes, kept exactly
-  Bytes signature;  // marshaled TPMT_SIGNATURE
-  tpm::PcrValues pcrs;
-  std::optional<Bytes> boot_log;  // raw TCG event log
-  std::optional<runtime::RuntimeLog> runtime_log;
-  // How many entries of the node's runtime log `runtime_log` leaves out
-  // before its first (its seq numbers start at runtime_log_start + 1): the
-  // verifier's cursor (docs/protocol.md §6). 0: the log is whole. Set only
-  // with a runtime_log.
-  std::uint64_t runtime_log_start = 0;
-  std::optional<std::string> csr;  // PKCS#10 PEM
-  std::optional<KeyCertification> key_certification;
-};
+using protocol::Evidence;
+using protocol::EvidenceToJson;
+using protocol::KeyCertification;
+using protocol::kMaxEvidenceBytes;
+using protocol::ParsePcrIndexKey;
+using protocol::PcrValuesFromJson;
+using protocol::PcrValuesToJson;
 
 // Strict: unknown members, wrong types, bad hex or base64, PCR values of the
 // wrong size for their bank are kCorrupt naming the member
@@ -62,15 +41,4 @@ namespace internal {
 std::optional<Evidence> ParseEvidenceFastPath(std::string_view text);
 Result<Evidence> ParseEvidenceStrictPath(std::string_view text, std::string_view name);
 }  // namespace internal
-// The same document, for attestd and for tests. Fails only for a runtime
-// log that SerializeRuntimeLog refuses.
-Result<Json> EvidenceToJson(const Evidence& evidence);
-
-// {"sha256": {"0": "hex", ...}, ...} both ways; banks by name. Reading
-// fails with kCorrupt naming `field`.
-Json PcrValuesToJson(const tpm::PcrValues& values);
-Result<tpm::PcrValues> PcrValuesFromJson(const Json& value, std::string_view field);
-// A PCR index as a JSON member name: "0" to "23", no sign, no leading zero.
-std::optional<std::uint32_t> ParsePcrIndexKey(std::string_view text);
-
 }  // namespace attest::verifier

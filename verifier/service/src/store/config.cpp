@@ -12,120 +12,30 @@
 #include <toml++/toml.h>
 
 #include "attest/file.h"
+#include "attest/toml_reader.h"
 
 #include "src/store/config_internal.h"
 
 namespace attest::service {
 namespace {
 
-using internal::ResolvePath;
+using toml_reader::GetBool;
+using toml_reader::GetInteger;
+using toml_reader::GetNumber;
+using toml_reader::GetPath;
+using toml_reader::GetPaths;
+using toml_reader::GetString;
+using toml_reader::KeyError;
+using toml_reader::WrongType;
 
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
-struct Context {
+// The file (its name and directory) and the configuration it fills.
+struct Context : toml_reader::Source {
+  Context(ServiceConfig& target, std::string_view file_name, std::string directory)
+      : Source{file_name, std::move(directory)}, config(target) {}
   ServiceConfig& config;
-  std::string_view name;  // the file, first in every message
-  std::string base_dir;   // relative paths are resolved against it
 };
-
-Error KeyError(const Context& context, std::string_view key, std::string_view what) {
-  return MakeError(ErrorCode::kInvalidArgument,
-                   std::string(context.name) + ": " + std::string(key) + ": " + std::string(what));
-}
-
-std::string_view TypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
-
-Error WrongType(const Context& context, std::string_view key, std::string_view expected,
-                const toml::node& node) {
-  return KeyError(context, key,
-                  "must be " + std::string(expected) + ", not " + std::string(TypeName(node)));
-}
-
-Result<std::string> GetString(const toml::node& node, std::string_view key, const Context& c) {
-  const auto* value = node.as_string();
-  if (value == nullptr) return WrongType(c, key, "a string", node);
-  return value->get();
-}
-
-Result<std::string> GetPath(const toml::node& node, std::string_view key, const Context& c) {
-  ATTEST_ASSIGN_OR_RETURN(std::string path, GetString(node, key, c));
-  if (path.empty()) return KeyError(c, key, "is an empty path");
-  return ResolvePath(c.base_dir, path);
-}
-
-Result<std::vector<std::string>> GetPaths(const toml::node& node, std::string_view key,
-                                          const Context& c) {
-  const auto* array = node.as_array();
-  if (array == nullptr) return WrongType(c, key, "an array of paths", node);
-  std::vector<std::string> paths;
-  for (std::size_t i = 0; i < array->size(); ++i) {
-    ATTEST_ASSIGN_OR_RETURN(
-        std::string path,
-        GetPath((*array)[i], std::string(key) + "[" + std::to_string(i) + "]", c));
-    paths.push_back(std::move(path));
-  }
-  return paths;
-}
-
-Result<bool> GetBool(const toml::node& node, std::string_view key, const Context& c) {
-  const auto* value = node.as_boolean();
-  if (value == nullptr) return WrongType(c, key, "true or false", node);
-  return value->get();
-}
-
-Result<std::int64_t> GetInteger(const toml::node& node, std::string_view key, const Context& c,
-                                std::int64_t min, std::int64_t max) {
-  const auto* value = node.as_integer();
-  if (value == nullptr) return WrongType(c, key, "an integer", node);
-  if (value->get() < min || value->get() > max) {
-    return KeyError(c, key,
-                    "must be " + std::to_string(min) + ".." + std::to_string(max) + ", not " +
-                        std::to_string(value->get()));
-  }
-  return value->get();
-}
-
-std::string FormatNumber(double value) {
-  std::string text = std::to_string(value);
-  text.erase(text.find_last_not_of('0') + 1);
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
-
-// An integer or a float.
-Result<double> GetNumber(const toml::node& node, std::string_view key, const Context& c, double min,
-                         double max) {
-  double number = 0;
-  if (const auto* integer = node.as_integer()) {
-    number = static_cast<double>(integer->get());
-  } else if (const auto* floating = node.as_floating_point()) {
-    number = floating->get();
-  } else {
-    return WrongType(c, key, "a number", node);
-  }
-  if (!std::isfinite(number) || number < min || number > max) {
-    return KeyError(c, key,
-                    "must be a number from " + FormatNumber(min) + " to " + FormatNumber(max));
-  }
-  return number;
-}
 
 using Setter = Status (*)(const toml::node&, const std::string& key, Context&);
 
@@ -398,17 +308,9 @@ std::vector<std::string> ServiceConfigKeys() {
 
 Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text, std::string_view name) {
   ServiceConfig config;
-  Context context{config, name, std::filesystem::path(name).parent_path().string()};
-  try {
-    toml::table root = toml::parse(toml_text, name);
-    ATTEST_RETURN_IF_ERROR(ParseRoot(root, context));
-  } catch (const toml::parse_error& error) {
-    // toml++ reports syntax errors by throwing; they stop here.
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(name) + ":" + std::to_string(error.source().begin.line) + ":" +
-                         std::to_string(error.source().begin.column) + ": " +
-                         std::string(error.description()));
-  }
+  Context context(config, name, std::filesystem::path(name).parent_path().string());
+  ATTEST_ASSIGN_OR_RETURN(toml::table root, toml_reader::ParseText(toml_text, name));
+  ATTEST_RETURN_IF_ERROR(ParseRoot(root, context));
   return config;
 }
 

@@ -21,8 +21,4 @@ std::string CheckListenAddress(std::string_view listen);
 std::string CheckWebhookUrl(std::string_view url);
 std::string CheckServerName(std::string_view name);
 
-// `path` as given when absolute, else joined to `base_dir` (the directory
-// of the config file, "" for the working directory).
-std::string ResolvePath(std::string_view base_dir, std::string_view path);
-
 }  // namespace attest::service::internal

@@ -124,12 +124,4 @@ std::string CheckServerName(std::string_view name) {
   return "";
 }
 
-std::string ResolvePath(std::string_view base_dir, std::string_view path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return std::string(path);
-  std::string resolved(base_dir);
-  if (resolved.back() != '/') resolved += '/';
-  resolved += path;
-  return resolved;
-}
-
 }  // namespace attest::service::internal

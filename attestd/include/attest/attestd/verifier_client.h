@@ -1,0 +1,54 @@
+// attestd's side of the verifier's /v1 API (docs/protocol.md): one
+// kept-alive HTTPS connection (attest_http's client, Boost.Beast) that
+// verifies the verifier's certificate and host name against the configured
+// CA bundle. Connects lazily and again after any transport failure.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "attest/attestd/config.h"
+#include "attest/error.h"
+#include "attest/http/client.h"
+#include "attest/json.h"
+
+namespace attest::attestd {
+
+// An answer the API gave: its status and body, parsed when it is JSON.
+struct ApiResponse {
+  int status = 0;
+  Json body;  // null when the body was not JSON
+  // The API's error code ("NONCE_EXPIRED", ...) and message for a
+  // non-2xx answer, empty otherwise.
+  std::string error_code;
+  std::string error_message;
+};
+
+class VerifierClient {
+ public:
+  explicit VerifierClient(const AttestdConfig& config);
+
+  // POSTs `body` (JSON) to `target`. Transport failures (cannot connect,
+  // TLS refused, timeout, connection lost mid-request) are errors (kIo);
+  // any HTTP answer, 4xx and 5xx included, comes back as an ApiResponse for
+  // the caller to judge.
+  Result<ApiResponse> Post(std::string_view target, std::string_view body);
+  Result<ApiResponse> Get(std::string_view target);
+
+  // Drops the connection (after SIGHUP, or when the verifier misbehaved).
+  void Disconnect() { client_.reset(); }
+  const std::string& url() const { return url_; }
+
+ private:
+  Result<ApiResponse> Send(std::string_view method, std::string_view target, std::string_view body);
+
+  http::ClientOptions options_;
+  std::string url_;
+  std::unique_ptr<http::Client> client_;
+};
+
+// "POST /v1/...: HTTP 409 ENROLLMENT_CONFLICT: message": one line for logs.
+std::string DescribeFailure(std::string_view what, const ApiResponse& response);
+
+}  // namespace attest::attestd
