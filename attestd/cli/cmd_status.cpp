@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attest/attestd/config.h"
+#include "attest/attestd/daemon_log.h"
 #include "attest/attestd/node_certificate.h"
 #include "attest/attestd/node_state.h"
 #include "attest/cli.h"
@@ -44,10 +45,12 @@ std::string Relative(std::int64_t then, std::int64_t now) {
   return delta < 0 ? amount + " ago" : "in " + amount;
 }
 
+// Values carry the verifier's words and file names: printed without
+// control characters, so nothing in them can drive the terminal.
 void Row(std::ostream& out, std::string_view label, std::string_view value) {
   out << label;
   for (std::size_t i = label.size(); i < 13; ++i) out << ' ';
-  out << value << "\n";
+  out << Printable(value, 1024) << "\n";
 }
 
 }  // namespace

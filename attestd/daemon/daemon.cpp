@@ -72,7 +72,6 @@ class Daemon {
   std::unique_ptr<VerifierClient> verifier_;
   unsigned failures_ = 0;
   bool in_full_ = false;
-  bool ready_ = false;
   bool reload_requested_ = false;
   std::string last_summary_;
   AttestationStatus status_;
@@ -86,8 +85,10 @@ bool Daemon::WaitUntil(Clock::time_point until) {
   sigaddset(&signals, SIGHUP);
   for (;;) {
     const Clock::time_point now = Clock::now();
-    if (now >= until) return true;
-    milliseconds wait = std::chrono::duration_cast<milliseconds>(until - now);
+    // Even with no time to wait, a stop or reload that came during the
+    // step is taken now, not a step later.
+    milliseconds wait =
+        std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(until - now));
     if (notifier_.watchdog_period()) {
       notifier_.Watchdog();
       wait = std::min(wait, *notifier_.watchdog_period());
@@ -100,6 +101,7 @@ bool Daemon::WaitUntil(Clock::time_point until) {
       reload_requested_ = true;
       return true;
     }
+    if (signal < 0 && Clock::now() >= until) return true;
   }
 }
 
@@ -127,28 +129,40 @@ void Daemon::Reload() {
 
 Clock::time_point Daemon::AfterFailure(const Error& error, std::string_view what) {
   ++failures_;
+  if (agent_) agent_->SuspectCertificate();
   const std::string message = std::string(what) + ": " + error.message;
-  log_.Problem(message);
+  log_.Problem("cycle", message);
   status_.time = UnixNow();
   status_.state = "error";
   status_.problem = message;
   status_.reasons.clear();
   Status saved = SaveStatus(config_.state_dir, status_);
-  if (!saved.ok()) log_.Problem("cannot save status: " + saved.error().message);
+  if (!saved.ok()) log_.Problem("status", "cannot save status: " + saved.error().message);
   notifier_.Status("retrying: " + message);
   return Clock::now() + BackoffDelay(failures_, config_.retry_min, config_.retry_max, random_);
 }
 
 void Daemon::RecordOutcome(const CycleOutcome& outcome) {
+  std::string warnings;
   for (const std::string& warning : outcome.measurement_warnings) {
-    log_.Problem("runtime measurement: " + warning);
+    warnings += (warnings.empty() ? "" : "; ") + warning;
+  }
+  if (warnings.empty()) {
+    log_.Recovered("measurement", "runtime measurement and node key: no more warnings");
+  } else {
+    log_.Problem("measurement", "runtime measurement or node key: " + warnings);
   }
   const std::string summary = Summary(outcome);
   if (summary != last_summary_) {
     // A change of verdict is news; the same verdict every minute is not.
+    constexpr std::size_t kReasonsLogged = 5;
     std::string line = "node " + agent_->identity()->node_id + " is " + outcome.state;
-    for (const ReasonSummary& reason : outcome.reasons) {
+    for (std::size_t i = 0; i < outcome.reasons.size() && i < kReasonsLogged; ++i) {
+      const ReasonSummary& reason = outcome.reasons[i];
       line += "; " + reason.code + (reason.detail.empty() ? "" : ": " + reason.detail);
+    }
+    if (outcome.reasons.size() > kReasonsLogged) {
+      line += "; and " + std::to_string(outcome.reasons.size() - kReasonsLogged) + " more";
     }
     log_.Write(outcome.trusted ? Priority::kNotice : Priority::kWarning, line);
     last_summary_ = summary;
@@ -159,11 +173,19 @@ void Daemon::RecordOutcome(const CycleOutcome& outcome) {
                                     FormatTime(outcome.new_certificate->not_after));
   }
   if (!outcome.certificate_error.empty() && outcome.trusted) {
-    log_.Problem("no certificate: " + outcome.certificate_error);
+    log_.Problem("certificate", "no certificate: " + outcome.certificate_error);
+  } else if (outcome.new_certificate) {
+    log_.Recovered("certificate", "a certificate was installed again");
   }
   status_.time = UnixNow();
   status_.state = outcome.state;
-  status_.reasons = outcome.reasons;
+  // What status.json keeps of a long verdict (a big upgrade can give
+  // thousands of RUNTIME_NOT_APPROVED): the first reasons, as the verifier
+  // records them.
+  constexpr std::size_t kReasonsKept = 20;
+  status_.reasons.assign(outcome.reasons.begin(),
+                         outcome.reasons.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                       outcome.reasons.size(), kReasonsKept)));
   status_.problem = outcome.certificate_error;
   status_.runtime_entries = outcome.runtime_entries;
   if (outcome.trusted) status_.last_trusted = status_.time;
@@ -171,11 +193,16 @@ void Daemon::RecordOutcome(const CycleOutcome& outcome) {
       ReadInstalledCertificate(config_.certificate_dir);
   status_.certificate_not_after = certificate.ok() && *certificate ? (*certificate)->not_after : 0;
   Status saved = SaveStatus(config_.state_dir, status_);
-  if (!saved.ok()) log_.Problem("cannot save status: " + saved.error().message);
+  if (!saved.ok()) log_.Problem("status", "cannot save status: " + saved.error().message);
 }
 
 Clock::time_point Daemon::Step() {
-  if (!verifier_) verifier_ = std::make_unique<VerifierClient>(config_);
+  if (!verifier_) {
+    verifier_ = std::make_unique<VerifierClient>(config_);
+    verifier_->SetBeforeRequest([this] {
+      if (notifier_.watchdog_period()) notifier_.Watchdog();
+    });
+  }
   if (!agent_) {
     Result<std::unique_ptr<NodeAgent>> opened = NodeAgent::Open(config_, clock_);
     if (!opened.ok()) return AfterFailure(opened.error(), "TPM");
@@ -186,7 +213,7 @@ Clock::time_point Daemon::Step() {
   }
   Result<CycleOutcome> outcome = agent_->Attest(*verifier_, in_full_);
   if (!outcome.ok()) {
-    if (outcome.error().code == ErrorCode::kNotFound) {
+    if (agent_->node_unknown()) {
       // The verifier does not know this node: enroll again (same AK).
       Status forgotten = agent_->ForgetEnrollment();
       if (!forgotten.ok()) return AfterFailure(forgotten.error(), "state");
@@ -195,7 +222,7 @@ Clock::time_point Daemon::Step() {
     return AfterFailure(outcome.error(), "attestation");
   }
   failures_ = 0;
-  log_.Recovered("attestation works again (" + verifier_->url() + ")");
+  log_.Recovered("cycle", "attestation works again (" + verifier_->url() + ")");
   RecordOutcome(*outcome);
   const bool resend = outcome->resend_in_full && !in_full_;
   in_full_ = outcome->resend_in_full;
@@ -209,9 +236,12 @@ Clock::time_point Daemon::Step() {
   if (certificate.ok() && *certificate) {
     const std::int64_t lifetime = (*certificate)->not_after - (*certificate)->not_before;
     const std::int64_t renew_at = (*certificate)->not_before + lifetime * 2 / 3;
-    const Clock::time_point renew =
-        Clock::now() + seconds(std::max<std::int64_t>(renew_at - UnixNow() + 1, 1));
-    next = std::min(next, renew);
+    // Only a renewal still ahead brings the next cycle forward: once it is
+    // due, every cycle asks anyway, and one that got no certificate must not
+    // turn into a cycle a second.
+    if (renew_at > UnixNow()) {
+      next = std::min(next, Clock::now() + seconds(renew_at - UnixNow() + 1));
+    }
   }
   return next;
 }
@@ -224,13 +254,13 @@ int Daemon::Run() {
   }
   log_.Write(Priority::kInfo, "attestd starting: TPM " + config_.tcti + ", verifier " +
                                   config_.verifier.url + ", state " + config_.state_dir);
+  // Ready at once: a node that cannot reach its verifier (or enrolls
+  // slowly) must still finish booting; STATUS says how the cycles go.
+  notifier_.Ready("started; attesting to " + config_.verifier.url);
   for (;;) {
     if (reload_requested_) Reload();
+    if (notifier_.watchdog_period()) notifier_.Watchdog();
     const Clock::time_point next = Step();
-    if (!ready_) {
-      notifier_.Ready(status_.state.empty() ? "started" : status_.state);
-      ready_ = true;
-    }
     if (!WaitUntil(next)) break;
   }
   notifier_.Stopping();

@@ -16,13 +16,11 @@
 namespace attest::attestd {
 namespace {
 
-// The API's answer as an Error the daemon can act on: the verifier does not
-// know the node (kNotFound: enroll again), is overloaded or down (kBusy:
-// retry), or refused (kVerificationFailed: retry later, an operator may be
-// needed).
+// The API's answer as an Error for the log: the verifier is overloaded or
+// down (kBusy), or refused (kVerificationFailed: an operator may be needed).
+// The daemon retries both.
 Error FromResponse(std::string_view what, const ApiResponse& response) {
   ErrorCode code = ErrorCode::kVerificationFailed;
-  if (response.status == 404) code = ErrorCode::kNotFound;
   if (response.status == 429 || response.status >= 500) code = ErrorCode::kBusy;
   return MakeError(code, DescribeFailure(what, response));
 }
@@ -77,8 +75,6 @@ Result<std::unique_ptr<NodeAgent>> NodeAgent::Open(const AttestdConfig& config,
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<Tpm> tpm, Tpm::Open(config.tcti));
   std::unique_ptr<NodeAgent> agent(new NodeAgent(config, clock, std::move(tpm)));
   ATTEST_ASSIGN_OR_RETURN(agent->identity_, LoadIdentity(config.state_dir));
-  Result<std::optional<AttestationStatus>> last = LoadStatus(config.state_dir);
-  agent->certificate_may_be_revoked_ = !last.ok() || !*last || (*last)->state != "trusted";
   if (agent->identity_ && agent->identity_->ek_algorithm != config.ek_algorithm) {
     return MakeError(ErrorCode::kInvalidArgument,
                      config.state_dir +
@@ -141,6 +137,12 @@ Status NodeAgent::Enroll(VerifierClient& verifier) {
   if (started.status != 201) return FromResponse("POST /v1/enrollments", started);
   ATTEST_ASSIGN_OR_RETURN(std::string enrollment_id,
                           StringMember(started.body, "enrollment_id", "enrollment"));
+  // It goes into a request target and the state file: exactly what the
+  // verifier makes (32 lowercase hex), nothing a request could be split with.
+  if (enrollment_id.size() != 32 ||
+      enrollment_id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return MakeError(ErrorCode::kCorrupt, "enrollment: enrollment_id is not 32 lowercase hex");
+  }
   ATTEST_ASSIGN_OR_RETURN(std::string answered_id,
                           StringMember(started.body, "node_id", "enrollment"));
   if (answered_id != identity_->node_id) {
@@ -177,6 +179,12 @@ Status NodeAgent::StartMeasurements() {
   options.log_path = config_.runtime_log;
   ATTEST_ASSIGN_OR_RETURN(measurements_,
                           StartRuntimeMeasurements(*tpm_, config_.runtime_files, *clock_, options));
+  const RuntimeLogCheck& check = measurements_->start_check();
+  if (check.state != RuntimeLogCheck::State::kConsistent) {
+    start_check_warning_ =
+        std::string(check.state == RuntimeLogCheck::State::kRecovered ? "recovered" : "MISMATCH") +
+        " at start: " + check.detail;
+  }
   return OkStatus();
 }
 
@@ -239,42 +247,74 @@ Status NodeAgent::AddCertificateRequest(protocol::Evidence& evidence, const Node
 }
 
 Result<CycleOutcome> NodeAgent::Attest(VerifierClient& verifier, bool in_full) {
+  node_unknown_ = false;
   ATTEST_RETURN_IF_ERROR(EnsureIdentity());
-  if (!identity_->enrolled) return MakeError(ErrorCode::kNotFound, "not enrolled yet");
+  if (!identity_->enrolled) return MakeError(ErrorCode::kInternal, "Attest: not enrolled yet");
   ATTEST_RETURN_IF_ERROR(StartMeasurements());
   CycleOutcome outcome;
+  if (start_check_warning_) {
+    outcome.measurement_warnings.push_back("runtime log " + *start_check_warning_);
+    start_check_warning_.reset();
+  }
   // Measure first: a quote must never be answered while an extend is
   // missing from the PCR (RuntimeMeasurements says the same).
   ATTEST_ASSIGN_OR_RETURN(RuntimeUpdate update, measurements_->MeasureAndExtend());
-  outcome.measurement_warnings = std::move(update.warnings);
+  outcome.measurement_warnings.insert(outcome.measurement_warnings.end(), update.warnings.begin(),
+                                      update.warnings.end());
   if (update.log_save_error) {
     outcome.measurement_warnings.push_back("runtime log not saved: " +
                                            update.log_save_error->message);
   }
   outcome.runtime_entries = measurements_->log().entries.size();
-  ATTEST_ASSIGN_OR_RETURN(NodeKey key, EnsureNodeKey());
-  Result<std::optional<InstalledCertificate>> current =
-      ReadInstalledCertificate(config_.certificate_dir);
-  const bool want_certificate = certificate_may_be_revoked_ || !current.ok() ||
-                                NeedsRenewal(*current, key.public_key_der, UnixNow(*clock_));
+
+  // A key or certificate-directory problem costs the certificate, never
+  // the attestation: the node still proves its state.
+  std::optional<NodeKey> key;
+  bool want_certificate = false;
+  if (Result<NodeKey> prepared = EnsureNodeKey(); prepared.ok()) {
+    key = std::move(prepared).value();
+    Result<std::optional<InstalledCertificate>> current =
+        ReadInstalledCertificate(config_.certificate_dir);
+    want_certificate = certificate_may_be_revoked_ || !current.ok() ||
+                       NeedsRenewal(*current, key->public_key_der, UnixNow(*clock_));
+  } else {
+    outcome.measurement_warnings.push_back("node key: " + prepared.error().message);
+  }
 
   const std::string base = "/v1/nodes/" + identity_->node_id;
   ATTEST_ASSIGN_OR_RETURN(ApiResponse challenge, verifier.Post(base + "/challenges", "{}"));
+  if (challenge.status == 404) {
+    node_unknown_ = true;
+    return MakeError(ErrorCode::kNotFound,
+                     "the verifier does not know node " + identity_->node_id + "; enrolling again");
+  }
   if (challenge.status != 201) return FromResponse("POST " + base + "/challenges", challenge);
   ATTEST_ASSIGN_OR_RETURN(protocol::Evidence evidence,
                           BuildEvidence(challenge.body, in_full, nullptr));
-  if (want_certificate) ATTEST_RETURN_IF_ERROR(AddCertificateRequest(evidence, key));
+  if (want_certificate) {
+    if (Status requested = AddCertificateRequest(evidence, *key); !requested.ok()) {
+      outcome.measurement_warnings.push_back("certificate request: " + requested.error().message);
+      evidence.csr.reset();
+      evidence.key_certification.reset();
+    }
+  }
   ATTEST_ASSIGN_OR_RETURN(Json document, protocol::EvidenceToJson(evidence));
   ATTEST_ASSIGN_OR_RETURN(ApiResponse answer, verifier.Post(base + "/evidence", document.dump()));
   if (answer.status != 200) return FromResponse("POST " + base + "/evidence", answer);
-  ATTEST_ASSIGN_OR_RETURN(CycleOutcome verdict, ReadVerdict(answer, key));
+  ATTEST_ASSIGN_OR_RETURN(CycleOutcome verdict,
+                          ReadVerdict(answer, evidence.csr ? key : std::nullopt));
   certificate_may_be_revoked_ = !verdict.trusted;
-  verdict.measurement_warnings = std::move(outcome.measurement_warnings);
+  verdict.measurement_warnings.insert(verdict.measurement_warnings.begin(),
+                                      outcome.measurement_warnings.begin(),
+                                      outcome.measurement_warnings.end());
   verdict.runtime_entries = outcome.runtime_entries;
   return verdict;
 }
 
-Result<CycleOutcome> NodeAgent::ReadVerdict(const ApiResponse& response, const NodeKey& key) {
+// `key` is the key a CSR was sent for, if one was: a certificate is
+// installed only then, and only with a trusted verdict.
+Result<CycleOutcome> NodeAgent::ReadVerdict(const ApiResponse& response,
+                                            const std::optional<NodeKey>& key) {
   CycleOutcome outcome;
   const Json& body = response.body;
   ATTEST_ASSIGN_OR_RETURN(outcome.state, StringMember(body, "state", "evidence result"));
@@ -305,10 +345,17 @@ Result<CycleOutcome> NodeAgent::ReadVerdict(const ApiResponse& response, const N
   if (const Json* error = FindMember(body, "certificate_error"); error && error->is_string()) {
     outcome.certificate_error = error->get<std::string>();
   }
-  if (const Json* chain = FindMember(body, "certificate_chain"); chain && chain->is_string()) {
-    ATTEST_ASSIGN_OR_RETURN(
-        outcome.new_certificate,
-        InstallCertificate(config_.certificate_dir, chain->get<std::string>(), key));
+  const Json* chain = FindMember(body, "certificate_chain");
+  if (chain != nullptr && chain->is_string() && key && outcome.trusted) {
+    // The verdict stands whatever happens to the certificate.
+    Result<InstalledCertificate> installed =
+        InstallCertificate(config_.certificate_dir, chain->get<std::string>(), *key,
+                           identity_->node_id, UnixNow(*clock_));
+    if (installed.ok()) {
+      outcome.new_certificate = std::move(installed).value();
+    } else {
+      outcome.certificate_error = "not installed: " + installed.error().message;
+    }
   }
   return outcome;
 }

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -221,15 +222,66 @@ Result<std::string> MakeCertificateRequest(Tpm& tpm, const NodeKey& key,
 }
 
 Result<InstalledCertificate> InstallCertificate(const std::string& directory,
-                                                const std::string& chain_pem, const NodeKey& key) {
-  ATTEST_ASSIGN_OR_RETURN(X509Ptr certificate, FirstCertificate(chain_pem));
-  ATTEST_ASSIGN_OR_RETURN(InstalledCertificate installed, Describe(certificate.get()));
-  if (installed.public_key_der != key.public_key_der) {
-    return MakeError(ErrorCode::kVerificationFailed,
-                     "the verifier returned a certificate for another key; not installed");
+                                                const std::string& chain_pem, const NodeKey& key,
+                                                const std::string& node_id, std::int64_t now) {
+  constexpr std::int64_t kClockSkew = 300;
+  constexpr int kMaxChainLength = 8;
+  BioPtr in(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!in || !out) return OpensslError("install the node certificate");
+  std::optional<InstalledCertificate> leaf;
+  int count = 0;
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long length = 0;
+    if (PEM_read_bio(in.get(), &name, &header, &data, &length) != 1) {
+      ERR_clear_error();  // the end of the text
+      break;
+    }
+    const std::string block_name = name;
+    const unsigned char* cursor = data;
+    X509Ptr certificate(block_name == "CERTIFICATE" ? d2i_X509(nullptr, &cursor, length) : nullptr);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (!certificate) {
+      return MakeError(ErrorCode::kCorrupt,
+                       "the certificate chain holds a \"" + block_name +
+                           "\" block that is not a certificate; not installed");
+    }
+    if (++count > kMaxChainLength) {
+      return MakeError(ErrorCode::kCorrupt,
+                       "the certificate chain is longer than 8; not installed");
+    }
+    if (!leaf) {
+      ATTEST_ASSIGN_OR_RETURN(leaf, Describe(certificate.get()));
+      if (leaf->public_key_der != key.public_key_der) {
+        return MakeError(ErrorCode::kVerificationFailed,
+                         "the verifier returned a certificate for another key; not installed");
+      }
+      if (leaf->subject != "/CN=" + node_id) {
+        return MakeError(ErrorCode::kVerificationFailed,
+                         "the verifier returned a certificate for " + leaf->subject +
+                             ", not CN=" + node_id + "; not installed");
+      }
+      if (now + kClockSkew < leaf->not_before || now >= leaf->not_after) {
+        return MakeError(
+            ErrorCode::kVerificationFailed,
+            "the verifier returned a certificate that is not valid now; not installed");
+      }
+    }
+    if (PEM_write_bio_X509(out.get(), certificate.get()) != 1) {
+      return OpensslError("encode the node certificate");
+    }
   }
-  ATTEST_RETURN_IF_ERROR(WriteFileAtomically(CertificatePath(directory), chain_pem, 0644));
-  return installed;
+  if (!leaf) return MakeError(ErrorCode::kCorrupt, "the verifier returned no certificate");
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(out.get(), &data);
+  ATTEST_RETURN_IF_ERROR(WriteFileAtomically(
+      CertificatePath(directory), std::string_view(data, static_cast<std::size_t>(length)), 0644));
+  return *leaf;
 }
 
 }  // namespace attest::attestd

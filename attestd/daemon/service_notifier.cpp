@@ -4,6 +4,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "attest/attestd/daemon_log.h"
+
 namespace attest::attestd {
 
 ServiceNotifier::ServiceNotifier() {
@@ -15,11 +17,17 @@ ServiceNotifier::ServiceNotifier() {
 
 void ServiceNotifier::Send(const std::string& state) { sd_notify(0, state.c_str()); }
 
+// A status carries the verifier's words: one line, so they cannot add an
+// assignment (STOPPING=1, WATCHDOG=trigger, ...) of their own.
+constexpr std::size_t kMaxStatus = 256;
+
 void ServiceNotifier::Ready(std::string_view status) {
-  Send("READY=1\nSTATUS=" + std::string(status));
+  Send("READY=1\nSTATUS=" + Printable(status, kMaxStatus));
 }
 
-void ServiceNotifier::Status(std::string_view status) { Send("STATUS=" + std::string(status)); }
+void ServiceNotifier::Status(std::string_view status) {
+  Send("STATUS=" + Printable(status, kMaxStatus));
+}
 
 void ServiceNotifier::Reloading() { Send("RELOADING=1"); }
 

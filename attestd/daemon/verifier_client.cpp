@@ -31,10 +31,12 @@ VerifierClient::VerifierClient(const AttestdConfig& config) : url_(config.verifi
   options_.port = config.verifier.port;
   options_.ca_bundle_path = config.verifier_ca_bundle;
   options_.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout);
+  options_.max_response_bytes = kMaxVerifierResponseBytes;
 }
 
 Result<ApiResponse> VerifierClient::Send(std::string_view method, std::string_view target,
                                          std::string_view body) {
+  if (before_request_) before_request_();
   if (!client_) {
     Result<std::unique_ptr<http::Client>> connected = http::Client::Connect(options_);
     if (!connected.ok()) {

@@ -60,6 +60,9 @@ TEST(ServiceNotifierTest, ReadyStatusWatchdogReachTheNotifySocket) {
   EXPECT_EQ(socket.Receive(), "READY=1\nSTATUS=trusted");
   notifier.Status("untrusted: RUNTIME_NOT_APPROVED");
   EXPECT_EQ(socket.Receive(), "STATUS=untrusted: RUNTIME_NOT_APPROVED");
+  // What the verifier says cannot add a line of its own to the message.
+  notifier.Status("untrusted\nSTOPPING=1\nWATCHDOG=trigger");
+  EXPECT_EQ(socket.Receive(), "STATUS=untrusted STOPPING=1 WATCHDOG=trigger");
   notifier.Watchdog();
   EXPECT_EQ(socket.Receive(), "WATCHDOG=1");
   notifier.Stopping();
@@ -84,19 +87,41 @@ TEST(DaemonLogTest, LinesCarryTheirPriorityAndAProblemIsLoggedOncePerChange) {
   std::ostringstream out;
   DaemonLog log(out);
   log.Write(Priority::kInfo, "attestd starting");
-  log.Problem("attestation: cannot reach the verifier");
-  log.Problem("attestation: cannot reach the verifier");
-  log.Problem("attestation: cannot reach the verifier");
-  log.Problem("attestation: HTTP 503 OVERLOADED");
-  log.Recovered("attestation works again");
-  log.Recovered("attestation works again");
-  log.Write(Priority::kError, "two\nlines");
+  log.Problem("cycle", "attestation: cannot reach the verifier");
+  log.Problem("cycle", "attestation: cannot reach the verifier");
+  log.Problem("cycle", "attestation: cannot reach the verifier");
+  log.Problem("cycle", "attestation: HTTP 503 OVERLOADED");
+  log.Recovered("cycle", "attestation works again");
+  log.Recovered("cycle", "attestation works again");
+  log.Write(Priority::kError, "two\nlines and an \x1b]0;escape\x07");
   EXPECT_EQ(out.str(),
             "<6>attestd starting\n"
             "<4>attestation: cannot reach the verifier\n"
             "<4>attestation: HTTP 503 OVERLOADED\n"
             "<5>attestation works again\n"
-            "<3>two lines\n");
+            "<3>two lines and an  ]0;escape \n");
+}
+
+// A measurement warning that persists while cycles succeed is logged once,
+// and the cycle's recovery does not make it repeat (nor the reverse).
+TEST(DaemonLogTest, TopicsDoNotResetEachOther) {
+  std::ostringstream out;
+  DaemonLog log(out);
+  log.Problem("cycle", "attestation: cannot reach the verifier");
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    log.Recovered("cycle", "attestation works again");
+    log.Problem("runtime measurement", "/usr/bin/runc matched nothing");
+  }
+  EXPECT_EQ(out.str(),
+            "<4>attestation: cannot reach the verifier\n"
+            "<5>attestation works again\n"
+            "<4>/usr/bin/runc matched nothing\n");
+}
+
+TEST(DaemonLogTest, PrintableCutsAndBlanksControlCharacters) {
+  EXPECT_EQ(Printable("a\nb\x1b[31mc", 100), "a b [31mc");
+  EXPECT_EQ(Printable("abcdef", 3), "abc...");
+  EXPECT_EQ(Printable("", 3), "");
 }
 
 }  // namespace

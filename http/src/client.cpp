@@ -23,9 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Responses are the verifier's JSON; a ledger export is the largest.
-constexpr std::uint64_t kMaxResponseBodyBytes = 256ull * 1024 * 1024;
-
 // A timeout is kIo too; its message says so ("The socket was closed due to
 // a timeout").
 Error TransportError(std::string_view action, const beast::error_code& ec) {
@@ -118,7 +115,7 @@ struct Client::Impl {
     Run();
     if (ec) return TransportError("send request", ec);
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(kMaxResponseBodyBytes);
+    parser.body_limit(options.max_response_bytes);
     bhttp::async_read(*stream, buffer, parser,
                       [&ec](beast::error_code result, std::size_t) { ec = result; });
     Run();

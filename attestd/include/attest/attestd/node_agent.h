@@ -33,13 +33,15 @@ struct CycleOutcome {
   bool resend_in_full = false;
   std::optional<InstalledCertificate> new_certificate;
   std::string certificate_error;  // why a CSR got no certificate
+  // Measurement and certificate problems that did not stop the cycle.
   std::vector<std::string> measurement_warnings;
   std::size_t runtime_entries = 0;
 };
 
 // Every step returns its failure as an Error the daemon retries with
-// backoff; kNotFound means the verifier does not know this node (any more):
-// the daemon enrolls again, with the same AK.
+// backoff. When the verifier answered that it does not know this node (a
+// 404 to the challenge), node_unknown() says so and the daemon enrolls
+// again, with the same AK.
 
 class NodeAgent {
  public:
@@ -71,6 +73,12 @@ class NodeAgent {
   Bytes AkPublic() const { return identity_ ? identity_->ak.public_area : Bytes(); }
 
   const std::optional<NodeIdentity>& identity() const { return identity_; }
+  // Whether the last Attest failed because the verifier does not know the node.
+  bool node_unknown() const { return node_unknown_; }
+  // A cycle failed: the verifier may have revoked the certificate meanwhile
+  // (a node that does not attest goes stale), so the next evidence asks for
+  // a new one.
+  void SuspectCertificate() { certificate_may_be_revoked_ = true; }
   const RuntimeMeasurements* measurements() const { return measurements_.get(); }
 
  private:
@@ -84,7 +92,7 @@ class NodeAgent {
   Result<protocol::Evidence> BuildEvidence(const Json& challenge, bool in_full,
                                            std::uint32_t* reset_count);
   Status AddCertificateRequest(protocol::Evidence& evidence, const NodeKey& key);
-  Result<CycleOutcome> ReadVerdict(const ApiResponse& response, const NodeKey& key);
+  Result<CycleOutcome> ReadVerdict(const ApiResponse& response, const std::optional<NodeKey>& key);
 
   AttestdConfig config_;
   const Clock* clock_;
@@ -93,9 +101,12 @@ class NodeAgent {
   std::optional<NodeIdentity> identity_;
   std::unique_ptr<RuntimeMeasurements> measurements_;
   // The verifier revokes a node's certificates whenever it is not trusted,
-  // so after any verdict but trusted (or with none known) the next
-  // evidence asks for a new certificate, whatever the old one's dates say.
+  // so at start, after a failed cycle and after any verdict but trusted the
+  // next evidence asks for a new certificate, whatever the old one's dates
+  // say.
   bool certificate_may_be_revoked_ = true;
+  bool node_unknown_ = false;
+  std::optional<std::string> start_check_warning_;  // reported with the next outcome
 };
 
 }  // namespace attest::attestd

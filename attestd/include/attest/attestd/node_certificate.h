@@ -53,9 +53,12 @@ Result<std::string> MakeCertificateRequest(Tpm& tpm, const NodeKey& key,
                                            const std::string& directory,
                                            const std::string& common_name);
 
-// Installs the PEM chain the verifier returned as node.pem, atomically,
-// after checking that its first certificate is for `key`.
+// Installs the PEM chain the verifier returned as node.pem, atomically:
+// every block must be a certificate (they are written back re-encoded, so
+// nothing else the answer carried reaches the file), the first for `key`,
+// with CN = `node_id`, and valid at `now` (5 minutes of clock skew allowed).
 Result<InstalledCertificate> InstallCertificate(const std::string& directory,
-                                                const std::string& chain_pem, const NodeKey& key);
+                                                const std::string& chain_pem, const NodeKey& key,
+                                                const std::string& node_id, std::int64_t now);
 
 }  // namespace attest::attestd

@@ -4,6 +4,8 @@
 // CA bundle. Connects lazily and again after any transport failure.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +40,9 @@ class VerifierClient {
 
   // Drops the connection (after SIGHUP, or when the verifier misbehaved).
   void Disconnect() { client_.reset(); }
+  // Called before every request: the daemon pings systemd's watchdog, so a
+  // step of several slow requests is not mistaken for a hang.
+  void SetBeforeRequest(std::function<void()> hook) { before_request_ = std::move(hook); }
   const std::string& url() const { return url_; }
 
  private:
@@ -46,7 +51,12 @@ class VerifierClient {
   http::ClientOptions options_;
   std::string url_;
   std::unique_ptr<http::Client> client_;
+  std::function<void()> before_request_;
 };
+
+// The most attestd reads from the verifier in one answer: a verdict and a
+// certificate chain are a few KiB, so anything near this is an attack.
+inline constexpr std::uint64_t kMaxVerifierResponseBytes = std::uint64_t{4} * 1024 * 1024;
 
 // "POST /v1/...: HTTP 409 ENROLLMENT_CONFLICT: message": one line for logs.
 std::string DescribeFailure(std::string_view what, const ApiResponse& response);

@@ -27,6 +27,9 @@ struct ClientOptions {
   // The local address to connect from ("127.0.0.2"); the system's choice
   // when unset. Tests use it to be two clients on one loopback.
   std::optional<std::string> local_address;
+  // The largest response body read; a longer one fails the request. The
+  // service's own clients read ledger exports; attestd sets a few MiB.
+  std::uint64_t max_response_bytes = std::uint64_t{256} * 1024 * 1024;
 };
 
 struct ClientResponse {
@@ -52,8 +55,9 @@ class Client {
                              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return Send("GET", target, {}, headers);
   }
-  Result<ClientResponse> Post(std::string_view target, std::string_view body,
-                              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  Result<ClientResponse> Post(
+      std::string_view target, std::string_view body,
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return Send("POST", target, body, headers);
   }
 
