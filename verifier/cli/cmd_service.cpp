@@ -13,6 +13,7 @@
 #include "attest/service/service.h"
 
 #include "cli/cli.h"
+#include "cli/serve_notify.h"
 
 namespace attest::verifier::cli {
 namespace {
@@ -161,12 +162,18 @@ int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
   auto server = http::Server::Start(
       options, [handler](const http::Request& request) { return handler->Handle(request); });
   if (!server.ok()) return run.Fail(server.error());
-  err << "verifier: serving on " << config->listen << " (port " << (*server)->port() << ")\n";
+  const std::string serving =
+      "serving on " + config->listen + " (port " + std::to_string((*server)->port()) + ")";
+  err << "verifier: " << serving << "\n";
   err.flush();
+  NotifyServing(serving, err);
 
   int received = 0;
   sigwait(&signals, &received);
-  err << "verifier: " << (received == SIGTERM ? "SIGTERM" : "SIGINT") << ": draining connections\n";
+  const std::string stopping =
+      std::string(received == SIGTERM ? "SIGTERM" : "SIGINT") + ": draining connections";
+  err << "verifier: " << stopping << "\n";
+  NotifyStopping(stopping, err);
   (*server)->Drain(std::chrono::seconds(10));
   service->Shutdown();
   err << "verifier: stopped\n";

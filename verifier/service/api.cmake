@@ -60,6 +60,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/policy_ledger_test.cpp
     tests/api/protocol_test.cpp
     tests/api/runtime_cursor_test.cpp
+    tests/api/serve_notify_test.cpp
     tests/api/serve_test.cpp
     tests/api/service_test_support.cpp
     tests/api/soundness_http_test.cpp
