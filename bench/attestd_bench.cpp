@@ -40,7 +40,7 @@
 #include "attest/verifier/policy.h"
 #include "attest/verifier/policy_learn.h"
 
-#include "harness/boot_log_replay.h"
+#include "boot_log_replay.h"
 #include "harness/swtpm_simulator.h"
 #include "service_load_verifier.h"
 
@@ -190,7 +190,7 @@ int Main(int argc, char** argv) {
   const std::string boot_log = std::string(ATTEST_FIXTURES_DIR) + "/eventlogs/ovmf-sb-off.bin";
   {
     auto tpm = Must(attestd::Tpm::Open(swtpm->tcti()), "open the TPM");
-    Must(test::ExtendBootLog(*tpm, ToBytes(test::ReadText(boot_log))), "replay the boot log");
+    Must(swtpm_boot::ReplayBootLog(*tpm, AsBytes(test::ReadText(boot_log))), "replay the boot log");
   }
 
   attestd::AttestdConfig config;

@@ -155,4 +155,23 @@ std::vector<std::string> CompareWithReplay(const verifier::EventLog& log, const 
   return differences;
 }
 
+Status ReplayBootLog(attestd::Tpm& tpm, ByteView log) {
+  ATTEST_ASSIGN_OR_RETURN(verifier::EventLog parsed, verifier::ParseEventLog(log));
+  ATTEST_ASSIGN_OR_RETURN(std::vector<std::uint16_t> tpm_banks, tpm.ActivePcrBanks());
+  ATTEST_ASSIGN_OR_RETURN(ReplayPlan plan, PlanReplay(parsed, tpm_banks));
+  ATTEST_ASSIGN_OR_RETURN(tpm::PcrValues before, tpm.ReadPcrs(plan.selection));
+  ATTEST_RETURN_IF_ERROR(CheckAtResetValues(plan, before));
+  ATTEST_RETURN_IF_ERROR(ExtendEvents(tpm, parsed, plan));
+  ATTEST_ASSIGN_OR_RETURN(tpm::PcrValues after, tpm.ReadPcrs(plan.selection));
+  std::vector<std::string> differences = CompareWithReplay(parsed, plan, after);
+  if (!differences.empty()) {
+    return MakeError(
+        ErrorCode::kVerificationFailed,
+        "after the replay, " + differences.front() +
+            (differences.size() > 1 ? " (and " + std::to_string(differences.size() - 1) + " more)"
+                                    : ""));
+  }
+  return OkStatus();
+}
+
 }  // namespace attest::swtpm_boot

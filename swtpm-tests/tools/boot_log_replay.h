@@ -50,4 +50,10 @@ Status ExtendEvents(attestd::Tpm& tpm, const verifier::EventLog& log, const Repl
 std::vector<std::string> CompareWithReplay(const verifier::EventLog& log, const ReplayPlan& plan,
                                            const tpm::PcrValues& read_back);
 
+// The whole replay, for code that only needs the PCRs set (the benchmark,
+// the end-to-end tests): parse, plan, check the PCRs are fresh, extend,
+// compare. Any failure is the error of its step; the tool runs the same
+// steps one by one to give each its own exit code.
+Status ReplayBootLog(attestd::Tpm& tpm, ByteView log);
+
 }  // namespace attest::swtpm_boot
