@@ -61,7 +61,12 @@ std::int64_t UnixNow(const Clock& clock) {
 }
 
 Status EnsureDirectory(const std::string& path, mode_t mode) {
-  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+  if (mkdir(path.c_str(), mode) == 0) {
+    // mkdir's mode passes through the umask; the group bit is meant.
+    if (chmod(path.c_str(), mode) != 0) {
+      return MakeError(ErrorCode::kIo, path + ": cannot chmod: " + std::strerror(errno));
+    }
+  } else if (errno != EEXIST) {
     return MakeError(ErrorCode::kIo, path + ": cannot create: " + std::strerror(errno));
   }
   return OkStatus();
