@@ -99,7 +99,7 @@ E2eCertificateTest::Handshake E2eCertificateTest::TlsHandshake(const std::string
   result.client = RunCommand(
       {"openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3", "-cert",
        deployment().certificate_dir() + "/node.pem", "-key",
-       deployment().certificate_dir() + "/node-key.pem", "-CAfile", certificate, "-verify_return_error",
+       deployment().certificate_dir() + "/node-key.pem", "-CAfile", certificate, "-verify_return_error", "-ign_eof",
        "-brief"},
       options);
   result.server_exit = server->Wait(seconds(10));
@@ -173,6 +173,8 @@ TEST_F(E2eCertificateTest, EnrolledNodeIsTrustedAndItsTpmKeyCertificateWorksForT
   // CA, and the client proved it holds the TPM key (CertificateVerify).
   Handshake good = TlsHandshake(deployment().verifier_ca());
   EXPECT_EQ(good.client.exit_code, 0) << good.client.out << good.client.err << good.server_log;
+  // s_server -www answers the request only over an established session.
+  EXPECT_NE(good.client.out.find("HTTP/1.0 200 ok"), std::string::npos) << good.client.out;
   EXPECT_NE(good.client.err.find("Protocol version: TLSv1.3"), std::string::npos)
       << good.client.err;
   EXPECT_NE(good.server_log.find("depth=0 CN = " + node_id()), std::string::npos)
@@ -181,8 +183,13 @@ TEST_F(E2eCertificateTest, EnrolledNodeIsTrustedAndItsTpmKeyCertificateWorksForT
       << good.server_log;
   // The same client to a server that trusts another CA fails: the check
   // above is the server's verification, not its indifference.
+  // (In TLS 1.3 the client finishes its side before the server checks its
+  // certificate, so the refusal shows at the server and in the missing
+  // answer, not in s_client's exit code.)
   Handshake refused = TlsHandshake(deployment().File("server.pem"));
-  EXPECT_NE(refused.client.exit_code, 0) << refused.client.err;
+  EXPECT_EQ(refused.client.out.find("HTTP/1.0 200 ok"), std::string::npos) << refused.client.out;
+  EXPECT_NE(refused.server_log.find("unable to get local issuer certificate"), std::string::npos)
+      << refused.server_log;
   EXPECT_EQ(refused.server_log.find("1 server accepts that finished"), std::string::npos)
       << refused.server_log;
 }
@@ -191,12 +198,12 @@ class E2eRenewalTest : public E2eTest {
  protected:
   E2eOptions Options() const override {
     E2eOptions options;
-    options.certificate_lifetime_seconds = 20;
+    options.certificate_lifetime_seconds = 15;
     return options;
   }
 };
 
-// A 20 s certificate is renewed once two thirds of it are gone (13 s after
+// A 15 s certificate is renewed once two thirds of it are gone (10 s after
 // it was installed), before it expires, and not every cycle before that.
 TEST_F(E2eRenewalTest, ShortLivedCertificateIsReplacedBeforeItExpires) {
   ASSERT_NO_FATAL_FAILURE(StartNode());
@@ -204,7 +211,7 @@ TEST_F(E2eRenewalTest, ShortLivedCertificateIsReplacedBeforeItExpires) {
   ATTEST_E2E_ASSIGN(first, attestd::ReadInstalledCertificate(deployment().certificate_dir()));
   ASSERT_TRUE(first.has_value());
   const std::string first_serial = CertificateSerial(node_pem);
-  EXPECT_NEAR(first->not_after - first->installed_at, 20, 2) << "the policy's lifetime";
+  EXPECT_NEAR(first->not_after - first->installed_at, 15, 2) << "the policy's lifetime";
 
   std::optional<attestd::InstalledCertificate> renewed;
   std::int64_t renewed_seen = 0;
@@ -221,7 +228,7 @@ TEST_F(E2eRenewalTest, ShortLivedCertificateIsReplacedBeforeItExpires) {
   ASSERT_TRUE(renewed.has_value()) << "no new certificate before the first expired\n"
                                    << deployment().attestd_log();
   EXPECT_LT(renewed->installed_at, first->not_after) << "renewed only after it expired";
-  EXPECT_GE(renewed->installed_at, first->installed_at + 12) << "renewed too early";
+  EXPECT_GE(renewed->installed_at, first->installed_at + 9) << "renewed too early";
   EXPECT_LT(renewed_seen, first->not_after);
   EXPECT_NE(CertificateSerial(node_pem), first_serial);
 
