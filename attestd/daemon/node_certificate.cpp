@@ -158,7 +158,8 @@ Result<std::optional<InstalledCertificate>> ReadInstalledCertificate(const std::
   ATTEST_ASSIGN_OR_RETURN(X509Ptr certificate, FirstCertificate(*pem));
   ATTEST_ASSIGN_OR_RETURN(InstalledCertificate installed, Describe(certificate.get()));
   struct stat file {};
-  if (::stat(CertificatePath(directory).c_str(), &file) == 0) installed.installed_at = file.st_mtime;
+  if (::stat(CertificatePath(directory).c_str(), &file) == 0)
+    installed.installed_at = file.st_mtime;
   return std::optional<InstalledCertificate>(std::move(installed));
 }
 

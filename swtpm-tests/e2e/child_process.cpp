@@ -23,6 +23,18 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  // The environment is made here, not in the child: after fork only
+  // async-signal-safe calls are safe when the test has threads (a webhook
+  // receiver, say), and setenv allocates.
+  std::vector<std::string> variables;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    const std::string text = *variable;
+    if (!environment.contains(text.substr(0, text.find('=')))) variables.push_back(text);
+  }
+  for (const auto& [name, value] : environment) variables.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (const std::string& variable : variables) envp.push_back(const_cast<char*>(variable.c_str()));
+  envp.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -30,8 +42,7 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
     return MakeError(ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    // Only async-signal-safe calls until exec, except setenv (the test
-    // process forks from one thread at a time).
+    // Only async-signal-safe calls until exec.
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
@@ -42,8 +53,7 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
     ::dup2(null, STDIN_FILENO);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
-    for (const auto& [name, value] : environment) ::setenv(name.c_str(), value.c_str(), 1);
-    ::execvp(args[0], args.data());
+    ::execvpe(args[0], args.data(), envp.data());
     ::_exit(127);
   }
   ::close(log);

@@ -43,11 +43,10 @@ TEST_F(E2eAttackTest, ForgedBootLogIsRefusedWithReplayMismatch) {
   WriteText(deployment().boot_log(), std::string(log.begin(), log.end()));
 
   ASSERT_TRUE(deployment().StartAttestd().ok());
-  ATTEST_E2E_ASSIGN(status, deployment().WaitForAttestd(
-                                [](const attestd::AttestationStatus& s) {
-                                  return s.state == "untrusted";
-                                },
-                                E2eDeployment::In(seconds(20)), "untrusted"));
+  ATTEST_E2E_ASSIGN(status,
+                    deployment().WaitForAttestd(
+                        [](const attestd::AttestationStatus& s) { return s.state == "untrusted"; },
+                        E2eDeployment::In(seconds(20)), "untrusted"));
   ASSERT_FALSE(status.reasons.empty());
   EXPECT_EQ(status.reasons[0].code, "BOOT_LOG_REPLAY_MISMATCH") << status.reasons[0].detail;
   EXPECT_NE(status.reasons[0].detail.find("PCR 4"), std::string::npos) << status.reasons[0].detail;
@@ -74,10 +73,10 @@ TEST_F(E2eAttackTest, ReplayedEvidenceIsRefusedAndChangesNothing) {
   ATTEST_E2E_ASSIGN(challenge, deployment().Api("POST", base + "/challenges", "{}", false));
   ASSERT_EQ(challenge.status, 201) << challenge.body.dump();
   const std::string evidence_path = deployment().File("captured-evidence.json");
-  CommandResult made = RunCommand(
-      {E2eBinaries::Attestd(), "evidence", "--config", deployment().attestd_config(), "--nonce",
-       challenge.body["nonce"].get<std::string>(), "--pcrs",
-       challenge.body["pcr_selection"].get<std::string>(), "--out", evidence_path});
+  CommandResult made =
+      RunCommand({E2eBinaries::Attestd(), "evidence", "--config", deployment().attestd_config(),
+                  "--nonce", challenge.body["nonce"].get<std::string>(), "--pcrs",
+                  challenge.body["pcr_selection"].get<std::string>(), "--out", evidence_path});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string document = ReadText(evidence_path);
 
@@ -92,10 +91,9 @@ TEST_F(E2eAttackTest, ReplayedEvidenceIsRefusedAndChangesNothing) {
   EXPECT_EQ(replayed.status, 409) << replayed.body.dump();
   EXPECT_EQ(replayed.body["error"]["code"], "NONCE_REUSED") << replayed.body.dump();
 
-  ATTEST_E2E_ASSIGN(known_good, deployment().Api("POST", base + "/evidence",
-                                                 ReadText(deployment().File(
-                                                     "known-good-evidence.json")),
-                                                 false));
+  ATTEST_E2E_ASSIGN(
+      known_good, deployment().Api("POST", base + "/evidence",
+                                   ReadText(deployment().File("known-good-evidence.json")), false));
   EXPECT_EQ(known_good.status, 409) << known_good.body.dump();
   EXPECT_EQ(known_good.body["error"]["code"], "NONCE_UNKNOWN") << known_good.body.dump();
 
@@ -122,10 +120,9 @@ TEST_F(E2eAttackTest, SecondTpmCannotObtainTheNodesIdentity) {
   ATTEST_E2E_ASSIGN(impostor_tpm, SwtpmSimulator::Start(tpm_options));
   // A TPM of a vendor the verifier trusts too (its EK certificate chains
   // to the bundle): the verifier restarts with that vendor's CA added.
-  WriteText(deployment().File("tpm-ca.pem"),
-            ReadText(deployment().File("tpm-ca.pem")) +
-                ReadText(impostor_tpm->root_certificate_path()) +
-                ReadText(impostor_tpm->issuer_certificate_path()));
+  WriteText(deployment().File("tpm-ca.pem"), ReadText(deployment().File("tpm-ca.pem")) +
+                                                 ReadText(impostor_tpm->root_certificate_path()) +
+                                                 ReadText(impostor_tpm->issuer_certificate_path()));
   ATTEST_E2E_ASSIGN(verifier_exit, deployment().StopVerifier());
   ASSERT_EQ(verifier_exit, 0);
   ASSERT_TRUE(deployment().StartVerifier().ok());
@@ -142,10 +139,9 @@ TEST_F(E2eAttackTest, SecondTpmCannotObtainTheNodesIdentity) {
   replace(deployment().certificate_dir(), deployment().File("impostor-identity"));
   replace(deployment().File("runtime-log.json"), deployment().File("impostor-runtime.json"));
   WriteText(deployment().File("impostor.toml"), config);
-  ATTEST_E2E_ASSIGN(impostor,
-                    ChildProcess::Start({E2eBinaries::Attestd(), "run", "--config",
-                                         deployment().File("impostor.toml")},
-                                        deployment().File("impostor.log")));
+  ATTEST_E2E_ASSIGN(impostor, ChildProcess::Start({E2eBinaries::Attestd(), "run", "--config",
+                                                   deployment().File("impostor.toml")},
+                                                  deployment().File("impostor.log")));
   std::optional<attestd::NodeIdentity> impostor_identity;
   for (int i = 0; i < 200; ++i) {
     auto identity = attestd::LoadIdentity(deployment().File("impostor-state"));
@@ -191,9 +187,9 @@ TEST_F(E2eAttackTest, SecondTpmCannotObtainTheNodesIdentity) {
   EXPECT_FALSE(activated.ok()) << "another TPM activated the node's credential";
   const std::string activate =
       "/v1/enrollments/" + started.body["enrollment_id"].get<std::string>() + "/activate";
-  ATTEST_E2E_ASSIGN(guessed, deployment().Api(
-                                 "POST", activate,
-                                 Json{{"secret", Base64Encode(Bytes(32, 0x5a))}}.dump(), false));
+  ATTEST_E2E_ASSIGN(
+      guessed, deployment().Api("POST", activate,
+                                Json{{"secret", Base64Encode(Bytes(32, 0x5a))}}.dump(), false));
   EXPECT_EQ(guessed.status, 403) << guessed.body.dump();
   EXPECT_EQ(guessed.body["error"]["code"], "SECRET_MISMATCH") << guessed.body.dump();
   tpm.reset();

@@ -67,17 +67,17 @@ E2eCertificateTest::Handshake E2eCertificateTest::TlsHandshake(const std::string
   const std::string key = deployment().File("server.key");
   const std::string certificate = deployment().File("server.pem");
   if (!std::filesystem::exists(certificate)) {
-    CommandResult made = RunCommand({"openssl", "req", "-x509", "-newkey", "ed25519", "-nodes",
-                                     "-keyout", key, "-out", certificate, "-subj",
-                                     "/CN=127.0.0.1", "-days", "1"});
+    CommandResult made =
+        RunCommand({"openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key,
+                    "-out", certificate, "-subj", "/CN=127.0.0.1", "-days", "1"});
     EXPECT_EQ(made.exit_code, 0) << made.err;
   }
   const std::string log = deployment().File("s_server.log");
   std::filesystem::remove(log);
-  auto server = ChildProcess::Start({"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
-                                     certificate, "-key", key, "-Verify", "2", "-CAfile",
-                                     server_trusts, "-verify_return_error", "-naccept", "1", "-www"},
-                                    log);
+  auto server = ChildProcess::Start(
+      {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key,
+       "-Verify", "2", "-CAfile", server_trusts, "-verify_return_error", "-naccept", "1", "-www"},
+      log);
   EXPECT_TRUE(server.ok());
   if (!server.ok()) return result;
   std::string port;
@@ -96,12 +96,11 @@ E2eCertificateTest::Handshake E2eCertificateTest::TlsHandshake(const std::string
   options.environment = {{"OPENSSL_CONF", TlsConfiguration()},
                          {"TPM2OPENSSL_TCTI", deployment().swtpm().tcti()}};
   options.timeout = seconds(30);
-  result.client = RunCommand(
-      {"openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3", "-cert",
-       deployment().certificate_dir() + "/node.pem", "-key",
-       deployment().certificate_dir() + "/node-key.pem", "-CAfile", certificate, "-verify_return_error", "-ign_eof",
-       "-brief"},
-      options);
+  result.client = RunCommand({"openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3",
+                              "-cert", deployment().certificate_dir() + "/node.pem", "-key",
+                              deployment().certificate_dir() + "/node-key.pem", "-CAfile",
+                              certificate, "-verify_return_error", "-ign_eof", "-brief"},
+                             options);
   result.server_exit = server->Wait(seconds(10));
   result.server_log = ReadText(log);
   return result;
@@ -124,9 +123,10 @@ TEST_F(E2eCertificateTest, EnrolledNodeIsTrustedAndItsTpmKeyCertificateWorksForT
   EXPECT_TRUE(HasLine(*ready, "STATUS=trusted")) << *ready;
 
   // The verifier's record: enrolled, trusted, one live certificate.
-  ATTEST_E2E_ASSIGN(node, deployment().WaitForNode(
-                              node_id(), [](const Json& node) { return node["state"] == "trusted"; },
-                              E2eDeployment::In(seconds(10)), "trusted"));
+  ATTEST_E2E_ASSIGN(node,
+                    deployment().WaitForNode(
+                        node_id(), [](const Json& node) { return node["state"] == "trusted"; },
+                        E2eDeployment::In(seconds(10)), "trusted"));
   EXPECT_EQ(node["hostname"], "e2e-node");
   ASSERT_EQ(node["certificates"].size(), 1u) << node.dump();
   EXPECT_EQ(node["certificates"][0]["revoked"], false);
@@ -141,9 +141,9 @@ TEST_F(E2eCertificateTest, EnrolledNodeIsTrustedAndItsTpmKeyCertificateWorksForT
   // for the tpm2 provider (swtpm serves one client at a time).
   ATTEST_E2E_ASSIGN(exit_code, deployment().StopAttestd());
   EXPECT_EQ(exit_code, 0) << deployment().attestd_log();
-  EXPECT_TRUE(notify->WaitFor([](const std::string& m) { return HasLine(m, "STOPPING=1"); },
-                              seconds(2))
-                  .has_value());
+  EXPECT_TRUE(
+      notify->WaitFor([](const std::string& m) { return HasLine(m, "STOPPING=1"); }, seconds(2))
+          .has_value());
 
   CommandResult verified = VerifyWithCrl(node_pem);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
@@ -155,11 +155,10 @@ TEST_F(E2eCertificateTest, EnrolledNodeIsTrustedAndItsTpmKeyCertificateWorksForT
       RunCommand({"openssl", "x509", "-in", node_pem, "-noout", "-pubkey"});
   CommandOptions tpm2;
   tpm2.environment = {{"TPM2OPENSSL_TCTI", deployment().swtpm().tcti()}};
-  CommandResult tpm_key = RunCommand({"openssl", "pkey", "-provider", "tpm2", "-provider",
-                                      "default", "-in", deployment().certificate_dir() +
-                                                            "/node-key.pem",
-                                      "-pubout"},
-                                     tpm2);
+  CommandResult tpm_key =
+      RunCommand({"openssl", "pkey", "-provider", "tpm2", "-provider", "default", "-in",
+                  deployment().certificate_dir() + "/node-key.pem", "-pubout"},
+                 tpm2);
   ASSERT_EQ(tpm_key.exit_code, 0) << tpm_key.err;
   EXPECT_EQ(certified_key.out, tpm_key.out);
   EXPECT_NE(certified_key.out.find("BEGIN PUBLIC KEY"), std::string::npos);

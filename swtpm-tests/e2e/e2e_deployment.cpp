@@ -131,8 +131,8 @@ void E2eDeployment::WriteAttestdConfig() const {
                 "[measurement]\n"
                 "boot_log = " +
                 Quoted(boot_log()) + "\nruntime_files = [" + Quoted(runtime_file("runc")) + ", " +
-                Quoted(runtime_file("containerd")) + "]\nruntime_log = " +
-                Quoted(File("runtime-log.json")) +
+                Quoted(runtime_file("containerd")) +
+                "]\nruntime_log = " + Quoted(File("runtime-log.json")) +
                 "\n"
                 "[schedule]\n"
                 "interval_seconds = " +
@@ -145,10 +145,16 @@ void E2eDeployment::WriteAttestdConfig() const {
 // by this TPM), then `verifier policy learn`, with the short intervals and
 // certificate lifetime the tests want.
 Status E2eDeployment::LearnPolicy() {
-  const std::vector<std::string> evidence = {
-      E2eBinaries::Attestd(), "evidence", "--config", attestd_config(), "--nonce",
-      std::string(64, 'a'),   "--out",    File("known-good-evidence.json"), "--ak-out",
-      File("ak.pub")};
+  const std::vector<std::string> evidence = {E2eBinaries::Attestd(),
+                                             "evidence",
+                                             "--config",
+                                             attestd_config(),
+                                             "--nonce",
+                                             std::string(64, 'a'),
+                                             "--out",
+                                             File("known-good-evidence.json"),
+                                             "--ak-out",
+                                             File("ak.pub")};
   CommandResult made = Tool(evidence);
   if (made.exit_code != 0) return ToolFailed(evidence, made);
   const std::vector<std::string> learn = {E2eBinaries::Verifier(),
@@ -221,10 +227,9 @@ Status E2eDeployment::StartVerifier() {
   const std::string log_path = File("verifier.log");
   const std::size_t offset =
       std::filesystem::exists(log_path) ? std::filesystem::file_size(log_path) : 0;
-  ATTEST_ASSIGN_OR_RETURN(verifier_,
-                          ChildProcess::Start({E2eBinaries::Verifier(), "serve", "--config",
-                                               File("verifier.toml")},
-                                              log_path));
+  ATTEST_ASSIGN_OR_RETURN(verifier_, ChildProcess::Start({E2eBinaries::Verifier(), "serve",
+                                                          "--config", File("verifier.toml")},
+                                                         log_path));
   ATTEST_ASSIGN_OR_RETURN(std::uint16_t port, WaitForServing(offset));
   if (port_ == 0) {
     port_ = port;
@@ -282,7 +287,8 @@ Result<attestd::AttestationStatus> E2eDeployment::WaitForAttestd(
     Result<std::optional<attestd::AttestationStatus>> status = AttestdStatus();
     if (status.ok() && *status) {
       if (match(**status)) return **status;
-      last = (*status)->state + ((*status)->reasons.empty() ? "" : " " + (*status)->reasons[0].code) +
+      last = (*status)->state +
+             ((*status)->reasons.empty() ? "" : " " + (*status)->reasons[0].code) +
              ((*status)->problem.empty() ? "" : " (" + (*status)->problem + ")");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -341,8 +347,7 @@ Result<std::vector<Json>> E2eDeployment::LedgerEntries() {
                             Api("GET", "/v1/ledger/entries?from=" + std::to_string(from)));
     if (page.status != 200) return Failed("GET /v1/ledger/entries: " + page.body.dump());
     for (const Json& entry : page.body["entries"]) entries.push_back(entry);
-    if (entries.size() >= page.body["size"].get<std::uint64_t>() ||
-        page.body["entries"].empty()) {
+    if (entries.size() >= page.body["size"].get<std::uint64_t>() || page.body["entries"].empty()) {
       return entries;
     }
   }

@@ -79,8 +79,9 @@ class E2eDeployment {
       const std::function<bool(const attestd::AttestationStatus&)>& match, Deadline deadline,
       std::string_view what);
   // GET /v1/nodes/ID once it satisfies `match`.
-  Result<Json> WaitForNode(const std::string& node_id, const std::function<bool(const Json&)>& match,
-                           Deadline deadline, std::string_view what);
+  Result<Json> WaitForNode(const std::string& node_id,
+                           const std::function<bool(const Json&)>& match, Deadline deadline,
+                           std::string_view what);
 
   // The verifier's API with the admin token `verifier init` printed (or
   // none): status code and body (parsed when JSON, else a string).

@@ -104,15 +104,15 @@ TEST_F(E2eRuntimeTest, ReplacedRuntimeFileIsRevokedUntilASignedApproval) {
   // The runtime binary changes under the running daemon.
   const std::string runc = deployment().runtime_file("runc");
   WriteText(runc, "runc 1.1.13, not approved by anyone\n");
-  ATTEST_E2E_ASSIGN(untrusted,
-                    deployment().WaitForAttestd(
-                        [](const attestd::AttestationStatus& status) {
-                          return status.state == "untrusted";
-                        },
-                        E2eDeployment::In(seconds(15)), "untrusted"));
+  ATTEST_E2E_ASSIGN(untrusted, deployment().WaitForAttestd(
+                                   [](const attestd::AttestationStatus& status) {
+                                     return status.state == "untrusted";
+                                   },
+                                   E2eDeployment::In(seconds(15)), "untrusted"));
   ASSERT_FALSE(untrusted.reasons.empty());
   EXPECT_EQ(untrusted.reasons[0].code, "RUNTIME_NOT_APPROVED");
-  EXPECT_NE(untrusted.reasons[0].detail.find(runc), std::string::npos) << untrusted.reasons[0].detail;
+  EXPECT_NE(untrusted.reasons[0].detail.find(runc), std::string::npos)
+      << untrusted.reasons[0].detail;
 
   // The verifier: untrusted for that reason, its certificate revoked...
   ATTEST_E2E_ASSIGN(node, deployment().Api("GET", "/v1/nodes/" + node_id()));
@@ -164,16 +164,15 @@ TEST_F(E2eRuntimeTest, ReplacedRuntimeFileIsRevokedUntilASignedApproval) {
   // verifier's ledger with the key its policy.approval_keys names.
   const std::int64_t approved_at = UnixNow();
   const std::size_t hooks_before_approval = HookCount();
-  ASSERT_NO_FATAL_FAILURE(Sign({E2eBinaries::Signer(), "sign", runc, "--key",
-                                deployment().approval_key(), "--purpose", "artifact",
-                                "--comment", "runc 1.1.13"}));
+  ASSERT_NO_FATAL_FAILURE(
+      Sign({E2eBinaries::Signer(), "sign", runc, "--key", deployment().approval_key(), "--purpose",
+            "artifact", "--comment", "runc 1.1.13"}));
   ASSERT_NO_FATAL_FAILURE(Sign({E2eBinaries::Signer(), "submit", runc + ".sig.json", "--ledger",
                                 deployment().verifier_ledger(), "--actor", "release"}));
   ASSERT_NO_FATAL_FAILURE(WaitUntilTrusted(approved_at, seconds(20)));
-  ATTEST_E2E_ASSIGN(trusted,
-                    deployment().WaitForNode(
-                        node_id(), [](const Json& n) { return n["state"] == "trusted"; },
-                        E2eDeployment::In(seconds(5)), "trusted again"));
+  ATTEST_E2E_ASSIGN(trusted, deployment().WaitForNode(
+                                 node_id(), [](const Json& n) { return n["state"] == "trusted"; },
+                                 E2eDeployment::In(seconds(5)), "trusted again"));
   const std::vector<std::string> serials = Serials(trusted);
   ASSERT_EQ(serials.size(), 2u) << trusted.dump();
   const std::string new_serial = CertificateSerial(node_pem);

@@ -20,7 +20,7 @@ using std::chrono::seconds;
 // Fails the test (fatally, from the caller's ASSERT_NO_FATAL_FAILURE) with
 // the error, which carries the process logs.
 #define ATTEST_E2E_ASSIGN(lhs, expression)                           \
-  auto lhs##_result = (expression);                                   \
+  auto lhs##_result = (expression);                                  \
   ASSERT_TRUE(lhs##_result.ok()) << lhs##_result.error().ToString(); \
   auto lhs = std::move(lhs##_result).value()
 

@@ -18,7 +18,8 @@ Result<NotifySocket> NotifySocket::Bind(const std::string& path) {
   }
   NotifySocket socket;
   socket.fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (socket.fd_ < 0) return MakeError(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
+  if (socket.fd_ < 0)
+    return MakeError(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   ::unlink(path.c_str());
