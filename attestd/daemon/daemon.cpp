@@ -234,8 +234,7 @@ Clock::time_point Daemon::Step() {
   Result<std::optional<InstalledCertificate>> certificate =
       ReadInstalledCertificate(config_.certificate_dir);
   if (certificate.ok() && *certificate) {
-    const std::int64_t lifetime = (*certificate)->not_after - (*certificate)->not_before;
-    const std::int64_t renew_at = (*certificate)->not_before + lifetime * 2 / 3;
+    const std::int64_t renew_at = RenewalTime(**certificate);
     // Only a renewal still ahead brings the next cycle forward: once it is
     // due, every cycle asks anyway, and one that got no certificate must not
     // turn into a cycle a second.

@@ -1,5 +1,6 @@
 #include "attest/attestd/node_certificate.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <openssl/err.h>
@@ -7,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
 #include "attest/file.h"
 #include "attest/openssl.h"
@@ -155,7 +157,18 @@ Result<std::optional<InstalledCertificate>> ReadInstalledCertificate(const std::
   }
   ATTEST_ASSIGN_OR_RETURN(X509Ptr certificate, FirstCertificate(*pem));
   ATTEST_ASSIGN_OR_RETURN(InstalledCertificate installed, Describe(certificate.get()));
+  struct stat file {};
+  if (::stat(CertificatePath(directory).c_str(), &file) == 0)
+    installed.installed_at = file.st_mtime;
   return std::optional<InstalledCertificate>(std::move(installed));
+}
+
+std::int64_t RenewalTime(const InstalledCertificate& certificate) {
+  // Installed before notBefore (a clock set back) or after notAfter (a
+  // copied file): notBefore, or notAfter, bound it.
+  const std::int64_t start =
+      std::clamp(certificate.installed_at, certificate.not_before, certificate.not_after);
+  return start + (certificate.not_after - start) * 2 / 3;
 }
 
 bool NeedsRenewal(const std::optional<InstalledCertificate>& current, ByteView key_public_der,
@@ -165,8 +178,7 @@ bool NeedsRenewal(const std::optional<InstalledCertificate>& current, ByteView k
                   key_public_der.begin(), key_public_der.end())) {
     return true;
   }
-  const std::int64_t lifetime = current->not_after - current->not_before;
-  return lifetime <= 0 || now >= current->not_before + lifetime * 2 / 3;
+  return current->not_after <= current->not_before || now >= RenewalTime(*current);
 }
 
 Result<NodeKey> PrepareNodeKey(const std::string& directory, NodeKeyKind kind,

@@ -77,6 +77,7 @@ TEST_F(NodeCertificateTest, TheFileKeyIsMadeOnceAndKeptPrivate) {
 
 TEST_F(NodeCertificateTest, AChainForThisKeyAndNodeIsInstalledReencoded) {
   const std::string chain = Certificate(dir_.File("node-key.pem"), "/CN=node-1");
+  const std::int64_t before = now();
   Result<InstalledCertificate> installed =
       InstallCertificate(dir_.path(), "some text before\n" + chain, key_, "node-1", now());
   ASSERT_TRUE(installed.ok()) << installed.error().ToString();
@@ -85,6 +86,9 @@ TEST_F(NodeCertificateTest, AChainForThisKeyAndNodeIsInstalledReencoded) {
   Result<std::optional<InstalledCertificate>> read = ReadInstalledCertificate(dir_.path());
   ASSERT_TRUE(read.ok() && read->has_value());
   EXPECT_EQ((*read)->not_after, installed->not_after);
+  // When it was installed (node.pem's mtime): the renewal counts from it.
+  EXPECT_GE((*read)->installed_at, before);
+  EXPECT_LE((*read)->installed_at, now());
 }
 
 TEST_F(NodeCertificateTest, AnythingElseIsRefusedAndTheInstalledFileStays) {

@@ -63,5 +63,26 @@ TEST(DaemonScheduleTest, RenewalIsDueWithoutACertificateForAnotherKeyOrAfterTwoT
   EXPECT_TRUE(NeedsRenewal(certificate, key, 1'000));
 }
 
+// The verifier's CA backdates notBefore by 60 s. A 20 s certificate
+// installed at 1000 is due at 1000 + 13, not at once (counted from
+// notBefore it would be due 7 s before it arrived, and renewed every cycle).
+TEST(DaemonScheduleTest, RenewalCountsTheLifetimeFromTheInstallationNotABackdatedNotBefore) {
+  const Bytes key = {1, 2, 3};
+  InstalledCertificate certificate;
+  certificate.not_before = 1'000 - 60;
+  certificate.not_after = 1'000 + 20;
+  certificate.installed_at = 1'000;
+  certificate.public_key_der = key;
+  EXPECT_EQ(RenewalTime(certificate), 1'000 + 13);
+  EXPECT_FALSE(NeedsRenewal(certificate, key, 1'000));
+  EXPECT_FALSE(NeedsRenewal(certificate, key, 1'000 + 12));
+  EXPECT_TRUE(NeedsRenewal(certificate, key, 1'000 + 13));
+  // An installation time outside the validity is clamped to it.
+  certificate.installed_at = 0;
+  EXPECT_EQ(RenewalTime(certificate), 1'000 - 60 + 53);
+  certificate.installed_at = 5'000;
+  EXPECT_EQ(RenewalTime(certificate), 1'000 + 20);
+}
+
 }  // namespace
 }  // namespace attest::attestd

@@ -21,11 +21,19 @@ struct InstalledCertificate {
   std::string subject;
   std::string spiffe_id;  // the URI SAN, "" without one
   Bytes public_key_der;   // SubjectPublicKeyInfo, to match against the key
+  // node.pem's mtime: when attestd installed it (0 when unknown).
+  std::int64_t installed_at = 0;
 };
 
 // What the directory holds now; nullopt without a certificate. kCorrupt for
 // a node.pem that does not parse.
 Result<std::optional<InstalledCertificate>> ReadInstalledCertificate(const std::string& directory);
+
+// When two thirds of the certificate's lifetime are gone. Its lifetime
+// counts from when it was installed, not from notBefore: the verifier's CA
+// backdates notBefore (by 60 s, for clock skew), which would otherwise make
+// a short-lived certificate look due for renewal as soon as it arrives.
+std::int64_t RenewalTime(const InstalledCertificate& certificate);
 
 // Whether to ask for a certificate now: none, one for another key, or two
 // thirds of its lifetime gone (docs/protocol.md §5).
