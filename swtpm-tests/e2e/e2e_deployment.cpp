@@ -12,6 +12,8 @@
 #include "attest/testdata.h"
 #include "attest/verifier/event_log.h"
 
+#include "boot_log_replay.h"
+
 namespace attest::test {
 namespace {
 
@@ -94,21 +96,8 @@ Status E2eDeployment::ReplayBootLog() {
   const std::string fixture = testdata::FixturePath("eventlogs/ovmf-sb-off.bin");
   const std::string log_text = ReadText(fixture);
   WriteText(boot_log(), log_text);
-  // The parsed events' digests are views into these bytes.
-  const Bytes log_bytes = ToBytes(log_text);
-  ATTEST_ASSIGN_OR_RETURN(verifier::EventLog log, verifier::ParseEventLog(log_bytes));
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<attestd::Tpm> tpm, attestd::Tpm::Open(swtpm_->tcti()));
-  std::size_t extended = 0;
-  for (const verifier::BootEvent& event : log.events) {
-    if (event.type == verifier::kEvNoAction) continue;
-    const verifier::EventDigest* digest = event.digests.Find(TPM2_ALG_SHA256);
-    if (digest == nullptr) return Failed(fixture + ": an event without a sha256 digest");
-    ATTEST_RETURN_IF_ERROR(tpm->ExtendPcr(
-        event.pcr, {{TPM2_ALG_SHA256, Bytes(digest->digest.begin(), digest->digest.end())}}));
-    ++extended;
-  }
-  if (extended == 0) return Failed(fixture + ": no event to extend");
-  return OkStatus();
+  return swtpm_boot::ReplayBootLog(*tpm, AsBytes(log_text));
 }
 
 void E2eDeployment::WriteAttestdConfig() const {
