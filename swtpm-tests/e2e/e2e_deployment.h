@@ -71,6 +71,7 @@ class E2eDeployment {
   // SIGTERM; its exit code, or an error when it did not exit in 15 s.
   Result<int> StopAttestd();
   void KillAttestd();  // SIGKILL
+  void SignalAttestd(int signal) const { attestd_.Signal(signal); }
   bool attestd_running() const { return attestd_.running(); }
   bool verifier_running() const { return verifier_.running(); }
 

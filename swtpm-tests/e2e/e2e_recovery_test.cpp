@@ -1,6 +1,7 @@
 // Faults the daemon must ride out: kill -9 and a restart (same node, same
 // AK, no new enrollment), a restarted verifier, and a verifier that is
 // away for a while (backoff, one log line for the problem, recovery).
+#include <csignal>
 #include <set>
 #include <thread>
 
@@ -106,6 +107,41 @@ TEST_F(E2eRecoveryTest, UnreachableVerifierIsRetriedWithBackoffAndOneLogLine) {
   EXPECT_EQ(CountOf(recovered, "<4>attestation: "), problem_lines) << recovered;
   ATTEST_E2E_ASSIGN(attestd_exit, deployment().StopAttestd());
   EXPECT_EQ(attestd_exit, 0);
+}
+
+// SIGHUP reloads attestd.toml: a good file is taken and said so, a broken
+// one is refused with the running configuration kept, and the node goes on
+// attesting either way.
+TEST_F(E2eRecoveryTest, SighupReloadsTheConfigurationAndKeepsItWhenTheNewOneIsBroken) {
+  ASSERT_NO_FATAL_FAILURE(StartNode());
+  const std::string good = ReadText(deployment().attestd_config());
+
+  deployment().SignalAttestd(SIGHUP);
+  const auto reloaded = E2eDeployment::In(seconds(10));
+  while (CountOf(deployment().attestd_log(), "reloaded ") == 0 &&
+         std::chrono::steady_clock::now() < reloaded) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(CountOf(deployment().attestd_log(), "<5>reloaded " + deployment().attestd_config()), 1u)
+      << deployment().attestd_log();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTrusted(UnixNow() + 1));
+
+  WriteText(deployment().attestd_config(), good + "\n[schedule\n");  // a syntax error
+  deployment().SignalAttestd(SIGHUP);
+  const auto refused = E2eDeployment::In(seconds(10));
+  while (CountOf(deployment().attestd_log(), "keeping the running configuration") == 0 &&
+         std::chrono::steady_clock::now() < refused) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string log = deployment().attestd_log();
+  EXPECT_EQ(CountOf(log, "keeping the running configuration"), 1u) << log;
+  EXPECT_NE(log.find("<3>reload: " + deployment().attestd_config() + ":"), std::string::npos)
+      << log;
+  EXPECT_EQ(CountOf(log, "<5>reloaded "), 1u) << log;
+  // Still attesting with what it had, and SIGTERM still ends it cleanly.
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTrusted(UnixNow() + 1));
+  ATTEST_E2E_ASSIGN(exit_code, deployment().StopAttestd());
+  EXPECT_EQ(exit_code, 0);
 }
 
 }  // namespace
