@@ -9,6 +9,7 @@
 #include "attest/attestd/node_certificate.h"
 #include "attest/attestd/node_state.h"
 #include "attest/cli.h"
+#include "attest/clock.h"
 #include "attest/encoding.h"
 #include "attest/runtime/log.h"
 
@@ -26,15 +27,6 @@ const attest::cli::Command kStatus{
     "trusted, 1 otherwise.",
     {{"config", "FILE", "the configuration (attestd.toml)"}},
 };
-
-std::string FormatTime(std::int64_t unix_seconds) {
-  const std::time_t time = unix_seconds;
-  std::tm parts{};
-  gmtime_r(&time, &parts);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
 
 std::string Relative(std::int64_t then, std::int64_t now) {
   const std::int64_t delta = then - now;
@@ -84,7 +76,8 @@ int RunStatus(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (*status) {
     const AttestationStatus& last = **status;
     trusted = last.state == "trusted";
-    Row(out, "last attempt", FormatTime(last.time) + " (" + Relative(last.time, now) + ")");
+    Row(out, "last attempt",
+        FormatRfc3339UtcSeconds(last.time) + " (" + Relative(last.time, now) + ")");
     Row(out, "state", last.state);
     for (const ReasonSummary& reason : last.reasons) {
       Row(out, "  reason", reason.code + (reason.detail.empty() ? "" : ": " + reason.detail));
@@ -92,7 +85,8 @@ int RunStatus(CommandArgs args, std::ostream& out, std::ostream& err) {
     if (!last.problem.empty()) Row(out, "problem", last.problem);
     if (last.last_trusted > 0) {
       Row(out, "last trusted",
-          FormatTime(last.last_trusted) + " (" + Relative(last.last_trusted, now) + ")");
+          FormatRfc3339UtcSeconds(last.last_trusted) + " (" + Relative(last.last_trusted, now) +
+              ")");
     }
   } else {
     Row(out, "state", "no attestation yet");
@@ -109,8 +103,8 @@ int RunStatus(CommandArgs args, std::ostream& out, std::ostream& err) {
     Row(out, "certificate", installed.subject);
     if (!installed.spiffe_id.empty()) Row(out, "  SPIFFE ID", installed.spiffe_id);
     Row(out, "  expires",
-        FormatTime(installed.not_after) + " (" + Relative(installed.not_after, now) + ")" +
-            (installed.not_after <= now ? ", EXPIRED" : ""));
+        FormatRfc3339UtcSeconds(installed.not_after) + " (" + Relative(installed.not_after, now) +
+            ")" + (installed.not_after <= now ? ", EXPIRED" : ""));
     Row(out, "  files", config->certificate_dir + "/node.pem, node-key.pem");
   }
 

@@ -8,7 +8,6 @@
 #include <span>
 
 #include "attest/attestd/runtime_pcr.h"
-#include "attest/file.h"
 #include "attest/toml_reader.h"
 
 namespace attest::attestd {
@@ -19,8 +18,6 @@ using toml_reader::GetPath;
 using toml_reader::GetString;
 using toml_reader::KeyError;
 using toml_reader::WrongType;
-
-constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 struct Context : toml_reader::Source {
   Context(AttestdConfig& target, std::string_view file_name, std::string directory)
@@ -293,13 +290,8 @@ Result<AttestdConfig> ParseAttestdConfig(std::string_view toml_text, std::string
 }
 
 Result<AttestdConfig> LoadAttestdConfig(const std::string& path) {
-  std::string absolute;
-  std::error_code error;
-  std::filesystem::path resolved = std::filesystem::absolute(path, error);
-  if (error) return MakeError(ErrorCode::kInvalidArgument, path + ": " + error.message());
-  absolute = resolved.string();
-  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(absolute, kMaxConfigBytes));
-  return ParseAttestdConfig(text, absolute);
+  ATTEST_ASSIGN_OR_RETURN(toml_reader::ConfigFile file, toml_reader::ReadConfigFile(path));
+  return ParseAttestdConfig(file.text, file.name);
 }
 
 }  // namespace attest::attestd

@@ -20,19 +20,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::int64_t UnixNow() {
-  return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string FormatTime(std::int64_t unix_seconds) {
-  const std::time_t time = unix_seconds;
-  std::tm parts{};
-  gmtime_r(&time, &parts);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
+std::int64_t UnixNow() { return UnixSeconds(std::chrono::system_clock::now()); }
 
 std::string Summary(const CycleOutcome& outcome) {
   std::string text = outcome.state;
@@ -170,7 +158,7 @@ void Daemon::RecordOutcome(const CycleOutcome& outcome) {
   if (outcome.new_certificate) {
     log_.Write(Priority::kInfo, "installed certificate " + outcome.new_certificate->subject +
                                     " valid until " +
-                                    FormatTime(outcome.new_certificate->not_after));
+                                    FormatRfc3339UtcSeconds(outcome.new_certificate->not_after));
   }
   if (!outcome.certificate_error.empty() && outcome.trusted) {
     log_.Problem("certificate", "no certificate: " + outcome.certificate_error);

@@ -56,10 +56,6 @@ std::string Hostname(const AttestdConfig& config) {
   return name;
 }
 
-std::int64_t UnixNow(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
-}
-
 Status EnsureDirectory(const std::string& path, mode_t mode) {
   if (mkdir(path.c_str(), mode) == 0) {
     // mkdir's mode passes through the umask; the group bit is meant.
@@ -281,7 +277,7 @@ Result<CycleOutcome> NodeAgent::Attest(VerifierClient& verifier, bool in_full) {
     Result<std::optional<InstalledCertificate>> current =
         ReadInstalledCertificate(config_.certificate_dir);
     want_certificate = certificate_may_be_revoked_ || !current.ok() ||
-                       NeedsRenewal(*current, key->public_key_der, UnixNow(*clock_));
+                       NeedsRenewal(*current, key->public_key_der, UnixSeconds(clock_->Now()));
   } else {
     outcome.measurement_warnings.push_back("node key: " + prepared.error().message);
   }
@@ -355,7 +351,7 @@ Result<CycleOutcome> NodeAgent::ReadVerdict(const ApiResponse& response,
     // The verdict stands whatever happens to the certificate.
     Result<InstalledCertificate> installed =
         InstallCertificate(config_.certificate_dir, chain->get<std::string>(), *key,
-                           identity_->node_id, UnixNow(*clock_));
+                           identity_->node_id, UnixSeconds(clock_->Now()));
     if (installed.ok()) {
       outcome.new_certificate = std::move(installed).value();
     } else {

@@ -30,6 +30,19 @@ std::string FormatRfc3339Utc(TimePoint time) {
   return buffer.data();
 }
 
+std::string FormatRfc3339UtcSeconds(std::int64_t unix_seconds) {
+  const std::time_t t = unix_seconds;
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  std::array<char, 32> buffer{};
+  (void)std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer.data();
+}
+
+std::int64_t UnixSeconds(TimePoint time) {
+  return std::chrono::floor<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
 bool IsRfc3339Utc(std::string_view text) {
   constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
   if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;

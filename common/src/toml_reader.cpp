@@ -1,6 +1,9 @@
 #include "attest/toml_reader.h"
 
 #include <cmath>
+#include <filesystem>
+
+#include "attest/file.h"
 
 namespace attest::toml_reader {
 namespace {
@@ -43,6 +46,17 @@ Result<toml::table> ParseText(std::string_view text, std::string_view name) {
                          std::to_string(error.source().begin.column) + ": " +
                          std::string(error.description()));
   }
+}
+
+Result<ConfigFile> ReadConfigFile(const std::string& path) {
+  constexpr std::size_t kMaxConfigBytes = 1 << 20;
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error) return MakeError(ErrorCode::kInvalidArgument, path + ": " + error.message());
+  ConfigFile file;
+  file.name = absolute.string();
+  ATTEST_ASSIGN_OR_RETURN(file.text, ReadFile(file.name, kMaxConfigBytes));
+  return file;
 }
 
 Error KeyError(const Source& source, std::string_view key, std::string_view what) {

@@ -27,6 +27,15 @@ struct Source {
 // what", `name` being the file the text came from.
 Result<toml::table> ParseText(std::string_view text, std::string_view name);
 
+// A configuration file read whole: its absolute name (what every message
+// starts with, and whose directory relative paths resolve against) and
+// its text, at most 1 MiB.
+struct ConfigFile {
+  std::string name;
+  std::string text;
+};
+Result<ConfigFile> ReadConfigFile(const std::string& path);
+
 Error KeyError(const Source& source, std::string_view key, std::string_view what);
 Error WrongType(const Source& source, std::string_view key, std::string_view expected,
                 const toml::node& node);

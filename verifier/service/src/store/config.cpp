@@ -11,7 +11,6 @@
 
 #include <toml++/toml.h>
 
-#include "attest/file.h"
 #include "attest/toml_reader.h"
 
 #include "src/store/config_internal.h"
@@ -27,8 +26,6 @@ using toml_reader::GetPaths;
 using toml_reader::GetString;
 using toml_reader::KeyError;
 using toml_reader::WrongType;
-
-constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 // The file (its name and directory) and the configuration it fills.
 struct Context : toml_reader::Source {
@@ -315,13 +312,8 @@ Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text, std::string
 }
 
 Result<ServiceConfig> LoadServiceConfig(const std::string& path) {
-  std::error_code error;
-  std::filesystem::path absolute = std::filesystem::absolute(path, error);
-  if (error) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ": " + error.message());
-  }
-  ATTEST_ASSIGN_OR_RETURN(std::string text, ReadFile(absolute.string(), kMaxConfigBytes));
-  return ParseServiceConfig(text, absolute.string());
+  ATTEST_ASSIGN_OR_RETURN(toml_reader::ConfigFile file, toml_reader::ReadConfigFile(path));
+  return ParseServiceConfig(file.text, file.name);
 }
 
 }  // namespace attest::service
