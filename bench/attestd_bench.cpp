@@ -135,7 +135,7 @@ void WriteAttestdConfig(const std::string& path, const attestd::AttestdConfig& c
   }
   test::WriteText(
       path, "state_dir = \"" + config.state_dir + "\"\n[tpm]\ntcti = \"" + config.tcti +
-                "\"\n[verifier]\nurl = \"" + config.verifier.url + "\"\nca_bundle = \"" +
+                "\"\n[verifier]\nurl = \"" + config.verifiers.at(0).url + "\"\nca_bundle = \"" +
                 config.verifier_ca_bundle + "\"\n[node]\ncertificate_dir = \"" +
                 config.certificate_dir + "\"\n[measurement]\nboot_log = \"" + config.boot_log +
                 "\"\nruntime_files = [" + files + "]\nruntime_log = \"" + config.runtime_log +
@@ -230,8 +230,8 @@ int Main(int argc, char** argv) {
   // One node attesting back to back, far more often than a real one.
   service_config.rate_limit = {1e6, 1e6};
   VerifierUnderTest verifier = VerifierUnderTest::InProcess(service_config, clock);
-  config.verifier = Must(
-      attestd::ParseVerifierUrl("https://127.0.0.1:" + std::to_string(verifier.port())), "url");
+  config.verifiers = {Must(
+      attestd::ParseVerifierUrl("https://127.0.0.1:" + std::to_string(verifier.port())), "url")};
   config.verifier_ca_bundle = init.state_dir + "/ca.pem";
 
   std::vector<double> latency_ms;

@@ -60,7 +60,7 @@ int RunStatus(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (!identity.ok()) return run.Fail(identity.error());
   Row(out, "TPM",
       config->tcti + (config->ek_algorithm == EkAlgorithm::kRsa ? " (RSA EK)" : " (ECC EK)"));
-  Row(out, "verifier", config->verifier.url);
+  Row(out, "verifier", VerifierUrls(*config));
   if (!*identity) {
     Row(out, "node", "no identity yet (attestd has not run)");
     return attest::cli::kExitVerificationFailed;

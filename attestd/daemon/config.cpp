@@ -16,6 +16,7 @@ namespace {
 using toml_reader::GetInteger;
 using toml_reader::GetPath;
 using toml_reader::GetString;
+using toml_reader::GetStrings;
 using toml_reader::KeyError;
 using toml_reader::WrongType;
 
@@ -85,13 +86,37 @@ const std::array<KeySpec, 3> kTpmKeys = {{
      }},
 }};
 
-const std::array<KeySpec, 3> kVerifierKeys = {{
+Status AddVerifierUrl(const std::string& url, const std::string& key, Context& c) {
+  Result<VerifierEndpoint> endpoint = ParseVerifierUrl(url);
+  if (!endpoint.ok()) return KeyError(c, key, endpoint.error().message);
+  for (const VerifierEndpoint& known : c.config.verifiers) {
+    if (known.host == endpoint->host && known.port == endpoint->port) {
+      return KeyError(c, key, "names " + url + " twice");
+    }
+  }
+  c.config.verifiers.push_back(std::move(endpoint).value());
+  return OkStatus();
+}
+
+const std::array<KeySpec, 4> kVerifierKeys = {{
     {"url",
      [](const toml::node& node, const std::string& key, Context& c) -> Status {
        ATTEST_ASSIGN_OR_RETURN(std::string url, GetString(node, key, c));
-       Result<VerifierEndpoint> endpoint = ParseVerifierUrl(url);
-       if (!endpoint.ok()) return KeyError(c, key, endpoint.error().message);
-       c.config.verifier = std::move(endpoint).value();
+       if (!c.config.verifiers.empty()) {
+         return KeyError(c, key, "is given with verifier.urls: use one of the two");
+       }
+       return AddVerifierUrl(url, key, c);
+     }},
+    {"urls",
+     [](const toml::node& node, const std::string& key, Context& c) -> Status {
+       ATTEST_ASSIGN_OR_RETURN(std::vector<std::string> urls, GetStrings(node, key, c));
+       if (!c.config.verifiers.empty()) {
+         return KeyError(c, key, "is given with verifier.url: use one of the two");
+       }
+       if (urls.empty() || urls.size() > kMaxVerifierUrls) {
+         return KeyError(c, key, "must list 1 to " + std::to_string(kMaxVerifierUrls) + " URLs");
+       }
+       for (const std::string& url : urls) ATTEST_RETURN_IF_ERROR(AddVerifierUrl(url, key, c));
        return OkStatus();
      }},
     {"ca_bundle", [](const toml::node& node, const std::string& key,
@@ -209,8 +234,8 @@ Status ParseRoot(const toml::table& root, Context& c) {
     if (section == nullptr) return KeyError(c, key, "unknown key");
     ATTEST_RETURN_IF_ERROR(ParseSection(*section, value, c));
   }
-  if (c.config.verifier.url.empty()) {
-    return KeyError(c, "verifier.url", "missing (the verifier to attest to)");
+  if (c.config.verifiers.empty()) {
+    return KeyError(c, "verifier.url", "missing (the verifier to attest to; or verifier.urls)");
   }
   if (c.config.verifier_ca_bundle.empty()) {
     return KeyError(c, "verifier.ca_bundle",
@@ -232,6 +257,14 @@ bool ValidHostCharacter(char ch) {
 }
 
 }  // namespace
+
+std::string VerifierUrls(const AttestdConfig& config) {
+  std::string urls;
+  for (const VerifierEndpoint& endpoint : config.verifiers) {
+    urls += (urls.empty() ? "" : " ") + endpoint.url;
+  }
+  return urls;
+}
 
 Result<VerifierEndpoint> ParseVerifierUrl(std::string_view url) {
   constexpr std::string_view kScheme = "https://";

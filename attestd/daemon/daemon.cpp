@@ -239,11 +239,12 @@ int Daemon::Run() {
     log_.Write(Priority::kError, lock.error().message);
     return 1;
   }
-  log_.Write(Priority::kInfo, "attestd starting: TPM " + config_.tcti + ", verifier " +
-                                  config_.verifier.url + ", state " + config_.state_dir);
+  const std::string verifiers = VerifierUrls(config_);
+  log_.Write(Priority::kInfo, "attestd starting: TPM " + config_.tcti + ", verifier " + verifiers +
+                                  ", state " + config_.state_dir);
   // Ready at once: a node that cannot reach its verifier (or enrolls
   // slowly) must still finish booting; STATUS says how the cycles go.
-  notifier_.Ready("started; attesting to " + config_.verifier.url);
+  notifier_.Ready("started; attesting to " + verifiers);
   for (;;) {
     if (reload_requested_) Reload();
     if (notifier_.watchdog_period()) notifier_.Watchdog();

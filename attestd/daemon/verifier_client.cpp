@@ -26,32 +26,50 @@ ApiResponse ToApiResponse(http::ClientResponse response) {
 
 }  // namespace
 
-VerifierClient::VerifierClient(const AttestdConfig& config) : url_(config.verifier.url) {
-  options_.host = config.verifier.host;
-  options_.port = config.verifier.port;
+VerifierClient::VerifierClient(const AttestdConfig& config) : endpoints_(config.verifiers) {
+  if (endpoints_.empty()) endpoints_.push_back(VerifierEndpoint{});  // url() stays valid
   options_.ca_bundle_path = config.verifier_ca_bundle;
   options_.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout);
   options_.max_response_bytes = kMaxVerifierResponseBytes;
 }
 
+void VerifierClient::MoveToNextVerifier() {
+  client_.reset();
+  current_ = (current_ + 1) % endpoints_.size();
+}
+
+Status VerifierClient::Connect() {
+  std::string failures;
+  for (std::size_t tried = 0; tried < endpoints_.size(); ++tried) {
+    options_.host = endpoints_[current_].host;
+    options_.port = endpoints_[current_].port;
+    Result<std::unique_ptr<http::Client>> connected = http::Client::Connect(options_);
+    if (connected.ok()) {
+      client_ = std::move(connected).value();
+      return OkStatus();
+    }
+    if (!failures.empty()) failures += "; ";
+    failures += endpoints_[current_].url + ": " + connected.error().message;
+    MoveToNextVerifier();
+  }
+  return MakeError(ErrorCode::kIo, (endpoints_.size() == 1 ? "cannot reach the verifier at "
+                                                           : "cannot reach any verifier: ") +
+                                       failures);
+}
+
 Result<ApiResponse> VerifierClient::Send(std::string_view method, std::string_view target,
                                          std::string_view body) {
   if (before_request_) before_request_();
-  if (!client_) {
-    Result<std::unique_ptr<http::Client>> connected = http::Client::Connect(options_);
-    if (!connected.ok()) {
-      return MakeError(ErrorCode::kIo,
-                       "cannot reach the verifier at " + url_ + ": " + connected.error().message);
-    }
-    client_ = std::move(connected).value();
-  }
+  if (!client_) ATTEST_RETURN_IF_ERROR(Connect());
+  const std::string at = url();
   // A body goes as application/json (the client's default).
   Result<http::ClientResponse> response = client_->Send(method, target, body);
   if (!response.ok()) {
-    client_.reset();
-    return MakeError(ErrorCode::kIo, std::string(method) + " " + std::string(target) + " at " +
-                                         url_ + ": " + response.error().message);
+    MoveToNextVerifier();
+    return MakeError(ErrorCode::kIo, std::string(method) + " " + std::string(target) + " at " + at +
+                                         ": " + response.error().message);
   }
+  if (response->status == 503) MoveToNextVerifier();
   return ToApiResponse(std::move(response).value());
 }
 

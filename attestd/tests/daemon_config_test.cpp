@@ -48,8 +48,9 @@ TEST(AttestdConfigTest, TheExampleFileHasEveryKeyAtItsDefault) {
   EXPECT_EQ(parsed->jitter, minimal->jitter);
   EXPECT_EQ(parsed->retry_min, minimal->retry_min);
   EXPECT_EQ(parsed->retry_max, minimal->retry_max);
-  EXPECT_EQ(parsed->verifier.host, "verifier.example.internal");
-  EXPECT_EQ(parsed->verifier.port, 8443);
+  ASSERT_EQ(parsed->verifiers.size(), 1u);
+  EXPECT_EQ(parsed->verifiers[0].host, "verifier.example.internal");
+  EXPECT_EQ(parsed->verifiers[0].port, 8443);
   EXPECT_EQ(parsed->runtime_files.size(), 3u);
   // A relative path resolves against the file's directory.
   EXPECT_EQ(minimal->verifier_ca_bundle, "/etc/attestd/ca.pem");
@@ -59,11 +60,15 @@ TEST(AttestdConfigTest, EveryKeyIsInTheReadmeTableAndTheExample) {
   const std::string readme = ReadText(ATTEST_ATTESTD_SOURCE_DIR "/README.md");
   const std::string example = ReadText(ATTEST_ATTESTD_SOURCE_DIR "/examples/attestd.toml");
   const std::vector<std::string> keys = AttestdConfigKeys();
-  EXPECT_EQ(keys.size(), 18u);
+  EXPECT_EQ(keys.size(), 19u);
   for (const std::string& key : keys) {
     EXPECT_NE(readme.find("| `" + key + "` |"), std::string::npos) << key << " not in README.md";
     const std::string name = key.substr(key.rfind('.') + 1);
-    EXPECT_NE(example.find("\n" + name + " = "), std::string::npos) << key << " not in the example";
+    // verifier.urls excludes verifier.url, so the example shows it commented out.
+    const bool shown =
+        example.find("\n" + name + " = ") != std::string::npos ||
+        (key == "verifier.urls" && example.find("\n# " + name + " = ") != std::string::npos);
+    EXPECT_TRUE(shown) << key << " not in the example";
   }
 }
 
@@ -90,6 +95,45 @@ TEST(AttestdConfigTest, MistakesAreRefusedNamingTheKey) {
             std::string::npos);
   // A syntax error names the line.
   EXPECT_EQ(ErrorOf(kMinimal + "[tpm\n").rfind("/etc/attestd/attestd.toml:4:", 0), 0u);
+}
+
+TEST(AttestdConfigTest, SeveralVerifiersAreTriedInTheOrderGiven) {
+  Result<AttestdConfig> parsed = ParseAttestdConfig(
+      "[verifier]\nurls = [\"https://a.example:8443\", \"https://b.example\"]\n"
+      "ca_bundle = \"ca.pem\"\n",
+      "/etc/attestd/attestd.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  ASSERT_EQ(parsed->verifiers.size(), 2u);
+  EXPECT_EQ(parsed->verifiers[0].host, "a.example");
+  EXPECT_EQ(parsed->verifiers[0].port, 8443);
+  EXPECT_EQ(parsed->verifiers[1].host, "b.example");
+  EXPECT_EQ(parsed->verifiers[1].port, 443);
+}
+
+TEST(AttestdConfigTest, VerifierUrlListMistakesAreRefused) {
+  const std::string bundle = "ca_bundle = \"ca.pem\"\n";
+  EXPECT_NE(ErrorOf("[verifier]\nurl = \"https://a:1\"\nurls = [\"https://b:1\"]\n" + bundle)
+                .find("verifier.urls: is given with verifier.url"),
+            std::string::npos);
+  // Whichever comes first in the file (toml++ reads a table's keys sorted).
+  EXPECT_NE(ErrorOf("[verifier]\nurls = [\"https://b:1\"]\nurl = \"https://a:1\"\n" + bundle)
+                .find("verifier.urls: is given with verifier.url"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[verifier]\nurls = []\n" + bundle).find("verifier.urls: must list 1 to 8"),
+            std::string::npos);
+  std::string nine = "[verifier]\nurls = [";
+  for (int i = 0; i < 9; ++i)
+    nine += (i ? ", " : "") + std::string("\"https://v") + char('0' + i) + "\"";
+  EXPECT_NE(ErrorOf(nine + "]\n" + bundle).find("verifier.urls: must list 1 to 8"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[verifier]\nurls = [\"https://a:1\", \"https://a:1/\"]\n" + bundle)
+                .find("verifier.urls: names https://a:1/ twice"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[verifier]\nurls = [\"https://a:1\", \"http://b:1\"]\n" + bundle)
+                .find("verifier.urls: \"http://b:1\" is not an https:// URL"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("[verifier]\nurls = [\"https://a:1\", 2]\n" + bundle).find("verifier.urls"),
+            std::string::npos);
 }
 
 TEST(AttestdConfigTest, OnlyHttpsUrlsWithAHostAndNothingElse) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,7 +32,11 @@ struct AttestdConfig {
   EkAlgorithm ek_algorithm = EkAlgorithm::kRsa;
   AkAlgorithm ak_algorithm = AkAlgorithm::kEccP256;
 
-  VerifierEndpoint verifier;
+  // One or more verifiers on one database (`verifier.url` or
+  // `verifier.urls`), in the order attestd tries them: it stays with the
+  // one that answers and moves to the next when it cannot reach it or the
+  // verifier cannot reach its database (HTTP 503). Never empty once parsed.
+  std::vector<VerifierEndpoint> verifiers;
   std::string verifier_ca_bundle;  // required: never an unauthenticated verifier
   std::chrono::seconds request_timeout{30};
 
@@ -56,8 +61,15 @@ struct AttestdConfig {
 Result<AttestdConfig> ParseAttestdConfig(std::string_view toml_text, std::string_view name);
 Result<AttestdConfig> LoadAttestdConfig(const std::string& path);
 
+// The verifiers' URLs, space-separated, for logs and `attestd status`.
+std::string VerifierUrls(const AttestdConfig& config);
+
 // "https://HOST[:PORT][/]" only: the verifier is always reached over TLS.
 Result<VerifierEndpoint> ParseVerifierUrl(std::string_view url);
+
+// The most verifier URLs a node is given: several verifiers behind one
+// database, not a list to sweep.
+inline constexpr std::size_t kMaxVerifierUrls = 8;
 
 // Every key ParseAttestdConfig accepts ("tpm.tcti", ...), for the test that
 // holds the README's table and the example file to it.

@@ -2,13 +2,23 @@
 // kept-alive HTTPS connection (attest_http's client, Boost.Beast) that
 // verifies the verifier's certificate and host name against the configured
 // CA bundle. Connects lazily and again after any transport failure.
+//
+// Several verifiers on one database: the client stays with the verifier
+// that answers. A request that cannot connect is tried at the next one at
+// once (nothing was sent, so nothing can happen twice); a request that
+// failed after it was sent, or that the verifier answered 503 (it cannot
+// reach its database), fails, and the next request goes to the next
+// verifier. Those need the whole step again: a challenge from one verifier
+// is good at another only because they share the database.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attest/attestd/config.h"
 #include "attest/error.h"
@@ -43,13 +53,18 @@ class VerifierClient {
   // Called before every request: the daemon pings systemd's watchdog, so a
   // step of several slow requests is not mistaken for a hang.
   void SetBeforeRequest(std::function<void()> hook) { before_request_ = std::move(hook); }
-  const std::string& url() const { return url_; }
+  // The verifier the next request goes to.
+  const std::string& url() const { return endpoints_[current_].url; }
 
  private:
   Result<ApiResponse> Send(std::string_view method, std::string_view target, std::string_view body);
+  // Connects to the current verifier, or to the next ones in turn.
+  Status Connect();
+  void MoveToNextVerifier();
 
   http::ClientOptions options_;
-  std::string url_;
+  std::vector<VerifierEndpoint> endpoints_;
+  std::size_t current_ = 0;
   std::unique_ptr<http::Client> client_;
   std::function<void()> before_request_;
 };
