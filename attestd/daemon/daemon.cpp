@@ -16,7 +16,7 @@
 namespace attest::attestd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -43,12 +43,12 @@ class Daemon {
 
  private:
   // One cycle; returns when the next should start.
-  Clock::time_point Step();
-  Clock::time_point AfterFailure(const Error& error, std::string_view what);
+  SteadyClock::time_point Step();
+  SteadyClock::time_point AfterFailure(const Error& error, std::string_view what);
   void RecordOutcome(const CycleOutcome& outcome);
   void Reload();
   // Waits until `until`, pinging the watchdog; false when a stop signal came.
-  bool WaitUntil(Clock::time_point until);
+  bool WaitUntil(SteadyClock::time_point until);
 
   std::string config_path_;
   AttestdConfig config_;
@@ -65,14 +65,14 @@ class Daemon {
   AttestationStatus status_;
 };
 
-bool Daemon::WaitUntil(Clock::time_point until) {
+bool Daemon::WaitUntil(SteadyClock::time_point until) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   for (;;) {
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     // Even with no time to wait, a stop or reload that came during the
     // step is taken now, not a step later.
     milliseconds wait =
@@ -89,7 +89,7 @@ bool Daemon::WaitUntil(Clock::time_point until) {
       reload_requested_ = true;
       return true;
     }
-    if (signal < 0 && Clock::now() >= until) return true;
+    if (signal < 0 && SteadyClock::now() >= until) return true;
   }
 }
 
@@ -115,7 +115,7 @@ void Daemon::Reload() {
   notifier_.Ready(status_.state.empty() ? "reloaded" : "reloaded; last state " + status_.state);
 }
 
-Clock::time_point Daemon::AfterFailure(const Error& error, std::string_view what) {
+SteadyClock::time_point Daemon::AfterFailure(const Error& error, std::string_view what) {
   ++failures_;
   if (agent_) agent_->SuspectCertificate();
   const std::string message = std::string(what) + ": " + error.message;
@@ -127,7 +127,8 @@ Clock::time_point Daemon::AfterFailure(const Error& error, std::string_view what
   Status saved = SaveStatus(config_.state_dir, status_);
   if (!saved.ok()) log_.Problem("status", "cannot save status: " + saved.error().message);
   notifier_.Status("retrying: " + message);
-  return Clock::now() + BackoffDelay(failures_, config_.retry_min, config_.retry_max, random_);
+  return SteadyClock::now() +
+         BackoffDelay(failures_, config_.retry_min, config_.retry_max, random_);
 }
 
 void Daemon::RecordOutcome(const CycleOutcome& outcome) {
@@ -184,7 +185,7 @@ void Daemon::RecordOutcome(const CycleOutcome& outcome) {
   if (!saved.ok()) log_.Problem("status", "cannot save status: " + saved.error().message);
 }
 
-Clock::time_point Daemon::Step() {
+SteadyClock::time_point Daemon::Step() {
   if (!verifier_) {
     verifier_ = std::make_unique<VerifierClient>(config_);
     verifier_->SetBeforeRequest([this] {
@@ -215,8 +216,9 @@ Clock::time_point Daemon::Step() {
   const bool resend = outcome->resend_in_full && !in_full_;
   in_full_ = outcome->resend_in_full;
   notifier_.Status(Summary(*outcome));
-  if (resend) return Clock::now();  // the verifier asked for the logs: at once, once
-  Clock::time_point next = Clock::now() + NextInterval(config_.interval, config_.jitter, random_);
+  if (resend) return SteadyClock::now();  // the verifier asked for the logs: at once, once
+  SteadyClock::time_point next =
+      SteadyClock::now() + NextInterval(config_.interval, config_.jitter, random_);
   // Renew on time even when the interval is longer than a third of the
   // certificate's lifetime.
   Result<std::optional<InstalledCertificate>> certificate =
@@ -227,7 +229,7 @@ Clock::time_point Daemon::Step() {
     // due, every cycle asks anyway, and one that got no certificate must not
     // turn into a cycle a second.
     if (renew_at > UnixNow()) {
-      next = std::min(next, Clock::now() + seconds(renew_at - UnixNow() + 1));
+      next = std::min(next, SteadyClock::now() + seconds(renew_at - UnixNow() + 1));
     }
   }
   return next;
@@ -248,7 +250,7 @@ int Daemon::Run() {
   for (;;) {
     if (reload_requested_) Reload();
     if (notifier_.watchdog_period()) notifier_.Watchdog();
-    const Clock::time_point next = Step();
+    const SteadyClock::time_point next = Step();
     if (!WaitUntil(next)) break;
   }
   notifier_.Stopping();

@@ -45,21 +45,22 @@ class FileTest : public ::testing::Test {
   std::string directory_;
 };
 
-// Runs `read` in a child that SIGALRM kills after `seconds`, so a read that
+// Runs `read` in a child that SIGALRM kills after `timeout_seconds`, so a read that
 // blocks fails the test instead of hanging it. The child exits 0 when `read`
 // returned (it checks the result itself), 1 otherwise.
-::testing::AssertionResult ReturnsWithin(unsigned seconds, const std::function<bool()>& read) {
+::testing::AssertionResult ReturnsWithin(unsigned timeout_seconds,
+                                         const std::function<bool()>& read) {
   pid_t child = ::fork();
   if (child < 0) return ::testing::AssertionFailure() << "fork failed";
   if (child == 0) {
-    ::alarm(seconds);
+    ::alarm(timeout_seconds);
     ::_exit(read() ? 0 : 1);
   }
   int status = 0;
   if (::waitpid(child, &status, 0) != child) return ::testing::AssertionFailure() << "waitpid";
   if (WIFSIGNALED(status)) {
     return ::testing::AssertionFailure()
-           << "still blocked after " << seconds << " s (signal " << WTERMSIG(status) << ")";
+           << "still blocked after " << timeout_seconds << " s (signal " << WTERMSIG(status) << ")";
   }
   if (WEXITSTATUS(status) != 0) {
     return ::testing::AssertionFailure() << "returned, but not the expected error";

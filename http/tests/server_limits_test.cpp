@@ -12,7 +12,7 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-std::string Request(std::string_view headers_and_body) {
+std::string RawRequest(std::string_view headers_and_body) {
   return std::string("POST /upload HTTP/1.1\r\nHost: x\r\n") + std::string(headers_and_body);
 }
 
@@ -37,7 +37,7 @@ TEST_F(HttpTest, ContentLengthOverTheLimitIs413BeforeTheBodyIsRead) {
   RawTlsClient raw;
   ASSERT_TRUE(raw.Connect(RawFor(*server)));
   // Only the header: the answer must not wait for a body.
-  ASSERT_TRUE(raw.Write(Request("Content-Length: 1025\r\n\r\n")));
+  ASSERT_TRUE(raw.Write(RawRequest("Content-Length: 1025\r\n\r\n")));
   auto response = raw.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -47,7 +47,7 @@ TEST_F(HttpTest, ContentLengthOverTheLimitIs413BeforeTheBodyIsRead) {
 
   RawTlsClient at_limit;  // exactly the limit is fine
   ASSERT_TRUE(at_limit.Connect(RawFor(*server)));
-  ASSERT_TRUE(at_limit.Write(Request("Content-Length: 1024\r\n\r\n") + std::string(1024, 'b')));
+  ASSERT_TRUE(at_limit.Write(RawRequest("Content-Length: 1024\r\n\r\n") + std::string(1024, 'b')));
   auto ok = at_limit.ReadResponse();
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
@@ -65,8 +65,8 @@ TEST_F(HttpTest, ChunkedBodyOverTheLimitIs413AsItArrives) {
   ASSERT_TRUE(server);
   RawTlsClient within;
   ASSERT_TRUE(within.Connect(RawFor(*server)));
-  ASSERT_TRUE(within.Write(Request("Transfer-Encoding: chunked\r\n\r\n") + Chunk(600) + Chunk(424) +
-                           "0\r\n\r\n"));
+  ASSERT_TRUE(within.Write(RawRequest("Transfer-Encoding: chunked\r\n\r\n") + Chunk(600) +
+                           Chunk(424) + "0\r\n\r\n"));
   auto ok = within.ReadResponse();
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
@@ -76,7 +76,8 @@ TEST_F(HttpTest, ChunkedBodyOverTheLimitIs413AsItArrives) {
   // waiting for the end of a body it will never take.
   RawTlsClient over;
   ASSERT_TRUE(over.Connect(RawFor(*server)));
-  ASSERT_TRUE(over.Write(Request("Transfer-Encoding: chunked\r\n\r\n") + Chunk(600) + Chunk(600)));
+  ASSERT_TRUE(
+      over.Write(RawRequest("Transfer-Encoding: chunked\r\n\r\n") + Chunk(600) + Chunk(600)));
   auto response = over.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
@@ -89,14 +90,14 @@ TEST_F(HttpTest, HeaderOverTheLimitIs431) {
   ASSERT_TRUE(server);
   RawTlsClient small;
   ASSERT_TRUE(small.Connect(RawFor(*server)));
-  ASSERT_TRUE(small.Write(Request("X-Pad: " + std::string(1500, 'p') + "\r\n\r\n")));
+  ASSERT_TRUE(small.Write(RawRequest("X-Pad: " + std::string(1500, 'p') + "\r\n\r\n")));
   auto ok = small.ReadResponse();
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
 
   RawTlsClient big;
   ASSERT_TRUE(big.Connect(RawFor(*server)));
-  ASSERT_TRUE(big.Write(Request("X-Pad: " + std::string(2100, 'p') + "\r\n\r\n")));
+  ASSERT_TRUE(big.Write(RawRequest("X-Pad: " + std::string(2100, 'p') + "\r\n\r\n")));
   auto response = big.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 431);
@@ -110,7 +111,7 @@ TEST_F(HttpTest, SlowlorisIsCutAtHeaderTimeoutWhileOthersAreServed) {
   ASSERT_TRUE(slow.Connect(RawFor(*server)));
   auto start = Clock::now();
   std::thread trickler([&] {
-    std::string request = Request("X-Slow: " + std::string(200, 's') + "\r\n\r\n");
+    std::string request = RawRequest("X-Slow: " + std::string(200, 's') + "\r\n\r\n");
     for (char byte : request) {
       if (!slow.Write(std::string_view(&byte, 1))) return;
       std::this_thread::sleep_for(milliseconds(20));
@@ -165,7 +166,7 @@ TEST_F(HttpTest, ClientVanishingMidBodyDoesNotHurtTheServer) {
   for (int i = 0; i < 5; ++i) {
     RawTlsClient raw;
     ASSERT_TRUE(raw.Connect(RawFor(*server)));
-    ASSERT_TRUE(raw.Write(Request("Content-Length: 1000\r\n\r\n") + std::string(10, 'x')));
+    ASSERT_TRUE(raw.Write(RawRequest("Content-Length: 1000\r\n\r\n") + std::string(10, 'x')));
   }  // each closes here, 990 bytes short
   auto client = Client::Connect(ClientFor(*server));
   ASSERT_TRUE(client.ok());
@@ -187,7 +188,7 @@ TEST_F(HttpTest, StalledBodyIsCutAtBodyTimeout) {
   ASSERT_TRUE(server);
   RawTlsClient raw;
   ASSERT_TRUE(raw.Connect(RawFor(*server)));
-  ASSERT_TRUE(raw.Write(Request("Content-Length: 100\r\n\r\n") + std::string(10, 'x')));
+  ASSERT_TRUE(raw.Write(RawRequest("Content-Length: 100\r\n\r\n") + std::string(10, 'x')));
   auto start = Clock::now();
   EXPECT_FALSE(raw.WaitClosed(milliseconds(150))) << "cut before the body timeout";
   EXPECT_TRUE(raw.WaitClosed(milliseconds(1500))) << "a stalled body held the connection";

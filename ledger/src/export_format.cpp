@@ -13,23 +13,23 @@ namespace {
 
 // A malformed export line or proof entry is kCorrupt (FORMAT.md): a document
 // received, not an argument.
-Error Malformed(std::string what) { return MakeError(ErrorCode::kCorrupt, std::move(what)); }
+Error MalformedExport(std::string what) { return MakeError(ErrorCode::kCorrupt, std::move(what)); }
 
-Error Field(std::string_view name, std::string what) {
-  return Malformed("field \"" + std::string(name) + "\" " + std::move(what));
+Error FieldError(std::string_view name, std::string what) {
+  return MalformedExport("field \"" + std::string(name) + "\" " + std::move(what));
 }
 
 // What the shared JSON helpers (strict parsing, canonical form) call an
 // invalid argument is, in a document, a malformed document.
 Status AsMalformed(Status status) {
   if (status.ok() || status.error().code != ErrorCode::kInvalidArgument) return status;
-  return Malformed(status.error().message);
+  return MalformedExport(status.error().message);
 }
 
 Result<const std::string*> StringField(const Json& line, std::string_view name) {
   const Json* value = FindMember(line, name);
-  if (value == nullptr) return Field(name, "is missing");
-  if (!value->is_string()) return Field(name, "is not a string");
+  if (value == nullptr) return FieldError(name, "is missing");
+  if (!value->is_string()) return FieldError(name, "is not a string");
   return &value->get_ref<const std::string&>();
 }
 
@@ -39,13 +39,13 @@ Status FixedBytesField(const Json& line, std::string_view name, bool hex,
   ATTEST_ASSIGN_OR_RETURN(const std::string* text, StringField(line, name));
   if (hex) {
     if (!DecodeLowercaseHex(*text, out)) {
-      return Field(name, "is not lowercase hex of " + std::to_string(N) + " bytes");
+      return FieldError(name, "is not lowercase hex of " + std::to_string(N) + " bytes");
     }
     return OkStatus();
   }
   auto bytes = Base64Decode(*text);
   if (!bytes.ok() || bytes->size() != N) {
-    return Field(name, "is not base64 of " + std::to_string(N) + " bytes");
+    return FieldError(name, "is not base64 of " + std::to_string(N) + " bytes");
   }
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return OkStatus();
@@ -60,7 +60,7 @@ Status ParseSignatureFields(const Json& line, Entry& entry) {
     return OkStatus();
   }
   if (!has_key || !has_signature) {
-    return Malformed("a signed entry needs both \"public_key\" and \"signature\"");
+    return MalformedExport("a signed entry needs both \"public_key\" and \"signature\"");
   }
   EntrySignature& signature = entry.content.signature.emplace();
   ATTEST_RETURN_IF_ERROR(FixedBytesField(line, "public_key", false, signature.public_key));
@@ -68,8 +68,8 @@ Status ParseSignatureFields(const Json& line, Entry& entry) {
   if (has_key_id) {
     ATTEST_ASSIGN_OR_RETURN(const std::string* key_id, StringField(line, "key_id"));
     if (*key_id != KeyIdOf(signature.public_key)) {
-      return Field("key_id",
-                   "is not the id of \"public_key\" (" + KeyIdOf(signature.public_key) + ")");
+      return FieldError("key_id",
+                        "is not the id of \"public_key\" (" + KeyIdOf(signature.public_key) + ")");
     }
   }
   return OkStatus();
@@ -99,16 +99,16 @@ void AppendCsvCell(std::string_view cell, std::string& out) {
 }  // namespace
 
 Status ParseExportEntry(const Json& line, Entry& entry) {
-  if (!line.is_object()) return Malformed("entry is not a JSON object");
+  if (!line.is_object()) return MalformedExport("entry is not a JSON object");
   for (const auto& [name, value] : line.items()) {
     if (std::find(kEntryFields.begin(), kEntryFields.end(), name) == kEntryFields.end()) {
-      return Field(name, "is not part of the export format");
+      return FieldError(name, "is not part of the export format");
     }
   }
   const Json* seq = FindMember(line, "seq");
-  if (seq == nullptr) return Field("seq", "is missing");
+  if (seq == nullptr) return FieldError("seq", "is missing");
   if (!seq->is_number_unsigned() || seq->get<std::uint64_t>() == 0) {
-    return Field("seq", "is not a positive integer");
+    return FieldError("seq", "is not a positive integer");
   }
   entry.seq = seq->get<std::uint64_t>();
   ATTEST_ASSIGN_OR_RETURN(const std::string* time, StringField(line, "time"));
@@ -118,8 +118,8 @@ Status ParseExportEntry(const Json& line, Entry& entry) {
   entry.content.kind = *kind;
   entry.content.actor = *actor;
   const Json* payload = FindMember(line, "payload");
-  if (payload == nullptr) return Field("payload", "is missing");
-  if (!payload->is_object()) return Field("payload", "is not a JSON object");
+  if (payload == nullptr) return FieldError("payload", "is missing");
+  if (!payload->is_object()) return FieldError("payload", "is not a JSON object");
   entry.content.payload.clear();
   ATTEST_RETURN_IF_ERROR(AsMalformed(AppendCanonicalJson(*payload, entry.content.payload)));
   ATTEST_RETURN_IF_ERROR(ParseSignatureFields(line, entry));
@@ -156,12 +156,12 @@ void AppendCheckpointLine(std::string_view note, std::string& out) {
 
 Status ParseExportLineWithDom(std::string_view line, ExportLine& out) {
   Result<Json> document = ParseJsonStrict(line);
-  if (!document.ok()) return Malformed(document.error().message);
+  if (!document.ok()) return MalformedExport(document.error().message);
   const Json& parsed = *document;
-  if (!parsed.is_object()) return Malformed("line is not a JSON object");
+  if (!parsed.is_object()) return MalformedExport("line is not a JSON object");
   if (const Json* checkpoint = FindMember(parsed, "checkpoint")) {
     if (parsed.size() != 1 || !checkpoint->is_string()) {
-      return Malformed("a checkpoint line holds only \"checkpoint\": a string");
+      return MalformedExport("a checkpoint line holds only \"checkpoint\": a string");
     }
     out.is_checkpoint = true;
     out.checkpoint = checkpoint->get<std::string>();

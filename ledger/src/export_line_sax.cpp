@@ -98,7 +98,7 @@ class ExportLineParser::Handler final : public nlohmann::json_sax<Json> {
       if (kFieldNames[field] != key) continue;
       if ((seen_ & (1u << field)) != 0) return false;  // repeated
       seen_ |= 1u << field;
-      field_ = static_cast<Field>(field);
+      field_ = field;
       return true;
     }
     return false;  // not part of the format
@@ -117,7 +117,10 @@ class ExportLineParser::Handler final : public nlohmann::json_sax<Json> {
   CanonicalJsonStreamer payload_;
   bool payload_open_ = false;
   int depth_ = 0;
-  Field field_ = kFieldCount;
+  // A Field, held as its number: Handler is the header's class, and a member
+  // of a type from this file's anonymous namespace is -Wsubobject-linkage
+  // once this file is compiled in a unity batch (cmake/UnityBuild.cmake).
+  unsigned field_ = kFieldCount;
   std::uint32_t seen_ = 0;
   std::array<std::string, kFieldCount> texts_;
 };

@@ -17,7 +17,9 @@ constexpr std::string_view kSignaturePrefix = "\xe2\x80\x94 ";  // U+2014 EM DAS
 constexpr std::string_view kPrivateKeyPrefix = "PRIVATE+KEY+";
 
 // A malformed note or key file is kCorrupt: a document read, not an argument.
-Error Malformed(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
+Error MalformedNote(std::string message) {
+  return MakeError(ErrorCode::kCorrupt, std::move(message));
+}
 
 // A caller's bad name or text (CheckNoteKeyName, SignNote).
 Error BadArgument(std::string message) {
@@ -28,7 +30,7 @@ Error BadArgument(std::string message) {
 template <typename T>
 Result<T> InDocument(Result<T> result) {
   if (result.ok() || result.error().code != ErrorCode::kInvalidArgument) return result;
-  return Malformed(result.error().message);
+  return MalformedNote(result.error().message);
 }
 
 std::string Hex32(std::uint32_t value) {
@@ -39,7 +41,7 @@ std::string Hex32(std::uint32_t value) {
 
 Result<std::uint32_t> ParseHex32(std::string_view text) {
   auto bytes = HexDecode(text);
-  if (text.size() != 8 || !bytes.ok()) return Malformed("key id must be 8 hex digits");
+  if (text.size() != 8 || !bytes.ok()) return MalformedNote("key id must be 8 hex digits");
   return (std::uint32_t{(*bytes)[0]} << 24) | (std::uint32_t{(*bytes)[1]} << 16) |
          (std::uint32_t{(*bytes)[2]} << 8) | std::uint32_t{(*bytes)[3]};
 }
@@ -74,17 +76,18 @@ Status CheckNoteText(std::string_view text) {
 
 Result<NoteSignature> ParseSignatureLine(std::string_view line) {
   if (!line.starts_with(kSignaturePrefix)) {
-    return Malformed("signature line does not start with an em dash and a space");
+    return MalformedNote("signature line does not start with an em dash and a space");
   }
   line.remove_prefix(kSignaturePrefix.size());
   auto space = line.find(' ');
-  if (space == std::string_view::npos) return Malformed("signature line has no signature");
+  if (space == std::string_view::npos) return MalformedNote("signature line has no signature");
   NoteSignature signature;
   signature.name = std::string(line.substr(0, space));
   ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(signature.name)));
   auto decoded = Base64Decode(line.substr(space + 1));
   if (!decoded.ok() || decoded->size() < 5) {
-    return Malformed("signature by " + signature.name + " is not base64 of a key id and signature");
+    return MalformedNote("signature by " + signature.name +
+                         " is not base64 of a key id and signature");
   }
   signature.key_id = (std::uint32_t{(*decoded)[0]} << 24) | (std::uint32_t{(*decoded)[1]} << 16) |
                      (std::uint32_t{(*decoded)[2]} << 8) | std::uint32_t{(*decoded)[3]};
@@ -137,18 +140,18 @@ std::string FormatVerifierKey(const NoteVerifier& verifier) {
 Result<NoteVerifier> ParseVerifierKey(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   auto parts = SplitPlus(text, 3);
-  if (parts.size() != 3) return Malformed("verifier key is not <name>+<key id>+<key>");
+  if (parts.size() != 3) return MalformedNote("verifier key is not <name>+<key id>+<key>");
   ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(parts[0])));
   ATTEST_ASSIGN_OR_RETURN(std::uint32_t key_id, ParseHex32(parts[1]));
   auto key_bytes = Base64Decode(parts[2]);
   if (!key_bytes.ok() || key_bytes->size() != 33 || (*key_bytes)[0] != kAlgorithmEd25519) {
-    return Malformed("verifier key is not an Ed25519 key (base64 of 0x01 and 32 bytes)");
+    return MalformedNote("verifier key is not an Ed25519 key (base64 of 0x01 and 32 bytes)");
   }
   ATTEST_ASSIGN_OR_RETURN(Ed25519PublicKey key,
                           InDocument(Ed25519PublicKeyFromBytes(ByteView(*key_bytes).subspan(1))));
   if (NoteKeyId(parts[0], key) != key_id) {
-    return Malformed("verifier key id " + std::string(parts[1]) +
-                     " does not match its name and key");
+    return MalformedNote("verifier key id " + std::string(parts[1]) +
+                         " does not match its name and key");
   }
   return NoteVerifier{std::string(parts[0]), key_id, key};
 }
@@ -174,11 +177,12 @@ Result<NoteSigner> ParseSignerKey(const SecretBytes& secret) {
   std::string_view text(reinterpret_cast<const char*>(secret.data()), secret.size());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   if (!text.starts_with(kPrivateKeyPrefix)) {
-    return Malformed("not a signer key (expected PRIVATE+KEY+<name>+<key id>+<key>)");
+    return MalformedNote("not a signer key (expected PRIVATE+KEY+<name>+<key id>+<key>)");
   }
   text.remove_prefix(kPrivateKeyPrefix.size());
   auto parts = SplitPlus(text, 3);
-  if (parts.size() != 3) return Malformed("signer key is not PRIVATE+KEY+<name>+<key id>+<key>");
+  if (parts.size() != 3)
+    return MalformedNote("signer key is not PRIVATE+KEY+<name>+<key id>+<key>");
   ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteKeyName(parts[0])));
   ATTEST_ASSIGN_OR_RETURN(std::uint32_t key_id, ParseHex32(parts[1]));
   ATTEST_ASSIGN_OR_RETURN(SecretBytes raw, SecretBytes::Allocate(parts[2].size()));
@@ -188,13 +192,14 @@ Result<NoteSigner> ParseSignerKey(const SecretBytes& secret) {
                         &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
       end != parts[2].data() + parts[2].size() || length != 1 + kEd25519SeedSize ||
       raw.data()[0] != kAlgorithmEd25519) {
-    return Malformed("signer key is not an Ed25519 key (base64 of 0x01 and a 32-byte seed)");
+    return MalformedNote("signer key is not an Ed25519 key (base64 of 0x01 and a 32-byte seed)");
   }
   ATTEST_ASSIGN_OR_RETURN(
       Ed25519PrivateKey key,
       InDocument(Ed25519PrivateKey::FromSeed(ByteView(raw.data() + 1, kEd25519SeedSize))));
   if (NoteKeyId(parts[0], key.public_key()) != key_id) {
-    return Malformed("signer key id " + std::string(parts[1]) + " does not match its name and key");
+    return MalformedNote("signer key id " + std::string(parts[1]) +
+                         " does not match its name and key");
   }
   return NoteSigner{std::string(parts[0]), key_id, std::move(key)};
 }
@@ -215,25 +220,27 @@ Result<std::string> SignNote(std::string_view text, const NoteSigner& signer) {
 }
 
 Result<ParsedNote> ParseNote(std::string_view note) {
-  if (note.size() > kMaxNoteBytes) return Malformed("note is larger than 1 MiB");
-  if (note.empty() || note.back() != '\n') return Malformed("note does not end with a newline");
+  if (note.size() > kMaxNoteBytes) return MalformedNote("note is larger than 1 MiB");
+  if (note.empty() || note.back() != '\n') return MalformedNote("note does not end with a newline");
   auto blank = note.rfind("\n\n");
-  if (blank == std::string_view::npos) return Malformed("note has no signature block");
+  if (blank == std::string_view::npos) return MalformedNote("note has no signature block");
   ParsedNote parsed;
   parsed.text = std::string(note.substr(0, blank + 1));
   ATTEST_RETURN_IF_ERROR(InDocument(CheckNoteText(parsed.text)));
   std::string_view block = note.substr(blank + 2);
-  if (auto bad = FindInvalidUtf8(block)) return Malformed("note signatures are not valid UTF-8");
+  if (auto bad = FindInvalidUtf8(block))
+    return MalformedNote("note signatures are not valid UTF-8");
   while (!block.empty()) {
     auto newline = block.find('\n');  // present: the note ends with '\n'
     if (parsed.signatures.size() == kMaxNoteSignatures) {
-      return Malformed("note has more than " + std::to_string(kMaxNoteSignatures) + " signatures");
+      return MalformedNote("note has more than " + std::to_string(kMaxNoteSignatures) +
+                           " signatures");
     }
     ATTEST_ASSIGN_OR_RETURN(NoteSignature signature, ParseSignatureLine(block.substr(0, newline)));
     parsed.signatures.push_back(std::move(signature));
     block.remove_prefix(newline + 1);
   }
-  if (parsed.signatures.empty()) return Malformed("note has no signatures");
+  if (parsed.signatures.empty()) return MalformedNote("note has no signatures");
   return parsed;
 }
 

@@ -35,7 +35,7 @@ VerifyReport Verify(const std::string& text, const NoteVerifier& key) {
   return report;
 }
 
-std::string Describe(const VerifyReport& report) {
+std::string DescribeReport(const VerifyReport& report) {
   std::string text;
   for (const auto& problem : report.problems()) text += problem.where + ": " + problem.what + "\n";
   return text;
@@ -64,8 +64,9 @@ class ExportTest : public ::testing::Test {
                           const std::string& what) {
     VerifyReport report = Verify(text, test_->verifier);
     ASSERT_FALSE(report.ok()) << "tampering went unnoticed";
-    EXPECT_EQ(report.problems().front().where, where) << Describe(report);
-    EXPECT_NE(report.problems().front().what.find(what), std::string::npos) << Describe(report);
+    EXPECT_EQ(report.problems().front().where, where) << DescribeReport(report);
+    EXPECT_NE(report.problems().front().what.find(what), std::string::npos)
+        << DescribeReport(report);
   }
 
   TempDir dir_;
@@ -77,7 +78,7 @@ class ExportTest : public ::testing::Test {
 
 TEST_F(ExportTest, UntouchedExportVerifies) {
   VerifyReport report = Verify(text_, test_->verifier);
-  EXPECT_TRUE(report.ok()) << Describe(report);
+  EXPECT_TRUE(report.ok()) << DescribeReport(report);
   EXPECT_EQ(report.entries, 10u);
   EXPECT_EQ(report.signed_entries, 1u);
   EXPECT_EQ(report.checkpoints_verified, 1u);
@@ -94,7 +95,7 @@ TEST_F(ExportTest, ReformattedPayloadStillVerifies) {
   ASSERT_NE(at, std::string::npos) << line;
   line.replace(at, original.size(), "\"payload\": { \"node\" : \"n2\", \"attempt\" : 1.0 }");
   VerifyReport report = Verify(JoinLines(lines_), test_->verifier);
-  EXPECT_TRUE(report.ok()) << Describe(report);
+  EXPECT_TRUE(report.ok()) << DescribeReport(report);
 }
 
 TEST_F(ExportTest, ChangedPayloadByteIsFound) {
@@ -104,7 +105,8 @@ TEST_F(ExportTest, ChangedPayloadByteIsFound) {
   ExpectFirstProblem(JoinLines(lines_), "line 7 (seq 7)", "does not match the entry's content");
   // ...and the checkpoint no longer matches the entries.
   VerifyReport report = Verify(JoinLines(lines_), test_->verifier);
-  EXPECT_NE(Describe(report).find("line 11 (checkpoint): checkpoint root"), std::string::npos);
+  EXPECT_NE(DescribeReport(report).find("line 11 (checkpoint): checkpoint root"),
+            std::string::npos);
 }
 
 TEST_F(ExportTest, ChangedSignedPayloadIsFound) {
@@ -114,9 +116,9 @@ TEST_F(ExportTest, ChangedSignedPayloadIsFound) {
   VerifyReport report = Verify(JoinLines(lines_), test_->verifier);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.problems()[0].where, "line 4 (seq 4)");
-  EXPECT_NE(Describe(report).find("signature by key " + KeyIdOf(release_key_->public_key())),
+  EXPECT_NE(DescribeReport(report).find("signature by key " + KeyIdOf(release_key_->public_key())),
             std::string::npos)
-      << Describe(report);
+      << DescribeReport(report);
 }
 
 TEST_F(ExportTest, DroppedLineIsFound) {
@@ -128,8 +130,9 @@ TEST_F(ExportTest, SwappedLinesAreFound) {
   std::swap(lines_[2], lines_[3]);
   ExpectFirstProblem(JoinLines(lines_), "line 3 (seq 4)", "missing or out of order");
   VerifyReport report = Verify(JoinLines(lines_), test_->verifier);
-  EXPECT_NE(Describe(report).find("line 4 (seq 3): seq 3 comes after seq 4"), std::string::npos)
-      << Describe(report);
+  EXPECT_NE(DescribeReport(report).find("line 4 (seq 3): seq 3 comes after seq 4"),
+            std::string::npos)
+      << DescribeReport(report);
 }
 
 TEST_F(ExportTest, LineAppendedAfterTheCheckpointIsFound) {
@@ -163,9 +166,9 @@ TEST_F(ExportTest, TruncatedFileIsFound) {
   std::size_t inside_line_6 = text_.find("\"seq\":6") + 20;
   VerifyReport cut = Verify(text_.substr(0, inside_line_6), test_->verifier);
   ASSERT_FALSE(cut.ok());
-  EXPECT_NE(Describe(cut).find("line 6: the file ends in the middle of this line"),
+  EXPECT_NE(DescribeReport(cut).find("line 6: the file ends in the middle of this line"),
             std::string::npos)
-      << Describe(cut);
+      << DescribeReport(cut);
   lines_.pop_back();
   ExpectFirstProblem(JoinLines(lines_), "end of file (line 10)", "no checkpoint line");
   ExpectFirstProblem("", "end of file (line 0)", "no checkpoint line");

@@ -28,7 +28,7 @@ Checkpoint Trusted(std::uint64_t size, const Hash& root) {
   return Checkpoint{"audit.example/reference", size, root};
 }
 
-Hash Leaf(int n) {
+Hash NumberedLeaf(int n) {
   const std::string data = "leaf " + std::to_string(n);
   return LeafHash(ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
@@ -36,7 +36,7 @@ Hash Leaf(int n) {
 // The root of leaves 1..size, from the library's compact range.
 Hash RootOf(int size) {
   CompactRange range;
-  for (int n = 1; n <= size; ++n) EXPECT_TRUE(range.Append(Leaf(n)).ok());
+  for (int n = 1; n <= size; ++n) EXPECT_TRUE(range.Append(NumberedLeaf(n)).ok());
   return range.Root();
 }
 

@@ -13,14 +13,14 @@
 #include "attest/signer/verify.h"
 #include "attest/testing/test_support.h"
 
+#include "test_time.h"
+
 namespace attest::signer {
 namespace {
 
 using attest::test::RunCommand;
 using attest::test::TempDir;
 using attest::test::WriteText;
-
-const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
 // The `index`-th code block (counting from 0) after `marker` in FORMAT.md,
 // exactly as printed there.
@@ -61,7 +61,7 @@ TEST(AuditorTest, PythonAndOpensslCheckAFileEnvelope) {
   WriteText(dir.File("FILE"), "{\"version\":1}\n");
   // Non-ASCII and an escaped control character in the comment.
   auto envelope = SignFile(dir.File("FILE"), key, Purpose::kPolicy,
-                           "approved \xe2\x80\x94 QA \xe2\x9c\x93\t\"ok\"", kTime);
+                           "approved \xe2\x80\x94 QA \xe2\x9c\x93\t\"ok\"", test::kSigningTime);
   ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
   WriteText(dir.File("FILE.sig.json"), SerializeEnvelope(*envelope).value());
   WriteText(dir.File("rebuild.py"), FormatBlock("### 2.3", 0));
@@ -81,7 +81,7 @@ TEST(AuditorTest, PythonAndOpensslCheckAFileEnvelope) {
             HexEncode(envelope->sha256) + "  FILE\n" + std::to_string(envelope->size) + "\n");
 
   // A directory envelope is not a file envelope: the recipe stops.
-  auto tree = SignDirectory(dir.path(), key, Purpose::kPolicy, std::nullopt, kTime);
+  auto tree = SignDirectory(dir.path(), key, Purpose::kPolicy, std::nullopt, test::kSigningTime);
   ASSERT_TRUE(tree.ok()) << tree.error().ToString();
   WriteText(dir.File("FILE.sig.json"), SerializeEnvelope(*tree).value());
   EXPECT_NE(RunIn(dir.path(), "python3 rebuild.py").exit_code, 0);
@@ -95,7 +95,8 @@ TEST(AuditorTest, PythonRebuildsTheManifestDigest) {
   WriteText(tree.File("b.conf"), "b\n");
   WriteText(tree.File("a \xc3\xa9t\xc3\xa9.conf"), "a\n");
   auto key = Ed25519PrivateKey::Generate().value();
-  auto envelope = SignDirectory(tree.path(), key, Purpose::kConfig, std::nullopt, kTime);
+  auto envelope =
+      SignDirectory(tree.path(), key, Purpose::kConfig, std::nullopt, test::kSigningTime);
   ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
   WriteText(dir.File("DIR.sig.json"), SerializeEnvelope(*envelope).value());
   auto digest = RunIn(dir.path(), FormatBlock("To rebuild the manifest digest by hand"));

@@ -11,14 +11,14 @@
 #include "attest/signer/verify.h"
 #include "attest/testing/test_support.h"
 
+#include "test_time.h"
+
 namespace attest::signer {
 namespace {
 
 using attest::test::ReadText;
 using attest::test::TempDir;
 using attest::test::WriteText;
-
-const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
 class EnvelopeTest : public ::testing::Test {
  protected:
@@ -27,7 +27,7 @@ class EnvelopeTest : public ::testing::Test {
     trusted_.Add(MakePublicKeyInfo(key_.public_key()));
   }
   Envelope Sign(Purpose purpose = Purpose::kArtifact) {
-    auto envelope = SignFile(file_, key_, purpose, "approved in CR-42", kTime);
+    auto envelope = SignFile(file_, key_, purpose, "approved in CR-42", test::kSigningTime);
     EXPECT_TRUE(envelope.ok()) << envelope.error().ToString();
     return std::move(envelope).value();
   }
@@ -215,7 +215,7 @@ TEST_F(EnvelopeTest, HashingIsStreamingAndRefusesNonRegularFiles) {
 
 TEST_F(EnvelopeTest, EmptyFileAndNoComment) {
   WriteText(file_, "");
-  auto envelope = SignFile(file_, key_, Purpose::kPolicy, std::nullopt, kTime);
+  auto envelope = SignFile(file_, key_, Purpose::kPolicy, std::nullopt, test::kSigningTime);
   ASSERT_TRUE(envelope.ok());
   std::string text = SerializeEnvelope(*envelope).value();
   EXPECT_EQ(text.find("comment"), std::string::npos);

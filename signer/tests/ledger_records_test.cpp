@@ -15,14 +15,14 @@
 #include "attest/signer/directory.h"
 #include "attest/testing/test_support.h"
 
+#include "test_time.h"
+
 namespace attest::signer {
 namespace {
 
 using attest::test::RunCommand;
 using attest::test::TempDir;
 using attest::test::WriteText;
-
-const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
 class LedgerRecordsTest : public ::testing::Test {
  protected:
@@ -35,7 +35,7 @@ class LedgerRecordsTest : public ::testing::Test {
 
   Envelope SignContent(const std::string& name, const std::string& content,
                        Purpose purpose = Purpose::kArtifact, const Ed25519PrivateKey* key = nullptr,
-                       TimePoint time = kTime) {
+                       TimePoint time = test::kSigningTime) {
     std::string path = dir_.File(name);
     WriteText(path, content);
     auto envelope = SignFile(path, key != nullptr ? *key : admin_, purpose, std::nullopt, time);
@@ -48,7 +48,7 @@ class LedgerRecordsTest : public ::testing::Test {
     return seq.ok() ? *seq : 0;
   }
   std::uint64_t Revoke(const Sha256Digest& digest, const Ed25519PrivateKey& key,
-                       TimePoint time = kTime + std::chrono::hours(1)) {
+                       TimePoint time = test::kSigningTime + std::chrono::hours(1)) {
     auto seq = RevokeArtifact(*ledger_, digest, key, "withdrawn in CR-7", time, "admin");
     EXPECT_TRUE(seq.ok()) << seq.error().ToString();
     return seq.ok() ? *seq : 0;
@@ -137,7 +137,8 @@ TEST_F(LedgerRecordsTest, ApprovalsThenRevocationChangeTheApprovedSet) {
   EXPECT_EQ(approved.ignored_entries, 0u);
 
   // Approved again by a statement signed after the revocation.
-  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr, kTime + std::chrono::hours(2)));
+  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr,
+                     test::kSigningTime + std::chrono::hours(2)));
   EXPECT_EQ(Approved().digests, (std::set<Sha256Digest>{a.sha256, b.sha256}));
   EXPECT_TRUE(VerifyLedger().ok());
 }
@@ -153,8 +154,9 @@ TEST_F(LedgerRecordsTest, ReplayedApprovalDoesNotUndoARevocation) {
   EXPECT_TRUE(approved.digests.empty());
   EXPECT_EQ(approved.ignored_entries, 0u);
   // And an old revocation copied after a newer approval withdraws nothing.
-  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr, kTime + std::chrono::hours(2)));
-  Revoke(a.sha256, admin_, kTime + std::chrono::hours(1));
+  Submit(SignContent("a", "a\n", Purpose::kArtifact, nullptr,
+                     test::kSigningTime + std::chrono::hours(2)));
+  Revoke(a.sha256, admin_, test::kSigningTime + std::chrono::hours(1));
   EXPECT_EQ(Approved().digests, (std::set<Sha256Digest>{a.sha256}));
 }
 
@@ -221,7 +223,8 @@ TEST_F(LedgerRecordsTest, ApprovalNamingATrustedKeyIdButSignedByAnotherKeyIsIgno
 TEST_F(LedgerRecordsTest, ApprovalOfADirectoryManifestIsNotARuntimeApproval) {
   TempDir tree;
   WriteText(tree.File("runc"), "binary\n");
-  auto envelope = SignDirectory(tree.path(), admin_, Purpose::kArtifact, std::nullopt, kTime);
+  auto envelope =
+      SignDirectory(tree.path(), admin_, Purpose::kArtifact, std::nullopt, test::kSigningTime);
   ASSERT_TRUE(envelope.ok()) << envelope.error().ToString();
   std::uint64_t seq = Submit(*envelope);
   EXPECT_NE(ledger_->Get(seq).value().content.payload.find("\"digest_of\":\"manifest\""),
@@ -289,7 +292,7 @@ class PolicySignatureTest : public ::testing::Test {
     return result.ok() ? result->reason : VerifyReason::kValid;
   }
   Envelope Sign(const Ed25519PrivateKey& key, Purpose purpose = Purpose::kPolicy) {
-    return SignFile(policy_, key, purpose, std::nullopt, kTime).value();
+    return SignFile(policy_, key, purpose, std::nullopt, test::kSigningTime).value();
   }
 
   TempDir dir_;

@@ -12,13 +12,13 @@
 #include "attest/signer/verify.h"
 #include "attest/testing/test_support.h"
 
+#include "test_time.h"
+
 namespace attest::signer {
 namespace {
 
 using attest::test::TempDir;
 using attest::test::WriteText;
-
-const TimePoint kTime = TimePoint(std::chrono::seconds(1795000000));
 
 std::vector<std::string> PathsOf(const Manifest& manifest) {
   std::vector<std::string> paths;
@@ -39,7 +39,8 @@ class ManifestTest : public ::testing::Test {
     trusted_.Add(MakePublicKeyInfo(key_.public_key()));
   }
   Envelope SignTree() {
-    auto envelope = SignDirectory(tree_.path(), key_, Purpose::kConfig, std::nullopt, kTime);
+    auto envelope =
+        SignDirectory(tree_.path(), key_, Purpose::kConfig, std::nullopt, test::kSigningTime);
     EXPECT_TRUE(envelope.ok()) << envelope.error().ToString();
     // Through the file format, as a verifier would get it.
     auto parsed = ParseEnvelope(SerializeEnvelope(*envelope).value(), "tree.sig.json");
@@ -86,7 +87,8 @@ TEST_F(ManifestTest, ReportsChangedAddedAndRemovedFiles) {
 }
 
 TEST_F(ManifestTest, TamperedManifestIsRefused) {
-  auto envelope = SignDirectory(tree_.path(), key_, Purpose::kConfig, std::nullopt, kTime).value();
+  auto envelope =
+      SignDirectory(tree_.path(), key_, Purpose::kConfig, std::nullopt, test::kSigningTime).value();
   envelope.manifest->files.pop_back();  // hide a file from the verifier
   auto parsed = ParseEnvelope(SerializeEnvelope(envelope).value(), "tree.sig.json");
   ASSERT_FALSE(parsed.ok());
@@ -113,7 +115,8 @@ TEST_F(ManifestTest, FileAndDirectoryEnvelopesAreNotInterchangeable) {
   EXPECT_EQ(VerifyFile(tree_.File("README"), envelope, trusted_, Purpose::kConfig).error().code,
             ErrorCode::kInvalidArgument);
   auto file_envelope =
-      SignFile(tree_.File("README"), key_, Purpose::kConfig, std::nullopt, kTime).value();
+      SignFile(tree_.File("README"), key_, Purpose::kConfig, std::nullopt, test::kSigningTime)
+          .value();
   EXPECT_EQ(VerifyDirectory(tree_.path(), file_envelope, trusted_, Purpose::kConfig).error().code,
             ErrorCode::kInvalidArgument);
 }
@@ -121,7 +124,8 @@ TEST_F(ManifestTest, FileAndDirectoryEnvelopesAreNotInterchangeable) {
 // A sign-dir envelope with its manifest removed used to verify as a file
 // artifact: the file being the manifest's own JSON, whose digest it signs.
 TEST_F(ManifestTest, StrippedManifestEnvelopeDoesNotVerifyAsAFile) {
-  auto signed_tree = SignDirectory(tree_.path(), key_, Purpose::kArtifact, std::nullopt, kTime);
+  auto signed_tree =
+      SignDirectory(tree_.path(), key_, Purpose::kArtifact, std::nullopt, test::kSigningTime);
   ASSERT_TRUE(signed_tree.ok()) << signed_tree.error().ToString();
   std::string manifest_json = CanonicalJson(ManifestToJson(*signed_tree->manifest)).value();
   TempDir elsewhere;

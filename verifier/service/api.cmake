@@ -30,6 +30,7 @@ target_link_libraries(attest_service
   PUBLIC attest_common attest_service_store attest_http
   PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
           prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
+attest_unity_build(attest_service)
 
 if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
   # What the service tests and the load generator (bench/service_load.cpp)
@@ -45,6 +46,7 @@ if(ATTEST_BUILD_TESTS OR ATTEST_BUILD_BENCH)
   target_link_libraries(attest_service_testing
     PUBLIC attest_common attest_http attest_service attest_verifier_testing attest_credential
     PRIVATE attest_credential_testing attest_tpm yaml-cpp OpenSSL::Crypto)
+  attest_unity_build(attest_service_testing)
 endif()
 
 if(ATTEST_BUILD_TESTS)
@@ -77,5 +79,6 @@ if(ATTEST_BUILD_TESTS)
   target_compile_definitions(service_api_tests PRIVATE VERIFIER_BINARY="$<TARGET_FILE:verifier>"
     ATTEST_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/verifier/openapi.yaml")
   add_dependencies(service_api_tests verifier)
+  attest_unity_build(service_api_tests)
   gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
 endif()

@@ -14,7 +14,7 @@ namespace attest::verifier {
 namespace internal {
 namespace {
 
-void Require(Verification& verification, const std::string& why) {
+void RequireFullBootLog(Verification& verification, const std::string& why) {
   verification.Fail(MakeReason(ReasonCode::kBootLogRequired,
                                "the evidence has no boot log, and " + why + ": send it in full"));
 }
@@ -35,32 +35,34 @@ tpm::PcrValues QuotedBootPcrs(const Verification& verification, std::uint32_t ru
 void CheckCachedBoot(Verification& verification) {
   const VerifiedBootState* cached = verification.input.cached_boot;
   if (cached == nullptr) {
-    Require(verification, "no verified log for this boot is at hand");
+    RequireFullBootLog(verification, "no verified log for this boot is at hand");
     return;
   }
   const std::optional<QuoteInfo>& quote = verification.verdict.quote;
   if (!quote) {
-    Require(verification, "the quote does not parse, so its boot cannot be told");
+    RequireFullBootLog(verification, "the quote does not parse, so its boot cannot be told");
     return;
   }
   if (quote->clock.reset_count != cached->reset_count ||
       quote->clock.restart_count != cached->restart_count) {
-    Require(verification, "the verified log held is of another boot (resetCount " +
-                              std::to_string(cached->reset_count) + ", restartCount " +
-                              std::to_string(cached->restart_count) + "; the quote says " +
-                              std::to_string(quote->clock.reset_count) + ", " +
-                              std::to_string(quote->clock.restart_count) + ")");
+    RequireFullBootLog(verification, "the verified log held is of another boot (resetCount " +
+                                         std::to_string(cached->reset_count) + ", restartCount " +
+                                         std::to_string(cached->restart_count) +
+                                         "; the quote says " +
+                                         std::to_string(quote->clock.reset_count) + ", " +
+                                         std::to_string(quote->clock.restart_count) + ")");
     return;
   }
   const std::uint32_t runtime_pcr = verification.input.policy.runtime.pcr;
   if (cached->runtime_pcr != runtime_pcr) {
-    Require(verification, "the verified log held was read for another runtime PCR");
+    RequireFullBootLog(verification, "the verified log held was read for another runtime PCR");
     return;
   }
   // Equal maps: the same quoted boot PCRs, each with the same value.
   if (QuotedBootPcrs(verification, runtime_pcr) != cached->boot_pcrs) {
-    Require(verification,
-            "the quoted boot PCRs are not those the verified log held for this boot replayed to");
+    RequireFullBootLog(
+        verification,
+        "the quoted boot PCRs are not those the verified log held for this boot replayed to");
     return;
   }
   Verdict& verdict = verification.verdict;
@@ -108,8 +110,8 @@ Result<std::optional<bool>> ReadOptionalBool(const JsonFields& fields, const Jso
   return std::optional<bool>(member->get<bool>());
 }
 
-Result<Sha256Digest> ReadDigest(const JsonFields& fields, const Json& object, std::string_view key,
-                                std::string_view where) {
+Result<Sha256Digest> ReadBootDigest(const JsonFields& fields, const Json& object,
+                                    std::string_view key, std::string_view where) {
   Sha256Digest digest{};
   ATTEST_RETURN_IF_ERROR(fields.FixedHex(object, key, where, digest));
   return digest;
@@ -182,7 +184,7 @@ Result<BootFacts> FactsFromJson(const JsonFields& fields, const Json& json) {
       ATTEST_ASSIGN_OR_RETURN(std::uint64_t index, fields.Unsigned(item, "index", where));
       ATTEST_ASSIGN_OR_RETURN(std::uint64_t pcr, fields.Unsigned(item, "pcr", where));
       ATTEST_ASSIGN_OR_RETURN(std::uint64_t type, fields.Unsigned(item, "type", where));
-      ATTEST_ASSIGN_OR_RETURN(app.digest, ReadDigest(fields, item, "digest", where));
+      ATTEST_ASSIGN_OR_RETURN(app.digest, ReadBootDigest(fields, item, "digest", where));
       ATTEST_ASSIGN_OR_RETURN(app.device_path, fields.String(item, "device_path", where));
       app.index = static_cast<std::size_t>(index);
       app.pcr = static_cast<std::uint32_t>(pcr);
@@ -224,7 +226,7 @@ Result<VerifiedBootState> VerifiedBootStateFromJson(const Json& json) {
   ATTEST_ASSIGN_OR_RETURN(const Json* facts, fields.Member(json, "facts", ""));
   ATTEST_ASSIGN_OR_RETURN(state.facts, FactsFromJson(fields, *facts));
   ATTEST_ASSIGN_OR_RETURN(state.runtime_pcr_firmware_value,
-                          ReadDigest(fields, json, "runtime_pcr_firmware_value", ""));
+                          ReadBootDigest(fields, json, "runtime_pcr_firmware_value", ""));
   ATTEST_ASSIGN_OR_RETURN(state.boot_log_extends_runtime_pcr,
                           fields.Boolean(json, "boot_log_extends_runtime_pcr", ""));
   return state;

@@ -15,7 +15,7 @@ namespace attest::verifier {
 namespace internal {
 namespace {
 
-void Require(Verification& verification, const std::string& why) {
+void RequireFullRuntimeLog(Verification& verification, const std::string& why) {
   const std::uint32_t pcr = verification.input.policy.runtime.pcr;
   verification.Fail(
       MakePcrReason(ReasonCode::kRuntimeLogRequired, pcr,
@@ -64,19 +64,20 @@ void CheckRuntimeCursor(Verification& verification, const Bytes& quoted) {
   const VerifiedRuntimeState* cached = verification.input.cached_runtime;
   const std::uint64_t start = verification.input.evidence.runtime_log_start;
   if (cached == nullptr) {
-    Require(verification, "the verifier holds no verified runtime log of this node");
+    RequireFullRuntimeLog(verification, "the verifier holds no verified runtime log of this node");
     return;
   }
   const std::optional<QuoteInfo>& quote = verification.verdict.quote;
   if (!quote) {
-    Require(verification, "the quote does not parse, so its boot cannot be told");
+    RequireFullRuntimeLog(verification, "the quote does not parse, so its boot cannot be told");
     return;
   }
   // Only a quote of the same boot vouches for the held value: the PCR has
   // not been reset since (resetCount and restartCount count every reset).
   if (quote->clock.reset_count != cached->reset_count ||
       quote->clock.restart_count != cached->restart_count) {
-    Require(verification, "the verified runtime log held is of another boot (resetCount " +
+    RequireFullRuntimeLog(verification,
+                          "the verified runtime log held is of another boot (resetCount " +
                               std::to_string(cached->reset_count) + ", restartCount " +
                               std::to_string(cached->restart_count) + "; the quote says " +
                               std::to_string(quote->clock.reset_count) + ", " +
@@ -84,23 +85,25 @@ void CheckRuntimeCursor(Verification& verification, const Bytes& quoted) {
     return;
   }
   if (cached->runtime_pcr != verification.input.policy.runtime.pcr) {
-    Require(verification, "the verified runtime log held is of another runtime PCR");
+    RequireFullRuntimeLog(verification, "the verified runtime log held is of another runtime PCR");
     return;
   }
   if (cached->entries.size() != start) {
-    Require(verification,
-            "the verifier holds " + std::to_string(cached->entries.size()) + " verified entries");
+    RequireFullRuntimeLog(
+        verification,
+        "the verifier holds " + std::to_string(cached->entries.size()) + " verified entries");
     return;
   }
   if (!verification.runtime_pcr_start ||
       verification.runtime_pcr_start->first != cached->firmware_value ||
       verification.runtime_pcr_start->second != cached->boot_log_extends_runtime_pcr) {
-    Require(verification,
-            "the runtime PCR's firmware value is not the one the verified log held started from");
+    RequireFullRuntimeLog(
+        verification,
+        "the runtime PCR's firmware value is not the one the verified log held started from");
     return;
   }
   if (!verification.input.evidence.runtime_log) {
-    Require(verification, "the evidence has no runtime log to continue from it");
+    RequireFullRuntimeLog(verification, "the evidence has no runtime log to continue from it");
     return;
   }
   const std::vector<runtime::RuntimeEntry>& sent = verification.input.evidence.runtime_log->entries;
@@ -108,10 +111,10 @@ void CheckRuntimeCursor(Verification& verification, const Bytes& quoted) {
   if (Bytes(replayed.begin(), replayed.end()) != quoted) {
     // The held entries may not be the node's (or the node's may not be the
     // PCR's): only the whole log tells which.
-    Require(verification, "its " + std::to_string(sent.size()) +
-                              " entries do not replay from the verified value " +
-                              HexEncode(AsBytes(cached->pcr_value)) + " to the quoted " +
-                              HexEncode(quoted));
+    RequireFullRuntimeLog(verification, "its " + std::to_string(sent.size()) +
+                                            " entries do not replay from the verified value " +
+                                            HexEncode(AsBytes(cached->pcr_value)) +
+                                            " to the quoted " + HexEncode(quoted));
     return;
   }
   verification.verdict.runtime_from_cursor = true;
@@ -123,8 +126,8 @@ void CheckRuntimeCursor(Verification& verification, const Bytes& quoted) {
 
 namespace {
 
-Result<Sha256Digest> ReadDigest(const JsonFields& fields, const Json& object, std::string_view key,
-                                std::string_view where) {
+Result<Sha256Digest> ReadRuntimeDigest(const JsonFields& fields, const Json& object,
+                                       std::string_view key, std::string_view where) {
   Sha256Digest digest{};
   ATTEST_RETURN_IF_ERROR(fields.FixedHex(object, key, where, digest));
   return digest;
@@ -156,7 +159,7 @@ Result<runtime::RuntimeEntry> EntryFromJson(const JsonFields& fields, const Json
     return fields.Invalid(where, "a path must be absolute");
   }
   if (entry.kind == runtime::RuntimeKind::kFile) {
-    ATTEST_ASSIGN_OR_RETURN(entry.sha256, ReadDigest(fields, json, "sha256", where));
+    ATTEST_ASSIGN_OR_RETURN(entry.sha256, ReadRuntimeDigest(fields, json, "sha256", where));
     ATTEST_RETURN_IF_ERROR(fields.Absent(json, "detail", where, "only for kinds other than file"));
   } else {
     ATTEST_ASSIGN_OR_RETURN(entry.detail, fields.String(json, "detail", where));
@@ -203,10 +206,11 @@ Result<VerifiedRuntimeState> VerifiedRuntimeStateFromJson(const Json& json) {
   state.reset_count = static_cast<std::uint32_t>(reset);
   state.restart_count = static_cast<std::uint32_t>(restart);
   state.runtime_pcr = static_cast<std::uint32_t>(pcr);
-  ATTEST_ASSIGN_OR_RETURN(state.firmware_value, ReadDigest(fields, json, "firmware_value", ""));
+  ATTEST_ASSIGN_OR_RETURN(state.firmware_value,
+                          ReadRuntimeDigest(fields, json, "firmware_value", ""));
   ATTEST_ASSIGN_OR_RETURN(state.boot_log_extends_runtime_pcr,
                           fields.Boolean(json, "boot_log_extends_runtime_pcr", ""));
-  ATTEST_ASSIGN_OR_RETURN(state.pcr_value, ReadDigest(fields, json, "pcr_value", ""));
+  ATTEST_ASSIGN_OR_RETURN(state.pcr_value, ReadRuntimeDigest(fields, json, "pcr_value", ""));
   ATTEST_ASSIGN_OR_RETURN(const Json* entries, fields.Member(json, "entries", ""));
   if (!entries->is_array()) return fields.Invalid("entries", "must be an array");
   if (entries->size() > kMaxCachedRuntimeEntries) {

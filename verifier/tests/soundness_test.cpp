@@ -35,7 +35,7 @@ constexpr std::uint32_t kRuntimePcr = test::kScenarioRuntimePcr;
 using Node = test::MeasuredNode;
 using test::GoodMachinePolicy;
 
-CodeList Codes(const Verdict& verdict) {
+CodeList ReasonCodes(const Verdict& verdict) {
   CodeList codes;
   for (const Reason& reason : verdict.reasons) codes.emplace_back(ReasonCodeName(reason.code));
   return codes;
@@ -60,7 +60,7 @@ class SoundnessTest : public ::testing::TestWithParam<Forgery> {
 TEST_P(SoundnessTest, VerdictRestsOnlyOnWhatTheQuoteCovers) {
   const Forgery& forgery = GetParam();
   Verdict verdict = Run(forgery);
-  EXPECT_EQ(Codes(verdict), forgery.codes) << VerdictToJson(verdict).dump(2);
+  EXPECT_EQ(ReasonCodes(verdict), forgery.codes) << VerdictToJson(verdict).dump(2);
   EXPECT_EQ(verdict.trusted, forgery.codes.empty());
 }
 
@@ -80,7 +80,7 @@ TEST(RuntimeFirmwareValueTest, PinnedFirmwareValueIsTrusted) {
   Evidence evidence = test::QuoteNode(factory, node, policy.selection, nonce);
   AttestationKey key = factory.LoadedKey();
   Verdict refused = VerifyEvidence({evidence, key, policy, nonce, std::nullopt});
-  EXPECT_EQ(Codes(refused), CodeList{"BOOT_LOG_RUNTIME_PCR"});
+  EXPECT_EQ(ReasonCodes(refused), CodeList{"BOOT_LOG_RUNTIME_PCR"});
   ASSERT_TRUE(refused.runtime_pcr_firmware_value.has_value());
   policy.runtime.firmware_values = {*refused.runtime_pcr_firmware_value};
   Verdict trusted = VerifyEvidence({evidence, key, policy, nonce, std::nullopt});

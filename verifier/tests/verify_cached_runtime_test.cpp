@@ -15,7 +15,7 @@
 namespace attest::verifier {
 namespace {
 
-bool Has(const Verdict& verdict, ReasonCode code) {
+bool HasReason(const Verdict& verdict, ReasonCode code) {
   for (const Reason& reason : verdict.reasons) {
     if (reason.code == code) return true;
   }
@@ -95,7 +95,8 @@ class CachedRuntimeTest : public ::testing::Test {
   // runtime entry was judged or kept.
   static void ExpectRequired(const Verdict& verdict) {
     EXPECT_FALSE(verdict.trusted);
-    EXPECT_TRUE(Has(verdict, ReasonCode::kRuntimeLogRequired)) << VerdictToJson(verdict).dump(2);
+    EXPECT_TRUE(HasReason(verdict, ReasonCode::kRuntimeLogRequired))
+        << VerdictToJson(verdict).dump(2);
     EXPECT_EQ(Failures(verdict), 1u) << VerdictToJson(verdict).dump(2);
     EXPECT_FALSE(verdict.runtime_from_cursor);
     EXPECT_FALSE(verdict.verified_runtime);
@@ -142,7 +143,7 @@ TEST_F(CachedRuntimeTest, AFailureAfterTheCursorEqualsTheFullLogs) {
   Verdict incremental = Run(FromCursor(log_, kBefore, test::SafeClock()), &runtime_, &stricter);
   Verdict full = Run(Full(log_, test::SafeClock()), nullptr, &stricter);
   EXPECT_FALSE(incremental.trusted);
-  EXPECT_TRUE(Has(incremental, ReasonCode::kRuntimeNotApproved));
+  EXPECT_TRUE(HasReason(incremental, ReasonCode::kRuntimeNotApproved));
   EXPECT_EQ(VerdictToJson(incremental), VerdictToJson(full));
 }
 
@@ -173,7 +174,7 @@ TEST_F(CachedRuntimeTest, ARequiredPathBeforeTheCursorIsNotMissing) {
   EXPECT_TRUE(verdict.trusted) << VerdictToJson(verdict).dump(2);
   requiring.runtime.required_paths.push_back("/usr/bin/never-measured");
   verdict = Run(FromCursor(log_, kBefore, test::SafeClock()), &runtime_, &requiring);
-  EXPECT_TRUE(Has(verdict, ReasonCode::kRuntimeMissing));
+  EXPECT_TRUE(HasReason(verdict, ReasonCode::kRuntimeMissing));
 }
 
 TEST_F(CachedRuntimeTest, WithTheBootLogSentTheCursorStillHolds) {
@@ -203,7 +204,7 @@ TEST_F(CachedRuntimeTest, EventsAlteredBeforeTheCursorAreRuntimeLogRequired) {
   altered.entries[2].sha256 = log_.entries[3].sha256;
   ExpectRequired(Run(FromCursor(altered, kBefore, test::SafeClock()), &runtime_));
   Verdict resent = Run(Full(altered, test::SafeClock()), nullptr);
-  EXPECT_FALSE(Has(resent, ReasonCode::kRuntimeLogRequired));
+  EXPECT_FALSE(HasReason(resent, ReasonCode::kRuntimeLogRequired));
   EXPECT_TRUE(resent.trusted) << VerdictToJson(resent).dump(2);  // its digests are approved
 }
 
@@ -246,8 +247,8 @@ TEST_F(CachedRuntimeTest, NoBootStateIsBothLogsRequired) {
   VerificationInput input{evidence, key_, policy_, nonce_, std::nullopt};
   input.cached_runtime = &runtime_;
   Verdict verdict = VerifyEvidence(input);
-  EXPECT_TRUE(Has(verdict, ReasonCode::kBootLogRequired));
-  EXPECT_TRUE(Has(verdict, ReasonCode::kRuntimeLogRequired));
+  EXPECT_TRUE(HasReason(verdict, ReasonCode::kBootLogRequired));
+  EXPECT_TRUE(HasReason(verdict, ReasonCode::kRuntimeLogRequired));
   EXPECT_FALSE(verdict.runtime_from_cursor);
 }
 

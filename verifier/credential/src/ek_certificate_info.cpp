@@ -20,7 +20,7 @@ namespace {
 
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpensslDeleter<GENERAL_NAMES_free>>;
 
-struct OpensslFree {
+struct OpensslUtf8Free {
   void operator()(unsigned char* memory) const { OPENSSL_free(memory); }
 };
 
@@ -51,7 +51,7 @@ Result<std::string> TimeText(const ASN1_TIME* time) {
 std::string EntryText(const X509_NAME_ENTRY* entry) {
   unsigned char* raw = nullptr;
   int length = ASN1_STRING_to_UTF8(&raw, X509_NAME_ENTRY_get_data(entry));
-  std::unique_ptr<unsigned char, OpensslFree> utf8(raw);
+  std::unique_ptr<unsigned char, OpensslUtf8Free> utf8(raw);
   if (length < 0) return "";
   return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<std::size_t>(length));
 }

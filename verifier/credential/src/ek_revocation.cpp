@@ -21,7 +21,7 @@ using IssuingDistPointPtr =
 using DistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, OpensslDeleter<CRL_DIST_POINTS_free>>;
 using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, OpensslDeleter<ASN1_ENUMERATED_free>>;
 
-std::string NameText(const X509_NAME* name) {
+std::string PrintableNameText(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
     ERR_clear_error();
@@ -32,7 +32,7 @@ std::string NameText(const X509_NAME* name) {
   return length > 0 ? std::string(data, static_cast<std::size_t>(length)) : "(empty name)";
 }
 
-std::string TimeText(const ASN1_TIME* time) {
+std::string PrintableTimeText(const ASN1_TIME* time) {
   std::tm parts{};
   if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) {
     ERR_clear_error();
@@ -43,7 +43,7 @@ std::string TimeText(const ASN1_TIME* time) {
   return std::string(text.data(), length);
 }
 
-std::string ObjectId(const ASN1_OBJECT* object) {
+std::string PrintableObjectId(const ASN1_OBJECT* object) {
   std::array<char, 128> text{};
   int length = OBJ_obj2txt(text.data(), static_cast<int>(text.size()), object, 1);
   return length > 0 ? std::string(text.data()) : std::string("(unknown)");
@@ -136,7 +136,7 @@ Status CheckCrlShape(X509_CRL* crl) {
     if (X509_EXTENSION_get_critical(extension) != 0 && nid != NID_issuing_distribution_point) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "it has a critical extension this check does not process (" +
-                           ObjectId(X509_EXTENSION_get_object(extension)) + ")");
+                           PrintableObjectId(X509_EXTENSION_get_object(extension)) + ")");
     }
   }
   ATTEST_ASSIGN_OR_RETURN(IssuingDistPointPtr point, IssuingDistributionPoint(crl));
@@ -195,10 +195,10 @@ Status CheckCertificate(X509* certificate, X509* issuer, int depth,
 
   const std::string what =
       (depth == 0 ? std::string("EK certificate")
-                  : "TPM CA certificate " + NameText(X509_get_subject_name(certificate)) +
+                  : "TPM CA certificate " + PrintableNameText(X509_get_subject_name(certificate)) +
                         " at depth " + std::to_string(depth) + " of the EK certificate's chain") +
       " (serial " + SerialHex(certificate) + ")";
-  const std::string source = NameText(X509_get_subject_name(issuer));
+  const std::string source = PrintableNameText(X509_get_subject_name(issuer));
   const auto [covered, newest] = DecidingCrl(issued, certificate, depth > 0, now);
   if (!covered) {
     return Revocation(what + ": the TPM CA bundle holds CRLs of its issuer " + source +
@@ -217,14 +217,14 @@ Status CheckCertificate(X509* certificate, X509* issuer, int depth,
   const int next_versus_now = next_update == nullptr ? 1 : ASN1_TIME_cmp_time_t(next_update, now);
   if (next_versus_now < 0) {
     return Revocation(what + ": the newest CRL of its issuer " + source + " expired at " +
-                      TimeText(next_update) +
+                      PrintableTimeText(next_update) +
                       " (nextUpdate), so its revocation status is unknown; put a current CRL "
                       "from the CA in the TPM CA bundle");
   }
   X509_REVOKED* revoked = nullptr;
   if (X509_CRL_get0_by_cert(newest, &revoked, certificate) != 0 && revoked != nullptr) {
     return Revocation(what + " is revoked by the CRL of " + source + " (revoked " +
-                      TimeText(X509_REVOKED_get0_revocationDate(revoked)) + ", reason " +
+                      PrintableTimeText(X509_REVOKED_get0_revocationDate(revoked)) + ", reason " +
                       ReasonText(revoked) + ")");
   }
   ERR_clear_error();
@@ -248,7 +248,7 @@ std::string SerialHex(const X509* certificate) {
 }
 
 Status CheckBundleCrl(X509_CRL* crl, const std::vector<X509Ptr>& certificates) {
-  const std::string issuer = NameText(X509_CRL_get_issuer(crl));
+  const std::string issuer = PrintableNameText(X509_CRL_get_issuer(crl));
   auto refuse = [&](const std::string& why) {
     return MakeError(ErrorCode::kInvalidArgument, "CRL of " + issuer + ": " + why);
   };

@@ -16,6 +16,7 @@ namespace {
 using attest::test::RunCommand;
 using attest::test::TempDir;
 using attest::test::WriteText;
+using test::CaSpec;
 using test::CertificateSpec;
 using test::EkPublicFor;
 using test::MakeCertificate;
@@ -25,14 +26,6 @@ using test::ToDer;
 using test::ToPem;
 
 const TimePoint kNow = TimePoint(std::chrono::seconds(1800000000));  // 2027-01-15
-
-CertificateSpec Ca(const std::string& name) {
-  CertificateSpec spec;
-  spec.common_name = name;
-  spec.is_ca = true;
-  spec.not_after = TimePoint(std::chrono::seconds(4102444800));  // 2100: outlives the EKs
-  return spec;
-}
 
 CertificateSpec TcgEk() {
   CertificateSpec spec;
@@ -45,8 +38,8 @@ CertificateSpec TcgEk() {
 class EkCertificateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = MakeCertificate(Ca("Test TPM Root"), root_key_.get(), nullptr, nullptr);
-    intermediate_ = MakeCertificate(Ca("Test TPM Intermediate"), intermediate_key_.get(),
+    root_ = MakeCertificate(CaSpec("Test TPM Root"), root_key_.get(), nullptr, nullptr);
+    intermediate_ = MakeCertificate(CaSpec("Test TPM Intermediate"), intermediate_key_.get(),
                                     root_.get(), root_key_.get());
     WriteText(files_.File("bundle.pem"), ToPem(root_.get()) + ToPem(intermediate_.get()));
     auto bundle = EkCaBundle::Load(files_.File("bundle.pem"));
@@ -119,7 +112,7 @@ TEST_F(EkCertificateTest, OnlyKnownTcgCriticalExtensionsAreTolerated) {
   EXPECT_NE(error.message.find("unhandled critical extension at depth 0"), std::string::npos)
       << error.message;
 
-  CertificateSpec odd_ca = Ca("Odd Intermediate");
+  CertificateSpec odd_ca = CaSpec("Odd Intermediate");
   odd_ca.critical_extensions = {"2.5.29.9"};
   EvpPkeyPtr odd_key = MakeEcKey("P-256");
   X509Ptr odd = MakeCertificate(odd_ca, odd_key.get(), root_.get(), root_key_.get());
@@ -228,10 +221,10 @@ TEST_F(EkCertificateTest, ExpiredAndNotYetValidCertificatesAreRefused) {
   EXPECT_NE(early.message.find("not yet valid"), std::string::npos) << early.message;
 
   // An expired root: the chain, not the EK certificate, is out of date.
-  CertificateSpec old_root = Ca("Old TPM Root");
+  CertificateSpec old_root = CaSpec("Old TPM Root");
   old_root.not_after = TimePoint(std::chrono::seconds(1750000000));
   X509Ptr root = MakeCertificate(old_root, root_key_.get(), nullptr, nullptr);
-  X509Ptr intermediate = MakeCertificate(Ca("Test TPM Intermediate"), intermediate_key_.get(),
+  X509Ptr intermediate = MakeCertificate(CaSpec("Test TPM Intermediate"), intermediate_key_.get(),
                                          root.get(), root_key_.get());
   WriteText(files_.File("old.pem"), ToPem(root.get()) + ToPem(intermediate.get()));
   auto old_bundle = EkCaBundle::Load(files_.File("old.pem"));
@@ -253,7 +246,8 @@ TEST_F(EkCertificateTest, ExpiredAndNotYetValidCertificatesAreRefused) {
 TEST_F(EkCertificateTest, AnotherCaOrAMissingRootIsRefused) {
   EvpPkeyPtr other_key = MakeEcKey("P-256");
   // Same names as the real CA: only the keys differ.
-  X509Ptr other = MakeCertificate(Ca("Test TPM Intermediate"), other_key.get(), nullptr, nullptr);
+  X509Ptr other =
+      MakeCertificate(CaSpec("Test TPM Intermediate"), other_key.get(), nullptr, nullptr);
   WriteText(files_.File("other.pem"), ToPem(other.get()));
   WriteText(files_.File("intermediate-only.pem"), ToPem(intermediate_.get()));
   for (const std::string& path : {files_.File("other.pem"), files_.File("intermediate-only.pem")}) {

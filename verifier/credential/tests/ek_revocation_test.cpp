@@ -16,6 +16,7 @@ namespace {
 using attest::test::RunCommand;
 using attest::test::TempDir;
 using attest::test::WriteText;
+using test::CaSpec;
 using test::CertificateSpec;
 using test::CrlSpec;
 using test::EkPublicFor;
@@ -25,21 +26,14 @@ using test::MakeEcKey;
 using test::ToDer;
 using test::ToPem;
 
-const TimePoint kNow = TimePoint(std::chrono::seconds(1800000000));  // 2027-01-15T08:00:00Z
-
-CertificateSpec Ca(const std::string& name) {
-  CertificateSpec spec;
-  spec.common_name = name;
-  spec.is_ca = true;
-  spec.not_after = TimePoint(std::chrono::seconds(4102444800));
-  return spec;
-}
+const TimePoint kCrlCheckTime =
+    TimePoint(std::chrono::seconds(1800000000));  // 2027-01-15T08:00:00Z
 
 class EkRevocationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = MakeCertificate(Ca("Test TPM Root"), root_key_.get(), nullptr, nullptr);
-    intermediate_ = MakeCertificate(Ca("Test TPM Intermediate"), intermediate_key_.get(),
+    root_ = MakeCertificate(CaSpec("Test TPM Root"), root_key_.get(), nullptr, nullptr);
+    intermediate_ = MakeCertificate(CaSpec("Test TPM Intermediate"), intermediate_key_.get(),
                                     root_.get(), root_key_.get());
     ek_ = MakeCertificate(CertificateSpec{}, ek_key_.get(), intermediate_.get(),
                           intermediate_key_.get());
@@ -59,7 +53,8 @@ class EkRevocationTest : public ::testing::Test {
   Result<EkCaBundle> Load() { return EkCaBundle::Load(Directory()); }
 
   // `ek` certifies ek_key_ unless `key` says otherwise.
-  Result<EkCertificateInfo> Verify(X509* ek, TimePoint now = kNow, EVP_PKEY* key = nullptr) {
+  Result<EkCertificateInfo> Verify(X509* ek, TimePoint now = kCrlCheckTime,
+                                   EVP_PKEY* key = nullptr) {
     auto bundle = Load();
     EXPECT_TRUE(bundle.ok()) << bundle.error().ToString();
     if (!bundle.ok()) return bundle.error();
@@ -67,7 +62,7 @@ class EkRevocationTest : public ::testing::Test {
                                *bundle, now);
   }
 
-  std::string Refusal(X509* ek, TimePoint now = kNow, EVP_PKEY* key = nullptr) {
+  std::string Refusal(X509* ek, TimePoint now = kCrlCheckTime, EVP_PKEY* key = nullptr) {
     auto result = Verify(ek, now, key);
     EXPECT_FALSE(result.ok());
     if (result.ok()) return "accepted";
@@ -111,8 +106,8 @@ TEST_F(EkRevocationTest, ARevokedEkCertificateIsRefusedNamingItsSerial) {
   ASSERT_TRUE(file_bundle.ok()) << file_bundle.error().ToString();
   EXPECT_EQ(file_bundle->size(), 2u);
   EXPECT_EQ(file_bundle->crls().size(), 1u);
-  auto refused =
-      VerifyEkCertificate(ToDer(ek_.get()), EkPublicFor(ek_key_.get()), *file_bundle, kNow);
+  auto refused = VerifyEkCertificate(ToDer(ek_.get()), EkPublicFor(ek_key_.get()), *file_bundle,
+                                     kCrlCheckTime);
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(Contains(refused.error().message, "is revoked")) << refused.error().message;
 }
@@ -150,7 +145,7 @@ TEST_F(EkRevocationTest, AnIssuerWithoutACrlAndACrlOfAnotherIssuerStillPass) {
   WriteText(Directory() + "/intermediate.crl", ToPem(IntermediateCrl(intermediate_spec).get()));
   info = Verify(ek_.get());
   EXPECT_TRUE(info.ok()) << info.error().ToString();
-  EXPECT_TRUE(Contains(Refusal(other.get(), kNow, other_key.get()),
+  EXPECT_TRUE(Contains(Refusal(other.get(), kCrlCheckTime, other_key.get()),
                        "EK certificate (serial " + Serial(other.get()) + ") is revoked"));
 }
 
@@ -218,7 +213,7 @@ TEST_F(EkRevocationTest, ACrlSignedByTheWrongKeyIsRefused) {
       << bundle.error().message;
 
   // A CRL whose issuer is not in the bundle at all.
-  X509Ptr stranger = MakeCertificate(Ca("Stranger CA"), other_key.get(), nullptr, nullptr);
+  X509Ptr stranger = MakeCertificate(CaSpec("Stranger CA"), other_key.get(), nullptr, nullptr);
   WriteText(Directory() + "/forged.crl",
             ToPem(MakeCrl(spec, stranger.get(), other_key.get()).get()));
   bundle = Load();
@@ -232,7 +227,7 @@ TEST_F(EkRevocationTest, ACrlSignedByTheWrongKeyIsRefused) {
 // RFC 5280 §4.2.1.3: a CA whose keyUsage lacks cRLSign may not sign CRLs
 // (swtpm's local CA is such a CA: keyCertSign only).
 TEST_F(EkRevocationTest, ACrlFromACaThatMayNotSignCrlsIsRefused) {
-  CertificateSpec no_crl_sign = Ca("Test TPM Intermediate");
+  CertificateSpec no_crl_sign = CaSpec("Test TPM Intermediate");
   no_crl_sign.key_usage = "critical,keyCertSign";
   intermediate_ =
       MakeCertificate(no_crl_sign, intermediate_key_.get(), root_.get(), root_key_.get());

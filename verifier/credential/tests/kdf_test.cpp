@@ -29,7 +29,7 @@ Bytes Counting(std::size_t size) {
 }
 
 // An AK-like name: TPM_ALG_SHA256 || 32 bytes of 0xaa.
-Bytes SampleName() {
+Bytes KdfSampleName() {
   Bytes name(34, 0xaa);
   name[1] = 0x0b;
   name[0] = 0x00;
@@ -48,7 +48,7 @@ std::string KdfaHex(std::uint16_t hash, ByteView key, std::string_view label, By
 
 TEST(KdfaTest, StorageKeyOfOneBlock) {
   // kdfa(sha256, bytes(range(32)), "STORAGE", name, b'', 128)
-  EXPECT_EQ(KdfaHex(0x000b, Counting(32), "STORAGE", SampleName(), {}, 16),
+  EXPECT_EQ(KdfaHex(0x000b, Counting(32), "STORAGE", KdfSampleName(), {}, 16),
             "0415b32b6f43896a87e7b29be8f2ac14");
 }
 
@@ -62,7 +62,7 @@ TEST(KdfaTest, OutputOfTwoBlocksIsTruncated) {
 TEST(KdfaTest, Sha384WithBothContexts) {
   // kdfa(sha384, bytes(range(48)), "STORAGE", name, b'\x01\x02', 256)
   const Bytes context_v = {0x01, 0x02};
-  EXPECT_EQ(KdfaHex(0x000c, Counting(48), "STORAGE", SampleName(), context_v, 32),
+  EXPECT_EQ(KdfaHex(0x000c, Counting(48), "STORAGE", KdfSampleName(), context_v, 32),
             "aee85fbdeac1a61d9ee30dfe3beda5c352b49f6e3f82614d035a7fa537a17b08");
 }
 

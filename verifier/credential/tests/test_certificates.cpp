@@ -88,6 +88,14 @@ EvpPkeyPtr MakeRsaKey(unsigned int bits) {
   return EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
 }
 
+CertificateSpec CaSpec(const std::string& name) {
+  CertificateSpec spec;
+  spec.common_name = name;
+  spec.is_ca = true;
+  spec.not_after = TimePoint(std::chrono::seconds(4102444800));
+  return spec;
+}
+
 X509Ptr MakeCertificate(const CertificateSpec& spec, EVP_PKEY* key, X509* issuer,
                         EVP_PKEY* issuer_key) {
   X509Ptr certificate(X509_new());

@@ -38,6 +38,9 @@ struct CertificateSpec {
   std::vector<std::string> critical_extensions;
 };
 
+// A CA named `name`, valid until 2100 (it outlives the EKs it issues).
+CertificateSpec CaSpec(const std::string& name);
+
 // Signed by `issuer_key` as `issuer` (nullptr: self-signed with `key`).
 X509Ptr MakeCertificate(const CertificateSpec& spec, EVP_PKEY* key, X509* issuer,
                         EVP_PKEY* issuer_key);

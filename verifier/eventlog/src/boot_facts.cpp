@@ -43,7 +43,7 @@ constexpr std::string_view kUefiDebugMode = "UEFI Debug Mode";
 // Authenticode preimage is far longer, and never printable.
 constexpr std::size_t kMaxMarkerTextSize = 128;
 
-bool IsPrintableText(ByteView data) {
+bool IsMarkerText(ByteView data) {
   while (!data.empty() && data.back() == 0) data = data.first(data.size() - 1);
   return !data.empty() && data.size() <= kMaxMarkerTextSize &&
          std::ranges::all_of(data, [](std::uint8_t c) { return c >= 0x20 && c <= 0x7e; });
@@ -65,7 +65,7 @@ std::string_view TextOf(ByteView data) {
 
 // An event of `type` whose digest binds short printable text.
 bool IsBoundActionText(const VerifiedExtend& extend, std::uint16_t bank, std::uint32_t type) {
-  return extend.event->type == type && IsPrintableText(extend.event->data) &&
+  return extend.event->type == type && IsMarkerText(extend.event->data) &&
          BindingOf(extend, bank) == DataBinding::kWhole;
 }
 

@@ -23,7 +23,7 @@ std::string Hex8(std::uint32_t value) {
   return buffer;
 }
 
-bool StartsWith(ByteView data, std::string_view prefix) {
+bool StartsWithText(ByteView data, std::string_view prefix) {
   return data.size() >= prefix.size() && AsText(data.first(prefix.size())) == prefix;
 }
 
@@ -59,11 +59,11 @@ Json DecodeSpecId(const SpecIdEvent& spec) {
 }
 
 Json DecodeNoAction(const EventLog& log, std::size_t index, const BootEvent& event) {
-  if (index == 0 && log.spec_id && StartsWith(event.data, kSpecId03)) {
+  if (index == 0 && log.spec_id && StartsWithText(event.data, kSpecId03)) {
     return DecodeSpecId(*log.spec_id);
   }
   if (event.data.size() == kStartupLocality.size() + 1 &&
-      StartsWith(event.data, kStartupLocality)) {
+      StartsWithText(event.data, kStartupLocality)) {
     return Json{{"signature", "StartupLocality"}, {"startup_locality", event.data.back()}};
   }
   if (event.data.size() >= 16) {

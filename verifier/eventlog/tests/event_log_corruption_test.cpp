@@ -12,15 +12,16 @@
 #include "attest/verifier/verified_event_log.h"
 
 #include "event_log_test_util.h"
+#include "synthetic_boot.h"
 
 namespace attest::verifier {
 namespace {
 
+using test::kSha1;
+using test::kSha256;
 using test::LogBuilder;
 using test::ReadEventLog;
 
-constexpr std::uint16_t kSha1 = 0x0004;
-constexpr std::uint16_t kSha256 = 0x000B;
 const std::vector<std::pair<std::uint16_t, std::uint16_t>> kBanks = {{kSha1, 20}, {kSha256, 32}};
 
 // The offset N in "byte offset N: ...", or -1.

@@ -17,8 +17,8 @@ namespace {
 using test::AsciiLine;
 using test::RecordSpec;
 
-constexpr std::uint16_t kSha1 = 0x0004;
-constexpr std::uint16_t kSha256 = 0x000B;
+using test::kSha1;
+using test::kSha256;
 
 std::string CorruptMessage(std::string_view text) {
   Result<ImaLog> log = ParseImaLog(AsBytes(text));

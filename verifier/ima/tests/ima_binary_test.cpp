@@ -20,8 +20,8 @@ using test::AppendU32;
 using test::BinaryRecord;
 using test::RecordSpec;
 
-constexpr std::uint16_t kSha1 = 0x0004;
-constexpr std::uint16_t kSha256 = 0x000B;
+using test::kSha1;
+using test::kSha256;
 
 // Record layout for RecordSpec{} (20-byte digest, "ima-ng"): pcr 0, digest 4,
 // name length 24, name 28, template data length 34, d-ng length 38,

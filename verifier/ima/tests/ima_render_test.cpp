@@ -15,8 +15,8 @@
 namespace attest::verifier {
 namespace {
 
-constexpr std::uint16_t kSha1 = 0x0004;
-constexpr std::uint16_t kSha256 = 0x000B;
+using test::kSha1;
+using test::kSha256;
 
 // Two ima-sig records: boot_aggregate, then a violation for /init.
 struct Rendered {

@@ -12,6 +12,10 @@
 
 namespace attest::verifier::test {
 
+// TPM_ALG_IDs of the banks the hand-made lists are replayed into.
+inline constexpr std::uint16_t kSha1 = 0x0004;
+inline constexpr std::uint16_t kSha256 = 0x000B;
+
 // The shared set's ima/ folder. It may be missing: a test that reads it
 // starts with ATTEST_NEED_SHARED_TESTDATA() (attest/testdata.h).
 std::string ImaTestdataDir();
