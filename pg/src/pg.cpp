@@ -310,7 +310,9 @@ Result<Transaction> Transaction::Begin(Connection& connection, const Transaction
       sql += "SERIALIZABLE";
       break;
   }
-  sql += options.read_only ? " READ ONLY" : " READ WRITE";
+  // Without READ ONLY the session's default_transaction_read_only decides,
+  // so a session made read-only stays so.
+  if (options.read_only) sql += " READ ONLY";
   ATTEST_RETURN_IF_ERROR(connection.Execute("begin transaction", sql));
   return Transaction(connection);
 }
