@@ -30,8 +30,7 @@ Result<Hash> HashColumn(const pg::QueryResult& rows, int row, int column, Descri
   if (!bytes.ok()) return Corrupt(std::string(what()) + ": " + bytes.error().message);
   Hash hash{};
   if (bytes->size() != hash.size()) {
-    return Corrupt(std::string(what()) + " is " + std::to_string(bytes->size()) +
-                   " bytes, not 32");
+    return Corrupt(std::string(what()) + " is " + std::to_string(bytes->size()) + " bytes, not 32");
   }
   std::copy(bytes->begin(), bytes->end(), hash.begin());
   return hash;
@@ -123,12 +122,12 @@ class PostgresNodeCursor final : public NodeCursor {
       if (done_) return false;
       ATTEST_ASSIGN_OR_RETURN(
           pg::QueryResult page,
-          connection_.Query("scan Merkle nodes",
-                            "SELECT last_leaf, level::int8, hash FROM ledger_merkle_nodes "
-                            "WHERE (last_leaf, level) > ($1, $2) ORDER BY last_leaf, level "
-                            "LIMIT $3",
-                            {Param::Int64(after_leaf_), Param::Int64(after_level_),
-                             Param::Int64(kPageRows)}));
+          connection_.Query(
+              "scan Merkle nodes",
+              "SELECT last_leaf, level::int8, hash FROM ledger_merkle_nodes "
+              "WHERE (last_leaf, level) > ($1, $2) ORDER BY last_leaf, level "
+              "LIMIT $3",
+              {Param::Int64(after_leaf_), Param::Int64(after_level_), Param::Int64(kPageRows)}));
       done_ = page.rows() < kPageRows;
       page_.emplace(std::move(page));
       row_ = 0;
@@ -168,11 +167,12 @@ class PostgresLedgerStore final : public LedgerStore {
   explicit PostgresLedgerStore(pg::Connection connection) : db_(std::move(connection)) {}
 
   Result<std::string> ReadMeta(const std::string& key) override {
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows,
-                            db_.Query("read ledger metadata",
-                                      "SELECT value FROM ledger_meta WHERE key = $1",
-                                      {Param::Text(key)}));
-    if (rows.rows() == 0) return MakeError(ErrorCode::kNotFound, "no ledger metadata \"" + key + "\"");
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult rows,
+        db_.Query("read ledger metadata", "SELECT value FROM ledger_meta WHERE key = $1",
+                  {Param::Text(key)}));
+    if (rows.rows() == 0)
+      return MakeError(ErrorCode::kNotFound, "no ledger metadata \"" + key + "\"");
     ATTEST_ASSIGN_OR_RETURN(std::string_view value, rows.Text(0, 0));
     return std::string(value);
   }
@@ -199,8 +199,8 @@ class PostgresLedgerStore final : public LedgerStore {
   Status WithReadSnapshot(const std::function<Status()>& body) override {
     ATTEST_ASSIGN_OR_RETURN(
         pg::Transaction transaction,
-        pg::Transaction::Begin(
-            db_, {.isolation = pg::Isolation::kRepeatableRead, .read_only = true}));
+        pg::Transaction::Begin(db_,
+                               {.isolation = pg::Isolation::kRepeatableRead, .read_only = true}));
     ATTEST_RETURN_IF_ERROR(body());
     return transaction.Rollback();  // nothing was written to keep
   }
@@ -303,19 +303,20 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Status InsertNode(const CompactRange::Node& node) override {
-    return db_.Execute("insert a Merkle node",
-                       "INSERT INTO ledger_merkle_nodes(last_leaf, level, hash) VALUES ($1, $2, $3)",
-                       {Param::Int64(ToSql(LastLeaf(node.level, node.index))),
-                        Param::Int64(node.level), Param::Bytes(node.hash)});
+    return db_.Execute(
+        "insert a Merkle node",
+        "INSERT INTO ledger_merkle_nodes(last_leaf, level, hash) VALUES ($1, $2, $3)",
+        {Param::Int64(ToSql(LastLeaf(node.level, node.index))), Param::Int64(node.level),
+         Param::Bytes(node.hash)});
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& checkpoint) override {
-    return db_.Execute("insert a checkpoint",
-                       "INSERT INTO ledger_checkpoints(tree_size, root_hash, note, created_at) "
-                       "VALUES ($1, $2, $3, $4)",
-                       {Param::Int64(ToSql(checkpoint.tree_size)),
-                        Param::Bytes(checkpoint.root_hash), Param::Text(checkpoint.note),
-                        Param::Text(checkpoint.created_at)});
+    return db_.Execute(
+        "insert a checkpoint",
+        "INSERT INTO ledger_checkpoints(tree_size, root_hash, note, created_at) "
+        "VALUES ($1, $2, $3, $4)",
+        {Param::Int64(ToSql(checkpoint.tree_size)), Param::Bytes(checkpoint.root_hash),
+         Param::Text(checkpoint.note), Param::Text(checkpoint.created_at)});
   }
 
  private:
@@ -349,13 +350,13 @@ Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOption
       pg::Connection connection,
       pg::Connection::Open(url, {.connect_timeout_seconds = options.connect_timeout_seconds,
                                  .application_name = "attest-ledger"}));
-  ATTEST_RETURN_IF_ERROR(connection.Execute(
-      "set the lock timeout", "SELECT set_config('lock_timeout', $1, false)",
-      {Param::Text(std::to_string(options.lock_timeout_ms) + "ms")}));
+  ATTEST_RETURN_IF_ERROR(
+      connection.Execute("set the lock timeout", "SELECT set_config('lock_timeout', $1, false)",
+                         {Param::Text(std::to_string(options.lock_timeout_ms) + "ms")}));
   if (options.read_only) {
-    ATTEST_RETURN_IF_ERROR(connection.Execute(
-        "make the session read-only",
-        "SELECT set_config('default_transaction_read_only', 'on', false)"));
+    ATTEST_RETURN_IF_ERROR(
+        connection.Execute("make the session read-only",
+                           "SELECT set_config('default_transaction_read_only', 'on', false)"));
   }
   return connection;
 }

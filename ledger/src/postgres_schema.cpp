@@ -113,10 +113,10 @@ Status TakeSchemaLock(pg::Connection& connection) {
 }
 
 Error TooNew(std::int64_t applied) {
-  return MakeError(ErrorCode::kUnsupported,
-                   "ledger schema version " + std::to_string(applied) +
-                       " is newer than this program understands (" +
-                       std::to_string(kCurrentVersion) + "); upgrade the ledger tools");
+  return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(applied) +
+                                                " is newer than this program understands (" +
+                                                std::to_string(kCurrentVersion) +
+                                                "); upgrade the ledger tools");
 }
 
 }  // namespace
@@ -126,14 +126,14 @@ Status CreatePostgresSchema(pg::Connection& connection) {
   ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
   ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
   if (applied) {
-    return MakeError(ErrorCode::kAlreadyExists,
-                     "the database already holds a ledger (schema version " +
-                         std::to_string(*applied) + ")");
+    return MakeError(
+        ErrorCode::kAlreadyExists,
+        "the database already holds a ledger (schema version " + std::to_string(*applied) + ")");
   }
-  ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
-      "create the ledger schema",
-      "CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, "
-      "applied_at timestamptz NOT NULL DEFAULT now())"));
+  ATTEST_RETURN_IF_ERROR(
+      connection.ExecuteScript("create the ledger schema",
+                               "CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, "
+                               "applied_at timestamptz NOT NULL DEFAULT now())"));
   ATTEST_RETURN_IF_ERROR(ApplyFrom(connection, 0));
   return transaction.Commit();
 }

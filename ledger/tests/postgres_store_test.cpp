@@ -4,7 +4,6 @@
 #include <array>
 #include <chrono>
 #include <future>
-#include <iostream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -65,14 +64,6 @@ class PostgresStoreTest : public ::testing::Test {
   Ed25519PrivateKey key_ = Ed25519PrivateKey::Generate().value();
   std::string origin_ = "postgres.example/ledger";
 };
-
-TEST_F(PostgresStoreTest, TheClusterStartedAndSaysHowLong) {
-  // Reported, not asserted: the figure for the notes (initdb + first start).
-  RecordProperty("cluster_startup_ms",
-                 static_cast<int>(database_.cluster().startup_time().count()));
-  std::cout << "cluster startup: " << database_.cluster().startup_time().count() << " ms\n";
-  EXPECT_GT(database_.cluster().startup_time().count(), 0);
-}
 
 TEST_F(PostgresStoreTest, CreateRefusesADatabaseThatHoldsALedgerAndOpenOneThatHoldsNone) {
   auto none = OpenPostgresLedgerStore(database_.url(), {});
@@ -177,16 +168,17 @@ TEST_F(PostgresStoreTest, TwoConnectionsAppendingAtOnceMakeOneChain) {
   for (int writer = 0; writer < 2; ++writer) {
     auto ledger = Ledger::FromStore(Open());
     ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
-    writers.push_back(std::async(std::launch::async,
-                                 [writer, ledger = std::move(ledger).value()]() mutable -> Status {
-                                   for (int n = 0; n < kPerWriter; ++n) {
-                                     auto appended = ledger.Append(NewEntry{
-                                         "config.changed", "writer" + std::to_string(writer),
-                                         "{\"n\":" + std::to_string(n) + "}", {}});
-                                     if (!appended.ok()) return appended.error();
-                                   }
-                                   return OkStatus();
-                                 }));
+    writers.push_back(std::async(
+        std::launch::async, [writer, ledger = std::move(ledger).value()]() mutable -> Status {
+          for (int n = 0; n < kPerWriter; ++n) {
+            auto appended = ledger.Append(NewEntry{"config.changed",
+                                                   "writer" + std::to_string(writer),
+                                                   "{\"n\":" + std::to_string(n) + "}",
+                                                   {}});
+            if (!appended.ok()) return appended.error();
+          }
+          return OkStatus();
+        }));
   }
   for (auto& writer : writers) {
     Status status = writer.get();

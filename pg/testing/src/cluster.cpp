@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -87,6 +88,9 @@ Result<TestCluster*> TestCluster::Shared() {
     failed = started.error().WithContext("start a private PostgreSQL cluster for the tests");
     return *failed;
   }
+  // The figure for the notes: what one cluster per test binary costs.
+  std::printf("[ pg      ] private PostgreSQL cluster ready in %lld ms (%s)\n",
+              static_cast<long long>(cluster->startup_time().count()), cluster->dir_.c_str());
   slot = std::move(cluster);
   return slot.get();
 }
