@@ -189,8 +189,7 @@ class PostgresLedgerStore final : public LedgerStore {
     // session's lock_timeout, then kBusy), and each reads the head only once
     // it holds the lock, in a statement of its own, so it sees the last
     // writer's commit (READ COMMITTED takes a new snapshot per statement).
-    ATTEST_RETURN_IF_ERROR(
-        db_.Execute("lock the ledger's tree head", "SELECT id FROM ledger_tree_head FOR UPDATE"));
+    ATTEST_RETURN_IF_ERROR(LockTreeHead());
     ATTEST_ASSIGN_OR_RETURN(TreeHead head, ReadTreeHead());
     ATTEST_RETURN_IF_ERROR(body(head));  // on error or exception, the guard rolls back
     return transaction.Commit();
@@ -208,8 +207,8 @@ class PostgresLedgerStore final : public LedgerStore {
   Result<TreeHead> ReadTreeHead() override {
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult rows,
-        db_.Query("read the ledger's tree head",
-                  "SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"));
+        db_.QueryPrepared("read the ledger's tree head",
+                          "SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"));
     TreeHead head;
     if (rows.rows() == 0) return head;
     ATTEST_ASSIGN_OR_RETURN(std::int64_t seq, rows.Int64(0, 0));
@@ -222,8 +221,8 @@ class PostgresLedgerStore final : public LedgerStore {
   Result<Entry> ReadEntry(std::uint64_t seq) override {
     static const std::string kSql =
         std::string("SELECT ") + kEntryColumns + " FROM ledger_entries WHERE seq = $1";
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows,
-                            db_.Query("read ledger entry", kSql, {Param::Int64(ToSql(seq))}));
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, db_.QueryPrepared("read ledger entry", kSql,
+                                                                    {Param::Int64(ToSql(seq))}));
     if (rows.rows() == 0) {
       return MakeError(ErrorCode::kNotFound, "no entry with seq " + std::to_string(seq));
     }
@@ -246,13 +245,14 @@ class PostgresLedgerStore final : public LedgerStore {
              ")";
     };
     Result<pg::QueryResult> rows =
-        level == 0 ? db_.Query("read a Merkle leaf",
-                               "SELECT entry_hash FROM ledger_entries WHERE seq = $1",
-                               {Param::Int64(ToSql(index + 1))})
-                   : db_.Query("read a Merkle node",
-                               "SELECT hash FROM ledger_merkle_nodes "
-                               "WHERE last_leaf = $1 AND level = $2",
-                               {Param::Int64(ToSql(LastLeaf(level, index))), Param::Int64(level)});
+        level == 0
+            ? db_.QueryPrepared("read a Merkle leaf",
+                                "SELECT entry_hash FROM ledger_entries WHERE seq = $1",
+                                {Param::Int64(ToSql(index + 1))})
+            : db_.QueryPrepared("read a Merkle node",
+                                "SELECT hash FROM ledger_merkle_nodes "
+                                "WHERE last_leaf = $1 AND level = $2",
+                                {Param::Int64(ToSql(LastLeaf(level, index))), Param::Int64(level)});
     if (!rows.ok()) return rows.error();
     if (rows->rows() == 0) return Corrupt(what() + " is missing from the database");
     return HashColumn(*rows, 0, 0, what);
@@ -297,17 +297,21 @@ class PostgresLedgerStore final : public LedgerStore {
     };
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult done,
-        db_.Query("insert ledger entry " + std::to_string(entry.seq), kSql, params));
+        db_.QueryPrepared("insert ledger entry " + std::to_string(entry.seq), kSql, params));
     (void)done;
     return OkStatus();
   }
 
   Status InsertNode(const CompactRange::Node& node) override {
-    return db_.Execute(
-        "insert a Merkle node",
-        "INSERT INTO ledger_merkle_nodes(last_leaf, level, hash) VALUES ($1, $2, $3)",
-        {Param::Int64(ToSql(LastLeaf(node.level, node.index))), Param::Int64(node.level),
-         Param::Bytes(node.hash)});
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult done,
+        db_.QueryPrepared(
+            "insert a Merkle node",
+            "INSERT INTO ledger_merkle_nodes(last_leaf, level, hash) VALUES ($1, $2, $3)",
+            {Param::Int64(ToSql(LastLeaf(node.level, node.index))), Param::Int64(node.level),
+             Param::Bytes(node.hash)}));
+    (void)done;
+    return OkStatus();
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& checkpoint) override {
@@ -320,6 +324,14 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
  private:
+  Status LockTreeHead() {
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult locked,
+                            db_.QueryPrepared("lock the ledger's tree head",
+                                              "SELECT id FROM ledger_tree_head FOR UPDATE", {}));
+    if (locked.rows() != 1) return Corrupt("the ledger's tree head row is missing");
+    return OkStatus();
+  }
+
   Result<std::vector<StoredCheckpoint>> QueryCheckpoints(const std::string& where,
                                                          std::initializer_list<Param> params) {
     ATTEST_ASSIGN_OR_RETURN(

@@ -1,6 +1,7 @@
 #include "attest/pg/pg.h"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -73,6 +74,14 @@ std::int64_t ReadBigEndian(const char* in, int length) {
   // Sign-extend int2 and int4.
   if (length < 8 && (bits >> (length * 8 - 1)) != 0) bits |= ~std::uint64_t{0} << (length * 8);
   return static_cast<std::int64_t>(bits);
+}
+
+// Keeps the server's chatter ("drop cascades to ...") out of a CLI's output;
+// a WARNING is worth an operator's eye.
+void ReceiveNotice(void* /*unused*/, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity == nullptr || std::strcmp(severity, "WARNING") != 0) return;
+  std::fprintf(stderr, "PostgreSQL: %s", PQresultErrorMessage(notice));
 }
 
 }  // namespace
@@ -191,6 +200,7 @@ Result<Connection> Connection::Open(const std::string& url, const ConnectOptions
   if (connection.connection_ == nullptr) {
     return MakeError(ErrorCode::kInternal, "connect to PostgreSQL: out of memory");
   }
+  PQsetNoticeReceiver(connection.connection_.get(), ReceiveNotice, nullptr);
   if (PQstatus(connection.connection_.get()) != CONNECTION_OK) {
     std::string why = OneLine(PQerrorMessage(connection.connection_.get()));
     if (PQconnectionNeedsPassword(connection.connection_.get()) != 0) {
@@ -237,6 +247,35 @@ Result<QueryResult> Connection::Check(std::string_view operation, pg_result* raw
 
 Result<QueryResult> Connection::Query(std::string_view operation, const std::string& sql,
                                       std::span<const Param> params) {
+  return Send(operation, &sql, nullptr, params);
+}
+
+Result<QueryResult> Connection::QueryPrepared(std::string_view operation, const std::string& sql,
+                                              std::span<const Param> params) {
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    std::string name = "attest_" + std::to_string(prepared_.size() + 1);
+    // The first call's parameters fix the types, as Query sends them: bytea
+    // and int8 by kind, text and NULL left to the statement's context.
+    std::vector<unsigned> types;
+    for (const Param& param : params) {
+      types.push_back(param.kind_ == Param::Kind::kBytes   ? kByteaOid
+                      : param.kind_ == Param::Kind::kInt64 ? kInt8Oid
+                                                           : 0);
+    }
+    ATTEST_ASSIGN_OR_RETURN(
+        QueryResult prepared,
+        Check(operation, PQprepare(connection_.get(), name.c_str(), sql.c_str(),
+                                   static_cast<int>(types.size()), types.data())));
+    (void)prepared;
+    found = prepared_.emplace(sql, std::move(name)).first;
+  }
+  return Send(operation, nullptr, &found->second, params);
+}
+
+Result<QueryResult> Connection::Send(std::string_view operation, const std::string* sql,
+                                     const std::string* prepared_name,
+                                     std::span<const Param> params) {
   const std::size_t count = params.size();
   std::vector<unsigned> types(count, 0);
   std::vector<const char*> values(count, nullptr);
@@ -275,9 +314,12 @@ Result<QueryResult> Connection::Query(std::string_view operation, const std::str
         break;
     }
   }
-  pg_result* raw = PQexecParams(connection_.get(), sql.c_str(), static_cast<int>(count),
-                                types.data(), values.data(), lengths.data(), formats.data(),
-                                /*resultFormat=*/1);
+  pg_result* raw =
+      prepared_name != nullptr
+          ? PQexecPrepared(connection_.get(), prepared_name->c_str(), static_cast<int>(count),
+                           values.data(), lengths.data(), formats.data(), /*resultFormat=*/1)
+          : PQexecParams(connection_.get(), sql->c_str(), static_cast<int>(count), types.data(),
+                         values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
   return Check(operation, raw);
 }
 

@@ -103,6 +103,38 @@ TEST_F(PgTest, AccessorsCheckBoundsTypesAndNull) {
   EXPECT_EQ(result->Bytes(0, 1).error().code, ErrorCode::kCorrupt);  // NULL
 }
 
+// A prepared statement is made once and reused with new values; its types
+// come from the first call (int8 compared with an int4 column works), and a
+// failed prepare leaves nothing cached.
+TEST_F(PgTest, APreparedStatementIsReusedWithNewValues) {
+  ASSERT_TRUE(Run("CREATE TABLE t(level int4, hash bytea, note text)").ok());
+  const std::string insert = "INSERT INTO t(level, hash, note) VALUES ($1, $2, $3)";
+  const std::string select = "SELECT hash, note FROM t WHERE level = $1";
+  for (std::int64_t level = 1; level <= 3; ++level) {
+    const std::array<std::uint8_t, 2> hash = {static_cast<std::uint8_t>(level), 0};
+    auto inserted = connection_->QueryPrepared(
+        "insert", insert,
+        {Param::Int64(level), Param::Bytes(hash), Param::Text("n" + std::to_string(level))});
+    ASSERT_TRUE(inserted.ok()) << inserted.error().ToString();
+    EXPECT_EQ(inserted->affected_rows(), 1u);
+  }
+  auto prepared = connection_->Query("count", "SELECT count(*)::int8 FROM pg_prepared_statements");
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->Int64(0, 0).value(), 1);
+  auto row = connection_->QueryPrepared("select", select, {Param::Int64(2)});
+  ASSERT_TRUE(row.ok()) << row.error().ToString();
+  ASSERT_EQ(row->rows(), 1);
+  EXPECT_EQ(row->Text(0, 1).value(), "n2");
+  EXPECT_EQ(row->Bytes(0, 0).value()[0], 2);
+
+  auto broken = connection_->QueryPrepared("broken", "SELECT nope FROM t", {});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().sqlstate, "42703");
+  auto again = connection_->QueryPrepared("broken", "SELECT nope FROM t", {});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().sqlstate, "42703");  // prepared anew, not a stale name
+}
+
 TEST_F(PgTest, ATextParameterWithANulIsRefused) {
   auto result = connection_->Query("nul", "SELECT $1::text", {Param::Text(std::string("a\0b", 3))});
   ASSERT_FALSE(result.ok());

@@ -19,7 +19,8 @@
 // Messages name the operation and carry the server's primary message, never
 // a password (a URL with one is refused).
 //
-// A Connection is thread-compatible: one thread at a time.
+// A Connection is thread-compatible: one thread at a time. The server's
+// NOTICE, INFO and DEBUG messages are dropped; WARNINGs go to stderr.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "attest/bytes.h"
 #include "attest/error.h"
@@ -126,6 +128,15 @@ class Connection {
                             std::initializer_list<Param> params) {
     return Query(operation, sql, std::span<const Param>(params.begin(), params.size()));
   }
+  // The same through a statement prepared once per connection (on its first
+  // use) and reused: the server parses and plans it once. For the hot paths;
+  // `sql` is the cache key, so it must be a fixed text, never built from data.
+  Result<QueryResult> QueryPrepared(std::string_view operation, const std::string& sql,
+                                    std::span<const Param> params = {});
+  Result<QueryResult> QueryPrepared(std::string_view operation, const std::string& sql,
+                                    std::initializer_list<Param> params) {
+    return QueryPrepared(operation, sql, std::span<const Param>(params.begin(), params.size()));
+  }
   // The same for statements whose rows (if any) do not matter.
   Status Execute(std::string_view operation, const std::string& sql,
                  std::initializer_list<Param> params = {});
@@ -141,8 +152,11 @@ class Connection {
   };
   explicit Connection(pg_conn* connection) : connection_(connection) {}
   Result<QueryResult> Check(std::string_view operation, pg_result* result);
+  Result<QueryResult> Send(std::string_view operation, const std::string* sql,
+                           const std::string* prepared_name, std::span<const Param> params);
 
   std::unique_ptr<pg_conn, Finish> connection_;
+  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
