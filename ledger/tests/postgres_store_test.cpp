@@ -76,6 +76,54 @@ TEST_F(PostgresStoreTest, CreateRefusesADatabaseThatHoldsALedgerAndOpenOneThatHo
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
 }
 
+// Processes that create or open the ledger at the same moment: the schema
+// lock makes one of them do the work and the others see it done.
+TEST_F(PostgresStoreTest, ConcurrentCreatesMakeTheSchemaOnce) {
+  constexpr int kCreators = 4;
+  std::vector<std::future<Result<std::unique_ptr<LedgerStore>>>> creators;
+  for (int i = 0; i < kCreators; ++i) {
+    creators.push_back(std::async(
+        std::launch::async, [this] { return CreatePostgresLedgerStore(database_.url(), {}); }));
+  }
+  int created = 0;
+  for (auto& creator : creators) {
+    auto store = creator.get();
+    if (store.ok()) {
+      ++created;
+      continue;
+    }
+    EXPECT_EQ(store.error().code, ErrorCode::kAlreadyExists) << store.error().ToString();
+    EXPECT_NE(store.error().message.find("already holds a ledger"), std::string::npos)
+        << store.error().ToString();
+  }
+  EXPECT_EQ(created, 1);
+}
+
+TEST_F(PostgresStoreTest, ConcurrentOpensOfAnOldSchemaMigrateOnce) {
+  // A database an older program left at schema version 0.
+  ASSERT_TRUE(Sql("CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, "
+                  "applied_at timestamptz NOT NULL DEFAULT now())")
+                  .ok());
+  constexpr int kOpeners = 4;
+  std::vector<std::future<Result<std::unique_ptr<LedgerStore>>>> openers;
+  for (int i = 0; i < kOpeners; ++i) {
+    openers.push_back(std::async(std::launch::async,
+                                 [this] { return OpenPostgresLedgerStore(database_.url(), {}); }));
+  }
+  for (auto& opener : openers) {
+    auto store = opener.get();
+    EXPECT_TRUE(store.ok()) << store.error().ToString();
+  }
+  auto connection = pg::Connection::Open(database_.url());
+  ASSERT_TRUE(connection.ok());
+  auto versions =
+      connection->Query("versions", "SELECT version::int8 FROM ledger_schema_migrations");
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->rows(), 1);
+  EXPECT_EQ(versions->Int64(0, 0).value(), 1);
+  EXPECT_EQ(Open()->ReadTreeHead().value().size, 0u);
+}
+
 TEST_F(PostgresStoreTest, ASchemaFromANewerProgramIsRefused) {
   ASSERT_TRUE(CreatePostgresLedgerStore(database_.url(), {}).ok());
   ASSERT_TRUE(Sql("INSERT INTO ledger_schema_migrations(version) VALUES (99)").ok());

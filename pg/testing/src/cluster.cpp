@@ -91,6 +91,7 @@ Result<TestCluster*> TestCluster::Shared() {
   // The figure for the notes: what one cluster per test binary costs.
   std::printf("[ pg      ] private PostgreSQL cluster ready in %lld ms (%s)\n",
               static_cast<long long>(cluster->startup_time().count()), cluster->dir_.c_str());
+  std::fflush(stdout);
   slot = std::move(cluster);
   return slot.get();
 }
