@@ -26,7 +26,12 @@ constexpr std::string_view kUsage =
     "  verify                    verify the database, or an export offline\n"
     "\n"
     "Every command takes --help. The database comes from --db PATH or\n"
-    "$ATTEST_LEDGER_DB. Exit codes: 0 success, 1 verification failed,\n"
+    "$ATTEST_LEDGER_DB: a SQLite file, or a postgresql:// URL (no password in\n"
+    "it: libpq reads PGPASSFILE; sslmode and PGSSLROOTCERT are honoured). The\n"
+    "checkpoint key files are never in the database: beside a SQLite file by\n"
+    "default (<db>.key, <db>.pub); with a URL, files the operator provisions\n"
+    "on each signing host, named by --key (and init's --pub).\n"
+    "Exit codes: 0 success, 1 verification failed,\n"
     "2 usage or input error. Formats: ledger/FORMAT.md.\n";
 
 }  // namespace

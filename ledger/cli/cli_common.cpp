@@ -3,10 +3,15 @@
 #include <cstdlib>
 
 #include "attest/file.h"
+#include "attest/ledger/postgres_ledger_store.h"
 
 namespace attest::ledger::cli {
 
-FlagSpec DbFlag() { return {"db", "PATH", "ledger database (default: $ATTEST_LEDGER_DB)"}; }
+FlagSpec DbFlag() {
+  return {"db", "PATH|URL",
+          "ledger database: a SQLite file, or a postgresql:// URL without a password "
+          "(libpq reads it from PGPASSFILE) (default: $ATTEST_LEDGER_DB)"};
+}
 
 Start StartCommand(const Command& command, std::span<const std::string> args, std::ostream& out,
                    std::ostream& err, std::size_t max_positional) {
@@ -31,8 +36,31 @@ Result<Ledger> OpenLedger(const ParsedFlags& flags, bool read_only) {
   return Ledger::Open(path, options);
 }
 
-std::string SecretKeyPath(const ParsedFlags& flags, const std::string& db_path) {
-  return flags.Value("key").value_or(db_path + ".key");
+namespace {
+
+// Key files sit beside a SQLite file by default. A PostgreSQL ledger's keys
+// are files the operator provisions on each signing host, never rows in the
+// database, so their paths must be given.
+Result<std::string> KeyFilePath(const ParsedFlags& flags, const std::string& db_path,
+                                const char* flag, const char* suffix) {
+  if (auto given = flags.Value(flag)) return *given;
+  if (IsPostgresUrl(db_path)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string("with a postgresql:// database, give --") + flag +
+                         " FILE: the checkpoint key files live on this host, never in the "
+                         "database");
+  }
+  return db_path + suffix;
+}
+
+}  // namespace
+
+Result<std::string> SecretKeyPath(const ParsedFlags& flags, const std::string& db_path) {
+  return KeyFilePath(flags, db_path, "key", ".key");
+}
+
+Result<std::string> PublicKeyPath(const ParsedFlags& flags, const std::string& db_path) {
+  return KeyFilePath(flags, db_path, "pub", ".pub");
 }
 
 Result<NoteSigner> LoadSigner(const std::string& path) {

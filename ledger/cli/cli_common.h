@@ -34,8 +34,11 @@ Start StartCommand(const Command& command, std::span<const std::string> args, st
 Result<std::string> DatabasePath(const ParsedFlags& flags);
 Result<Ledger> OpenLedger(const ParsedFlags& flags, bool read_only);
 
-// The secret checkpoint key: --key, or <db>.key.
-std::string SecretKeyPath(const ParsedFlags& flags, const std::string& db_path);
+// The secret checkpoint key: --key, or <db>.key beside a SQLite file.
+Result<std::string> SecretKeyPath(const ParsedFlags& flags, const std::string& db_path);
+// Where init writes the public verifier key: --pub, or <db>.pub beside a
+// SQLite file; a postgresql:// database has no "beside", so --pub is needed.
+Result<std::string> PublicKeyPath(const ParsedFlags& flags, const std::string& db_path);
 Result<NoteSigner> LoadSigner(const std::string& path);
 // A verifier key given as a file holding "<name>+<id>+<key>", or literally.
 Result<NoteVerifier> LoadVerifierKey(const std::string& file_or_key);

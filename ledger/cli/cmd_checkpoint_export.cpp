@@ -10,7 +10,9 @@
 namespace attest::ledger::cli {
 namespace {
 
-const FlagSpec kKeyFlag{"key", "FILE", "secret checkpoint key (default: <db>.key)"};
+const FlagSpec kKeyFlag{"key", "FILE",
+                        "secret checkpoint key (default: <db>.key; required with a "
+                        "postgresql:// --db)"};
 
 const Command kCheckpoint{
     "checkpoint",
@@ -56,7 +58,9 @@ int RunCheckpoint(CommandArgs args, std::ostream& out, std::ostream& err) {
     out << (*latest)->note;
     return kExitOk;
   }
-  auto signer = LoadSigner(SecretKeyPath(run.flags, *DatabasePath(run.flags)));
+  auto key_path = SecretKeyPath(run.flags, *DatabasePath(run.flags));
+  if (!key_path.ok()) return run.Fail(key_path.error());
+  auto signer = LoadSigner(*key_path);
   if (!signer.ok()) return run.Fail(signer.error());
   auto checkpoint = ledger->SignCheckpoint(*signer);
   if (!checkpoint.ok()) return run.Fail(checkpoint.error());
@@ -81,7 +85,9 @@ int RunExport(CommandArgs args, std::ostream& out, std::ostream& err) {
   auto ledger = OpenLedger(run.flags, /*read_only=*/!sign_first);
   if (!ledger.ok()) return run.Fail(ledger.error());
   if (sign_first) {
-    auto signer = LoadSigner(SecretKeyPath(run.flags, *DatabasePath(run.flags)));
+    auto key_path = SecretKeyPath(run.flags, *DatabasePath(run.flags));
+    if (!key_path.ok()) return run.Fail(key_path.error());
+    auto signer = LoadSigner(*key_path);
     if (!signer.ok()) return run.Fail(signer.error());
     if (auto signed_checkpoint = ledger->SignCheckpoint(*signer); !signed_checkpoint.ok()) {
       return run.Fail(signed_checkpoint.error());

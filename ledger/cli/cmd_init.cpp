@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "attest/file.h"
+#include "attest/ledger/postgres_ledger_store.h"
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -20,8 +21,12 @@ const Command kInit{
     "(<origin>+<id>+<key>) to anyone who will verify exports or checkpoints.",
     {DbFlag(),
      {"origin", "NAME", "the ledger's name in checkpoints (default: <hostname>/attest-ledger)"},
-     {"key", "FILE", "where to write the secret checkpoint key (default: <db>.key)"},
-     {"pub", "FILE", "where to write the public verifier key (default: <db>.pub)"}},
+     {"key", "FILE",
+      "where to write the secret checkpoint key (default: <db>.key; required with a "
+      "postgresql:// --db)"},
+     {"pub", "FILE",
+      "where to write the public verifier key (default: <db>.pub; required with a "
+      "postgresql:// --db)"}},
 };
 
 std::string DefaultOrigin() {
@@ -41,9 +46,15 @@ int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
 
   auto db_path = DatabasePath(run.flags);
   if (!db_path.ok()) return run.Fail(db_path.error());
-  const std::string key_path = SecretKeyPath(run.flags, *db_path);
-  const std::string pub_path = run.flags.Value("pub").value_or(*db_path + ".pub");
+  const bool postgres = IsPostgresUrl(*db_path);
+  auto key_path_or = SecretKeyPath(run.flags, *db_path);
+  if (!key_path_or.ok()) return run.Fail(key_path_or.error());
+  auto pub_path_or = PublicKeyPath(run.flags, *db_path);
+  if (!pub_path_or.ok()) return run.Fail(pub_path_or.error());
+  const std::string key_path = *key_path_or;
+  const std::string pub_path = *pub_path_or;
   for (const std::string& path : {*db_path, key_path, pub_path}) {
+    if (postgres && path == *db_path) continue;  // Create refuses a database that holds a ledger
     if (PathExists(path)) return run.Fail(path + " already exists: refusing to overwrite it");
   }
   const std::string origin = run.flags.Value("origin").value_or(DefaultOrigin());
@@ -65,8 +76,11 @@ int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
   }
   const std::string verifier_key = FormatVerifierKey(ledger->checkpoint_key());
   if (Status written = WriteFileAtomically(pub_path, verifier_key + "\n", 0644); !written.ok()) {
-    for (const std::string& path : {key_path, *db_path, *db_path + "-wal", *db_path + "-shm"}) {
-      ::unlink(path.c_str());
+    ::unlink(key_path.c_str());
+    if (!postgres) {
+      for (const std::string& path : {*db_path, *db_path + "-wal", *db_path + "-shm"}) {
+        ::unlink(path.c_str());
+      }
     }
     return run.Fail(written.error());
   }

@@ -1,6 +1,7 @@
 #include "attest/ledger/ledger.h"
 
 #include "attest/encoding.h"
+#include "attest/ledger/postgres_ledger_store.h"
 #include "attest/ledger/sqlite_ledger_store.h"
 
 namespace attest::ledger {
@@ -71,12 +72,22 @@ Result<Ledger> Ledger::Create(const std::string& path, std::string_view origin,
   if (auto valid = MakeNoteVerifier(origin, checkpoint_key); !valid.ok()) {
     return valid.error().WithContext("ledger origin");  // before a file is made
   }
-  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<LedgerStore> store,
-                          CreateSqliteLedgerStore(path, {options.busy_timeout_ms, false}));
+  ATTEST_ASSIGN_OR_RETURN(
+      std::unique_ptr<LedgerStore> store,
+      IsPostgresUrl(path)
+          ? CreatePostgresLedgerStore(path, {.lock_timeout_ms = options.busy_timeout_ms})
+          : CreateSqliteLedgerStore(path, {options.busy_timeout_ms, false}));
   return Initialize(std::move(store), origin, checkpoint_key, options.clock);
 }
 
 Result<Ledger> Ledger::Open(const std::string& path, const LedgerOptions& options) {
+  if (IsPostgresUrl(path)) {
+    ATTEST_ASSIGN_OR_RETURN(
+        std::unique_ptr<LedgerStore> store,
+        OpenPostgresLedgerStore(
+            path, {.lock_timeout_ms = options.busy_timeout_ms, .read_only = options.read_only}));
+    return FromStore(std::move(store), options.clock).WithContext("the PostgreSQL ledger");
+  }
   ATTEST_ASSIGN_OR_RETURN(
       std::unique_ptr<LedgerStore> store,
       OpenSqliteLedgerStore(path, {options.busy_timeout_ms, options.read_only}));

@@ -47,6 +47,8 @@ class Ledger {
 
   // The same over a SQLite file (sqlite_ledger_store.h): Create makes a new
   // database at `path`, which must not exist; Open opens an existing one.
+  // A postgresql:// URL for `path` names a PostgreSQL database instead
+  // (postgres_ledger_store.h): Create makes the ledger's tables in it.
   static Result<Ledger> Create(const std::string& path, std::string_view origin,
                                const Ed25519PublicKey& checkpoint_key,
                                const LedgerOptions& options = {});
