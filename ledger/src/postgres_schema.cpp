@@ -18,7 +18,7 @@ constexpr std::int64_t kSchemaLockKey = 0x414c4447;
 // stops the database's owner; `ledger verify` and signed checkpoints catch
 // that. The tree head row exists only to be locked: the head itself is the
 // last entry.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE ledger_meta(
   key text PRIMARY KEY,
@@ -73,6 +73,25 @@ CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_
   FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+)sql",
+    // 2: the tree-head row, which serializes appends, cannot be removed
+    // (appends only lock it, so no UPDATE either), and sizes cannot be
+    // negative.
+    R"sql(
+CREATE FUNCTION ledger_keep_tree_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the ledger''s tree-head row serializes appends: it cannot be changed or removed'
+    USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+CREATE TRIGGER ledger_tree_head_kept BEFORE UPDATE OR DELETE ON ledger_tree_head
+  FOR EACH ROW EXECUTE FUNCTION ledger_keep_tree_head();
+CREATE TRIGGER ledger_tree_head_no_truncate BEFORE TRUNCATE ON ledger_tree_head
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_keep_tree_head();
+ALTER TABLE ledger_checkpoints ADD CONSTRAINT ledger_checkpoints_tree_size_check
+  CHECK (tree_size >= 0);
+ALTER TABLE ledger_merkle_nodes ADD CONSTRAINT ledger_merkle_nodes_last_leaf_check
+  CHECK (last_leaf >= 0);
 )sql",
 };
 

@@ -7,7 +7,9 @@
 namespace attest::ledger {
 
 // Applies every migration to a database with no ledger schema; kAlreadyExists
-// when it has one.
+// when it has a ledger. A current schema with no metadata, entries or
+// checkpoints (a creation interrupted before Ledger::Initialize committed)
+// is accepted as it is.
 Status CreatePostgresSchema(pg::Connection& connection);
 
 // kNotFound when the database holds no ledger schema; kUnsupported when a
