@@ -345,6 +345,15 @@ CREATE CONSTRAINT TRIGGER t_die_at_commit AFTER INSERT ON t
   EXPECT_EQ(rows->Int64(0, 0).value(), 0);
 }
 
+TEST_F(PgTest, TheHarnessBuildsNoStatementFromAnOddDatabaseName) {
+  for (const std::string name : {"x; DROP DATABASE postgres", "Test", "", "a-b", "a\"b"}) {
+    Status dropped = database_.cluster().DropDatabase(name);
+    ASSERT_FALSE(dropped.ok()) << name;
+    EXPECT_EQ(dropped.error().code, ErrorCode::kInvalidArgument) << name;
+  }
+  EXPECT_TRUE(database_.cluster().DropDatabase("no_such_database").ok());
+}
+
 // A server restart ends every session: the next call says so, in a way a
 // caller can test for, and a new connection works.
 TEST_F(PgTest, ARestartedServerIsAConnectionLostAndANewConnectionWorks) {
