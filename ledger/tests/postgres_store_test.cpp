@@ -167,6 +167,14 @@ TEST_F(PostgresStoreTest, AReadOnlyStoreReadsAndRefusesToWrite) {
   ASSERT_FALSE(write.ok());
   EXPECT_EQ(write.error().code, ErrorCode::kPermissionDenied) << write.error().ToString();
   EXPECT_EQ(ledger->Size().value(), 1u);
+  // Outside a transaction too, though the session itself is not read-only
+  // (a pooler would hand that setting to the next client).
+  std::unique_ptr<LedgerStore> store = Open({.read_only = true});
+  ASSERT_NE(store, nullptr);
+  Status meta = store->WriteMeta("extra", "value");
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(meta.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(store->ReadMeta("extra").error().code, ErrorCode::kNotFound);
 }
 
 // The tree-head row serializes appends: it cannot be removed, and without it
