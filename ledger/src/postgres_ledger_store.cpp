@@ -422,14 +422,15 @@ Result<std::unique_ptr<LedgerStore>> CreatePostgresLedgerStore(
     return MakeError(ErrorCode::kInvalidArgument, "a read-only store cannot create a ledger");
   }
   ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
-  ATTEST_RETURN_IF_ERROR(CreatePostgresSchema(connection));
+  ATTEST_RETURN_IF_ERROR(CreatePostgresSchema(connection, options.lock_timeout_ms));
   return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection), url, options));
 }
 
 Result<std::unique_ptr<LedgerStore>> OpenPostgresLedgerStore(const std::string& url,
                                                              const PostgresStoreOptions& options) {
   ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
-  ATTEST_RETURN_IF_ERROR(CheckOrMigratePostgresSchema(connection, options.read_only));
+  ATTEST_RETURN_IF_ERROR(
+      CheckOrMigratePostgresSchema(connection, options.read_only, options.lock_timeout_ms));
   return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection), url, options));
 }
 

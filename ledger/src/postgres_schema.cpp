@@ -126,7 +126,15 @@ Status ApplyFrom(pg::Connection& connection, std::int64_t applied) {
   return OkStatus();
 }
 
-Status TakeSchemaLock(pg::Connection& connection) {
+// Inside the schema transaction: a wait for the schema lock (or for a table
+// lock a migration needs while writers run) ends after lock_timeout_ms,
+// kBusy; a migration's statements, which may scan every row, run without the
+// session's statement timeout.
+Status TakeSchemaLock(pg::Connection& connection, int lock_timeout_ms) {
+  ATTEST_RETURN_IF_ERROR(connection.Execute(
+      "set the schema transaction's timeouts",
+      "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', '0', true)",
+      {Param::Text(std::to_string(lock_timeout_ms) + "ms")}));
   return connection.Execute("lock the ledger schema", "SELECT pg_advisory_xact_lock($1)",
                             {Param::Int64(kSchemaLockKey)});
 }
@@ -140,9 +148,9 @@ Error TooNew(std::int64_t applied) {
 
 }  // namespace
 
-Status CreatePostgresSchema(pg::Connection& connection) {
+Status CreatePostgresSchema(pg::Connection& connection, int lock_timeout_ms) {
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
-  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
   if (applied) {
     return MakeError(
@@ -157,7 +165,8 @@ Status CreatePostgresSchema(pg::Connection& connection) {
   return transaction.Commit();
 }
 
-Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only) {
+Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
+                                    int lock_timeout_ms) {
   // Most opens find the schema current: read without the lock first.
   ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
   if (!applied) {
@@ -171,7 +180,7 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only) 
                                                   " needs migrating; open it once read-write");
   }
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
-  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   // Under the lock: another process may have migrated meanwhile.
   ATTEST_ASSIGN_OR_RETURN(applied, AppliedVersion(connection));
   if (!applied || *applied > kCurrentVersion) {

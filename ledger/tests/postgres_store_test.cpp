@@ -215,6 +215,18 @@ DELETE FROM ledger_schema_migrations WHERE version = 2;
   auto reader = OpenPostgresLedgerStore(database_.url(), {.read_only = true});
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.error().code, ErrorCode::kUnsupported);
+  {
+    // A reader in the middle of a transaction holds the table the migration
+    // alters: the migration waits up to the lock timeout, not forever.
+    auto reader_connection = pg::Connection::Open(database_.url());
+    ASSERT_TRUE(reader_connection.ok());
+    auto reading = pg::Transaction::Begin(*reader_connection);
+    ASSERT_TRUE(reading.ok());
+    ASSERT_TRUE(reader_connection->Execute("read", "SELECT count(*) FROM ledger_checkpoints").ok());
+    auto blocked = OpenPostgresLedgerStore(database_.url(), {.lock_timeout_ms = 150});
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().code, ErrorCode::kBusy) << blocked.error().ToString();
+  }
   ASSERT_NE(Open(), nullptr);
   Status removed = Sql("DELETE FROM ledger_tree_head");
   ASSERT_FALSE(removed.ok());
