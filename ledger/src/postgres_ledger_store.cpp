@@ -5,6 +5,7 @@
 
 #include "attest/pg/pg.h"
 
+#include "src/postgres_commit_outcome.h"
 #include "src/postgres_schema.h"
 
 namespace attest::ledger {
@@ -38,8 +39,7 @@ Result<Hash> HashColumn(const pg::QueryResult& rows, int row, int column, Descri
 
 // Decodes one row selected with kEntryColumns. Reuses `entry`'s buffers.
 Status ReadEntryRow(const pg::QueryResult& rows, int row, Entry& entry) {
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t seq, rows.Int64(row, 0));
-  entry.seq = static_cast<std::uint64_t>(seq);
+  ATTEST_ASSIGN_OR_RETURN(entry.seq, rows.Uint64(row, 0));
   auto where = [&entry](const char* field) {
     return "seq " + std::to_string(entry.seq) + ": " + field;
   };
@@ -95,9 +95,9 @@ class PostgresEntryCursor final : public EntryCursor {
       page_.emplace(std::move(page));
       row_ = 0;
       if (page_->rows() == 0) return false;
-      auto last = page_->Int64(page_->rows() - 1, 0);
+      auto last = page_->Uint64(page_->rows() - 1, 0);
       if (!last.ok()) return last.error();
-      next_seq_ = static_cast<std::uint64_t>(*last) + 1;
+      next_seq_ = *last + 1;
     }
     int row = row_++;  // past this row whatever it holds: a bad row is reported once
     ATTEST_RETURN_IF_ERROR(ReadEntryRow(*page_, row, entry));
@@ -141,13 +141,13 @@ class PostgresNodeCursor final : public NodeCursor {
       after_level_ = *level;
     }
     int row = row_++;
-    ATTEST_ASSIGN_OR_RETURN(std::int64_t last_leaf, page_->Int64(row, 0));
+    ATTEST_ASSIGN_OR_RETURN(std::uint64_t last_leaf, page_->Uint64(row, 0));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t level, page_->Int64(row, 1));
-    if (level < 1 || level > 63 || last_leaf < 0) {
+    if (level < 1 || level > 63) {
       return Corrupt("Merkle node row with level " + std::to_string(level));
     }
     node.level = static_cast<int>(level);
-    node.index = static_cast<std::uint64_t>(last_leaf) >> node.level;
+    node.index = last_leaf >> node.level;
     ATTEST_ASSIGN_OR_RETURN(node.hash,
                             HashColumn(*page_, row, 2, [] { return "Merkle node hash"; }));
     return true;
@@ -162,9 +162,12 @@ class PostgresNodeCursor final : public NodeCursor {
   bool done_ = false;
 };
 
+Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options);
+
 class PostgresLedgerStore final : public LedgerStore {
  public:
-  explicit PostgresLedgerStore(pg::Connection connection) : db_(std::move(connection)) {}
+  PostgresLedgerStore(pg::Connection connection, std::string url, PostgresStoreOptions options)
+      : db_(std::move(connection)), url_(std::move(url)), options_(options) {}
 
   Result<std::string> ReadMeta(const std::string& key) override {
     ATTEST_ASSIGN_OR_RETURN(
@@ -178,21 +181,38 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Status WriteMeta(const std::string& key, const std::string& value) override {
+    if (options_.read_only) {
+      return MakeError(ErrorCode::kPermissionDenied, "a read-only ledger store cannot write");
+    }
+    witness_ = MetaWitness(key, value);
     return db_.Execute("write ledger metadata \"" + key + "\"",
                        "INSERT INTO ledger_meta(key, value) VALUES ($1, $2)",
                        {Param::Text(key), Param::Text(value)});
   }
 
   Status WithWriteTransaction(const std::function<Status(const TreeHead&)>& body) override {
-    ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(db_));
+    witness_ = nullptr;
+    ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction,
+                            pg::Transaction::Begin(db_, {.read_only = options_.read_only}));
+    // Transaction-local, so a connection pooler's next client does not
+    // inherit it.
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult timeout,
+        db_.QueryPrepared("set the lock timeout", "SELECT set_config('lock_timeout', $1, true)",
+                          {Param::Text(std::to_string(options_.lock_timeout_ms) + "ms")}));
+    (void)timeout;
     // The one write lock: writers in every process queue here (up to the
-    // session's lock_timeout, then kBusy), and each reads the head only once
-    // it holds the lock, in a statement of its own, so it sees the last
-    // writer's commit (READ COMMITTED takes a new snapshot per statement).
+    // lock timeout, then kBusy), and each reads the head only once it holds
+    // the lock, in a statement of its own, so it sees the last writer's
+    // commit (READ COMMITTED takes a new snapshot per statement).
     ATTEST_RETURN_IF_ERROR(LockTreeHead());
     ATTEST_ASSIGN_OR_RETURN(TreeHead head, ReadTreeHead());
     ATTEST_RETURN_IF_ERROR(body(head));  // on error or exception, the guard rolls back
-    return transaction.Commit();
+    Status committed = transaction.Commit();
+    if (!committed.ok() && pg::IsCommitOutcomeUnknown(committed.error()) && witness_) {
+      return ResolveUnknownCommit(committed.error());
+    }
+    return committed;
   }
 
   Status WithReadSnapshot(const std::function<Status()>& body) override {
@@ -211,8 +231,7 @@ class PostgresLedgerStore final : public LedgerStore {
                           "SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"));
     TreeHead head;
     if (rows.rows() == 0) return head;
-    ATTEST_ASSIGN_OR_RETURN(std::int64_t seq, rows.Int64(0, 0));
-    head.size = static_cast<std::uint64_t>(seq);
+    ATTEST_ASSIGN_OR_RETURN(head.size, rows.Uint64(0, 0));
     ATTEST_ASSIGN_OR_RETURN(head.chain_hash,
                             HashColumn(rows, 0, 1, [] { return "chain_hash of the last entry"; }));
     return head;
@@ -295,6 +314,7 @@ class PostgresLedgerStore final : public LedgerStore {
         Param::Bytes(entry.entry_hash),
         Param::Bytes(entry.chain_hash),
     };
+    witness_ = EntryWitness(entry.seq, entry.entry_hash);
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult done,
         db_.QueryPrepared("insert ledger entry " + std::to_string(entry.seq), kSql, params));
@@ -315,6 +335,7 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& checkpoint) override {
+    witness_ = CheckpointWitness(checkpoint.tree_size, checkpoint.note);
     return db_.Execute(
         "insert a checkpoint",
         "INSERT INTO ledger_checkpoints(tree_size, root_hash, note, created_at) "
@@ -324,12 +345,31 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
  private:
+  // Without the row nothing would serialize writers: refuse to write at all.
   Status LockTreeHead() {
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult locked,
                             db_.QueryPrepared("lock the ledger's tree head",
                                               "SELECT id FROM ledger_tree_head FOR UPDATE", {}));
-    if (locked.rows() != 1) return Corrupt("the ledger's tree head row is missing");
+    if (locked.rows() != 1) {
+      return Corrupt("the ledger's tree-head row (ledger_tree_head) has " +
+                     std::to_string(locked.rows()) +
+                     " rows, not 1: appends cannot be serialized; restore it from a backup");
+    }
     return OkStatus();
+  }
+
+  // The connection died after COMMIT was sent. On a new connection (which
+  // then replaces the dead one), look for the transaction's last write:
+  // there, it committed; absent, it did not, and the caller may retry.
+  Status ResolveUnknownCommit(const Error& unknown) {
+    Result<pg::Connection> fresh = Connect(url_, options_);
+    if (!fresh.ok()) {
+      Error still_unknown = unknown;
+      still_unknown.message += "; reconnecting to find out failed: " + fresh.error().message;
+      return still_unknown;
+    }
+    db_ = std::move(fresh).value();
+    return ResolveCommitOutcome(db_, witness_, unknown);
   }
 
   Result<std::vector<StoredCheckpoint>> QueryCheckpoints(const std::string& where,
@@ -342,8 +382,7 @@ class PostgresLedgerStore final : public LedgerStore {
     std::vector<StoredCheckpoint> checkpoints;
     for (int row = 0; row < rows.rows(); ++row) {
       StoredCheckpoint& checkpoint = checkpoints.emplace_back();
-      ATTEST_ASSIGN_OR_RETURN(std::int64_t size, rows.Int64(row, 0));
-      checkpoint.tree_size = static_cast<std::uint64_t>(size);
+      ATTEST_ASSIGN_OR_RETURN(checkpoint.tree_size, rows.Uint64(row, 0));
       ATTEST_ASSIGN_OR_RETURN(checkpoint.root_hash,
                               HashColumn(rows, row, 1, [] { return "checkpoint root_hash"; }));
       ATTEST_ASSIGN_OR_RETURN(std::string_view note, rows.Text(row, 2));
@@ -355,22 +394,20 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   pg::Connection db_;
+  std::string url_;
+  PostgresStoreOptions options_;
+  // The last row the current write transaction wrote, to look for if its
+  // commit's outcome is lost.
+  CommitWitness witness_;
 };
 
 Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options) {
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::Connection connection,
-      pg::Connection::Open(url, {.connect_timeout_seconds = options.connect_timeout_seconds,
-                                 .application_name = "attest-ledger"}));
-  ATTEST_RETURN_IF_ERROR(
-      connection.Execute("set the lock timeout", "SELECT set_config('lock_timeout', $1, false)",
-                         {Param::Text(std::to_string(options.lock_timeout_ms) + "ms")}));
-  if (options.read_only) {
-    ATTEST_RETURN_IF_ERROR(
-        connection.Execute("make the session read-only",
-                           "SELECT set_config('default_transaction_read_only', 'on', false)"));
-  }
-  return connection;
+  // No session settings beyond pg's: lock_timeout is set per write
+  // transaction, and a read-only store begins its transactions READ ONLY.
+  return pg::Connection::Open(url, {.connect_timeout_seconds = options.connect_timeout_seconds,
+                                    .application_name = "attest-ledger",
+                                    .allow_insecure_transport = options.allow_insecure_transport,
+                                    .read_write = !options.read_only});
 }
 
 }  // namespace
@@ -385,15 +422,16 @@ Result<std::unique_ptr<LedgerStore>> CreatePostgresLedgerStore(
     return MakeError(ErrorCode::kInvalidArgument, "a read-only store cannot create a ledger");
   }
   ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
-  ATTEST_RETURN_IF_ERROR(CreatePostgresSchema(connection));
-  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection)));
+  ATTEST_RETURN_IF_ERROR(CreatePostgresSchema(connection, options.lock_timeout_ms));
+  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection), url, options));
 }
 
 Result<std::unique_ptr<LedgerStore>> OpenPostgresLedgerStore(const std::string& url,
                                                              const PostgresStoreOptions& options) {
   ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
-  ATTEST_RETURN_IF_ERROR(CheckOrMigratePostgresSchema(connection, options.read_only));
-  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection)));
+  ATTEST_RETURN_IF_ERROR(
+      CheckOrMigratePostgresSchema(connection, options.read_only, options.lock_timeout_ms));
+  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection), url, options));
 }
 
 }  // namespace attest::ledger

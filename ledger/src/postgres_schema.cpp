@@ -18,7 +18,7 @@ constexpr std::int64_t kSchemaLockKey = 0x414c4447;
 // stops the database's owner; `ledger verify` and signed checkpoints catch
 // that. The tree head row exists only to be locked: the head itself is the
 // last entry.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE ledger_meta(
   key text PRIMARY KEY,
@@ -74,6 +74,25 @@ CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_
 CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 )sql",
+    // 2: the tree-head row, which serializes appends, cannot be removed
+    // (appends only lock it, so no UPDATE either), and sizes cannot be
+    // negative.
+    R"sql(
+CREATE FUNCTION ledger_keep_tree_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the ledger''s tree-head row serializes appends: it cannot be changed or removed'
+    USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+CREATE TRIGGER ledger_tree_head_kept BEFORE UPDATE OR DELETE ON ledger_tree_head
+  FOR EACH ROW EXECUTE FUNCTION ledger_keep_tree_head();
+CREATE TRIGGER ledger_tree_head_no_truncate BEFORE TRUNCATE ON ledger_tree_head
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_keep_tree_head();
+ALTER TABLE ledger_checkpoints ADD CONSTRAINT ledger_checkpoints_tree_size_check
+  CHECK (tree_size >= 0);
+ALTER TABLE ledger_merkle_nodes ADD CONSTRAINT ledger_merkle_nodes_last_leaf_check
+  CHECK (last_leaf >= 0);
+)sql",
 };
 
 constexpr std::int64_t kCurrentVersion = static_cast<std::int64_t>(kMigrations.size());
@@ -107,7 +126,15 @@ Status ApplyFrom(pg::Connection& connection, std::int64_t applied) {
   return OkStatus();
 }
 
-Status TakeSchemaLock(pg::Connection& connection) {
+// Inside the schema transaction: a wait for the schema lock (or for a table
+// lock a migration needs while writers run) ends after lock_timeout_ms,
+// kBusy; a migration's statements, which may scan every row, run without the
+// session's statement timeout.
+Status TakeSchemaLock(pg::Connection& connection, int lock_timeout_ms) {
+  ATTEST_RETURN_IF_ERROR(connection.Execute(
+      "set the schema transaction's timeouts",
+      "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', '0', true)",
+      {Param::Text(std::to_string(lock_timeout_ms) + "ms")}));
   return connection.Execute("lock the ledger schema", "SELECT pg_advisory_xact_lock($1)",
                             {Param::Int64(kSchemaLockKey)});
 }
@@ -121,9 +148,9 @@ Error TooNew(std::int64_t applied) {
 
 }  // namespace
 
-Status CreatePostgresSchema(pg::Connection& connection) {
+Status CreatePostgresSchema(pg::Connection& connection, int lock_timeout_ms) {
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
-  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
   if (applied) {
     return MakeError(
@@ -138,7 +165,8 @@ Status CreatePostgresSchema(pg::Connection& connection) {
   return transaction.Commit();
 }
 
-Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only) {
+Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
+                                    int lock_timeout_ms) {
   // Most opens find the schema current: read without the lock first.
   ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
   if (!applied) {
@@ -152,7 +180,7 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only) 
                                                   " needs migrating; open it once read-write");
   }
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
-  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   // Under the lock: another process may have migrated meanwhile.
   ATTEST_ASSIGN_OR_RETURN(applied, AppliedVersion(connection));
   if (!applied || *applied > kCurrentVersion) {

@@ -15,6 +15,7 @@
 #include "attest/pg/pg.h"
 #include "attest/pg/test_cluster.h"
 
+#include "src/postgres_commit_outcome.h"
 #include "store_conformance.h"
 
 namespace attest::ledger::test {
@@ -70,7 +71,7 @@ TEST_F(PostgresStoreTest, CreateRefusesADatabaseThatHoldsALedgerAndOpenOneThatHo
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
   EXPECT_NE(none.error().message.find("ledger init"), std::string::npos);
-  ASSERT_TRUE(CreatePostgresLedgerStore(database_.url(), {}).ok());
+  ASSERT_TRUE(CreateLedger().ok());
   auto again = CreatePostgresLedgerStore(database_.url(), {});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
@@ -116,11 +117,12 @@ TEST_F(PostgresStoreTest, ConcurrentOpensOfAnOldSchemaMigrateOnce) {
   }
   auto connection = pg::Connection::Open(database_.url());
   ASSERT_TRUE(connection.ok());
-  auto versions =
-      connection->Query("versions", "SELECT version::int8 FROM ledger_schema_migrations");
+  auto versions = connection->Query(
+      "versions", "SELECT version::int8 FROM ledger_schema_migrations ORDER BY version");
   ASSERT_TRUE(versions.ok());
-  ASSERT_EQ(versions->rows(), 1);
+  ASSERT_EQ(versions->rows(), 2);  // each migration once
   EXPECT_EQ(versions->Int64(0, 0).value(), 1);
+  EXPECT_EQ(versions->Int64(1, 0).value(), 2);
   EXPECT_EQ(Open()->ReadTreeHead().value().size, 0u);
 }
 
@@ -165,6 +167,155 @@ TEST_F(PostgresStoreTest, AReadOnlyStoreReadsAndRefusesToWrite) {
   ASSERT_FALSE(write.ok());
   EXPECT_EQ(write.error().code, ErrorCode::kPermissionDenied) << write.error().ToString();
   EXPECT_EQ(ledger->Size().value(), 1u);
+  // Outside a transaction too, though the session itself is not read-only
+  // (a pooler would hand that setting to the next client).
+  std::unique_ptr<LedgerStore> store = Open({.read_only = true});
+  ASSERT_NE(store, nullptr);
+  Status meta = store->WriteMeta("extra", "value");
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(meta.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(store->ReadMeta("extra").error().code, ErrorCode::kNotFound);
+}
+
+// The tree-head row serializes appends: it cannot be removed, and without it
+// an append is refused rather than run unserialized.
+TEST_F(PostgresStoreTest, TheTreeHeadRowIsKeptAndAppendsRefuseToRunWithoutIt) {
+  auto ledger = CreateLedger();
+  ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
+  ASSERT_TRUE(ledger->Append(NewEntry{"config.changed", "test", "{}", {}}).ok());
+  for (const char* change : {"DELETE FROM ledger_tree_head", "TRUNCATE ledger_tree_head",
+                             "UPDATE ledger_tree_head SET id = true"}) {
+    Status refused = Sql(change);
+    ASSERT_FALSE(refused.ok()) << change;
+    EXPECT_NE(refused.error().message.find("tree-head row"), std::string::npos)
+        << refused.error().ToString();
+  }
+  // A superuser can still remove it, with the triggers off.
+  ASSERT_TRUE(Sql("SET session_replication_role = replica; DELETE FROM ledger_tree_head").ok());
+  auto appended = ledger->Append(NewEntry{"config.changed", "test", "{}", {}});
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(appended.error().code, ErrorCode::kCorrupt) << appended.error().ToString();
+  EXPECT_NE(appended.error().message.find("ledger_tree_head"), std::string::npos);
+  EXPECT_EQ(ledger->Size().value(), 1u);
+}
+
+// A database made by the first schema version gets the tree-head triggers
+// and the size constraints when a writer opens it.
+TEST_F(PostgresStoreTest, SchemaVersionOneIsMigrated) {
+  ASSERT_TRUE(CreateLedger().ok());
+  ASSERT_TRUE(Sql(R"sql(
+DROP TRIGGER ledger_tree_head_kept ON ledger_tree_head;
+DROP TRIGGER ledger_tree_head_no_truncate ON ledger_tree_head;
+DROP FUNCTION ledger_keep_tree_head();
+ALTER TABLE ledger_checkpoints DROP CONSTRAINT ledger_checkpoints_tree_size_check;
+ALTER TABLE ledger_merkle_nodes DROP CONSTRAINT ledger_merkle_nodes_last_leaf_check;
+DELETE FROM ledger_schema_migrations WHERE version = 2;
+)sql")
+                  .ok());
+  auto reader = OpenPostgresLedgerStore(database_.url(), {.read_only = true});
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.error().code, ErrorCode::kUnsupported);
+  {
+    // A reader in the middle of a transaction holds the table the migration
+    // alters: the migration waits up to the lock timeout, not forever.
+    auto reader_connection = pg::Connection::Open(database_.url());
+    ASSERT_TRUE(reader_connection.ok());
+    auto reading = pg::Transaction::Begin(*reader_connection);
+    ASSERT_TRUE(reading.ok());
+    ASSERT_TRUE(reader_connection->Execute("read", "SELECT count(*) FROM ledger_checkpoints").ok());
+    auto blocked = OpenPostgresLedgerStore(database_.url(), {.lock_timeout_ms = 150});
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().code, ErrorCode::kBusy) << blocked.error().ToString();
+  }
+  ASSERT_NE(Open(), nullptr);
+  Status removed = Sql("DELETE FROM ledger_tree_head");
+  ASSERT_FALSE(removed.ok());
+  EXPECT_NE(removed.error().message.find("tree-head row"), std::string::npos);
+  for (const char* negative : {"INSERT INTO ledger_checkpoints VALUES (-1, '\\x00', 'n', 't')",
+                               "INSERT INTO ledger_merkle_nodes VALUES (-2, 1, '\\x00')"}) {
+    Status refused = Sql(negative);
+    ASSERT_FALSE(refused.ok()) << negative;
+    EXPECT_EQ(refused.error().sqlstate, "23514") << refused.error().ToString();
+  }
+}
+
+// The server dies while it runs an append's COMMIT (a deferred trigger ends
+// the session at commit time, before the commit is written). The store
+// finds out on a new connection that the entry is not there: an ordinary
+// lost connection, safe to retry, and the store goes on.
+TEST_F(PostgresStoreTest, AnAppendWhoseCommitWasLostIsResolvedAsNotCommitted) {
+  auto ledger = CreateLedger();
+  ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
+  ASSERT_TRUE(Sql(R"sql(
+CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_terminate_backend(pg_backend_pid());
+  PERFORM pg_sleep(10);
+  RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_entries
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
+)sql")
+                  .ok());
+  auto lost = ledger->Append(NewEntry{"config.changed", "test", "{}", {}});
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kIo);
+  EXPECT_TRUE(pg::IsConnectionLost(lost.error())) << lost.error().ToString();
+  EXPECT_FALSE(pg::IsCommitOutcomeUnknown(lost.error())) << lost.error().ToString();
+  EXPECT_NE(lost.error().message.find("did not commit"), std::string::npos);
+
+  ASSERT_TRUE(Sql("DROP TRIGGER die_at_commit ON ledger_entries").ok());
+  auto retried = ledger->Append(NewEntry{"config.changed", "test", "{}", {}});
+  ASSERT_TRUE(retried.ok()) << retried.error().ToString();
+  EXPECT_EQ(retried->seq, 1u);
+  EXPECT_EQ(ledger->Size().value(), 1u);
+}
+
+// A commit that did land but whose answer was lost cannot be caused on
+// purpose (the server answers as soon as the commit is written), so the
+// resolution is tested directly: with the rows a committed transaction left,
+// and without them.
+TEST_F(PostgresStoreTest, TheCommitResolutionFindsWhatWasCommittedAndOnlyThat) {
+  auto ledger = CreateLedger();
+  ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
+  auto appended = ledger->Append(NewEntry{"config.changed", "test", "{}", {}});
+  ASSERT_TRUE(appended.ok());
+  // The key signs nothing else in this test.
+  NoteSigner signer{origin_, NoteKeyId(origin_, key_.public_key()), std::move(key_)};
+  auto checkpoint = ledger->SignCheckpoint(signer);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().ToString();
+  auto connection = pg::Connection::Open(database_.url());
+  ASSERT_TRUE(connection.ok());
+  Error unknown = MakeError(ErrorCode::kIo, "commit: lost");
+  unknown.sqlstate = "08007";
+
+  Hash other = appended->entry_hash;
+  other[0] ^= 1;
+  EXPECT_TRUE(
+      ResolveCommitOutcome(*connection, EntryWitness(1, appended->entry_hash), unknown).ok());
+  EXPECT_TRUE(
+      ResolveCommitOutcome(*connection, CheckpointWitness(1, checkpoint->note), unknown).ok());
+  auto format = connection->Query("format", "SELECT value FROM ledger_meta WHERE key = 'format'");
+  ASSERT_TRUE(format.ok());
+  const std::string stored_format(format->Text(0, 0).value());
+  EXPECT_TRUE(
+      ResolveCommitOutcome(*connection, MetaWitness("format", stored_format), unknown).ok());
+  for (const CommitWitness& absent : std::vector<CommitWitness>{
+           EntryWitness(1, other), EntryWitness(2, appended->entry_hash),
+           CheckpointWitness(1, checkpoint->note + "x"), CheckpointWitness(2, checkpoint->note),
+           MetaWitness("format", stored_format + "x"), MetaWitness("origin", stored_format)}) {
+    Status resolved = ResolveCommitOutcome(*connection, absent, unknown);
+    ASSERT_FALSE(resolved.ok());
+    EXPECT_TRUE(pg::IsConnectionLost(resolved.error()));
+    EXPECT_FALSE(pg::IsCommitOutcomeUnknown(resolved.error()));
+  }
+  // When the database cannot be asked, the outcome stays unknown.
+  ASSERT_TRUE(connection->Execute("drop", "DROP TABLE ledger_checkpoints").ok());
+  Status unanswered =
+      ResolveCommitOutcome(*connection, CheckpointWitness(1, checkpoint->note), unknown);
+  ASSERT_FALSE(unanswered.ok());
+  EXPECT_TRUE(pg::IsCommitOutcomeUnknown(unanswered.error()));
 }
 
 // A writer that cannot have the tree head within its lock timeout gives up

@@ -7,6 +7,8 @@
 
 #include <libpq-fe.h>
 
+#include "src/connect_parameters.h"
+
 namespace attest::pg {
 namespace {
 
@@ -24,6 +26,7 @@ constexpr unsigned kVarcharOid = 1043;
 // Stands in for a SQLSTATE when libpq itself finds the connection dead.
 constexpr const char* kConnectionFailure = "08006";
 constexpr const char* kUnableToConnect = "08001";
+constexpr const char* kTransactionResolutionUnknown = "08007";
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -91,6 +94,10 @@ bool IsConnectionLost(const Error& error) {
          CodeForSqlState(*error.sqlstate) == ErrorCode::kIo;
 }
 
+bool IsCommitOutcomeUnknown(const Error& error) {
+  return error.code == ErrorCode::kIo && error.sqlstate == kTransactionResolutionUnknown;
+}
+
 // ---- QueryResult ----
 
 void QueryResult::Clear::operator()(pg_result* result) const { PQclear(result); }
@@ -140,6 +147,17 @@ Result<std::int64_t> QueryResult::Int64(int row, int column) const {
   return ReadBigEndian(value, length);
 }
 
+Result<std::uint64_t> QueryResult::Uint64(int row, int column) const {
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t value, Int64(row, column));
+  if (value < 0) {
+    const char* name = PQfname(result_.get(), column);
+    return MakeError(ErrorCode::kCorrupt, std::string("column \"") + (name ? name : "?") +
+                                              "\" holds " + std::to_string(value) +
+                                              " where a count cannot be negative");
+  }
+  return static_cast<std::uint64_t>(value);
+}
+
 Result<bool> QueryResult::Bool(int row, int column) const {
   ATTEST_ASSIGN_OR_RETURN(const char* value, Cell(row, column, {kBoolOid}, "boolean"));
   if (PQgetlength(result_.get(), row, column) != 1) {
@@ -169,34 +187,16 @@ Result<Connection> Connection::Open(const std::string& url, const ConnectOptions
     return MakeError(ErrorCode::kInvalidArgument,
                      "a PostgreSQL database is named by a postgresql:// URL");
   }
-  char* parse_error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
-  if (parsed == nullptr) {
-    std::string why = parse_error ? OneLine(parse_error) : "out of memory";
-    PQfreemem(parse_error);
-    return MakeError(ErrorCode::kInvalidArgument, "not a valid PostgreSQL URL: " + why);
+  ATTEST_ASSIGN_OR_RETURN(ConnectParameters parameters, BuildConnectParameters(url, options));
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : parameters.keywords) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
   }
-  bool has_password = false;
-  for (PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
-    if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr &&
-        option->val[0] != '\0') {
-      has_password = true;
-    }
-  }
-  PQconninfoFree(parsed);
-  if (has_password) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "the PostgreSQL URL carries a password: remove it, and put the password in "
-                     "a passfile (PGPASSFILE) or the service's environment instead");
-  }
-
-  // The URL comes last and is expanded in place, so what it says wins.
-  const std::string timeout = std::to_string(options.connect_timeout_seconds);
-  const char* keywords[] = {"connect_timeout", "fallback_application_name", "client_encoding",
-                            "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), options.application_name.c_str(), "UTF8", url.c_str(),
-                          nullptr};
-  Connection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  Connection connection(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (connection.connection_ == nullptr) {
     return MakeError(ErrorCode::kInternal, "connect to PostgreSQL: out of memory");
   }
@@ -216,10 +216,40 @@ Result<Connection> Connection::Open(const std::string& url, const ConnectOptions
     }
     return MakeDatabaseError(ErrorCode::kIo, "connect to PostgreSQL: " + why, kUnableToConnect);
   }
+  ATTEST_RETURN_IF_ERROR(connection.SetSessionTimeouts(options, parameters.url_options));
   return connection;
 }
 
+Status Connection::SetSessionTimeouts(const ConnectOptions& options,
+                                      const std::string& url_options) {
+  // One round trip; a timeout the URL's startup options set is left alone.
+  auto value = [&url_options](const char* name, int milliseconds) {
+    return url_options.find(name) != std::string::npos ? std::string()
+                                                       : std::to_string(milliseconds);
+  };
+  return Execute("set the session timeouts",
+                 "SELECT set_config('statement_timeout', $1, false) WHERE $1 <> '' "
+                 "UNION ALL SELECT set_config('idle_in_transaction_session_timeout', $2, false) "
+                 "WHERE $2 <> ''",
+                 {Param::Text(value("statement_timeout", options.statement_timeout_ms)),
+                  Param::Text(value("idle_in_transaction_session_timeout",
+                                    options.idle_in_transaction_timeout_ms))});
+}
+
 bool Connection::IsAlive() const { return PQstatus(connection_.get()) == CONNECTION_OK; }
+
+Connection::TransactionState Connection::transaction_state() const {
+  switch (PQtransactionStatus(connection_.get())) {
+    case PQTRANS_IDLE:
+      return TransactionState::kIdle;
+    case PQTRANS_INTRANS:
+      return TransactionState::kInTransaction;
+    case PQTRANS_INERROR:
+      return TransactionState::kFailed;
+    default:
+      return TransactionState::kOther;  // a command in progress, or no connection
+  }
+}
 
 Result<QueryResult> Connection::Check(std::string_view operation, pg_result* raw) {
   QueryResult result(raw);
@@ -355,6 +385,11 @@ Result<Transaction> Transaction::Begin(Connection& connection, const Transaction
   // Without READ ONLY the session's default_transaction_read_only decides,
   // so a session made read-only stays so.
   if (options.read_only) sql += " READ ONLY";
+  if (connection.IsAlive() &&
+      connection.transaction_state() != Connection::TransactionState::kIdle) {
+    return MakeError(ErrorCode::kInternal,
+                     "begin transaction: the connection is already inside a transaction");
+  }
   ATTEST_RETURN_IF_ERROR(connection.Execute("begin transaction", sql));
   return Transaction(connection);
 }
@@ -371,9 +406,33 @@ Status Transaction::Commit() {
   Connection* connection = connection_;
   connection_ = nullptr;
   if (connection == nullptr) return MakeError(ErrorCode::kInternal, "commit: no transaction");
-  ATTEST_ASSIGN_OR_RETURN(QueryResult result, connection->Query("commit", "COMMIT"));
+  if (connection->IsAlive()) {
+    const Connection::TransactionState state = connection->transaction_state();
+    if (state == Connection::TransactionState::kFailed) {
+      (void)connection->Execute("rollback", "ROLLBACK");
+      return MakeError(ErrorCode::kDatabase,
+                       "commit: the transaction was rolled back (an earlier statement failed)");
+    }
+    if (state != Connection::TransactionState::kInTransaction) {
+      return MakeError(ErrorCode::kInternal, "commit: the connection is not in a transaction");
+    }
+  }
+  // A connection already dead before COMMIT: the server rolls the
+  // transaction back, and the error below is an ordinary connection loss.
+  const bool alive_before = connection->IsAlive();
+  Result<QueryResult> result = connection->Query("commit", "COMMIT");
+  if (!result.ok()) {
+    if (alive_before && (IsConnectionLost(result.error()) || !connection->IsAlive())) {
+      return MakeDatabaseError(ErrorCode::kIo,
+                               "commit: the connection was lost after COMMIT was sent, so the "
+                               "transaction may or may not have committed (" +
+                                   result.error().message + ")",
+                               kTransactionResolutionUnknown);
+    }
+    return result.error();
+  }
   // COMMIT of a transaction a failed statement aborted succeeds as ROLLBACK.
-  if (result.command_tag() != "COMMIT") {
+  if (result->command_tag() != "COMMIT") {
     return MakeError(ErrorCode::kDatabase,
                      "commit: the transaction was rolled back (an earlier statement failed)");
   }
@@ -385,6 +444,11 @@ Status Transaction::Rollback() {
   connection_ = nullptr;
   if (connection == nullptr) return OkStatus();
   if (!connection->IsAlive()) return OkStatus();  // the server already discarded it
+  const Connection::TransactionState state = connection->transaction_state();
+  if (state != Connection::TransactionState::kInTransaction &&
+      state != Connection::TransactionState::kFailed) {
+    return MakeError(ErrorCode::kInternal, "rollback: the connection is not in a transaction");
+  }
   return connection->Execute("rollback", "ROLLBACK");
 }
 

@@ -191,6 +191,8 @@ TEST_F(PgTest, ALockNotHadInTimeIsBusy) {
   Status commit = waiter->Commit();
   ASSERT_FALSE(commit.ok());
   EXPECT_EQ(commit.error().code, ErrorCode::kDatabase);
+  EXPECT_FALSE(IsCommitOutcomeUnknown(commit.error()));
+  EXPECT_TRUE(other->Execute("after the rollback", "SELECT 1").ok());
   EXPECT_TRUE(holder->Commit().ok());
 }
 
@@ -255,6 +257,101 @@ TEST_F(PgTest, TheUrlsOwnSettingsWin) {
   auto fallback = connection_->Query("name", "SELECT current_setting('application_name')");
   ASSERT_TRUE(fallback.ok());
   EXPECT_EQ(fallback->Text(0, 0).value(), "attest");
+}
+
+TEST_F(PgTest, Uint64RefusesANegativeCount) {
+  auto result = connection_->Query("counts", "SELECT 5::int8, (-1)::int8, 7::int4");
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(result->Uint64(0, 0).value(), 5u);
+  auto negative = result->Uint64(0, 1);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(result->Uint64(0, 2).value(), 7u);
+}
+
+TEST_F(PgTest, SessionTimeoutsAreSetUnlessTheUrlSetsThem) {
+  auto settings = connection_->Query("timeouts",
+                                     "SELECT current_setting('statement_timeout'), "
+                                     "current_setting('idle_in_transaction_session_timeout')");
+  ASSERT_TRUE(settings.ok()) << settings.error().ToString();
+  EXPECT_EQ(settings->Text(0, 0).value(), "1min");
+  EXPECT_EQ(settings->Text(0, 1).value(), "30s");
+  std::optional<Connection> own = Open("&options=-c%20statement_timeout%3D5s");
+  ASSERT_TRUE(own.has_value());
+  auto kept = own->Query("timeouts",
+                         "SELECT current_setting('statement_timeout'), "
+                         "current_setting('idle_in_transaction_session_timeout')");
+  ASSERT_TRUE(kept.ok()) << kept.error().ToString();
+  EXPECT_EQ(kept->Text(0, 0).value(), "5s");
+  EXPECT_EQ(kept->Text(0, 1).value(), "30s");
+}
+
+TEST_F(PgTest, ATransactionIsNeitherNestedNorEndedTwice) {
+  ASSERT_TRUE(Run("CREATE TABLE t(k int8)").ok());
+  auto outer = Transaction::Begin(*connection_);
+  ASSERT_TRUE(outer.ok());
+  auto nested = Transaction::Begin(*connection_);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().code, ErrorCode::kInternal);
+  ASSERT_TRUE(Run("INSERT INTO t VALUES (1)").ok());
+  ASSERT_TRUE(outer->Commit().ok());  // the refused Begin did not end it
+
+  // Someone else ended the transaction behind the guard's back.
+  auto ended = Transaction::Begin(*connection_);
+  ASSERT_TRUE(ended.ok());
+  ASSERT_TRUE(Run("COMMIT").ok());
+  Status commit = ended->Commit();
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.error().code, ErrorCode::kInternal);
+  auto rolled = Transaction::Begin(*connection_);
+  ASSERT_TRUE(rolled.ok());
+  ASSERT_TRUE(Run("ROLLBACK").ok());
+  EXPECT_EQ(rolled->Rollback().error().code, ErrorCode::kInternal);
+}
+
+// The server dies while it runs COMMIT (a deferred trigger, which runs at
+// COMMIT, ends its own session): the client cannot know whether the
+// transaction committed, and Commit says exactly that, not a plain kIo.
+TEST_F(PgTest, AConnectionLostDuringCommitLeavesTheOutcomeUnknown) {
+  ASSERT_TRUE(connection_
+                  ->ExecuteScript("schema", R"sql(
+CREATE TABLE t(k int8);
+CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_terminate_backend(pg_backend_pid());
+  PERFORM pg_sleep(10);
+  RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER t_die_at_commit AFTER INSERT ON t
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
+)sql")
+                  .ok());
+  auto transaction = Transaction::Begin(*connection_);
+  ASSERT_TRUE(transaction.ok());
+  ASSERT_TRUE(Run("INSERT INTO t VALUES (1)").ok());
+  Status commit = transaction->Commit();
+  ASSERT_FALSE(commit.ok());
+  EXPECT_TRUE(IsCommitOutcomeUnknown(commit.error())) << commit.error().ToString();
+  EXPECT_TRUE(IsCommitOutcomeUnknown(commit.error().WithContext("append")));
+  EXPECT_EQ(commit.error().sqlstate, "08007");
+  EXPECT_TRUE(IsConnectionLost(commit.error()));
+  EXPECT_NE(commit.error().message.find("may or may not have committed"), std::string::npos);
+  // Here it did not: the server died before writing the commit.
+  std::optional<Connection> fresh = Open();
+  ASSERT_TRUE(fresh.has_value());
+  auto rows = fresh->Query("count", "SELECT count(*)::int8 FROM t");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int64(0, 0).value(), 0);
+}
+
+TEST_F(PgTest, TheHarnessBuildsNoStatementFromAnOddDatabaseName) {
+  for (const std::string name : {"x; DROP DATABASE postgres", "Test", "", "a-b", "a\"b"}) {
+    Status dropped = database_.cluster().DropDatabase(name);
+    ASSERT_FALSE(dropped.ok()) << name;
+    EXPECT_EQ(dropped.error().code, ErrorCode::kInvalidArgument) << name;
+  }
+  EXPECT_TRUE(database_.cluster().DropDatabase("no_such_database").ok());
 }
 
 // A server restart ends every session: the next call says so, in a way a

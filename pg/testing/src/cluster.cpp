@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -34,6 +35,45 @@ constexpr auto kReadyTimeout = std::chrono::seconds(60);
 constexpr auto kStopTimeout = std::chrono::seconds(30);
 
 Error Failed(std::string message) { return MakeError(ErrorCode::kIo, std::move(message)); }
+
+// A database name goes into DROP/CREATE DATABASE as an identifier, which no
+// parameter can stand in for: only plain lowercase names get that far.
+Status CheckDatabaseName(const std::string& name) {
+  const bool plain =
+      !name.empty() && name.size() < 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+  if (plain) return OkStatus();
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "test database name \"" + name + "\" is not [a-z0-9_]+ (at most 63)");
+}
+
+// The socket directory as a URL query value: everything but unreserved
+// characters and '/' percent-encoded (a temp dir may hold '&', '#', ' ').
+std::string EncodeForUrl(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// A libpq key=value value, quoted, for PQping.
+std::string QuoteConninfo(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
 
 // The newest installed server: /usr/lib/postgresql/<major>/bin with initdb
 // and postgres in it. Never PATH: a fresh Debian machine has neither there.
@@ -183,8 +223,8 @@ Status TestCluster::Start() {
   ::close(log);
   server_pid_ = pid;
 
-  const std::string ping =
-      "host=" + socket_dir_ + " dbname=postgres user=" + kSuperuser + " connect_timeout=2";
+  const std::string ping = "host=" + QuoteConninfo(socket_dir_) +
+                           " dbname=postgres user=" + kSuperuser + " connect_timeout=2";
   const Clock::time_point deadline = Clock::now() + kReadyTimeout;
   while (PQping(ping.c_str()) != PQPING_OK) {
     int status = 0;
@@ -236,9 +276,9 @@ TestCluster::~TestCluster() {
 
 Result<Connection*> TestCluster::Maintenance() {
   if (!maintenance_ || !maintenance_->IsAlive()) {
-    ATTEST_ASSIGN_OR_RETURN(
-        Connection connection,
-        Connection::Open("postgresql:///postgres?host=" + socket_dir_ + "&user=" + kSuperuser));
+    ATTEST_ASSIGN_OR_RETURN(Connection connection,
+                            Connection::Open("postgresql:///postgres?host=" +
+                                             EncodeForUrl(socket_dir_) + "&user=" + kSuperuser));
     maintenance_ = std::make_unique<Connection>(std::move(connection));
   }
   return maintenance_.get();
@@ -247,11 +287,13 @@ Result<Connection*> TestCluster::Maintenance() {
 Result<std::string> TestCluster::CreateDatabase() {
   ATTEST_ASSIGN_OR_RETURN(Connection * connection, Maintenance());
   const std::string name = "test_" + std::to_string(next_database_++);
+  ATTEST_RETURN_IF_ERROR(CheckDatabaseName(name));
   ATTEST_RETURN_IF_ERROR(connection->Execute("create database", "CREATE DATABASE " + name));
-  return "postgresql:///" + name + "?host=" + socket_dir_ + "&user=" + kSuperuser;
+  return "postgresql:///" + name + "?host=" + EncodeForUrl(socket_dir_) + "&user=" + kSuperuser;
 }
 
 Status TestCluster::DropDatabase(const std::string& name) {
+  ATTEST_RETURN_IF_ERROR(CheckDatabaseName(name));
   ATTEST_ASSIGN_OR_RETURN(Connection * connection, Maintenance());
   return connection->Execute("drop database", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }

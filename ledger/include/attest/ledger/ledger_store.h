@@ -20,7 +20,14 @@
 //                      was asked to write)
 //   kIo                the storage underneath failed
 //   kDatabase          any other failure the database engine reports
-// A write transaction that fails, for any of these, leaves nothing of itself.
+// A write transaction that fails, for any of these, leaves nothing of itself,
+// with one exception: when the connection to a database server dies after
+// the commit was sent, the outcome is unknown, and the transaction may have
+// committed. A store finds out when it can (PostgreSQL: by looking for the
+// transaction's last row on a new connection); when it cannot, it fails with
+// kIo and an sqlstate of 08007 (pg::IsCommitOutcomeUnknown). A caller must
+// not simply retry such a write: it reads the ledger first (an append may be
+// there, at the next seq after the head it built on).
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,13 @@
 // commit is durable as the server's synchronous_commit makes it (on by
 // default). Tables are named ledger_*, so the ledger can share a database
 // with other stores. Schema: ledger/src/postgres_schema.cpp.
+//
+// When the connection dies after a write transaction's COMMIT was sent, the
+// store reconnects and looks for the transaction's last row (entry,
+// checkpoint or metadata): found, the write succeeded; absent, it fails with
+// a connection-lost kIo and is safe to run again; if even that cannot be
+// found out, the error is pg::IsCommitOutcomeUnknown (see ledger_store.h).
+// Either way the store goes on with the new connection.
 #pragma once
 
 #include <memory>
@@ -14,11 +21,17 @@
 namespace attest::ledger {
 
 struct PostgresStoreOptions {
-  // How long a writer waits for another's lock on the tree head (then kBusy).
+  // How long a writer waits for another's lock on the tree head (then kBusy);
+  // set per write transaction (SET LOCAL), so it holds behind a pooler too.
   int lock_timeout_ms = 30000;
   int connect_timeout_seconds = 10;
-  // Every transaction READ ONLY; Open applies no migration.
+  // Every transaction READ ONLY; Open applies no migration. A store opened
+  // for writing asks libpq for a host that accepts writes
+  // (target_session_attrs=read-write, unless the URL says otherwise).
   bool read_only = false;
+  // Allows a TCP connection without a verified TLS server (sslmode disable,
+  // allow, prefer or require in the URL); see pg::ConnectOptions.
+  bool allow_insecure_transport = false;
 };
 
 // True for "postgresql://..." and "postgres://...": what a --db or storage

@@ -16,6 +16,13 @@
 //   kPermissionDenied  class 28 (authentication), 42501 insufficient
 //                      privilege, 25006 a write in a read-only transaction
 //   kDatabase          anything else the server or libpq reports
+//   kIo, sqlstate 08007 (transaction_resolution_unknown): Transaction::Commit
+//                      lost the connection after sending COMMIT, so the
+//                      transaction may or may not have committed:
+//                      IsCommitOutcomeUnknown() is true (and IsConnectionLost);
+//                      do not simply run it again, look for its writes first
+//   kInternal          a transaction call in the wrong state (Begin inside a
+//                      transaction, Commit outside one)
 // Messages name the operation and carry the server's primary message, never
 // a password (a URL with one is refused).
 //
@@ -42,6 +49,11 @@ namespace attest::pg {
 // True when `error` says the connection died (or could not be made): the
 // caller drops the Connection and retries on a new one.
 bool IsConnectionLost(const Error& error);
+
+// True when `error` says a COMMIT was sent but its answer never came (the
+// connection died): the transaction may have committed. The caller finds out
+// on a new connection by looking for what the transaction wrote.
+bool IsCommitOutcomeUnknown(const Error& error);
 
 // One query parameter. Text is sent in text format and typed by the server
 // from the query's context (it holds no NUL); bytes go as binary bytea,
@@ -82,6 +94,8 @@ class QueryResult {
   Result<bool> IsNull(int row, int column) const;
   // int2, int4 or int8.
   Result<std::int64_t> Int64(int row, int column) const;
+  // The same, for counts, sizes and sequence numbers: kCorrupt when negative.
+  Result<std::uint64_t> Uint64(int row, int column) const;
   Result<bool> Bool(int row, int column) const;
   // text, varchar, char(n) or name. The view lives as long as this result.
   Result<std::string_view> Text(int row, int column) const;
@@ -100,21 +114,41 @@ class QueryResult {
   std::unique_ptr<pg_result, Clear> result_;
 };
 
+// What Open sets unless the URL says otherwise. Without the URL's say, it
+// also turns on TCP keepalives (idle 10 s, every 5 s, 3 probes) and
+// tcp_user_timeout=30000, so a dead peer shows in about 30 s, not hours.
 struct ConnectOptions {
   // How long to wait for the server to accept the connection; the URL's own
   // connect_timeout wins.
   int connect_timeout_seconds = 10;
   // Shown in pg_stat_activity, unless the URL sets application_name.
   std::string application_name = "attest";
+  // TLS: when neither the URL nor PGSSLMODE sets sslmode, Open uses
+  // verify-full (the server's certificate must chain to sslrootcert and name
+  // the host). To a TCP host, sslmode disable, allow, prefer and require are
+  // refused (kInvalidArgument) unless this is true; a unix socket needs no
+  // TLS.
+  bool allow_insecure_transport = false;
+  // target_session_attrs=read-write (unless the URL sets it): of several
+  // hosts, connect to the one accepting writes, e.g. the primary after a
+  // failover, rather than a standby that refuses every write.
+  bool read_write = false;
+  // Session timeouts set right after connecting (0: the server's default),
+  // unless the URL's `options` sets them: a statement running longer is
+  // cancelled (kBusy), and a session idle inside a transaction that long is
+  // ended by the server, freeing the locks it held.
+  int statement_timeout_ms = 60000;
+  int idle_in_transaction_timeout_ms = 30000;
 };
 
 class Connection {
  public:
   // Connects to a postgresql:// (or postgres://) URL, e.g.
-  // postgresql://verifier@db.example/attest?sslmode=verify-full. libpq reads
-  // what the URL leaves out from its environment (PGHOST, PGSSLROOTCERT,
-  // PGPASSFILE, ...). A URL with a password is refused: credentials go in a
-  // passfile or the service's environment, never on a command line.
+  // postgresql://verifier@db.example/attest?sslrootcert=/etc/attest/db-ca.pem.
+  // libpq reads what the URL leaves out from its environment (PGHOST,
+  // PGSSLROOTCERT, PGPASSFILE, ...). A URL with a password or sslpassword is
+  // refused: credentials go in a passfile or the service's environment,
+  // never on a command line. See ConnectOptions for TLS and the defaults.
   static Result<Connection> Open(const std::string& url, const ConnectOptions& options = {});
 
   Connection(Connection&&) noexcept = default;
@@ -150,7 +184,12 @@ class Connection {
   struct Finish {
     void operator()(pg_conn* connection) const;
   };
+  friend class Transaction;
   explicit Connection(pg_conn* connection) : connection_(connection) {}
+  Status SetSessionTimeouts(const ConnectOptions& options, const std::string& url_options);
+  // libpq's PGTransactionStatusType: idle, in a transaction, in a failed one.
+  enum class TransactionState { kIdle, kInTransaction, kFailed, kOther };
+  TransactionState transaction_state() const;
   Result<QueryResult> Check(std::string_view operation, pg_result* result);
   Result<QueryResult> Send(std::string_view operation, const std::string* sql,
                            const std::string* prepared_name, std::span<const Param> params);
@@ -171,12 +210,18 @@ struct TransactionOptions {
 // nothing. The Connection must outlive it.
 class Transaction {
  public:
+  // kInternal when the connection is already inside a transaction (no
+  // nesting: an inner BEGIN would be ignored, and its COMMIT would end the
+  // outer one).
   static Result<Transaction> Begin(Connection& connection, const TransactionOptions& options = {});
   Transaction(Transaction&& other) noexcept;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
-  // After Commit, whether it succeeded or not, the transaction is over.
+  // After Commit, whether it succeeded or not, the transaction is over. A
+  // transaction a failed statement aborted is rolled back (kDatabase). When
+  // the connection dies after COMMIT was sent, the outcome is unknown:
+  // IsCommitOutcomeUnknown(error).
   Status Commit();
   // Ends it now, discarding its writes.
   Status Rollback();
