@@ -3,6 +3,7 @@
 // readers and checked binders. Not part of the library's interface.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -104,5 +105,15 @@ Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& 
 // ---- sqlite_routine.cpp -----------------------------------------------
 // The body of RecordRoutineUpdate, run inside the writer's transaction.
 Status ApplyRoutineUpdate(Connection& writer, const NodeRecord& node);
+
+// ---- sqlite_challenge.cpp ---------------------------------------------
+// The challenges' bodies (store.h), run inside the writer's transaction.
+Result<TimePoint> ApplyRecordChallenge(Connection& writer, std::string_view node_id, ByteView nonce,
+                                       std::string_view requester,
+                                       std::chrono::milliseconds lifetime,
+                                       const ChallengeBounds& bounds);
+Result<ChallengeRedemption> ApplyRedeemChallenge(Connection& writer, std::string_view node_id,
+                                                 ByteView nonce);
+Result<std::uint64_t> ApplyPruneChallenges(Connection& writer, std::chrono::seconds kept);
 
 }  // namespace attest::service::internal

@@ -31,6 +31,8 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, ServiceStoreConformance, ::testing::Values(kSql
                          ServiceStoreBackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, RoutineConformance, ::testing::Values(kSqlite),
                          ServiceStoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ChallengeConformance, ::testing::Values(kSqlite),
+                         ServiceStoreBackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerWriterConformance, ::testing::Values(kSqlite),
                          ServiceStoreBackendName);
 

@@ -4,14 +4,17 @@
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, ServiceStoreConformance,
 //                            ::testing::Values(ServiceStoreBackendFactory{"Sqlite", MakeSqlite}),
 //                            ServiceStoreBackendName);
-// and the same for RoutineConformance and LedgerWriterConformance
+// and the same for RoutineConformance, ChallengeConformance and
+// LedgerWriterConformance
 // (ledger_writer_conformance.h).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +76,16 @@ class RoutineConformance : public ServiceStoreConformance {
     Status recorded = store_->RecordRoutineUpdate(node);
     EXPECT_TRUE(recorded.ok()) << recorded.error().ToString();
   }
+};
+
+// The challenges' tests (challenge_conformance.cpp): node NodeId(node),
+// nonce ChallengeNonce(nonce).
+class ChallengeConformance : public ServiceStoreConformance {
+ protected:
+  static constexpr std::chrono::milliseconds kMinute{60'000};
+  TimePoint MustIssue(ServiceStore& store, int node, int nonce, std::string_view requester,
+                      std::chrono::milliseconds lifetime = kMinute, ChallengeBounds bounds = {});
+  ChallengeRedemption Redeem(ServiceStore& store, int node, int nonce);
 };
 
 }  // namespace attest::service::test

@@ -83,6 +83,14 @@ LedgerEvent MakeEvent(std::string_view kind, int n) {
   return LedgerEvent{std::string(kind), Json{{"node_id", NodeId(n)}, {"n", n}}};
 }
 
+Bytes ChallengeNonce(int n) {
+  Bytes nonce(32, 0x5a);
+  for (std::size_t i = 0; i < 4; ++i) {
+    nonce[i] = static_cast<std::uint8_t>(static_cast<unsigned>(n) >> (8 * i));
+  }
+  return nonce;
+}
+
 void ExpectSameNode(const NodeRecord& a, const NodeRecord& b) {
   EXPECT_EQ(a.node_id, b.node_id);
   EXPECT_EQ(a.hostname, b.hostname);

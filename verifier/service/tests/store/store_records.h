@@ -22,6 +22,7 @@ CertificateRecord MakeCertificate(const std::string& node_id, const std::string&
 TokenRecord MakeTokenRecord(int n);
 PolicyRecord MakePolicy(std::uint64_t serial);
 LedgerEvent MakeEvent(std::string_view kind, int n);
+Bytes ChallengeNonce(int n);  // 32 bytes, distinct per n
 
 // Every field but the version agrees (gtest expectations).
 void ExpectSameNode(const NodeRecord& a, const NodeRecord& b);

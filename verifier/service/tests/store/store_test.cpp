@@ -54,9 +54,9 @@ TEST_F(StoreTest, ANewerSchemaVersionIsUnsupportedNamingBothVersions) {
       << store.error().message;
 }
 
-// Migrations 2-4 (the runtime cursor's columns, the ledger drain's intent,
-// the enrollments' version) on a version 1 database: its nodes are kept,
-// with no runtime cache.
+// Migrations 2-5 (the runtime cursor's columns, the ledger drain's intent,
+// the enrollments' version, the shared challenges) on a version 1
+// database: its nodes are kept, with no runtime cache.
 TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
   NodeRecord node = MakeNode(1);
   node.runtime_cache.reset();
@@ -70,6 +70,8 @@ TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
              "ALTER TABLE nodes DROP COLUMN runtime_reset_count; "
              "DROP TABLE ledger_drain; "
              "ALTER TABLE enrollments DROP COLUMN version; "
+             "DROP TABLE challenge_redemptions; "
+             "DROP TABLE challenges; "
              "DELETE FROM schema_version WHERE version > 1");
   store_ = Open();
   auto read = store_->GetNode(node.node_id);
