@@ -41,10 +41,14 @@ struct Error {
   // failed: set by the TPM layer, so callers can tell a lockout from a bad
   // authorization from a retryable TPM (tpm/response_code.h classifies it).
   std::optional<std::uint32_t> tpm_response_code = std::nullopt;
+  // The five-character SQLSTATE when a PostgreSQL call failed (pg/): callers
+  // tell a unique violation ("23505") or a lost connection (class "08") apart
+  // without reading messages.
+  std::optional<std::string> sqlstate = std::nullopt;
 
   // Prefixes context as errors travel up: "open ledger: no such file".
   Error WithContext(std::string_view context) const {
-    return Error{code, std::string(context) + ": " + message, tpm_response_code};
+    return Error{code, std::string(context) + ": " + message, tpm_response_code, sqlstate};
   }
   // "INVALID_ARGUMENT: payload is not valid JSON ..."
   std::string ToString() const;

@@ -1,0 +1,386 @@
+#include "attest/ledger/postgres_ledger_store.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "attest/pg/pg.h"
+
+#include "src/postgres_schema.h"
+
+namespace attest::ledger {
+namespace {
+
+using pg::Param;
+
+constexpr const char* kEntryColumns =
+    "seq, time, kind, actor, payload, public_key, signature, entry_hash, chain_hash";
+// Rows a cursor fetches per query: big scans (verify, export) keep bounded
+// memory, and each page is an index range read.
+constexpr std::int64_t kPageRows = 1000;
+
+Error Corrupt(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
+
+std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+std::uint64_t LastLeaf(int level, std::uint64_t index) { return ((index + 1) << level) - 1; }
+
+// The hash in `column`; `what` names it for the error, built only when the row is bad.
+template <typename Describe>
+Result<Hash> HashColumn(const pg::QueryResult& rows, int row, int column, Describe what) {
+  auto bytes = rows.Bytes(row, column);
+  if (!bytes.ok()) return Corrupt(std::string(what()) + ": " + bytes.error().message);
+  Hash hash{};
+  if (bytes->size() != hash.size()) {
+    return Corrupt(std::string(what()) + " is " + std::to_string(bytes->size()) +
+                   " bytes, not 32");
+  }
+  std::copy(bytes->begin(), bytes->end(), hash.begin());
+  return hash;
+}
+
+// Decodes one row selected with kEntryColumns. Reuses `entry`'s buffers.
+Status ReadEntryRow(const pg::QueryResult& rows, int row, Entry& entry) {
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t seq, rows.Int64(row, 0));
+  entry.seq = static_cast<std::uint64_t>(seq);
+  auto where = [&entry](const char* field) {
+    return "seq " + std::to_string(entry.seq) + ": " + field;
+  };
+  std::string* texts[] = {&entry.content.time, &entry.content.kind, &entry.content.actor,
+                          &entry.content.payload};
+  for (int column = 1; column <= 4; ++column) {
+    auto text = rows.Text(row, column);
+    if (!text.ok()) return Corrupt(where("text columns") + ": " + text.error().message);
+    texts[column - 1]->assign(*text);
+  }
+  ATTEST_ASSIGN_OR_RETURN(bool no_key, rows.IsNull(row, 5));
+  ATTEST_ASSIGN_OR_RETURN(bool no_signature, rows.IsNull(row, 6));
+  if (no_key && no_signature) {
+    entry.content.signature.reset();
+  } else {
+    auto key = no_key ? Result<ByteView>(Corrupt("")) : rows.Bytes(row, 5);
+    auto signature = no_signature ? Result<ByteView>(Corrupt("")) : rows.Bytes(row, 6);
+    if (!key.ok() || !signature.ok() || key->size() != kEd25519PublicKeySize ||
+        signature->size() != kEd25519SignatureSize) {
+      return Corrupt(where("public_key/signature columns are malformed"));
+    }
+    EntrySignature& out = entry.content.signature.emplace();
+    std::copy(key->begin(), key->end(), out.public_key.begin());
+    std::copy(signature->begin(), signature->end(), out.signature.begin());
+  }
+  ATTEST_ASSIGN_OR_RETURN(entry.entry_hash,
+                          HashColumn(rows, row, 7, [&] { return where("entry_hash"); }));
+  ATTEST_ASSIGN_OR_RETURN(entry.chain_hash,
+                          HashColumn(rows, row, 8, [&] { return where("chain_hash"); }));
+  return OkStatus();
+}
+
+// Reads a range page by page (keyset pagination), so a scan of millions of
+// rows holds one page in memory. Outside a snapshot each page sees the latest
+// commits; rows are append-only, so a scan never sees a row change.
+class PostgresEntryCursor final : public EntryCursor {
+ public:
+  PostgresEntryCursor(pg::Connection& connection, std::uint64_t first, std::uint64_t last)
+      : connection_(connection), next_seq_(first), last_seq_(last) {}
+
+  Result<bool> Next(Entry& entry) override {
+    if (!page_ || row_ >= page_->rows()) {
+      if (done_) return false;
+      static const std::string kSql = std::string("SELECT ") + kEntryColumns +
+                                      " FROM ledger_entries WHERE seq BETWEEN $1 AND $2 "
+                                      "ORDER BY seq LIMIT $3";
+      ATTEST_ASSIGN_OR_RETURN(
+          pg::QueryResult page,
+          connection_.Query("scan ledger entries", kSql,
+                            {Param::Int64(ToSql(next_seq_)), Param::Int64(ToSql(last_seq_)),
+                             Param::Int64(kPageRows)}));
+      done_ = page.rows() < kPageRows;
+      page_.emplace(std::move(page));
+      row_ = 0;
+      if (page_->rows() == 0) return false;
+      auto last = page_->Int64(page_->rows() - 1, 0);
+      if (!last.ok()) return last.error();
+      next_seq_ = static_cast<std::uint64_t>(*last) + 1;
+    }
+    int row = row_++;  // past this row whatever it holds: a bad row is reported once
+    ATTEST_RETURN_IF_ERROR(ReadEntryRow(*page_, row, entry));
+    return true;
+  }
+
+ private:
+  pg::Connection& connection_;
+  std::uint64_t next_seq_;
+  std::uint64_t last_seq_;
+  std::optional<pg::QueryResult> page_;
+  int row_ = 0;
+  bool done_ = false;
+};
+
+class PostgresNodeCursor final : public NodeCursor {
+ public:
+  explicit PostgresNodeCursor(pg::Connection& connection) : connection_(connection) {}
+
+  Result<bool> Next(CompactRange::Node& node) override {
+    if (!page_ || row_ >= page_->rows()) {
+      if (done_) return false;
+      ATTEST_ASSIGN_OR_RETURN(
+          pg::QueryResult page,
+          connection_.Query("scan Merkle nodes",
+                            "SELECT last_leaf, level::int8, hash FROM ledger_merkle_nodes "
+                            "WHERE (last_leaf, level) > ($1, $2) ORDER BY last_leaf, level "
+                            "LIMIT $3",
+                            {Param::Int64(after_leaf_), Param::Int64(after_level_),
+                             Param::Int64(kPageRows)}));
+      done_ = page.rows() < kPageRows;
+      page_.emplace(std::move(page));
+      row_ = 0;
+      if (page_->rows() == 0) return false;
+      const int last = page_->rows() - 1;
+      auto leaf = page_->Int64(last, 0);
+      auto level = page_->Int64(last, 1);
+      if (!leaf.ok()) return leaf.error();
+      if (!level.ok()) return level.error();
+      after_leaf_ = *leaf;
+      after_level_ = *level;
+    }
+    int row = row_++;
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t last_leaf, page_->Int64(row, 0));
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t level, page_->Int64(row, 1));
+    if (level < 1 || level > 63 || last_leaf < 0) {
+      return Corrupt("Merkle node row with level " + std::to_string(level));
+    }
+    node.level = static_cast<int>(level);
+    node.index = static_cast<std::uint64_t>(last_leaf) >> node.level;
+    ATTEST_ASSIGN_OR_RETURN(node.hash,
+                            HashColumn(*page_, row, 2, [] { return "Merkle node hash"; }));
+    return true;
+  }
+
+ private:
+  pg::Connection& connection_;
+  std::int64_t after_leaf_ = -1;
+  std::int64_t after_level_ = 0;
+  std::optional<pg::QueryResult> page_;
+  int row_ = 0;
+  bool done_ = false;
+};
+
+class PostgresLedgerStore final : public LedgerStore {
+ public:
+  explicit PostgresLedgerStore(pg::Connection connection) : db_(std::move(connection)) {}
+
+  Result<std::string> ReadMeta(const std::string& key) override {
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows,
+                            db_.Query("read ledger metadata",
+                                      "SELECT value FROM ledger_meta WHERE key = $1",
+                                      {Param::Text(key)}));
+    if (rows.rows() == 0) return MakeError(ErrorCode::kNotFound, "no ledger metadata \"" + key + "\"");
+    ATTEST_ASSIGN_OR_RETURN(std::string_view value, rows.Text(0, 0));
+    return std::string(value);
+  }
+
+  Status WriteMeta(const std::string& key, const std::string& value) override {
+    return db_.Execute("write ledger metadata \"" + key + "\"",
+                       "INSERT INTO ledger_meta(key, value) VALUES ($1, $2)",
+                       {Param::Text(key), Param::Text(value)});
+  }
+
+  Status WithWriteTransaction(const std::function<Status(const TreeHead&)>& body) override {
+    ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(db_));
+    // The one write lock: writers in every process queue here (up to the
+    // session's lock_timeout, then kBusy), and each reads the head only once
+    // it holds the lock, in a statement of its own, so it sees the last
+    // writer's commit (READ COMMITTED takes a new snapshot per statement).
+    ATTEST_RETURN_IF_ERROR(
+        db_.Execute("lock the ledger's tree head", "SELECT id FROM ledger_tree_head FOR UPDATE"));
+    ATTEST_ASSIGN_OR_RETURN(TreeHead head, ReadTreeHead());
+    ATTEST_RETURN_IF_ERROR(body(head));  // on error or exception, the guard rolls back
+    return transaction.Commit();
+  }
+
+  Status WithReadSnapshot(const std::function<Status()>& body) override {
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::Transaction transaction,
+        pg::Transaction::Begin(
+            db_, {.isolation = pg::Isolation::kRepeatableRead, .read_only = true}));
+    ATTEST_RETURN_IF_ERROR(body());
+    return transaction.Rollback();  // nothing was written to keep
+  }
+
+  Result<TreeHead> ReadTreeHead() override {
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult rows,
+        db_.Query("read the ledger's tree head",
+                  "SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1"));
+    TreeHead head;
+    if (rows.rows() == 0) return head;
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t seq, rows.Int64(0, 0));
+    head.size = static_cast<std::uint64_t>(seq);
+    ATTEST_ASSIGN_OR_RETURN(head.chain_hash,
+                            HashColumn(rows, 0, 1, [] { return "chain_hash of the last entry"; }));
+    return head;
+  }
+
+  Result<Entry> ReadEntry(std::uint64_t seq) override {
+    static const std::string kSql =
+        std::string("SELECT ") + kEntryColumns + " FROM ledger_entries WHERE seq = $1";
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows,
+                            db_.Query("read ledger entry", kSql, {Param::Int64(ToSql(seq))}));
+    if (rows.rows() == 0) {
+      return MakeError(ErrorCode::kNotFound, "no entry with seq " + std::to_string(seq));
+    }
+    Entry entry;
+    ATTEST_RETURN_IF_ERROR(ReadEntryRow(rows, 0, entry));
+    return entry;
+  }
+
+  Result<std::unique_ptr<EntryCursor>> ScanEntries(std::uint64_t first_seq,
+                                                   std::uint64_t last_seq) override {
+    // Past int8's range nothing is stored; clamp so the bound stays a valid int8.
+    constexpr std::uint64_t kMax = static_cast<std::uint64_t>(INT64_MAX);
+    return std::unique_ptr<EntryCursor>(
+        new PostgresEntryCursor(db_, std::min(first_seq, kMax), std::min(last_seq, kMax)));
+  }
+
+  Result<Hash> ReadNode(int level, std::uint64_t index) override {
+    auto what = [level, index] {
+      return "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) +
+             ")";
+    };
+    Result<pg::QueryResult> rows =
+        level == 0 ? db_.Query("read a Merkle leaf",
+                               "SELECT entry_hash FROM ledger_entries WHERE seq = $1",
+                               {Param::Int64(ToSql(index + 1))})
+                   : db_.Query("read a Merkle node",
+                               "SELECT hash FROM ledger_merkle_nodes "
+                               "WHERE last_leaf = $1 AND level = $2",
+                               {Param::Int64(ToSql(LastLeaf(level, index))), Param::Int64(level)});
+    if (!rows.ok()) return rows.error();
+    if (rows->rows() == 0) return Corrupt(what() + " is missing from the database");
+    return HashColumn(*rows, 0, 0, what);
+  }
+
+  Result<std::unique_ptr<NodeCursor>> ScanNodes() override {
+    return std::unique_ptr<NodeCursor>(new PostgresNodeCursor(db_));
+  }
+
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override {
+    ATTEST_ASSIGN_OR_RETURN(auto all, QueryCheckpoints("ORDER BY tree_size DESC LIMIT 1", {}));
+    if (all.empty()) return std::optional<StoredCheckpoint>();
+    return std::optional<StoredCheckpoint>(std::move(all.front()));
+  }
+
+  Result<std::optional<StoredCheckpoint>> CheckpointAt(std::uint64_t tree_size) override {
+    ATTEST_ASSIGN_OR_RETURN(
+        auto all, QueryCheckpoints("WHERE tree_size = $1", {Param::Int64(ToSql(tree_size))}));
+    if (all.empty()) return std::optional<StoredCheckpoint>();
+    return std::optional<StoredCheckpoint>(std::move(all.front()));
+  }
+
+  Result<std::vector<StoredCheckpoint>> AllCheckpoints() override {
+    return QueryCheckpoints("ORDER BY tree_size", {});
+  }
+
+  Status InsertEntry(const Entry& entry) override {
+    static const std::string kSql = std::string("INSERT INTO ledger_entries(") + kEntryColumns +
+                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    const EntryContent& content = entry.content;
+    const bool signed_entry = content.signature.has_value();
+    const Param params[] = {
+        Param::Int64(ToSql(entry.seq)),
+        Param::Text(content.time),
+        Param::Text(content.kind),
+        Param::Text(content.actor),
+        Param::Text(content.payload),
+        signed_entry ? Param::Bytes(content.signature->public_key) : Param::Null(),
+        signed_entry ? Param::Bytes(content.signature->signature) : Param::Null(),
+        Param::Bytes(entry.entry_hash),
+        Param::Bytes(entry.chain_hash),
+    };
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult done,
+        db_.Query("insert ledger entry " + std::to_string(entry.seq), kSql, params));
+    (void)done;
+    return OkStatus();
+  }
+
+  Status InsertNode(const CompactRange::Node& node) override {
+    return db_.Execute("insert a Merkle node",
+                       "INSERT INTO ledger_merkle_nodes(last_leaf, level, hash) VALUES ($1, $2, $3)",
+                       {Param::Int64(ToSql(LastLeaf(node.level, node.index))),
+                        Param::Int64(node.level), Param::Bytes(node.hash)});
+  }
+
+  Status InsertCheckpoint(const StoredCheckpoint& checkpoint) override {
+    return db_.Execute("insert a checkpoint",
+                       "INSERT INTO ledger_checkpoints(tree_size, root_hash, note, created_at) "
+                       "VALUES ($1, $2, $3, $4)",
+                       {Param::Int64(ToSql(checkpoint.tree_size)),
+                        Param::Bytes(checkpoint.root_hash), Param::Text(checkpoint.note),
+                        Param::Text(checkpoint.created_at)});
+  }
+
+ private:
+  Result<std::vector<StoredCheckpoint>> QueryCheckpoints(const std::string& where,
+                                                         std::initializer_list<Param> params) {
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult rows,
+        db_.Query("read checkpoints",
+                  "SELECT tree_size, root_hash, note, created_at FROM ledger_checkpoints " + where,
+                  params));
+    std::vector<StoredCheckpoint> checkpoints;
+    for (int row = 0; row < rows.rows(); ++row) {
+      StoredCheckpoint& checkpoint = checkpoints.emplace_back();
+      ATTEST_ASSIGN_OR_RETURN(std::int64_t size, rows.Int64(row, 0));
+      checkpoint.tree_size = static_cast<std::uint64_t>(size);
+      ATTEST_ASSIGN_OR_RETURN(checkpoint.root_hash,
+                              HashColumn(rows, row, 1, [] { return "checkpoint root_hash"; }));
+      ATTEST_ASSIGN_OR_RETURN(std::string_view note, rows.Text(row, 2));
+      ATTEST_ASSIGN_OR_RETURN(std::string_view created_at, rows.Text(row, 3));
+      checkpoint.note.assign(note);
+      checkpoint.created_at.assign(created_at);
+    }
+    return checkpoints;
+  }
+
+  pg::Connection db_;
+};
+
+Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options) {
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::Connection connection,
+      pg::Connection::Open(url, {.connect_timeout_seconds = options.connect_timeout_seconds,
+                                 .application_name = "attest-ledger"}));
+  ATTEST_RETURN_IF_ERROR(connection.Execute(
+      "set the lock timeout", "SELECT set_config('lock_timeout', $1, false)",
+      {Param::Text(std::to_string(options.lock_timeout_ms) + "ms")}));
+  if (options.read_only) {
+    ATTEST_RETURN_IF_ERROR(connection.Execute(
+        "make the session read-only",
+        "SELECT set_config('default_transaction_read_only', 'on', false)"));
+  }
+  return connection;
+}
+
+}  // namespace
+
+bool IsPostgresUrl(const std::string& name) {
+  return name.starts_with("postgresql://") || name.starts_with("postgres://");
+}
+
+Result<std::unique_ptr<LedgerStore>> CreatePostgresLedgerStore(
+    const std::string& url, const PostgresStoreOptions& options) {
+  if (options.read_only) {
+    return MakeError(ErrorCode::kInvalidArgument, "a read-only store cannot create a ledger");
+  }
+  ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
+  ATTEST_RETURN_IF_ERROR(CreatePostgresSchema(connection));
+  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection)));
+}
+
+Result<std::unique_ptr<LedgerStore>> OpenPostgresLedgerStore(const std::string& url,
+                                                             const PostgresStoreOptions& options) {
+  ATTEST_ASSIGN_OR_RETURN(pg::Connection connection, Connect(url, options));
+  ATTEST_RETURN_IF_ERROR(CheckOrMigratePostgresSchema(connection, options.read_only));
+  return std::unique_ptr<LedgerStore>(new PostgresLedgerStore(std::move(connection)));
+}
+
+}  // namespace attest::ledger

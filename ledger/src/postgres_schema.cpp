@@ -1,0 +1,166 @@
+#include "src/postgres_schema.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace attest::ledger {
+namespace {
+
+using pg::Param;
+
+// The key of the transaction-scoped advisory lock every schema change takes:
+// "ALDG", as the SQLite ledger's application_id.
+constexpr std::int64_t kSchemaLockKey = 0x414c4447;
+
+// Append-only is enforced twice, as in the SQLite schema: by this program, and
+// by triggers that make an UPDATE, DELETE or TRUNCATE fail loudly. Neither
+// stops the database's owner; `ledger verify` and signed checkpoints catch
+// that. The tree head row exists only to be locked: the head itself is the
+// last entry.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE ledger_meta(
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE ledger_entries(
+  seq bigint PRIMARY KEY CHECK (seq >= 1),
+  time text NOT NULL,
+  kind text NOT NULL,
+  actor text NOT NULL,
+  payload text NOT NULL,
+  public_key bytea,
+  signature bytea,
+  entry_hash bytea NOT NULL,
+  chain_hash bytea NOT NULL
+);
+
+CREATE TABLE ledger_merkle_nodes(
+  last_leaf bigint NOT NULL,
+  level integer NOT NULL CHECK (level BETWEEN 1 AND 63),
+  hash bytea NOT NULL,
+  PRIMARY KEY (last_leaf, level)
+);
+
+CREATE TABLE ledger_checkpoints(
+  tree_size bigint PRIMARY KEY,
+  root_hash bytea NOT NULL,
+  note text NOT NULL,
+  created_at text NOT NULL
+);
+
+CREATE TABLE ledger_tree_head(
+  id boolean PRIMARY KEY DEFAULT true CHECK (id)
+);
+INSERT INTO ledger_tree_head DEFAULT VALUES;
+
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_merkle_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_merkle_nodes
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_merkle_nodes_no_truncate BEFORE TRUNCATE ON ledger_merkle_nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+)sql",
+};
+
+constexpr std::int64_t kCurrentVersion = static_cast<std::int64_t>(kMigrations.size());
+
+// The applied version; 0 when the migrations table exists but is empty, and
+// nullopt when the database holds no ledger schema at all.
+Result<std::optional<std::int64_t>> AppliedVersion(pg::Connection& connection) {
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::QueryResult exists,
+      connection.Query("read the ledger schema version",
+                       "SELECT to_regclass('ledger_schema_migrations') IS NOT NULL"));
+  ATTEST_ASSIGN_OR_RETURN(bool has_table, exists.Bool(0, 0));
+  if (!has_table) return std::optional<std::int64_t>();
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::QueryResult version,
+      connection.Query("read the ledger schema version",
+                       "SELECT coalesce(max(version), 0)::int8 FROM ledger_schema_migrations"));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t applied, version.Int64(0, 0));
+  return std::optional<std::int64_t>(applied);
+}
+
+Status ApplyFrom(pg::Connection& connection, std::int64_t applied) {
+  for (std::int64_t version = applied + 1; version <= kCurrentVersion; ++version) {
+    const std::string what = "apply ledger schema migration " + std::to_string(version);
+    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
+        what, std::string(kMigrations[static_cast<std::size_t>(version - 1)])));
+    ATTEST_RETURN_IF_ERROR(
+        connection.Execute(what, "INSERT INTO ledger_schema_migrations(version) VALUES ($1)",
+                           {Param::Int64(version)}));
+  }
+  return OkStatus();
+}
+
+Status TakeSchemaLock(pg::Connection& connection) {
+  return connection.Execute("lock the ledger schema", "SELECT pg_advisory_xact_lock($1)",
+                            {Param::Int64(kSchemaLockKey)});
+}
+
+Error TooNew(std::int64_t applied) {
+  return MakeError(ErrorCode::kUnsupported,
+                   "ledger schema version " + std::to_string(applied) +
+                       " is newer than this program understands (" +
+                       std::to_string(kCurrentVersion) + "); upgrade the ledger tools");
+}
+
+}  // namespace
+
+Status CreatePostgresSchema(pg::Connection& connection) {
+  ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
+  if (applied) {
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "the database already holds a ledger (schema version " +
+                         std::to_string(*applied) + ")");
+  }
+  ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
+      "create the ledger schema",
+      "CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, "
+      "applied_at timestamptz NOT NULL DEFAULT now())"));
+  ATTEST_RETURN_IF_ERROR(ApplyFrom(connection, 0));
+  return transaction.Commit();
+}
+
+Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only) {
+  // Most opens find the schema current: read without the lock first.
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
+  if (!applied) {
+    return MakeError(ErrorCode::kNotFound,
+                     "the database holds no ledger (create one with `ledger init --db URL`)");
+  }
+  if (*applied > kCurrentVersion) return TooNew(*applied);
+  if (*applied == kCurrentVersion) return OkStatus();
+  if (read_only) {
+    return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(*applied) +
+                                                  " needs migrating; open it once read-write");
+  }
+  ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
+  ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection));
+  // Under the lock: another process may have migrated meanwhile.
+  ATTEST_ASSIGN_OR_RETURN(applied, AppliedVersion(connection));
+  if (!applied || *applied > kCurrentVersion) {
+    return applied ? TooNew(*applied)
+                   : MakeError(ErrorCode::kNotFound, "the ledger schema disappeared");
+  }
+  ATTEST_RETURN_IF_ERROR(ApplyFrom(connection, *applied));
+  return transaction.Commit();
+}
+
+}  // namespace attest::ledger
