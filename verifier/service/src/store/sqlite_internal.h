@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attest/service/store.h"
 #include "attest/sqlite.h"
@@ -99,6 +100,10 @@ Status BindToken(SqliteStatement& statement, const TokenRecord& token);
 Status BindPolicy(SqliteStatement& statement, const PolicyRecord& policy);
 
 // ---- sqlite_commit.cpp ------------------------------------------------
+// The events' payloads as the outbox keeps them (canonical JSON), or
+// kInvalidArgument for an event the ledger would refuse. Every backend's
+// Commit checks them before it writes anything.
+Result<std::vector<std::string>> CanonicalPayloads(const std::vector<LedgerEvent>& events);
 // The body of Commit, run inside the writer's IMMEDIATE transaction.
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result);
 
