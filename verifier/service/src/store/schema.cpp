@@ -23,7 +23,7 @@ constexpr int kBusyTimeoutMs = 10000;
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // migrations are never edited; a change is a new one. STRICT tables keep
 // every column the type the readers expect.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id TEXT PRIMARY KEY,
@@ -123,6 +123,25 @@ CREATE TABLE ledger_drain(
     // are; a row from before counts as written once.
     R"sql(
 ALTER TABLE enrollments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+)sql",
+    // 5: challenges shared by every verifier on the database (issue 14).
+    // A nonce is issued once (UNIQUE) and redeemed once: the redemption is
+    // a row whose primary key is the challenge's. AUTOINCREMENT: ids order
+    // the challenges by issue, and are never reused.
+    R"sql(
+CREATE TABLE challenges(
+  challenge_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  nonce BLOB NOT NULL UNIQUE CHECK (length(nonce) = 32),
+  node_id TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX challenges_by_node ON challenges(node_id, requester);
+CREATE INDEX challenges_by_expiry ON challenges(expires_at);
+CREATE TABLE challenge_redemptions(
+  challenge_id INTEGER PRIMARY KEY REFERENCES challenges(challenge_id) ON DELETE CASCADE,
+  redeemed_at INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 

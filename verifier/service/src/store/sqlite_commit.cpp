@@ -39,36 +39,6 @@ std::string Placeholders(int count) {
   return out;
 }
 
-// Checks the events before anything is written: an event the ledger would
-// refuse must fail its Commit, not block the outbox behind it forever.
-Result<std::vector<std::string>> CanonicalPayloads(const std::vector<LedgerEvent>& events) {
-  std::vector<std::string> payloads;
-  payloads.reserve(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const LedgerEvent& event = events[i];
-    const std::string where = "events[" + std::to_string(i) + "] (" + event.kind + ")";
-    if (Status known = ledger::CheckKindKnown(event.kind); !known.ok()) {
-      return known.error().WithContext(where);
-    }
-    if (!event.payload.is_object()) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": payload is not a JSON object");
-    }
-    if (event.payload.contains("outbox_id")) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       where + ": payload member \"outbox_id\" is reserved for the ledger writer");
-    }
-    auto canonical = CanonicalJson(event.payload);
-    if (!canonical.ok()) return canonical.error().WithContext(where);
-    if (canonical->size() > ledger::kMaxPayloadBytes - kOutboxIdRoom) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": payload is " +
-                                                        std::to_string(canonical->size()) +
-                                                        " bytes, over the ledger's limit");
-    }
-    payloads.push_back(std::move(canonical).value());
-  }
-  return payloads;
-}
-
 Status WriteNode(Connection& writer, const NodeRecord& node) {
   if (node.version < 0 || node.version == kMaxInt64) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -191,6 +161,36 @@ Status QueueEvents(Connection& writer, const std::vector<LedgerEvent>& events,
 }
 
 }  // namespace
+
+// Checks the events before anything is written: an event the ledger would
+// refuse must fail its Commit, not block the outbox behind it forever.
+Result<std::vector<std::string>> CanonicalPayloads(const std::vector<LedgerEvent>& events) {
+  std::vector<std::string> payloads;
+  payloads.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const LedgerEvent& event = events[i];
+    const std::string where = "events[" + std::to_string(i) + "] (" + event.kind + ")";
+    if (Status known = ledger::CheckKindKnown(event.kind); !known.ok()) {
+      return known.error().WithContext(where);
+    }
+    if (!event.payload.is_object()) {
+      return MakeError(ErrorCode::kInvalidArgument, where + ": payload is not a JSON object");
+    }
+    if (event.payload.contains("outbox_id")) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       where + ": payload member \"outbox_id\" is reserved for the ledger writer");
+    }
+    auto canonical = CanonicalJson(event.payload);
+    if (!canonical.ok()) return canonical.error().WithContext(where);
+    if (canonical->size() > ledger::kMaxPayloadBytes - kOutboxIdRoom) {
+      return MakeError(ErrorCode::kInvalidArgument, where + ": payload is " +
+                                                        std::to_string(canonical->size()) +
+                                                        " bytes, over the ledger's limit");
+    }
+    payloads.push_back(std::move(canonical).value());
+  }
+  return payloads;
+}
 
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result) {
   ATTEST_ASSIGN_OR_RETURN(std::vector<std::string> payloads, CanonicalPayloads(change.events));

@@ -3,11 +3,13 @@
 // readers and checked binders. Not part of the library's interface.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attest/service/store.h"
 #include "attest/sqlite.h"
@@ -98,11 +100,25 @@ Status BindToken(SqliteStatement& statement, const TokenRecord& token);
 Status BindPolicy(SqliteStatement& statement, const PolicyRecord& policy);
 
 // ---- sqlite_commit.cpp ------------------------------------------------
+// The events' payloads as the outbox keeps them (canonical JSON), or
+// kInvalidArgument for an event the ledger would refuse. Every backend's
+// Commit checks them before it writes anything.
+Result<std::vector<std::string>> CanonicalPayloads(const std::vector<LedgerEvent>& events);
 // The body of Commit, run inside the writer's IMMEDIATE transaction.
 Status ApplyChange(Connection& writer, const StoreChange& change, CommitResult& result);
 
 // ---- sqlite_routine.cpp -----------------------------------------------
 // The body of RecordRoutineUpdate, run inside the writer's transaction.
 Status ApplyRoutineUpdate(Connection& writer, const NodeRecord& node);
+
+// ---- sqlite_challenge.cpp ---------------------------------------------
+// The challenges' bodies (store.h), run inside the writer's transaction.
+Result<TimePoint> ApplyRecordChallenge(Connection& writer, std::string_view node_id, ByteView nonce,
+                                       std::string_view requester,
+                                       std::chrono::milliseconds lifetime,
+                                       const ChallengeBounds& bounds);
+Result<ChallengeRedemption> ApplyRedeemChallenge(Connection& writer, std::string_view node_id,
+                                                 ByteView nonce);
+Result<std::uint64_t> ApplyPruneChallenges(Connection& writer, std::chrono::seconds kept);
 
 }  // namespace attest::service::internal

@@ -8,6 +8,7 @@
 #include "attest/service/sqlite_store.h"
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -112,17 +113,54 @@ class SqliteServiceStore final : public ServiceStore {
   // revocation or a ledger event never takes this path (Commit).
   Status RecordRoutineUpdate(const NodeRecord& node) override {
     std::lock_guard lock(writer_mutex_);
-    const bool sync = std::chrono::steady_clock::now() - last_sync_ >= kRoutineDurabilityWindow;
-    ATTEST_RETURN_IF_ERROR(SetSynchronous(sync ? Synchronous::kFull : Synchronous::kNormal));
-    Status recorded = writer_->db().WithTransaction(
-        [&]() -> Status { return internal::ApplyRoutineUpdate(*writer_, node); });
+    Status recorded =
+        WriteWithinWindow([&]() -> Status { return internal::ApplyRoutineUpdate(*writer_, node); });
     if (!recorded.ok()) return recorded.error().WithContext("routine update");
-    if (sync) {
-      MarkSynced();
-    } else {
-      routine_unsynced_ = true;
-    }
     return OkStatus();
+  }
+
+  // Within the routine updates' window: a challenge lost to a power loss
+  // is only unknown when answered (and every write after it is lost too).
+  Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
+                                    std::string_view requester, std::chrono::milliseconds lifetime,
+                                    const ChallengeBounds& bounds) override {
+    std::lock_guard lock(writer_mutex_);
+    TimePoint expires_at;
+    Status recorded = WriteWithinWindow([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(
+          expires_at,
+          internal::ApplyRecordChallenge(*writer_, node_id, nonce, requester, lifetime, bounds));
+      return OkStatus();
+    });
+    if (!recorded.ok()) return recorded.error().WithContext("record challenge");
+    return expires_at;
+  }
+
+  // FULL: a redemption lost to a power loss would make its nonce valid again.
+  Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
+    std::lock_guard lock(writer_mutex_);
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
+    ChallengeRedemption outcome = ChallengeRedemption::kUnknown;
+    Status redeemed = writer_->db().WithTransaction([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(outcome, internal::ApplyRedeemChallenge(*writer_, node_id, nonce));
+      return OkStatus();
+    });
+    if (!redeemed.ok()) return redeemed.error().WithContext("redeem challenge");
+    if (outcome != ChallengeRedemption::kUnknown && outcome != ChallengeRedemption::kReused) {
+      MarkSynced();
+    }
+    return outcome;
+  }
+
+  Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) override {
+    std::lock_guard lock(writer_mutex_);
+    std::uint64_t pruned = 0;
+    Status done = WriteWithinWindow([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(pruned, internal::ApplyPruneChallenges(*writer_, kept));
+      return OkStatus();
+    });
+    if (!done.ok()) return done.error().WithContext("prune challenges");
+    return pruned;
   }
 
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
@@ -356,6 +394,21 @@ class SqliteServiceStore final : public ServiceStore {
                                                      ? "PRAGMA synchronous = FULL"
                                                      : "PRAGMA synchronous = NORMAL"));
     synchronous_ = wanted;
+    return OkStatus();
+  }
+
+  // Runs `body` in a transaction synced only when the last sync is
+  // kRoutineDurabilityWindow old (RecordRoutineUpdate says why that is
+  // enough). Called with writer_mutex_ held.
+  Status WriteWithinWindow(const std::function<Status()>& body) {
+    const bool sync = std::chrono::steady_clock::now() - last_sync_ >= kRoutineDurabilityWindow;
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(sync ? Synchronous::kFull : Synchronous::kNormal));
+    ATTEST_RETURN_IF_ERROR(writer_->db().WithTransaction(body));
+    if (sync) {
+      MarkSynced();
+    } else {
+      routine_unsynced_ = true;
+    }
     return OkStatus();
   }
 

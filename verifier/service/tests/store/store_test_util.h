@@ -1,6 +1,6 @@
-// Records and databases for the store's tests: a store on a real SQLite
-// file in a temp directory, records with every field set, and raw SQL for
-// tampering with the file the way a disk or an editor could.
+// The SQLite-only store tests' fixture: a store on a real SQLite file in a
+// temp directory, and raw SQL for tampering with the file the way a disk or
+// an editor could. (Records: store_records.h.)
 #pragma once
 
 #include <memory>
@@ -12,19 +12,9 @@
 #include "attest/service/store.h"
 #include "attest/testing/test_support.h"
 
+#include "tests/store/store_records.h"
+
 namespace attest::service::test {
-
-// A fixed, microsecond-aligned instant (the store keeps microseconds).
-TimePoint At(std::int64_t seconds);
-
-std::string NodeId(int n);   // 64 lowercase hex, distinct per n
-NodeRecord MakeNode(int n);  // every optional field set
-EnrollmentRecord MakeEnrollment(int n);
-CertificateRecord MakeCertificate(const std::string& node_id, const std::string& serial,
-                                  TimePoint not_before, TimePoint not_after);
-TokenRecord MakeTokenRecord(int n);
-PolicyRecord MakePolicy(std::uint64_t serial);
-LedgerEvent MakeEvent(std::string_view kind, int n);
 
 // Runs SQL on the file through a separate connection (as another process would).
 void ExecuteSql(const std::string& path, const std::string& sql);

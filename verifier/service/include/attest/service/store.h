@@ -165,6 +165,22 @@ struct CommitResult {
   std::vector<std::string> revoked_serials;  // by revoke_certificates_of
 };
 
+// What redeeming a challenge found (RedeemChallenge).
+enum class ChallengeRedemption {
+  kValid,    // issued for this node, unexpired, never redeemed: now redeemed
+  kUnknown,  // never issued for this node, or pruned since
+  kExpired,  // issued, past its expiry by the database's clock: now redeemed
+  kReused,   // redeemed before
+};
+
+// How many challenges the store keeps per node (RecordChallenge), so that
+// requesters can neither grow the table without bound nor void each
+// other's challenges.
+struct ChallengeBounds {
+  std::size_t max_outstanding_per_requester = 4;  // unredeemed, unexpired
+  std::size_t max_per_node = 256;                 // every kept row, redeemed or expired too
+};
+
 // How much of the most recent routine updates a power loss may take
 // (RecordRoutineUpdate): the verifier then knows each node as of an earlier
 // trusted attestation, which it also accepted.
@@ -221,6 +237,37 @@ class ServiceStore {
   // PostgreSQL: synchronous_commit = off for the transaction (its WAL
   // writer flushes within wal_writer_delay).
   virtual Status RecordRoutineUpdate(const NodeRecord& node) = 0;
+
+  // Challenges shared by every verifier on the database (issue 14): a
+  // nonce issued by one may be answered at another, and is accepted once.
+  //
+  // Records `nonce` (32 bytes; kAlreadyExists if it is kept already) as
+  // issued to `node_id` for `requester` (the client's address), expiring
+  // `lifetime` after the database's clock reads now; returns that expiry.
+  // In the same transaction, bounds the node's rows: past
+  // max_outstanding_per_requester outstanding ones of this requester, its
+  // oldest outstanding one is deleted; past max_per_node rows, a redeemed
+  // or expired one, else the oldest of the requester holding the most
+  // outstanding. So no requester ever loses a challenge to another holding
+  // as many or fewer: a stranger asking on the node's behalf cannot void
+  // the node's own (one per attestation interval). Losing an issued
+  // challenge to a power loss is harmless (the nonce is then unknown), so it
+  // may be as durable as RecordRoutineUpdate.
+  virtual Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
+                                            std::string_view requester,
+                                            std::chrono::milliseconds lifetime,
+                                            const ChallengeBounds& bounds) = 0;
+  // Redeems the challenge `nonce` of `node_id`, whichever verifier issued
+  // it. The redemption is a row under a unique constraint (not a check then
+  // an insert), so of any number of redemptions at once, on any
+  // connections, at most one is kValid (or kExpired) and the rest kReused.
+  // Expiry is judged by the database's clock. Durable when it returns: a
+  // power loss never makes a redeemed nonce valid again.
+  virtual Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) = 0;
+  // Deletes the challenges (and their redemptions) that expired more than
+  // `kept` ago by the database's clock; returns how many. Until then a late
+  // answer reads kExpired or kReused rather than kUnknown.
+  virtual Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) = 0;
 };
 
 }  // namespace attest::service

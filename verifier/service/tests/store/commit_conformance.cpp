@@ -1,9 +1,9 @@
-// Commit is one transaction: every check that fails leaves nothing of the
-// change behind, and its parts (node versions, policy serials, certificate
+// Conformance (store_conformance.h): Commit is one transaction: every check that fails leaves
+// nothing of the change behind, and its parts (node versions, policy serials, certificate
 // revocation, outbox events) behave as store.h says.
 #include "attest/ledger/kinds.h"
 
-#include "tests/store/store_test_util.h"
+#include "tests/store/store_conformance.h"
 
 namespace attest::service::test {
 namespace {
@@ -16,7 +16,7 @@ std::size_t PendingCount(ServiceStore& store) {
   return pending.ok() ? pending->size() : 0;
 }
 
-TEST_F(StoreTest, AFailingPolicySerialLeavesTheWholeChangeUnwritten) {
+TEST_P(ServiceStoreConformance, AFailingPolicySerialLeavesTheWholeChangeUnwritten) {
   MustCommit(StoreChange{.policy = MakePolicy(5), .events = {MakeEvent(kinds::kPolicyApplied, 0)}});
   ASSERT_EQ(PendingCount(*store_), 1u);
 
@@ -48,7 +48,7 @@ TEST_F(StoreTest, AFailingPolicySerialLeavesTheWholeChangeUnwritten) {
   EXPECT_EQ((*policy)->serial, 5u);
 }
 
-TEST_F(StoreTest, APolicySerialMustExceedTheCurrentOne) {
+TEST_P(ServiceStoreConformance, APolicySerialMustExceedTheCurrentOne) {
   MustCommit(StoreChange{.policy = MakePolicy(0)});
   auto same = store_->Commit(StoreChange{.policy = MakePolicy(0)});
   ASSERT_FALSE(same.ok());
@@ -63,7 +63,7 @@ TEST_F(StoreTest, APolicySerialMustExceedTheCurrentOne) {
   EXPECT_EQ((*policy)->serial, 10u);
 }
 
-TEST_F(StoreTest, AStaleNodeVersionIsBusyAndChangesNothing) {
+TEST_P(ServiceStoreConformance, AStaleNodeVersionIsBusyAndChangesNothing) {
   NodeRecord node = MakeNode(1);
   MustCommit(StoreChange{.node = node});  // version 0 -> 1
 
@@ -101,7 +101,7 @@ TEST_F(StoreTest, AStaleNodeVersionIsBusyAndChangesNothing) {
   EXPECT_EQ(missing.error().code, ErrorCode::kBusy);
 }
 
-TEST_F(StoreTest, RevocationReturnsTheSerialsAndTheCrlListsOnlyUnexpiredOnes) {
+TEST_P(ServiceStoreConformance, RevocationReturnsTheSerialsAndTheCrlListsOnlyUnexpiredOnes) {
   const TimePoint now = At(1'790'010'000);
   const std::string node_id = NodeId(1);
   StoreChange issue;
@@ -160,7 +160,7 @@ TEST_F(StoreTest, RevocationReturnsTheSerialsAndTheCrlListsOnlyUnexpiredOnes) {
   EXPECT_FALSE(others->front().revoked_at.has_value()) << "another node's certificate";
 }
 
-TEST_F(StoreTest, ACertificateForAnUnknownNodeOrADuplicateSerialIsRefused) {
+TEST_P(ServiceStoreConformance, ACertificateForAnUnknownNodeOrADuplicateSerialIsRefused) {
   const TimePoint now = At(1'790'010'000);
   auto orphan = store_->Commit(StoreChange{
       .new_certificates = {MakeCertificate(NodeId(7), "01", now, now + std::chrono::hours(1))}});
@@ -182,7 +182,7 @@ TEST_F(StoreTest, ACertificateForAnUnknownNodeOrADuplicateSerialIsRefused) {
   EXPECT_EQ((*read)->hostname, MakeNode(1).hostname) << "the node update rolled back";
 }
 
-TEST_F(StoreTest, EventsTheLedgerWouldRefuseFailTheirCommit) {
+TEST_P(ServiceStoreConformance, EventsTheLedgerWouldRefuseFailTheirCommit) {
   auto unknown_kind = store_->Commit(
       StoreChange{.node = MakeNode(1), .events = {LedgerEvent{"node.exploded", Json::object()}}});
   ASSERT_FALSE(unknown_kind.ok());
@@ -205,7 +205,7 @@ TEST_F(StoreTest, EventsTheLedgerWouldRefuseFailTheirCommit) {
   EXPECT_EQ(PendingCount(*store_), 0u);
 }
 
-TEST_F(StoreTest, EventsAreQueuedInOrderWithIncreasingIds) {
+TEST_P(ServiceStoreConformance, EventsAreQueuedInOrderWithIncreasingIds) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kTokenCreated, 1), MakeEvent(kinds::kNodeEnrolled, 2)}});
   MustCommit(StoreChange{.events = {MakeEvent(kinds::kNodeApproved, 3)}});
@@ -229,7 +229,7 @@ TEST_F(StoreTest, EventsAreQueuedInOrderWithIncreasingIds) {
 
   // Ids are never reused, even after the outbox empties and the store reopens.
   ASSERT_TRUE(store_->MarkLedgerEventsWritten((*pending)[2].outbox_id).ok());
-  store_ = Open();
+  store_ = Connect();
   MustCommit(StoreChange{.events = {MakeEvent(kinds::kNodeRevoked, 4)}});
   auto next = store_->PendingLedgerEvents(10);
   ASSERT_TRUE(next.ok());

@@ -1,96 +1,23 @@
-// DrainLedgerOutbox against a real ledger file: order, payloads, and
-// exactly once across a crash between the ledger append and the outbox
-// update, against entries forged with actor "verifier", and with two
-// processes draining at once.
-#include "attest/service/ledger_writer.h"
+// Conformance (store_conformance.h): DrainLedgerOutbox over the store and a
+// real ledger file: order, payloads, and exactly once across a crash
+// between the ledger append and the outbox update, against entries forged
+// with actor "verifier", and with two processes draining at once.
+#include "tests/store/ledger_writer_conformance.h"
 
-#include <map>
 #include <thread>
 
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "attest/ed25519.h"
 #include "attest/ledger/kinds.h"
-#include "attest/ledger/ledger.h"
-#include "attest/service/sqlite_store.h"
-
-#include "tests/store/store_test_util.h"
 
 namespace attest::service::test {
 namespace {
 
 namespace kinds = ledger::kinds;
 
-class LedgerWriterTest : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    auto key = Ed25519PrivateKey::Generate();
-    ASSERT_TRUE(key.ok());
-    auto created =
-        ledger::Ledger::Create(dir_.File("ledger.db"), "verifier.test/ledger", key->public_key());
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    ledger_.emplace(std::move(created).value());
-  }
-
-  std::uint64_t LedgerSize() {
-    auto size = ledger_->Size();
-    EXPECT_TRUE(size.ok());
-    return size.ok() ? *size : 0;
-  }
-
-  Json PayloadAt(std::uint64_t seq) {
-    auto entry = ledger_->Get(seq);
-    EXPECT_TRUE(entry.ok()) << entry.error().ToString();
-    if (!entry.ok()) return Json();
-    auto payload = ParseJsonStrict(entry->content.payload);
-    EXPECT_TRUE(payload.ok());
-    return payload.ok() ? *payload : Json();
-  }
-
-  std::size_t Drain() {
-    auto drained = DrainLedgerOutbox(*store_, *ledger_, lock_path_);
-    EXPECT_TRUE(drained.ok()) << drained.error().ToString();
-    return drained.ok() ? *drained : 0;
-  }
-
-  // What a drain that stopped between its append and its mark leaves: the
-  // intent and the ledger entries of the pending events, not the mark.
-  void CrashAfterAppend() {
-    auto pending = store_->PendingLedgerEvents(256);
-    ASSERT_TRUE(pending.ok());
-    ASSERT_FALSE(pending->empty());
-    ASSERT_TRUE(store_->RecordLedgerDrainIntent({pending->back().outbox_id, LedgerSize()}).ok());
-    for (const PendingLedgerEvent& event : *pending) AppendAsTheWriter(event);
-  }
-
-  // The entry the writer makes of `event` (as a forger could too).
-  void AppendAsTheWriter(const PendingLedgerEvent& event) {
-    Json payload = event.event.payload;
-    payload["outbox_id"] = event.outbox_id;
-    ASSERT_TRUE(ledger_
-                    ->Append(ledger::NewEntry{event.event.kind, "verifier",
-                                              CanonicalJson(payload).value(), std::nullopt})
-                    .ok());
-  }
-
-  // How many ledger entries carry each outbox id.
-  std::map<std::int64_t, int> OutboxIdCounts() {
-    std::map<std::int64_t, int> counts;
-    for (std::uint64_t seq = 1; seq <= LedgerSize(); ++seq) {
-      Json payload = PayloadAt(seq);
-      if (payload.contains("outbox_id")) ++counts[payload["outbox_id"].get<std::int64_t>()];
-    }
-    return counts;
-  }
-
-  std::string lock_path_ = dir_.File("ledger-drain.lock");
-  std::optional<ledger::Ledger> ledger_;
-};
-
-TEST_F(LedgerWriterTest, AppendsPendingEventsInOrderWithTheirOutboxIds) {
+TEST_P(LedgerWriterConformance, AppendsPendingEventsInOrderWithTheirOutboxIds) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kCertIssued, 1)}});
   MustCommit(StoreChange{.events = {MakeEvent(kinds::kNodeTrusted, 1)}});
@@ -115,7 +42,7 @@ TEST_F(LedgerWriterTest, AppendsPendingEventsInOrderWithTheirOutboxIds) {
   EXPECT_EQ(LedgerSize(), 3u);
 }
 
-TEST_F(LedgerWriterTest, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
+TEST_P(LedgerWriterConformance, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kNodeApproved, 1)}});
   // The crash: the ledger has both entries, the outbox still lists them.
@@ -123,7 +50,7 @@ TEST_F(LedgerWriterTest, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
   ASSERT_EQ(LedgerSize(), 2u);
   MustCommit(StoreChange{.events = {MakeEvent(kinds::kCertIssued, 1)}});  // id 3
 
-  store_ = Open();  // as after the restart
+  store_ = Connect();  // as after the restart
   EXPECT_EQ(Drain(), 1u);
   ASSERT_EQ(LedgerSize(), 3u);
   EXPECT_EQ(PayloadAt(3)["outbox_id"], 3);
@@ -136,7 +63,7 @@ TEST_F(LedgerWriterTest, ACrashAfterTheAppendBeforeTheMarkAppendsNothingTwice) {
   EXPECT_EQ(OutboxIdCounts(), (std::map<std::int64_t, int>{{1, 1}, {2, 1}, {3, 1}}));
 }
 
-TEST_F(LedgerWriterTest, EntriesOthersAppendedAfterTheCrashDoNotHideOurs) {
+TEST_P(LedgerWriterConformance, EntriesOthersAppendedAfterTheCrashDoNotHideOurs) {
   MustCommit(StoreChange{
       .events = {MakeEvent(kinds::kNodeEnrolled, 1), MakeEvent(kinds::kNodeTrusted, 1)}});
   // The drain recorded its intent, appended event 1 (only: as if the
@@ -164,7 +91,7 @@ TEST_F(LedgerWriterTest, EntriesOthersAppendedAfterTheCrashDoNotHideOurs) {
   EXPECT_EQ(enrolled, 1) << "no duplicate ledger entry";
 }
 
-TEST_F(LedgerWriterTest, ConcurrentDrainsAppendEachEventOnce) {
+TEST_P(LedgerWriterConformance, ConcurrentDrainsAppendEachEventOnce) {
   constexpr int kEvents = 40;
   std::vector<std::thread> committers;
   for (int t = 0; t < 2; ++t) {
@@ -197,7 +124,7 @@ TEST_F(LedgerWriterTest, ConcurrentDrainsAppendEachEventOnce) {
 // `ledger append --actor verifier` can write what it likes: an entry
 // claiming a high outbox id, or an outbox id of an event still pending with
 // other content, must not make the drain skip anything.
-TEST_F(LedgerWriterTest, ForgedVerifierEntriesNeverMakeEventsSkipped) {
+TEST_P(LedgerWriterConformance, ForgedVerifierEntriesNeverMakeEventsSkipped) {
   ASSERT_TRUE(ledger_
                   ->Append(ledger::NewEntry{std::string(kinds::kNodeRevoked), "verifier",
                                             R"({"outbox_id":1000000})", std::nullopt})
@@ -228,7 +155,7 @@ TEST_F(LedgerWriterTest, ForgedVerifierEntriesNeverMakeEventsSkipped) {
 
 // The service and the CLI are two processes draining one outbox: the flock
 // makes them take turns, so each event is appended once.
-TEST_F(LedgerWriterTest, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
+TEST_P(LedgerWriterConformance, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
   constexpr int kEvents = 120;
   constexpr int kDrainers = 2;
   int go[2];
@@ -244,7 +171,7 @@ TEST_F(LedgerWriterTest, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
     if (pid == 0) {
       // The child: its own connections; drains until told to stop.
       close(go[1]);
-      auto store = OpenSqliteServiceStore(path_, false);
+      auto store = backend_->Connect();
       auto ledger = ledger::Ledger::Open(dir_.File("ledger.db"));
       if (!store.ok() || !ledger.ok()) _exit(2);
       bool running = true;
@@ -258,7 +185,7 @@ TEST_F(LedgerWriterTest, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
     children.push_back(pid);
   }
   close(go[0]);
-  store_ = Open(false);
+  store_ = Connect();
   ASSERT_TRUE(store_);
   for (int i = 0; i < kEvents; ++i) {
     MustCommit(StoreChange{.events = {MakeEvent(kinds::kNodeTrusted, i)}});

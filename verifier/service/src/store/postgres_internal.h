@@ -1,0 +1,105 @@
+// Internals of the PostgreSQL ServiceStore: its schema, and the relay that
+// passes its rows through the SQLite store's checked binders and readers
+// (rows.cpp) so that both backends accept, refuse and read back exactly the
+// same values. Not part of the library's interface.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "attest/pg/pg.h"
+#include "attest/service/store.h"
+#include "attest/sqlite.h"
+
+namespace attest::service::internal {
+
+// ---- postgres_schema.cpp ----------------------------------------------
+// Creates (when `create`) or checks and migrates the schema, under a
+// transaction-scoped advisory lock.
+Status PreparePostgresSchema(pg::Connection& connection, bool create);
+
+// ---- postgres_relay.cpp -----------------------------------------------
+// Parameters for one statement, owning the text and bytes they point at.
+class PgParams {
+ public:
+  void Text(std::string_view text);
+  void Bytes(ByteView bytes);
+  void Int64(std::int64_t value) { params_.push_back(pg::Param::Int64(value)); }
+  void Null() { params_.push_back(pg::Param::Null()); }
+  std::span<const pg::Param> span() const { return params_; }
+  std::size_t size() const { return params_.size(); }
+
+ private:
+  std::deque<std::string> texts_;
+  std::deque<attest::Bytes> blobs_;
+  std::vector<pg::Param> params_;
+};
+
+// Column types of a table's column list (sqlite_internal.h): 't' text,
+// 'b' bytea, 'i' bigint, in order.
+inline constexpr const char* kNodeTypes = "ttbbbtiitiiiiibtiiiiit";
+inline constexpr const char* kEnrollmentTypes = "tttbbbbtiiii";
+inline constexpr const char* kCertificateTypes = "ttiitit";
+inline constexpr const char* kTokenTypes = "tttbii";
+inline constexpr const char* kPolicyTypes = "itti";
+inline constexpr const char* kOutboxTypes = "itti";
+
+// An in-memory SQLite database whose "SELECT ?1, ..." statements carry
+// values between PostgreSQL and rows.cpp. Thread-compatible.
+class Relay {
+ public:
+  static Result<Relay> Open();
+  // Binds a record with `bind` (its checks apply) and appends its columns,
+  // typed by `types`, to `params`.
+  template <typename BindFunction>
+  Status ToParams(const char* types, BindFunction bind, PgParams& params) {
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * select, Select(types));
+    ATTEST_RETURN_IF_ERROR(bind(*select));
+    return Copy(*select, types, params);
+  }
+  // Reads row `row` of `result`, typed by `types`, with `read` (its checks
+  // apply).
+  template <typename Record>
+  Result<Record> FromRow(const pg::QueryResult& result, int row, const char* types,
+                         Result<Record> (*read)(const SqliteStatement&)) {
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement * select, Select(types));
+    ATTEST_RETURN_IF_ERROR(Load(result, row, types, *select));
+    Result<Record> record = read(*select);
+    select->Reset();
+    return record;
+  }
+
+ private:
+  explicit Relay(SqliteDatabase db) : db_(std::move(db)) {}
+  Result<SqliteStatement*> Select(const char* types);
+  Status Copy(SqliteStatement& select, const char* types, PgParams& params);
+  Status Load(const pg::QueryResult& result, int row, const char* types, SqliteStatement& select);
+
+  SqliteDatabase db_;
+  std::map<std::string, SqliteStatement, std::less<>> selects_;
+};
+
+// ---- postgres_writes.cpp ----------------------------------------------
+// The bodies of Commit and RecordRoutineUpdate, run inside the caller's
+// transaction.
+Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange& change,
+                     CommitResult& result);
+Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const NodeRecord& node);
+
+// ---- postgres_challenge.cpp -------------------------------------------
+// The challenges' bodies (store.h), run inside the caller's transaction;
+// times by the server's clock.
+Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view node_id,
+                                    ByteView nonce, std::string_view requester,
+                                    std::chrono::milliseconds lifetime,
+                                    const ChallengeBounds& bounds);
+Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::string_view node_id,
+                                              ByteView nonce);
+Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono::seconds kept);
+
+}  // namespace attest::service::internal

@@ -1,0 +1,184 @@
+// The PostgreSQL service schema as numbered migrations, applied under a
+// transaction-scoped advisory lock so two verifiers starting at once never
+// both migrate. Columns as in the SQLite store (times are bigint
+// microseconds), so rows pass through the same checks (postgres_relay.cpp).
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "attest/service/postgres_store.h"
+
+#include "src/store/postgres_internal.h"
+
+namespace attest::service::internal {
+namespace {
+
+using pg::Param;
+
+// "AVSS", as the SQLite store's application_id.
+constexpr std::int64_t kSchemaLockKey = 0x41565353;
+
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE nodes(
+  node_id text PRIMARY KEY,
+  hostname text NOT NULL,
+  ek_public bytea NOT NULL,
+  ek_certificate bytea,
+  ak_public bytea NOT NULL,
+  state text NOT NULL,
+  enrolled_at bigint NOT NULL,
+  last_attestation bigint,
+  last_verdict text NOT NULL,
+  last_clock bigint,
+  last_reset_count bigint,
+  last_restart_count bigint,
+  boot_reset_count bigint,
+  boot_restart_count bigint,
+  boot_log_digest bytea,
+  boot_state text,
+  reenroll_allowed_until bigint,
+  version bigint NOT NULL,
+  runtime_reset_count bigint,
+  runtime_restart_count bigint,
+  runtime_entries bigint,
+  runtime_state text
+);
+CREATE INDEX nodes_by_state ON nodes(state, node_id);
+
+CREATE TABLE enrollments(
+  enrollment_id text PRIMARY KEY,
+  node_id text NOT NULL,
+  hostname text NOT NULL,
+  ek_public bytea NOT NULL,
+  ek_certificate bytea,
+  ak_public bytea NOT NULL,
+  secret_digest bytea NOT NULL,
+  state text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  failed_attempts bigint NOT NULL,
+  version bigint NOT NULL
+);
+
+CREATE TABLE certificates(
+  serial_hex text PRIMARY KEY,
+  node_id text NOT NULL REFERENCES nodes(node_id),
+  not_before bigint NOT NULL,
+  not_after bigint NOT NULL,
+  certificate_pem text NOT NULL,
+  revoked_at bigint,
+  revocation_reason text NOT NULL
+);
+CREATE INDEX certificates_by_node ON certificates(node_id);
+CREATE INDEX certificates_revoked ON certificates(not_after) WHERE revoked_at IS NOT NULL;
+
+CREATE TABLE tokens(
+  token_id text PRIMARY KEY,
+  role text NOT NULL,
+  label text NOT NULL,
+  secret_digest bytea NOT NULL,
+  created_at bigint NOT NULL,
+  revoked_at bigint
+);
+
+CREATE TABLE policies(
+  serial bigint PRIMARY KEY,
+  document text NOT NULL,
+  envelope text NOT NULL,
+  applied_at bigint NOT NULL
+);
+
+CREATE TABLE crl_number(
+  id boolean PRIMARY KEY CHECK (id),
+  value bigint NOT NULL
+);
+
+-- A sequence never hands an id out twice; commits that queue events take
+-- the outbox lock, so ids also commit in order.
+CREATE TABLE ledger_outbox(
+  outbox_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL,
+  payload text NOT NULL,
+  recorded_at bigint NOT NULL
+);
+
+CREATE TABLE ledger_drain(
+  id boolean PRIMARY KEY CHECK (id),
+  last_outbox_id bigint NOT NULL CHECK (last_outbox_id >= 1),
+  ledger_size_before bigint NOT NULL CHECK (ledger_size_before >= 0)
+);
+
+CREATE TABLE challenges(
+  challenge_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  nonce bytea NOT NULL UNIQUE CHECK (length(nonce) = 32),
+  node_id text NOT NULL,
+  requester text NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX challenges_by_node ON challenges(node_id, requester);
+CREATE INDEX challenges_by_expiry ON challenges(expires_at);
+CREATE TABLE challenge_redemptions(
+  challenge_id bigint PRIMARY KEY REFERENCES challenges(challenge_id) ON DELETE CASCADE,
+  redeemed_at bigint NOT NULL
+);
+)sql",
+};
+
+static_assert(kMigrations.size() == static_cast<std::size_t>(kPostgresServiceSchemaVersion),
+              "kPostgresServiceSchemaVersion must name the last migration");
+
+Result<std::optional<std::int64_t>> AppliedVersion(pg::Connection& connection) {
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::QueryResult exists,
+      connection.Query("read the service schema version",
+                       "SELECT to_regclass('service_schema_migrations') IS NOT NULL"));
+  ATTEST_ASSIGN_OR_RETURN(bool present, exists.Bool(0, 0));
+  if (!present) return std::optional<std::int64_t>();
+  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult version,
+                          connection.Query("read the service schema version",
+                                           "SELECT coalesce(max(version), 0)::bigint "
+                                           "FROM service_schema_migrations"));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t applied, version.Int64(0, 0));
+  return std::optional<std::int64_t>(applied);
+}
+
+}  // namespace
+
+Status PreparePostgresSchema(pg::Connection& connection, bool create) {
+  ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
+  ATTEST_RETURN_IF_ERROR(connection.Execute("lock the service schema",
+                                            "SELECT pg_advisory_xact_lock($1)",
+                                            {Param::Int64(kSchemaLockKey)}));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
+  if (!applied) {
+    if (!create) {
+      return MakeError(ErrorCode::kNotFound,
+                       "the database holds no verifier service schema (`verifier init` creates "
+                       "it)");
+    }
+    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
+        "create the service schema",
+        "CREATE TABLE service_schema_migrations(version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())"));
+    applied = 0;
+  }
+  if (*applied > kPostgresServiceSchemaVersion) {
+    return MakeError(ErrorCode::kUnsupported, "service schema version " + std::to_string(*applied) +
+                                                  " is newer than this verifier understands (" +
+                                                  std::to_string(kPostgresServiceSchemaVersion) +
+                                                  "); upgrade the verifier");
+  }
+  for (std::int64_t version = *applied + 1; version <= kPostgresServiceSchemaVersion; ++version) {
+    const std::string what = "apply service schema migration " + std::to_string(version);
+    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
+        what, std::string(kMigrations[static_cast<std::size_t>(version - 1)])));
+    ATTEST_RETURN_IF_ERROR(
+        connection.Execute(what, "INSERT INTO service_schema_migrations(version) VALUES ($1)",
+                           {Param::Int64(version)}));
+  }
+  return transaction.Commit();
+}
+
+}  // namespace attest::service::internal
