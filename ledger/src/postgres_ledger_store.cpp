@@ -195,10 +195,15 @@ class PostgresLedgerStore final : public LedgerStore {
     ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction,
                             pg::Transaction::Begin(db_, {.read_only = options_.read_only}));
     // Transaction-local, so a connection pooler's next client does not
-    // inherit it.
+    // inherit them, and a pooled session that lost the connect-time
+    // timeouts still has them here, where the tree-head lock is held: a
+    // writer that stalls or dies mid-transaction frees it within 30 s.
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult timeout,
-        db_.QueryPrepared("set the lock timeout", "SELECT set_config('lock_timeout', $1, true)",
+        db_.QueryPrepared("set the write transaction's timeouts",
+                          "SELECT set_config('lock_timeout', $1, true), "
+                          "set_config('idle_in_transaction_session_timeout', '30s', true), "
+                          "set_config('statement_timeout', '60s', true)",
                           {Param::Text(std::to_string(options_.lock_timeout_ms) + "ms")}));
     (void)timeout;
     // The one write lock: writers in every process queue here (up to the
