@@ -9,7 +9,7 @@ namespace {
 
 using pg::Param;
 
-std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+std::int64_t SqlInt8(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 
 bool SameBytes(ByteView stored, ByteView expected) {
   return stored.size() == expected.size() &&
@@ -23,7 +23,7 @@ CommitWitness EntryWitness(std::uint64_t seq, const Hash& entry_hash) {
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows,
                             connection.Query("look for the entry an interrupted commit wrote",
                                              "SELECT entry_hash FROM ledger_entries WHERE seq = $1",
-                                             {Param::Int64(ToSql(seq))}));
+                                             {Param::Int64(SqlInt8(seq))}));
     if (rows.rows() == 0) return false;
     ATTEST_ASSIGN_OR_RETURN(ByteView stored, rows.Bytes(0, 0));
     // Another writer's entry at this seq means ours never committed.
@@ -37,7 +37,7 @@ CommitWitness CheckpointWitness(std::uint64_t tree_size, std::string note) {
         pg::QueryResult rows,
         connection.Query("look for the checkpoint an interrupted commit wrote",
                          "SELECT note FROM ledger_checkpoints WHERE tree_size = $1",
-                         {Param::Int64(ToSql(tree_size))}));
+                         {Param::Int64(SqlInt8(tree_size))}));
     if (rows.rows() == 0) return false;
     ATTEST_ASSIGN_OR_RETURN(std::string_view stored, rows.Text(0, 0));
     return stored == note;

@@ -13,13 +13,13 @@ namespace {
 
 using pg::Param;
 
-constexpr const char* kEntryColumns =
+constexpr const char* kPostgresEntryColumns =
     "seq, time, kind, actor, payload, public_key, signature, entry_hash, chain_hash";
 // Rows a cursor fetches per query: big scans (verify, export) keep bounded
 // memory, and each page is an index range read.
 constexpr std::int64_t kPageRows = 1000;
 
-Error Corrupt(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
+Error CorruptRow(std::string message) { return MakeError(ErrorCode::kCorrupt, std::move(message)); }
 
 std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 std::uint64_t LastLeaf(int level, std::uint64_t index) { return ((index + 1) << level) - 1; }
@@ -28,16 +28,17 @@ std::uint64_t LastLeaf(int level, std::uint64_t index) { return ((index + 1) << 
 template <typename Describe>
 Result<Hash> HashColumn(const pg::QueryResult& rows, int row, int column, Describe what) {
   auto bytes = rows.Bytes(row, column);
-  if (!bytes.ok()) return Corrupt(std::string(what()) + ": " + bytes.error().message);
+  if (!bytes.ok()) return CorruptRow(std::string(what()) + ": " + bytes.error().message);
   Hash hash{};
   if (bytes->size() != hash.size()) {
-    return Corrupt(std::string(what()) + " is " + std::to_string(bytes->size()) + " bytes, not 32");
+    return CorruptRow(std::string(what()) + " is " + std::to_string(bytes->size()) +
+                      " bytes, not 32");
   }
   std::copy(bytes->begin(), bytes->end(), hash.begin());
   return hash;
 }
 
-// Decodes one row selected with kEntryColumns. Reuses `entry`'s buffers.
+// Decodes one row selected with kPostgresEntryColumns. Reuses `entry`'s buffers.
 Status ReadEntryRow(const pg::QueryResult& rows, int row, Entry& entry) {
   ATTEST_ASSIGN_OR_RETURN(entry.seq, rows.Uint64(row, 0));
   auto where = [&entry](const char* field) {
@@ -47,7 +48,7 @@ Status ReadEntryRow(const pg::QueryResult& rows, int row, Entry& entry) {
                           &entry.content.payload};
   for (int column = 1; column <= 4; ++column) {
     auto text = rows.Text(row, column);
-    if (!text.ok()) return Corrupt(where("text columns") + ": " + text.error().message);
+    if (!text.ok()) return CorruptRow(where("text columns") + ": " + text.error().message);
     texts[column - 1]->assign(*text);
   }
   ATTEST_ASSIGN_OR_RETURN(bool no_key, rows.IsNull(row, 5));
@@ -55,11 +56,11 @@ Status ReadEntryRow(const pg::QueryResult& rows, int row, Entry& entry) {
   if (no_key && no_signature) {
     entry.content.signature.reset();
   } else {
-    auto key = no_key ? Result<ByteView>(Corrupt("")) : rows.Bytes(row, 5);
-    auto signature = no_signature ? Result<ByteView>(Corrupt("")) : rows.Bytes(row, 6);
+    auto key = no_key ? Result<ByteView>(CorruptRow("")) : rows.Bytes(row, 5);
+    auto signature = no_signature ? Result<ByteView>(CorruptRow("")) : rows.Bytes(row, 6);
     if (!key.ok() || !signature.ok() || key->size() != kEd25519PublicKeySize ||
         signature->size() != kEd25519SignatureSize) {
-      return Corrupt(where("public_key/signature columns are malformed"));
+      return CorruptRow(where("public_key/signature columns are malformed"));
     }
     EntrySignature& out = entry.content.signature.emplace();
     std::copy(key->begin(), key->end(), out.public_key.begin());
@@ -83,7 +84,7 @@ class PostgresEntryCursor final : public EntryCursor {
   Result<bool> Next(Entry& entry) override {
     if (!page_ || row_ >= page_->rows()) {
       if (done_) return false;
-      static const std::string kSql = std::string("SELECT ") + kEntryColumns +
+      static const std::string kSql = std::string("SELECT ") + kPostgresEntryColumns +
                                       " FROM ledger_entries WHERE seq BETWEEN $1 AND $2 "
                                       "ORDER BY seq LIMIT $3";
       ATTEST_ASSIGN_OR_RETURN(
@@ -144,7 +145,7 @@ class PostgresNodeCursor final : public NodeCursor {
     ATTEST_ASSIGN_OR_RETURN(std::uint64_t last_leaf, page_->Uint64(row, 0));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t level, page_->Int64(row, 1));
     if (level < 1 || level > 63) {
-      return Corrupt("Merkle node row with level " + std::to_string(level));
+      return CorruptRow("Merkle node row with level " + std::to_string(level));
     }
     node.level = static_cast<int>(level);
     node.index = last_leaf >> node.level;
@@ -244,7 +245,7 @@ class PostgresLedgerStore final : public LedgerStore {
 
   Result<Entry> ReadEntry(std::uint64_t seq) override {
     static const std::string kSql =
-        std::string("SELECT ") + kEntryColumns + " FROM ledger_entries WHERE seq = $1";
+        std::string("SELECT ") + kPostgresEntryColumns + " FROM ledger_entries WHERE seq = $1";
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, db_.QueryPrepared("read ledger entry", kSql,
                                                                     {Param::Int64(ToSql(seq))}));
     if (rows.rows() == 0) {
@@ -278,7 +279,7 @@ class PostgresLedgerStore final : public LedgerStore {
                                 "WHERE last_leaf = $1 AND level = $2",
                                 {Param::Int64(ToSql(LastLeaf(level, index))), Param::Int64(level)});
     if (!rows.ok()) return rows.error();
-    if (rows->rows() == 0) return Corrupt(what() + " is missing from the database");
+    if (rows->rows() == 0) return CorruptRow(what() + " is missing from the database");
     return HashColumn(*rows, 0, 0, what);
   }
 
@@ -304,7 +305,8 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Status InsertEntry(const Entry& entry) override {
-    static const std::string kSql = std::string("INSERT INTO ledger_entries(") + kEntryColumns +
+    static const std::string kSql = std::string("INSERT INTO ledger_entries(") +
+                                    kPostgresEntryColumns +
                                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     const EntryContent& content = entry.content;
     const bool signed_entry = content.signature.has_value();
@@ -356,9 +358,9 @@ class PostgresLedgerStore final : public LedgerStore {
                             db_.QueryPrepared("lock the ledger's tree head",
                                               "SELECT id FROM ledger_tree_head FOR UPDATE", {}));
     if (locked.rows() != 1) {
-      return Corrupt("the ledger's tree-head row (ledger_tree_head) has " +
-                     std::to_string(locked.rows()) +
-                     " rows, not 1: appends cannot be serialized; restore it from a backup");
+      return CorruptRow("the ledger's tree-head row (ledger_tree_head) has " +
+                        std::to_string(locked.rows()) +
+                        " rows, not 1: appends cannot be serialized; restore it from a backup");
     }
     return OkStatus();
   }

@@ -18,7 +18,7 @@ constexpr std::int64_t kSchemaLockKey = 0x414c4447;
 // stops the database's owner; `ledger verify` and signed checkpoints catch
 // that. The tree head row exists only to be locked: the head itself is the
 // last entry.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 2> kPostgresMigrations = {
     R"sql(
 CREATE TABLE ledger_meta(
   key text PRIMARY KEY,
@@ -95,7 +95,8 @@ ALTER TABLE ledger_merkle_nodes ADD CONSTRAINT ledger_merkle_nodes_last_leaf_che
 )sql",
 };
 
-constexpr std::int64_t kCurrentVersion = static_cast<std::int64_t>(kMigrations.size());
+constexpr std::int64_t kPostgresSchemaVersion =
+    static_cast<std::int64_t>(kPostgresMigrations.size());
 
 // The applied version; 0 when the migrations table exists but is empty, and
 // nullopt when the database holds no ledger schema at all.
@@ -115,10 +116,10 @@ Result<std::optional<std::int64_t>> AppliedVersion(pg::Connection& connection) {
 }
 
 Status ApplyFrom(pg::Connection& connection, std::int64_t applied) {
-  for (std::int64_t version = applied + 1; version <= kCurrentVersion; ++version) {
+  for (std::int64_t version = applied + 1; version <= kPostgresSchemaVersion; ++version) {
     const std::string what = "apply ledger schema migration " + std::to_string(version);
     ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
-        what, std::string(kMigrations[static_cast<std::size_t>(version - 1)])));
+        what, std::string(kPostgresMigrations[static_cast<std::size_t>(version - 1)])));
     ATTEST_RETURN_IF_ERROR(
         connection.Execute(what, "INSERT INTO ledger_schema_migrations(version) VALUES ($1)",
                            {Param::Int64(version)}));
@@ -142,7 +143,7 @@ Status TakeSchemaLock(pg::Connection& connection, int lock_timeout_ms) {
 Error TooNew(std::int64_t applied) {
   return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(applied) +
                                                 " is newer than this program understands (" +
-                                                std::to_string(kCurrentVersion) +
+                                                std::to_string(kPostgresSchemaVersion) +
                                                 "); upgrade the ledger tools");
 }
 
@@ -173,8 +174,8 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
     return MakeError(ErrorCode::kNotFound,
                      "the database holds no ledger (create one with `ledger init --db URL`)");
   }
-  if (*applied > kCurrentVersion) return TooNew(*applied);
-  if (*applied == kCurrentVersion) return OkStatus();
+  if (*applied > kPostgresSchemaVersion) return TooNew(*applied);
+  if (*applied == kPostgresSchemaVersion) return OkStatus();
   if (read_only) {
     return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(*applied) +
                                                   " needs migrating; open it once read-write");
@@ -183,7 +184,7 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
   ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   // Under the lock: another process may have migrated meanwhile.
   ATTEST_ASSIGN_OR_RETURN(applied, AppliedVersion(connection));
-  if (!applied || *applied > kCurrentVersion) {
+  if (!applied || *applied > kPostgresSchemaVersion) {
     return applied ? TooNew(*applied)
                    : MakeError(ErrorCode::kNotFound, "the ledger schema disappeared");
   }

@@ -20,7 +20,7 @@ using internal::PgParams;
 using internal::Relay;
 using pg::Param;
 
-std::string Select(const char* columns, const char* rest) {
+std::string SelectSql(const char* columns, const char* rest) {
   return std::string("SELECT ") + columns + " " + rest;
 }
 
@@ -49,9 +49,9 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
-    return ReadOptional<NodeRecord>(Select(internal::kNodeColumns, "FROM nodes WHERE node_id = $1"),
-                                    {Param::Text(node_id)}, internal::kNodeTypes,
-                                    internal::ReadNodeRow);
+    return ReadOptional<NodeRecord>(
+        SelectSql(internal::kNodeColumns, "FROM nodes WHERE node_id = $1"), {Param::Text(node_id)},
+        internal::kNodeTypes, internal::ReadNodeRow);
   }
 
   Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
@@ -61,9 +61,9 @@ class PostgresServiceStore final : public ServiceStore {
         std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
     const std::string state_name = state ? std::string(NodeStateName(*state)) : "";
     return ReadAll<NodeRecord>(
-        Select(internal::kNodeColumns,
-               "FROM nodes WHERE ($1::text IS NULL OR state = $1) AND node_id > $2 "
-               "ORDER BY node_id COLLATE \"C\" LIMIT $3"),
+        SelectSql(internal::kNodeColumns,
+                  "FROM nodes WHERE ($1::text IS NULL OR state = $1) AND node_id > $2 "
+                  "ORDER BY node_id COLLATE \"C\" LIMIT $3"),
         {state ? Param::Text(state_name) : Param::Null(), Param::Text(after_node_id),
          Param::Int64(sql_limit)},
         internal::kNodeTypes, internal::ReadNodeRow);
@@ -95,13 +95,13 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<std::optional<EnrollmentRecord>> GetEnrollment(std::string_view enrollment_id) override {
     return ReadOptional<EnrollmentRecord>(
-        Select(internal::kEnrollmentColumns, "FROM enrollments WHERE enrollment_id = $1"),
+        SelectSql(internal::kEnrollmentColumns, "FROM enrollments WHERE enrollment_id = $1"),
         {Param::Text(enrollment_id)}, internal::kEnrollmentTypes, internal::ReadEnrollmentRow);
   }
 
   Result<std::vector<CertificateRecord>> CertificatesOf(std::string_view node_id) override {
     return ReadAll<CertificateRecord>(
-        Select(
+        SelectSql(
             internal::kCertificateColumns,
             "FROM certificates WHERE node_id = $1 ORDER BY not_before, serial_hex COLLATE \"C\""),
         {Param::Text(node_id)}, internal::kCertificateTypes, internal::ReadCertificateRow);
@@ -110,9 +110,9 @@ class PostgresServiceStore final : public ServiceStore {
   Result<std::vector<CertificateRecord>> RevokedCertificates(TimePoint now) override {
     ATTEST_ASSIGN_OR_RETURN(std::int64_t now_micros, internal::TimeToMicros(now, "now"));
     return ReadAll<CertificateRecord>(
-        Select(internal::kCertificateColumns,
-               "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > $1 "
-               "ORDER BY revoked_at, serial_hex COLLATE \"C\""),
+        SelectSql(internal::kCertificateColumns,
+                  "FROM certificates WHERE revoked_at IS NOT NULL AND not_after > $1 "
+                  "ORDER BY revoked_at, serial_hex COLLATE \"C\""),
         {Param::Int64(now_micros)}, internal::kCertificateTypes, internal::ReadCertificateRow);
   }
 
@@ -133,19 +133,20 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<std::optional<TokenRecord>> GetToken(std::string_view token_id) override {
     return ReadOptional<TokenRecord>(
-        Select(internal::kTokenColumns, "FROM tokens WHERE token_id = $1"), {Param::Text(token_id)},
-        internal::kTokenTypes, internal::ReadTokenRow);
+        SelectSql(internal::kTokenColumns, "FROM tokens WHERE token_id = $1"),
+        {Param::Text(token_id)}, internal::kTokenTypes, internal::ReadTokenRow);
   }
 
   Result<std::vector<TokenRecord>> ListTokens() override {
     return ReadAll<TokenRecord>(
-        Select(internal::kTokenColumns, "FROM tokens ORDER BY created_at, token_id COLLATE \"C\""),
+        SelectSql(internal::kTokenColumns,
+                  "FROM tokens ORDER BY created_at, token_id COLLATE \"C\""),
         {}, internal::kTokenTypes, internal::ReadTokenRow);
   }
 
   Result<std::optional<PolicyRecord>> CurrentPolicy() override {
     return ReadOptional<PolicyRecord>(
-        Select(internal::kPolicyColumns, "FROM policies ORDER BY serial DESC LIMIT 1"), {},
+        SelectSql(internal::kPolicyColumns, "FROM policies ORDER BY serial DESC LIMIT 1"), {},
         internal::kPolicyTypes, internal::ReadPolicyRow);
   }
 
@@ -153,7 +154,7 @@ class PostgresServiceStore final : public ServiceStore {
     const auto sql_limit = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
     return ReadAll<PendingLedgerEvent>(
-        Select(internal::kOutboxColumns, "FROM ledger_outbox ORDER BY outbox_id LIMIT $1"),
+        SelectSql(internal::kOutboxColumns, "FROM ledger_outbox ORDER BY outbox_id LIMIT $1"),
         {Param::Int64(sql_limit)}, internal::kOutboxTypes, internal::ReadOutboxRow);
   }
 
