@@ -273,7 +273,10 @@ TEST_P(LedgerStoreConformance, ADuplicateKeyIsAlreadyExistsAndUndoesItsTransacti
       {"checkpoint", [&] { return store_->InsertCheckpoint(MakeCheckpoint(2)); }},
       {"metadata", [&] { return store_->WriteMeta("format", "other"); }},
   };
-  for (const auto& [what, write] : duplicates) {
+  for (const auto& duplicate : duplicates) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda.
+    const char* what = duplicate.first;
+    const Write& write = duplicate.second;
     Status status = store_->WithWriteTransaction([&](const TreeHead& head) -> Status {
       ATTEST_RETURN_IF_ERROR(store_->InsertEntry(MakeRow(head.size + 1, head.chain_hash)));
       return write();
