@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "attest/pg/schema.h"
+
 namespace attest::ledger {
 namespace {
 
@@ -95,37 +97,8 @@ ALTER TABLE ledger_merkle_nodes ADD CONSTRAINT ledger_merkle_nodes_last_leaf_che
 )sql",
 };
 
-constexpr std::int64_t kPostgresSchemaVersion =
-    static_cast<std::int64_t>(kPostgresMigrations.size());
-
-// The applied version; 0 when the migrations table exists but is empty, and
-// nullopt when the database holds no ledger schema at all.
-Result<std::optional<std::int64_t>> AppliedVersion(pg::Connection& connection) {
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult exists,
-      connection.Query("read the ledger schema version",
-                       "SELECT to_regclass('ledger_schema_migrations') IS NOT NULL"));
-  ATTEST_ASSIGN_OR_RETURN(bool has_table, exists.Bool(0, 0));
-  if (!has_table) return std::optional<std::int64_t>();
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult version,
-      connection.Query("read the ledger schema version",
-                       "SELECT coalesce(max(version), 0)::int8 FROM ledger_schema_migrations"));
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t applied, version.Int64(0, 0));
-  return std::optional<std::int64_t>(applied);
-}
-
-Status ApplyFrom(pg::Connection& connection, std::int64_t applied) {
-  for (std::int64_t version = applied + 1; version <= kPostgresSchemaVersion; ++version) {
-    const std::string what = "apply ledger schema migration " + std::to_string(version);
-    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
-        what, std::string(kPostgresMigrations[static_cast<std::size_t>(version - 1)])));
-    ATTEST_RETURN_IF_ERROR(
-        connection.Execute(what, "INSERT INTO ledger_schema_migrations(version) VALUES ($1)",
-                           {Param::Int64(version)}));
-  }
-  return OkStatus();
-}
+constexpr pg::SchemaMigrations kLedgerSchema{"ledger", "ledger_schema_migrations",
+                                             kPostgresMigrations, "the ledger tools"};
 
 // Inside the schema transaction: a wait for the schema lock (or for a table
 // lock a migration needs while writers run) ends after lock_timeout_ms,
@@ -140,42 +113,33 @@ Status TakeSchemaLock(pg::Connection& connection, int lock_timeout_ms) {
                             {Param::Int64(kSchemaLockKey)});
 }
 
-Error TooNew(std::int64_t applied) {
-  return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(applied) +
-                                                " is newer than this program understands (" +
-                                                std::to_string(kPostgresSchemaVersion) +
-                                                "); upgrade the ledger tools");
-}
-
 }  // namespace
 
 Status CreatePostgresSchema(pg::Connection& connection, int lock_timeout_ms) {
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
   ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
-  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied,
+                          pg::AppliedSchemaVersion(connection, kLedgerSchema));
   if (applied) {
     return MakeError(
         ErrorCode::kAlreadyExists,
         "the database already holds a ledger (schema version " + std::to_string(*applied) + ")");
   }
-  ATTEST_RETURN_IF_ERROR(
-      connection.ExecuteScript("create the ledger schema",
-                               "CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, "
-                               "applied_at timestamptz NOT NULL DEFAULT now())"));
-  ATTEST_RETURN_IF_ERROR(ApplyFrom(connection, 0));
+  ATTEST_RETURN_IF_ERROR(pg::ApplySchemaMigrations(connection, kLedgerSchema, std::nullopt));
   return transaction.Commit();
 }
 
 Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
                                     int lock_timeout_ms) {
   // Most opens find the schema current: read without the lock first.
-  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied,
+                          pg::AppliedSchemaVersion(connection, kLedgerSchema));
   if (!applied) {
     return MakeError(ErrorCode::kNotFound,
                      "the database holds no ledger (create one with `ledger init --db URL`)");
   }
-  if (*applied > kPostgresSchemaVersion) return TooNew(*applied);
-  if (*applied == kPostgresSchemaVersion) return OkStatus();
+  if (*applied > kLedgerSchema.latest()) return pg::SchemaTooNew(kLedgerSchema, *applied);
+  if (*applied == kLedgerSchema.latest()) return OkStatus();
   if (read_only) {
     return MakeError(ErrorCode::kUnsupported, "ledger schema version " + std::to_string(*applied) +
                                                   " needs migrating; open it once read-write");
@@ -183,12 +147,9 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
   ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
   ATTEST_RETURN_IF_ERROR(TakeSchemaLock(connection, lock_timeout_ms));
   // Under the lock: another process may have migrated meanwhile.
-  ATTEST_ASSIGN_OR_RETURN(applied, AppliedVersion(connection));
-  if (!applied || *applied > kPostgresSchemaVersion) {
-    return applied ? TooNew(*applied)
-                   : MakeError(ErrorCode::kNotFound, "the ledger schema disappeared");
-  }
-  ATTEST_RETURN_IF_ERROR(ApplyFrom(connection, *applied));
+  ATTEST_ASSIGN_OR_RETURN(applied, pg::AppliedSchemaVersion(connection, kLedgerSchema));
+  if (!applied) return MakeError(ErrorCode::kNotFound, "the ledger schema disappeared");
+  ATTEST_RETURN_IF_ERROR(pg::ApplySchemaMigrations(connection, kLedgerSchema, applied));
   return transaction.Commit();
 }
 

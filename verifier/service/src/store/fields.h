@@ -4,6 +4,7 @@
 // limits are the same both ways, so whatever the store writes it can read.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "attest/bytes.h"
 #include "attest/clock.h"
 #include "attest/error.h"
+#include "attest/service/store.h"
 #include "attest/sqlite.h"
 
 namespace attest::service::internal {
@@ -94,5 +96,11 @@ class Binder {
   std::string_view record_;
   int next_ = 1;
 };
+
+// What RecordChallenge accepts, the same for every backend: a 32-byte
+// nonce, a node and a requester, a lifetime in (0, 24 h], positive bounds.
+inline constexpr std::size_t kChallengeNonceBytes = 32;
+Status CheckChallengeRequest(std::string_view node_id, ByteView nonce, std::string_view requester,
+                             std::chrono::milliseconds lifetime, const ChallengeBounds& bounds);
 
 }  // namespace attest::service::internal

@@ -15,8 +15,6 @@ namespace {
 
 using pg::Param;
 
-constexpr std::size_t kNonceSize = 32;
-
 constexpr const char* kNowMicros = "SELECT (extract(epoch FROM now()) * 1000000)::bigint";
 
 // A challenge row that is outstanding at $2: unredeemed and unexpired.
@@ -35,22 +33,7 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
                                     ByteView nonce, std::string_view requester,
                                     std::chrono::milliseconds lifetime,
                                     const ChallengeBounds& bounds) {
-  if (nonce.size() != kNonceSize) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "challenge nonce: " + std::to_string(nonce.size()) + " bytes, not " +
-                         std::to_string(kNonceSize));
-  }
-  if (node_id.empty() || requester.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge: empty node id or requester");
-  }
-  if (lifetime.count() <= 0 || lifetime > std::chrono::hours(24)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge lifetime out of range (0, 24h]");
-  }
-  if (bounds.max_outstanding_per_requester == 0 || bounds.max_per_node == 0 ||
-      bounds.max_per_node > static_cast<std::size_t>(kMaxInt64) ||
-      bounds.max_outstanding_per_requester > static_cast<std::size_t>(kMaxInt64)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge bounds must be positive");
-  }
+  ATTEST_RETURN_IF_ERROR(CheckChallengeRequest(node_id, nonce, requester, lifetime, bounds));
   ATTEST_RETURN_IF_ERROR(connection.Execute("lock the node's challenges",
                                             "SELECT pg_advisory_xact_lock(hashtext($1))",
                                             {Param::Text(node_id)}));

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "attest/pg/schema.h"
 #include "attest/service/postgres_store.h"
 
 #include "src/store/postgres_internal.h"
@@ -129,20 +130,8 @@ CREATE TABLE challenge_redemptions(
 static_assert(kMigrations.size() == static_cast<std::size_t>(kPostgresServiceSchemaVersion),
               "kPostgresServiceSchemaVersion must name the last migration");
 
-Result<std::optional<std::int64_t>> AppliedVersion(pg::Connection& connection) {
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult exists,
-      connection.Query("read the service schema version",
-                       "SELECT to_regclass('service_schema_migrations') IS NOT NULL"));
-  ATTEST_ASSIGN_OR_RETURN(bool present, exists.Bool(0, 0));
-  if (!present) return std::optional<std::int64_t>();
-  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult version,
-                          connection.Query("read the service schema version",
-                                           "SELECT coalesce(max(version), 0)::bigint "
-                                           "FROM service_schema_migrations"));
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t applied, version.Int64(0, 0));
-  return std::optional<std::int64_t>(applied);
-}
+constexpr pg::SchemaMigrations kServiceSchema{"service", "service_schema_migrations", kMigrations,
+                                              "the verifier"};
 
 }  // namespace
 
@@ -151,33 +140,13 @@ Status PreparePostgresSchema(pg::Connection& connection, bool create) {
   ATTEST_RETURN_IF_ERROR(connection.Execute("lock the service schema",
                                             "SELECT pg_advisory_xact_lock($1)",
                                             {Param::Int64(kSchemaLockKey)}));
-  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied, AppliedVersion(connection));
-  if (!applied) {
-    if (!create) {
-      return MakeError(ErrorCode::kNotFound,
-                       "the database holds no verifier service schema (`verifier init` creates "
-                       "it)");
-    }
-    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
-        "create the service schema",
-        "CREATE TABLE service_schema_migrations(version integer PRIMARY KEY, "
-        "applied_at timestamptz NOT NULL DEFAULT now())"));
-    applied = 0;
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied,
+                          pg::AppliedSchemaVersion(connection, kServiceSchema));
+  if (!applied && !create) {
+    return MakeError(ErrorCode::kNotFound,
+                     "the database holds no verifier service schema (`verifier init` creates it)");
   }
-  if (*applied > kPostgresServiceSchemaVersion) {
-    return MakeError(ErrorCode::kUnsupported, "service schema version " + std::to_string(*applied) +
-                                                  " is newer than this verifier understands (" +
-                                                  std::to_string(kPostgresServiceSchemaVersion) +
-                                                  "); upgrade the verifier");
-  }
-  for (std::int64_t version = *applied + 1; version <= kPostgresServiceSchemaVersion; ++version) {
-    const std::string what = "apply service schema migration " + std::to_string(version);
-    ATTEST_RETURN_IF_ERROR(connection.ExecuteScript(
-        what, std::string(kMigrations[static_cast<std::size_t>(version - 1)])));
-    ATTEST_RETURN_IF_ERROR(
-        connection.Execute(what, "INSERT INTO service_schema_migrations(version) VALUES ($1)",
-                           {Param::Int64(version)}));
-  }
+  ATTEST_RETURN_IF_ERROR(pg::ApplySchemaMigrations(connection, kServiceSchema, applied));
   return transaction.Commit();
 }
 

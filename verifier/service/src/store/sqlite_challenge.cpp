@@ -11,8 +11,6 @@
 namespace attest::service::internal {
 namespace {
 
-constexpr std::size_t kNonceSize = 32;
-
 // Microseconds since the Unix epoch by SQLite's clock (millisecond
 // resolution).
 constexpr const char* kNowMicros =
@@ -103,21 +101,7 @@ Result<TimePoint> ApplyRecordChallenge(Connection& writer, std::string_view node
                                        std::string_view requester,
                                        std::chrono::milliseconds lifetime,
                                        const ChallengeBounds& bounds) {
-  if (nonce.size() != kNonceSize) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "challenge nonce: " + std::to_string(nonce.size()) + " bytes, not " +
-                         std::to_string(kNonceSize));
-  }
-  if (node_id.empty() || requester.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge: empty node id or requester");
-  }
-  if (lifetime.count() <= 0 || lifetime > std::chrono::hours(24)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge lifetime out of range (0, 24h]");
-  }
-  if (bounds.max_outstanding_per_requester == 0 || bounds.max_per_node == 0 ||
-      bounds.max_per_node > static_cast<std::size_t>(kMaxInt64)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge bounds must be positive");
-  }
+  ATTEST_RETURN_IF_ERROR(CheckChallengeRequest(node_id, nonce, requester, lifetime, bounds));
   ATTEST_ASSIGN_OR_RETURN(std::int64_t now, DatabaseNow(writer));
   ATTEST_RETURN_IF_ERROR(
       BoundRequester(writer, node_id, now, requester, bounds.max_outstanding_per_requester));
