@@ -246,18 +246,7 @@ DELETE FROM ledger_schema_migrations WHERE version = 2;
 TEST_F(PostgresStoreTest, AnAppendWhoseCommitWasLostIsResolvedAsNotCommitted) {
   auto ledger = CreateLedger();
   ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
-  ASSERT_TRUE(Sql(R"sql(
-CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_terminate_backend(pg_backend_pid());
-  PERFORM pg_sleep(10);
-  RETURN NULL;
-END
-$$;
-CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON ledger_entries
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
-)sql")
-                  .ok());
+  ASSERT_TRUE(Sql(pg::test::DieAtCommitTriggerSql("ledger_entries")).ok());
   auto lost = ledger->Append(NewEntry{"config.changed", "test", "{}", {}});
   ASSERT_FALSE(lost.ok());
   EXPECT_EQ(lost.error().code, ErrorCode::kIo);

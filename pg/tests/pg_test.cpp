@@ -313,20 +313,10 @@ TEST_F(PgTest, ATransactionIsNeitherNestedNorEndedTwice) {
 // COMMIT, ends its own session): the client cannot know whether the
 // transaction committed, and Commit says exactly that, not a plain kIo.
 TEST_F(PgTest, AConnectionLostDuringCommitLeavesTheOutcomeUnknown) {
-  ASSERT_TRUE(connection_
-                  ->ExecuteScript("schema", R"sql(
-CREATE TABLE t(k int8);
-CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_terminate_backend(pg_backend_pid());
-  PERFORM pg_sleep(10);
-  RETURN NULL;
-END
-$$;
-CREATE CONSTRAINT TRIGGER t_die_at_commit AFTER INSERT ON t
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
-)sql")
-                  .ok());
+  ASSERT_TRUE(
+      connection_
+          ->ExecuteScript("schema", "CREATE TABLE t(k int8);" + test::DieAtCommitTriggerSql("t"))
+          .ok());
   auto transaction = Transaction::Begin(*connection_);
   ASSERT_TRUE(transaction.ok());
   ASSERT_TRUE(Run("INSERT INTO t VALUES (1)").ok());

@@ -319,4 +319,19 @@ TestDatabase::~TestDatabase() {
   if (cluster_ != nullptr && !name_.empty()) (void)cluster_->DropDatabase(name_);
 }
 
+std::string DieAtCommitTriggerSql(const std::string& table) {
+  return R"sql(
+CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_terminate_backend(pg_backend_pid());
+  PERFORM pg_sleep(10);
+  RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON )sql" +
+         table + R"sql(
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die_at_commit();
+)sql";
+}
+
 }  // namespace attest::pg::test

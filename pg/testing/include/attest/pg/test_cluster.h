@@ -87,4 +87,10 @@ class TestDatabase {
   std::string error_;
 };
 
+// SQL that makes a COMMIT lose its connection: a deferred trigger on
+// `table` ends its own session when the inserting transaction commits,
+// before the commit is written. The one way to cause "the answer to COMMIT
+// was lost" for real; the transaction does not commit.
+std::string DieAtCommitTriggerSql(const std::string& table);
+
 }  // namespace attest::pg::test
