@@ -21,6 +21,8 @@
 #include "attest/ledger/ledger.h"
 #include "attest/ledger/verify.h"
 
+#include "ledger_append_workload.h"
+
 namespace attest::ledger {
 namespace {
 
@@ -36,18 +38,6 @@ std::string BenchDir() {
 void Die(const Error& error) {
   std::fprintf(stderr, "benchmark setup failed: %s\n", error.ToString().c_str());
   std::exit(1);
-}
-
-// A realistic entry: an attestation failure with a reason list, ~300 bytes.
-NewEntry SampleEntry(std::uint64_t n) {
-  return NewEntry{
-      "attestation.failed", "verifier",
-      "{\"node_id\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
-      "\"n\":" +
-          std::to_string(n) +
-          ",\"reasons\":[{\"code\":\"PCR_DIGEST_MISMATCH\",\"detail\":\"PCR 4 replays "
-          "to ab12.. but the quote says cd34..\"}]}",
-      std::nullopt};
 }
 
 struct Fixture {
@@ -78,7 +68,7 @@ Fixture BuildMillionLedger() {
   std::vector<NewEntry> batch;
   for (std::uint64_t n = 0; n < kMillion; n += batch.size()) {
     batch.clear();
-    for (std::uint64_t i = 0; i < 10000; ++i) batch.push_back(SampleEntry(n + i));
+    for (std::uint64_t i = 0; i < 10000; ++i) batch.push_back(bench::SampleEntry(n + i));
     if (auto appended = ledger->AppendBatch(batch); !appended.ok()) Die(appended.error());
   }
   auto checkpoint = ledger->SignCheckpoint(built.signer);
@@ -112,30 +102,16 @@ const MillionFixture& MillionLedger() {
 void BM_AppendDurable(benchmark::State& state) {
   Fixture fixture = NewLedger("append-durable.db");
   auto ledger = Ledger::Open(fixture.db);
-  std::uint64_t n = 0;
-  for (auto _ : state) {
-    auto appended = ledger->Append(SampleEntry(n++));
-    if (!appended.ok()) state.SkipWithError(appended.error().message.c_str());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  if (!ledger.ok()) Die(ledger.error());
+  bench::AppendOneAtATime(state, *ledger);
 }
 BENCHMARK(BM_AppendDurable)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
 
 void BM_AppendBatched(benchmark::State& state) {
   Fixture fixture = NewLedger("append-batched.db");
   auto ledger = Ledger::Open(fixture.db);
-  const auto batch_size = static_cast<std::uint64_t>(state.range(0));
-  std::uint64_t n = 0;
-  std::vector<NewEntry> batch;
-  for (auto _ : state) {
-    state.PauseTiming();
-    batch.clear();
-    for (std::uint64_t i = 0; i < batch_size; ++i) batch.push_back(SampleEntry(n++));
-    state.ResumeTiming();
-    auto appended = ledger->AppendBatch(batch);
-    if (!appended.ok()) state.SkipWithError(appended.error().message.c_str());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  if (!ledger.ok()) Die(ledger.error());
+  bench::AppendInBatches(state, *ledger);
 }
 BENCHMARK(BM_AppendBatched)->Arg(1000)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 

@@ -20,6 +20,8 @@
 #include "attest/ledger/ledger.h"
 #include "attest/pg/pg.h"
 
+#include "ledger_append_workload.h"
+
 namespace attest::ledger {
 namespace {
 
@@ -58,17 +60,6 @@ class BenchSchema {
   std::string url_;
 };
 
-NewEntry SampleEntry(std::uint64_t n) {
-  return NewEntry{
-      "attestation.failed", "verifier",
-      "{\"node_id\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
-      "\"n\":" +
-          std::to_string(n) +
-          ",\"reasons\":[{\"code\":\"PCR_DIGEST_MISMATCH\",\"detail\":\"PCR 4 replays "
-          "to ab12.. but the quote says cd34..\"}]}",
-      std::nullopt};
-}
-
 std::optional<Ledger> NewLedger(benchmark::State& state, const BenchSchema& schema) {
   if (!schema.ok()) return std::nullopt;
   auto key = Ed25519PrivateKey::Generate();
@@ -84,12 +75,7 @@ void BM_PostgresAppendDurable(benchmark::State& state) {
   BenchSchema schema(state);
   std::optional<Ledger> ledger = NewLedger(state, schema);
   if (!ledger) return;
-  std::uint64_t n = 0;
-  for (auto _ : state) {
-    auto appended = ledger->Append(SampleEntry(n++));
-    if (!appended.ok()) state.SkipWithError(appended.error().message.c_str());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  bench::AppendOneAtATime(state, *ledger);
 }
 BENCHMARK(BM_PostgresAppendDurable)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
 
@@ -97,18 +83,7 @@ void BM_PostgresAppendBatched(benchmark::State& state) {
   BenchSchema schema(state);
   std::optional<Ledger> ledger = NewLedger(state, schema);
   if (!ledger) return;
-  const auto batch_size = static_cast<std::uint64_t>(state.range(0));
-  std::uint64_t n = 0;
-  std::vector<NewEntry> batch;
-  for (auto _ : state) {
-    state.PauseTiming();
-    batch.clear();
-    for (std::uint64_t i = 0; i < batch_size; ++i) batch.push_back(SampleEntry(n++));
-    state.ResumeTiming();
-    auto appended = ledger->AppendBatch(batch);
-    if (!appended.ok()) state.SkipWithError(appended.error().message.c_str());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  bench::AppendInBatches(state, *ledger);
 }
 BENCHMARK(BM_PostgresAppendBatched)
     ->Arg(1000)
