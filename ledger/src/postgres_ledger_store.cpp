@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "attest/pg/pg.h"
+#include "attest/pg/reconnect.h"
 
 #include "src/postgres_commit_outcome.h"
 #include "src/postgres_schema.h"
@@ -164,13 +165,18 @@ class PostgresNodeCursor final : public NodeCursor {
 };
 
 Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options);
+pg::ConnectOptions ConnectOptionsFor(const PostgresStoreOptions& options);
 
 class PostgresLedgerStore final : public LedgerStore {
  public:
   PostgresLedgerStore(pg::Connection connection, std::string url, PostgresStoreOptions options)
-      : db_(std::move(connection)), url_(std::move(url)), options_(options) {}
+      : db_(std::move(connection)),
+        url_(std::move(url)),
+        options_(options),
+        reconnector_(url_, ConnectOptionsFor(options_)) {}
 
   Result<std::string> ReadMeta(const std::string& key) override {
+    ATTEST_RETURN_IF_ERROR(Live());
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult rows,
         db_.Query("read ledger metadata", "SELECT value FROM ledger_meta WHERE key = $1",
@@ -194,7 +200,8 @@ class PostgresLedgerStore final : public LedgerStore {
   Status WithWriteTransaction(const std::function<Status(const TreeHead&)>& body) override {
     witness_ = nullptr;
     ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction,
-                            pg::Transaction::Begin(db_, {.read_only = options_.read_only}));
+                            BeginOnLiveConnection({.read_only = options_.read_only}));
+    InTransaction in_transaction(in_transaction_);
     // Transaction-local, so a connection pooler's next client does not
     // inherit them, and a pooled session that lost the connect-time
     // timeouts still has them here, where the tree-head lock is held: a
@@ -224,13 +231,14 @@ class PostgresLedgerStore final : public LedgerStore {
   Status WithReadSnapshot(const std::function<Status()>& body) override {
     ATTEST_ASSIGN_OR_RETURN(
         pg::Transaction transaction,
-        pg::Transaction::Begin(db_,
-                               {.isolation = pg::Isolation::kRepeatableRead, .read_only = true}));
+        BeginOnLiveConnection({.isolation = pg::Isolation::kRepeatableRead, .read_only = true}));
+    InTransaction in_transaction(in_transaction_);
     ATTEST_RETURN_IF_ERROR(body());
     return transaction.Rollback();  // nothing was written to keep
   }
 
   Result<TreeHead> ReadTreeHead() override {
+    ATTEST_RETURN_IF_ERROR(Live());
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult rows,
         db_.QueryPrepared("read the ledger's tree head",
@@ -244,6 +252,7 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Result<Entry> ReadEntry(std::uint64_t seq) override {
+    ATTEST_RETURN_IF_ERROR(Live());
     static const std::string kSql =
         std::string("SELECT ") + kPostgresEntryColumns + " FROM ledger_entries WHERE seq = $1";
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, db_.QueryPrepared("read ledger entry", kSql,
@@ -258,6 +267,7 @@ class PostgresLedgerStore final : public LedgerStore {
 
   Result<std::unique_ptr<EntryCursor>> ScanEntries(std::uint64_t first_seq,
                                                    std::uint64_t last_seq) override {
+    ATTEST_RETURN_IF_ERROR(Live());
     // Past int8's range nothing is stored; clamp so the bound stays a valid int8.
     constexpr std::uint64_t kMax = static_cast<std::uint64_t>(INT64_MAX);
     return std::unique_ptr<EntryCursor>(
@@ -265,6 +275,7 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Result<Hash> ReadNode(int level, std::uint64_t index) override {
+    ATTEST_RETURN_IF_ERROR(Live());
     auto what = [level, index] {
       return "Merkle node (level " + std::to_string(level) + ", index " + std::to_string(index) +
              ")";
@@ -284,16 +295,19 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Result<std::unique_ptr<NodeCursor>> ScanNodes() override {
+    ATTEST_RETURN_IF_ERROR(Live());
     return std::unique_ptr<NodeCursor>(new PostgresNodeCursor(db_));
   }
 
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override {
+    ATTEST_RETURN_IF_ERROR(Live());
     ATTEST_ASSIGN_OR_RETURN(auto all, QueryCheckpoints("ORDER BY tree_size DESC LIMIT 1", {}));
     if (all.empty()) return std::optional<StoredCheckpoint>();
     return std::optional<StoredCheckpoint>(std::move(all.front()));
   }
 
   Result<std::optional<StoredCheckpoint>> CheckpointAt(std::uint64_t tree_size) override {
+    ATTEST_RETURN_IF_ERROR(Live());
     ATTEST_ASSIGN_OR_RETURN(
         auto all, QueryCheckpoints("WHERE tree_size = $1", {Param::Int64(ToSql(tree_size))}));
     if (all.empty()) return std::optional<StoredCheckpoint>();
@@ -301,6 +315,7 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Result<std::vector<StoredCheckpoint>> AllCheckpoints() override {
+    ATTEST_RETURN_IF_ERROR(Live());
     return QueryCheckpoints("ORDER BY tree_size", {});
   }
 
@@ -400,21 +415,54 @@ class PostgresLedgerStore final : public LedgerStore {
     return checkpoints;
   }
 
+  // Marks the store inside one of its transactions while it lives: a dead
+  // connection is then an error, never reopened under the transaction.
+  class InTransaction {
+   public:
+    explicit InTransaction(bool& flag) : flag_(flag) { flag_ = true; }
+    ~InTransaction() { flag_ = false; }
+    InTransaction(const InTransaction&) = delete;
+    InTransaction& operator=(const InTransaction&) = delete;
+
+   private:
+    bool& flag_;
+  };
+
+  // Outside a transaction, reopens a connection that died (a database
+  // restart), with backoff; inside one, leaves it to fail.
+  Status Live() { return in_transaction_ ? OkStatus() : reconnector_.Revive(db_); }
+
+  // BEGIN on a live connection; once more on a new one when the old turns
+  // out dead at the BEGIN (the server closed it while idle).
+  Result<pg::Transaction> BeginOnLiveConnection(const pg::TransactionOptions& options) {
+    ATTEST_RETURN_IF_ERROR(Live());
+    Result<pg::Transaction> begun = pg::Transaction::Begin(db_, options);
+    if (begun.ok() || !pg::IsConnectionLost(begun.error()) || db_.IsAlive()) return begun;
+    ATTEST_RETURN_IF_ERROR(reconnector_.Revive(db_));
+    return pg::Transaction::Begin(db_, options);
+  }
+
   pg::Connection db_;
   std::string url_;
   PostgresStoreOptions options_;
+  pg::Reconnector reconnector_;
+  bool in_transaction_ = false;
   // The last row the current write transaction wrote, to look for if its
   // commit's outcome is lost.
   CommitWitness witness_;
 };
 
-Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options) {
+pg::ConnectOptions ConnectOptionsFor(const PostgresStoreOptions& options) {
   // No session settings beyond pg's: lock_timeout is set per write
   // transaction, and a read-only store begins its transactions READ ONLY.
-  return pg::Connection::Open(url, {.connect_timeout_seconds = options.connect_timeout_seconds,
-                                    .application_name = "attest-ledger",
-                                    .allow_insecure_transport = options.allow_insecure_transport,
-                                    .read_write = !options.read_only});
+  return {.connect_timeout_seconds = options.connect_timeout_seconds,
+          .application_name = "attest-ledger",
+          .allow_insecure_transport = options.allow_insecure_transport,
+          .read_write = !options.read_only};
+}
+
+Result<pg::Connection> Connect(const std::string& url, const PostgresStoreOptions& options) {
+  return pg::Connection::Open(url, ConnectOptionsFor(options));
 }
 
 }  // namespace

@@ -24,18 +24,27 @@ using attest::cli::Start;
 using attest::cli::StartCommand;
 
 const FlagSpec kStateDirFlag{"state-dir", "DIR", "the state directory `verifier init` made"};
+// The CLI's changes reach the deployment the service's configuration names:
+// its state directory and its storage (a PostgreSQL deployment needs it).
+const FlagSpec kDeploymentConfigFlag{"config", "FILE",
+                                     "the verifier's TOML configuration (instead of --state-dir)"};
 
 const Command kInit{
     "init",
-    "verifier init --state-dir DIR [--ca-chain PEM --ca-key PEM] [--server-name NAME,...]\n"
-    "              [--origin NAME]",
+    "verifier init --state-dir DIR [--storage URL|DIR] [--ca-chain PEM --ca-key PEM]\n"
+    "              [--server-name NAME,...] [--origin NAME]",
     "Creates the service's state directory (0700): the store (service.db), the\n"
     "ledger (ledger.db) and its checkpoint key (ledger.key, ledger.pub), the CA\n"
     "(a new self-signed one, or the operator's intermediate given by --ca-chain\n"
     "and --ca-key), the server's TLS certificate (tls.pem, tls.key), the webhook\n"
     "signing key (webhook.key) and one admin API token, printed once on stdout and\n"
-    "stored only hashed. Refuses a directory that exists and is not empty.",
+    "stored only hashed. Refuses a directory that exists and is not empty.\n"
+    "With --storage postgresql://... the store and the ledger are made in that\n"
+    "(existing) database instead, as the configuration's `storage` key then names\n"
+    "it; refused when it holds a verifier's ledger already. A second verifier on\n"
+    "that database gets a copy of this state directory, not another init.",
     {kStateDirFlag,
+     {"storage", "URL|DIR", "a postgresql:// URL (no password), or a directory for the files"},
      {"ca-chain", "PEM", "the operator's CA chain, the CA first"},
      {"ca-key", "PEM", "that CA's private key"},
      {"server-name", "NAME,...", "SANs of the TLS certificate (default 127.0.0.1,::1,localhost)"},
@@ -53,33 +62,35 @@ const Command kServe{
 
 const Command kTokenCreate{
     "token create",
-    "verifier token create --state-dir DIR --role reader|operator|admin [--label TEXT]",
+    "verifier token create --state-dir DIR|--config FILE --role reader|operator|admin\n"
+    "                      [--label TEXT]",
     "Creates an API token and prints it once (only its hash is stored).",
     {kStateDirFlag,
+     kDeploymentConfigFlag,
      {"role", "ROLE", "reader, operator or admin"},
      {"label", "TEXT", "what it is for"}},
 };
 
 const Command kTokenRevoke{
     "token revoke",
-    "verifier token revoke TOKEN_ID --state-dir DIR",
+    "verifier token revoke TOKEN_ID --state-dir DIR|--config FILE",
     "Revokes an API token by its id (the part after vt_ and before the next _).",
-    {kStateDirFlag},
+    {kStateDirFlag, kDeploymentConfigFlag},
 };
 
 const Command kNodeApprove{
     "node approve",
-    "verifier node approve NODE_ID --state-dir DIR",
+    "verifier node approve NODE_ID --state-dir DIR|--config FILE",
     "Approves a node waiting for approval, or lets a revoked node attest again.",
-    {kStateDirFlag},
+    {kStateDirFlag, kDeploymentConfigFlag},
 };
 
 const Command kNodeAllowReenroll{
     "node allow-reenroll",
-    "verifier node allow-reenroll NODE_ID --state-dir DIR [--minutes N]",
+    "verifier node allow-reenroll NODE_ID --state-dir DIR|--config FILE [--minutes N]",
     "Lets the node's EK enroll once more with a new AK within N minutes (default\n"
     "60). Its certificates are revoked when it does. Recorded in the ledger.",
-    {kStateDirFlag, {"minutes", "N", "how long the window stays open"}},
+    {kStateDirFlag, kDeploymentConfigFlag, {"minutes", "N", "how long the window stays open"}},
 };
 
 Result<std::string> RequiredFlag(const Invocation& run, const std::string& name) {
@@ -88,6 +99,26 @@ Result<std::string> RequiredFlag(const Invocation& run, const std::string& name)
     return MakeError(ErrorCode::kInvalidArgument, "--" + name + " is required");
   }
   return *value;
+}
+
+// --state-dir DIR (a SQLite deployment), or --config FILE (any).
+Result<service::DeploymentLocation> DeploymentOf(const Invocation& run) {
+  std::optional<std::string> config_path = run.flags.Value("config");
+  std::optional<std::string> state_dir = run.flags.Value("state-dir");
+  if (config_path && state_dir) {
+    return MakeError(ErrorCode::kInvalidArgument, "give --state-dir or --config, not both");
+  }
+  if (config_path) {
+    ATTEST_ASSIGN_OR_RETURN(service::ServiceConfig config,
+                            service::LoadServiceConfig(*config_path));
+    return service::DeploymentLocation(config.state_dir, config.storage);
+  }
+  if (!state_dir || state_dir->empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--state-dir DIR or --config FILE is required (--config for a deployment "
+                     "whose storage is PostgreSQL)");
+  }
+  return service::DeploymentLocation(*state_dir);
 }
 
 std::vector<std::string> SplitNames(const std::string& text) {
@@ -114,6 +145,7 @@ int RunInit(CommandArgs args, std::ostream& out, std::ostream& err) {
   options.ca_key_path = run.flags.Value("ca-key");
   if (auto names = run.flags.Value("server-name")) options.server_names = SplitNames(*names);
   options.ledger_origin = run.flags.Value("origin").value_or("");
+  options.storage = run.flags.Value("storage").value_or("");
   SystemClock clock;
   auto token = service::InitStateDirectory(options, clock);
   if (!token.ok()) return run.Fail(token.error());
@@ -184,14 +216,14 @@ int RunTokenCreate(CommandArgs args, std::ostream& out, std::ostream& err) {
   Start start = StartCommand("verifier", kTokenCreate, args, out, err, 0);
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
-  auto dir = RequiredFlag(run, "state-dir");
-  if (!dir.ok()) return run.Fail(dir.error());
+  auto where = DeploymentOf(run);
+  if (!where.ok()) return run.Fail(where.error());
   auto role_name = RequiredFlag(run, "role");
   if (!role_name.ok()) return run.Fail(role_name.error());
   std::optional<service::Role> role = service::ParseRole(*role_name);
   if (!role) return run.Fail("--role: reader, operator or admin");
   SystemClock clock;
-  auto token = service::CreateToken(*dir, *role, run.flags.Value("label").value_or(""), clock);
+  auto token = service::CreateToken(*where, *role, run.flags.Value("label").value_or(""), clock);
   if (!token.ok()) return run.Fail(token.error());
   err << "token " << token->record.token_id << " (" << *role_name
       << "); shown once, stored only hashed:\n";
@@ -199,16 +231,17 @@ int RunTokenCreate(CommandArgs args, std::ostream& out, std::ostream& err) {
   return attest::cli::kExitOk;
 }
 
-// The commands that take one positional id and --state-dir.
+// The commands that take one positional id and --state-dir or --config.
 int RunWithId(const Command& command, CommandArgs args, std::ostream& out, std::ostream& err,
-              Status (*action)(const Invocation&, const std::string&, const std::string&)) {
+              Status (*action)(const Invocation&, const service::DeploymentLocation&,
+                               const std::string&)) {
   Start start = StartCommand("verifier", command, args, out, err, 1);
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
   if (run.flags.positional().size() != 1) return run.Fail("give exactly one id");
-  auto dir = RequiredFlag(run, "state-dir");
-  if (!dir.ok()) return run.Fail(dir.error());
-  Status done = action(run, *dir, run.flags.positional()[0]);
+  auto where = DeploymentOf(run);
+  if (!where.ok()) return run.Fail(where.error());
+  Status done = action(run, *where, run.flags.positional()[0]);
   if (!done.ok()) return run.Fail(done.error());
   out << "done\n";
   return attest::cli::kExitOk;
@@ -228,9 +261,8 @@ int RunToken(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (!args.empty() && args[0] == "create") return RunTokenCreate(args.subspan(1), out, err);
   if (!args.empty() && args[0] == "revoke") {
     return RunWithId(kTokenRevoke, args.subspan(1), out, err,
-                     [](const Invocation&, const std::string& dir, const std::string& id) {
-                       return service::RevokeToken(dir, id, clock);
-                     });
+                     [](const Invocation&, const service::DeploymentLocation& where,
+                        const std::string& id) { return service::RevokeToken(where, id, clock); });
   }
   err << "verifier token: expected `create` or `revoke` (see --help of each)\n";
   return attest::cli::kExitUsageOrInput;
@@ -240,20 +272,20 @@ int RunNode(CommandArgs args, std::ostream& out, std::ostream& err) {
   static const SystemClock clock;
   if (!args.empty() && args[0] == "approve") {
     return RunWithId(kNodeApprove, args.subspan(1), out, err,
-                     [](const Invocation&, const std::string& dir, const std::string& id) {
-                       return service::ApproveNode(dir, id, clock);
-                     });
+                     [](const Invocation&, const service::DeploymentLocation& where,
+                        const std::string& id) { return service::ApproveNode(where, id, clock); });
   }
   if (!args.empty() && args[0] == "allow-reenroll") {
-    return RunWithId(
-        kNodeAllowReenroll, args.subspan(1), out, err,
-        [](const Invocation& run, const std::string& dir, const std::string& id) -> Status {
-          std::uint64_t minutes = 60;
-          if (auto text = run.flags.Value("minutes")) {
-            ATTEST_ASSIGN_OR_RETURN(minutes, ParseUnsigned(*text, "--minutes"));
-          }
-          return service::AllowReenroll(dir, id, std::chrono::minutes(minutes), clock);
-        });
+    return RunWithId(kNodeAllowReenroll, args.subspan(1), out, err,
+                     [](const Invocation& run, const service::DeploymentLocation& where,
+                        const std::string& id) -> Status {
+                       std::uint64_t minutes = 60;
+                       if (auto text = run.flags.Value("minutes")) {
+                         ATTEST_ASSIGN_OR_RETURN(minutes, ParseUnsigned(*text, "--minutes"));
+                       }
+                       return service::AllowReenroll(where, id, std::chrono::minutes(minutes),
+                                                     clock);
+                     });
   }
   err << "verifier node: expected `approve` or `allow-reenroll` (see --help of each)\n";
   return attest::cli::kExitUsageOrInput;

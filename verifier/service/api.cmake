@@ -19,6 +19,7 @@ add_library(attest_service
   src/api/policy_api.cpp
   src/api/rate_limiter.cpp
   src/api/responses.cpp
+  src/api/shared_state.cpp
   src/api/router.cpp
   src/api/service.cpp
   src/api/trust_decay.cpp
@@ -28,7 +29,7 @@ add_library(attest_service
 target_include_directories(attest_service PUBLIC include PRIVATE src/api)
 target_link_libraries(attest_service
   PUBLIC attest_common attest_service_store attest_http
-  PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_signer
+  PRIVATE attest_verifier attest_credential attest_ca attest_ledger attest_pg attest_signer
           prometheus-cpp::core OpenSSL::Crypto Threads::Threads)
 attest_unity_build(attest_service)
 
@@ -81,4 +82,19 @@ if(ATTEST_BUILD_TESTS)
   add_dependencies(service_api_tests verifier)
   attest_unity_build(service_api_tests)
   gtest_discover_tests(service_api_tests PROPERTIES LABELS "service" DISCOVERY_MODE PRE_TEST)
+
+  # The service on PostgreSQL, on a private cluster the binary starts (one
+  # ctest entry: one cluster per binary).
+  add_executable(service_api_postgres_tests
+    tests/api/postgres_service_test.cpp
+    tests/api/service_test_support.cpp
+  )
+  target_include_directories(service_api_postgres_tests PRIVATE tests/api src/api)
+  target_link_libraries(service_api_postgres_tests PRIVATE attest_service attest_service_store
+    attest_http attest_verifier_testing attest_ledger attest_testing attest_service_testing
+    attest_pg attest_pg_testing GTest::gtest_main OpenSSL::Crypto)
+  target_compile_definitions(service_api_postgres_tests PRIVATE
+    ATTEST_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/verifier/openapi.yaml")
+  add_test(NAME service_api_postgres_tests COMMAND service_api_postgres_tests)
+  set_tests_properties(service_api_postgres_tests PROPERTIES LABELS postgres)
 endif()

@@ -151,6 +151,11 @@ class Connection {
   // never on a command line. See ConnectOptions for TLS and the defaults.
   static Result<Connection> Open(const std::string& url, const ConnectOptions& options = {});
 
+  // A connection that was never made: IsAlive() is false and every call
+  // fails as on a lost connection. A placeholder until Reconnector (reconnect.h)
+  // opens it.
+  static Connection Dead() { return Connection(nullptr); }
+
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
 

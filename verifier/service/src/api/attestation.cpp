@@ -72,10 +72,11 @@ http::Response IssueChallenge(Context& context, const http::Request& request,
   std::shared_ptr<const ActivePolicy> policy = CurrentPolicy(context);
   if (!policy) return ErrorResponse({503, "NO_POLICY", "no policy is in force yet"});
   const auto lifetime = std::chrono::seconds(policy->effective.nonce_lifetime_seconds);
-  IssuedChallenge challenge =
-      context.challenges.Issue(node->node_id, request.client_address, now, lifetime);
-  Json body = {{"nonce", HexEncode(challenge.nonce)},
-               {"expires_at", FormatRfc3339Utc(challenge.expires_at)},
+  Result<IssuedChallenge> challenge =
+      IssueNodeChallenge(context, node->node_id, request.client_address, now, lifetime);
+  if (!challenge.ok()) return ErrorResponse(FromError(challenge.error()));
+  Json body = {{"nonce", HexEncode(challenge->nonce)},
+               {"expires_at", FormatRfc3339Utc(challenge->expires_at)},
                {"pcr_selection", policy->effective.selection.ToString()},
                {"boot_log_cached", BootCacheUsable(context, *node, policy->effective)}};
   if (body["boot_log_cached"] == true) {
@@ -108,9 +109,11 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   if (!evidence.ok()) {
     return ErrorResponse(BadRequest("EVIDENCE_MALFORMED", evidence.error().message));
   }
-  ChallengeOutcome outcome = context.challenges.Redeem(node.node_id, evidence->nonce, now);
-  if (outcome != ChallengeOutcome::kValid) {
-    std::string_view code = verifier::ReasonCodeName(ReasonFor(outcome));
+  Result<ChallengeOutcome> outcome =
+      RedeemNodeChallenge(context, node.node_id, evidence->nonce, now);
+  if (!outcome.ok()) return ErrorResponse(FromError(outcome.error()));
+  if (*outcome != ChallengeOutcome::kValid) {
+    std::string_view code = verifier::ReasonCodeName(ReasonFor(*outcome));
     context.metrics.CountAttestation("refused", code, seconds());
     return ErrorResponse(Conflict(std::string(code),
                                   "the evidence's nonce is not an outstanding challenge for this "

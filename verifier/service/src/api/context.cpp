@@ -57,8 +57,7 @@ std::optional<ApiError> Limit(RateLimiter& limiter, std::string_view key, TimePo
 
 void DrainLedger(Context& context) {
   std::lock_guard lock(context.ledger_mutex);
-  Result<std::size_t> drained =
-      DrainLedgerOutbox(*context.store, *context.ledger, context.layout.ledger_drain_lock());
+  Result<std::size_t> drained = DrainLedgerOutbox(*context.store, *context.ledger);
   if (!drained.ok()) {
     std::cerr << "verifier: ledger outbox: " << drained.error().ToString()
               << " (kept for the next drain)\n";

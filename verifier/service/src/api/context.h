@@ -59,12 +59,15 @@ struct Context {
       : config(service_config),
         clock(service_clock),
         layout{service_config.state_dir},
+        storage(ResolveStorage(service_config.storage, service_config.state_dir)),
         by_address(service_config.rate_limit.per_second, service_config.rate_limit.burst),
         by_node(service_config.rate_limit.per_second, service_config.rate_limit.burst) {}
 
   const ServiceConfig config;
   const Clock& clock;
   const StateLayout layout;
+  // PostgreSQL: other verifiers may share it (shared_state.cpp).
+  const StorageLocation storage;
 
   std::unique_ptr<ServiceStore> store;
 
@@ -76,6 +79,9 @@ struct Context {
   std::mutex crl_mutex;
   std::string crl_pem;  // "" until made, and again after a revocation
   TimePoint crl_made_at{};
+  // What crl_pem lists: a CRL is made anew when the store's revoked set
+  // differs, so revocations other verifiers commit show at once.
+  std::vector<std::string> crl_serials;
 
   std::optional<verifier::EkCaBundle> ek_bundle;
   std::set<std::string> ek_allowlist;
@@ -85,7 +91,7 @@ struct Context {
   std::mutex policy_mutex;
   std::shared_ptr<const ActivePolicy> policy;
 
-  ChallengeBook challenges;
+  ChallengeBook challenges;  // SQLite's (one verifier); PostgreSQL's are the store's
   RateLimiter by_address;
   RateLimiter by_node;
 
@@ -143,6 +149,18 @@ void AddNodeRoutes(Router& router, Context& context);
 void AddPolicyRoutes(Router& router, Context& context);
 void AddLedgerRoutes(Router& router, Context& context);
 void AddAdminRoutes(Router& router, Context& context);  // tokens, health, metrics, keys
+
+// A challenge for a node: the store's, which every verifier on the database
+// can redeem, when the storage is PostgreSQL; else from the in-memory book.
+Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
+                                           std::string_view requester, TimePoint now,
+                                           std::chrono::seconds lifetime);
+Result<ChallengeOutcome> RedeemNodeChallenge(Context& context, const std::string& node_id,
+                                             ByteView nonce, TimePoint now);
+// With PostgreSQL, every few seconds: prunes old challenges, takes in the
+// trust deadlines of nodes other verifiers attested (so a verifier that
+// stops leaves none unwatched), and the node counts.
+void RefreshSharedState(Context& context);
 
 // "ab12..." 64 lowercase hex.
 bool IsNodeId(std::string_view text);

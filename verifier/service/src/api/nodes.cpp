@@ -129,9 +129,14 @@ http::Response CaCertificates(Context& context) {
 http::Response Crl(Context& context) {
   const TimePoint now = context.clock.Now();
   std::lock_guard lock(context.crl_mutex);
-  if (context.crl_pem.empty() || now - context.crl_made_at > context.config.crl_validity / 2) {
-    auto revoked = context.store->RevokedCertificates(now);
-    if (!revoked.ok()) return ErrorResponse(FromError(revoked.error()));
+  // The store's revoked set on every request (one indexed read): another
+  // verifier on the same database may have revoked since this one's CRL.
+  auto revoked = context.store->RevokedCertificates(now);
+  if (!revoked.ok()) return ErrorResponse(FromError(revoked.error()));
+  std::vector<std::string> serials;
+  for (const CertificateRecord& record : *revoked) serials.push_back(record.serial_hex);
+  if (context.crl_pem.empty() || serials != context.crl_serials ||
+      now - context.crl_made_at > context.config.crl_validity / 2) {
     std::vector<verifier::RevokedCertificate> entries;
     for (const CertificateRecord& record : *revoked) {
       entries.push_back({record.serial_hex, record.revoked_at.value_or(now)});
@@ -142,6 +147,7 @@ http::Response Crl(Context& context) {
     if (!crl.ok()) return ErrorResponse(FromError(crl.error()));
     context.crl_pem = std::move(crl).value();
     context.crl_made_at = now;
+    context.crl_serials = std::move(serials);
   }
   return TextResponse(200, "application/pkix-crl", context.crl_pem);
 }

@@ -13,7 +13,7 @@
 #include "attest/ledger/note.h"
 #include "attest/service/config.h"
 #include "attest/service/ledger_writer.h"
-#include "attest/service/sqlite_store.h"
+#include "attest/service/open_store.h"
 #include "attest/verifier/certificate_authority.h"
 
 namespace attest::service {
@@ -72,21 +72,20 @@ Status MakeCa(const InitOptions& options, const StateLayout& layout, TimePoint n
   return CreateSecretFile(layout.ca_key(), key.view());
 }
 
-// The store and ledger of a state directory, for one operation.
+// The store and ledger of a deployment, for one operation.
 struct Deployment {
-  StateLayout layout;
   std::unique_ptr<ServiceStore> store;
   std::optional<ledger::Ledger> ledger;
 };
 
-Result<Deployment> OpenDeployment(const std::string& state_dir, const Clock& clock) {
-  StateLayout layout{state_dir};
+Result<Deployment> OpenDeployment(const DeploymentLocation& where, const Clock& clock) {
+  const StorageLocation storage = ResolveStorage(where.storage, where.state_dir);
   Deployment deployment;
-  deployment.layout = layout;
-  ATTEST_ASSIGN_OR_RETURN(deployment.store, OpenSqliteServiceStore(layout.service_db(), false));
+  ATTEST_ASSIGN_OR_RETURN(deployment.store, OpenServiceStore(storage, false));
   ledger::LedgerOptions options;
   options.clock = &clock;
-  ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened, ledger::Ledger::Open(layout.ledger_db(), options));
+  ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened,
+                          ledger::Ledger::Open(storage.ledger_db(), options));
   deployment.ledger.emplace(std::move(opened));
   return deployment;
 }
@@ -95,8 +94,7 @@ Result<Deployment> OpenDeployment(const std::string& state_dir, const Clock& clo
 // outbox makes either order safe).
 Status CommitAndDrain(Deployment& deployment, const StoreChange& change) {
   ATTEST_RETURN_IF_ERROR(deployment.store->Commit(change));
-  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*deployment.store, *deployment.ledger,
-                                           deployment.layout.ledger_drain_lock()));
+  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*deployment.store, *deployment.ledger));
   return OkStatus();
 }
 
@@ -110,21 +108,34 @@ Result<NodeRecord> RequireNode(Deployment& deployment, std::string_view node_id)
 
 Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& clock) {
   const StateLayout layout{options.state_dir};
+  const StorageLocation storage = ResolveStorage(options.storage, options.state_dir);
   const TimePoint now = clock.Now();
-  ATTEST_RETURN_IF_ERROR(MakeEmptyDirectory(layout.dir));
-  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<ServiceStore> store,
-                          OpenSqliteServiceStore(layout.service_db(), true));
-
   const std::string origin =
       options.ledger_origin.empty() ? DefaultOrigin() : options.ledger_origin;
   ATTEST_RETURN_IF_ERROR(ledger::CheckNoteKeyName(origin));
+  const bool directory_existed = PathExists(layout.dir);
+  ATTEST_RETURN_IF_ERROR(MakeEmptyDirectory(layout.dir));
   ATTEST_ASSIGN_OR_RETURN(Ed25519PrivateKey ledger_key, Ed25519PrivateKey::Generate());
-  ATTEST_RETURN_IF_ERROR(WriteKeyFile(layout.ledger_key(), origin, ledger_key));
   ledger::LedgerOptions ledger_options;
   ledger_options.clock = &clock;
-  ATTEST_ASSIGN_OR_RETURN(
-      ledger::Ledger ledger,
-      ledger::Ledger::Create(layout.ledger_db(), origin, ledger_key.public_key(), ledger_options));
+  // The ledger first: its creation refuses a database that holds one, so a
+  // second `init` on a shared database stops before it writes anything.
+  auto created =
+      ledger::Ledger::Create(storage.ledger_db(), origin, ledger_key.public_key(), ledger_options);
+  if (!created.ok()) {
+    if (storage.is_postgres() && created.error().code == ErrorCode::kAlreadyExists) {
+      if (!directory_existed) ::rmdir(layout.dir.c_str());  // still empty: nothing was written
+      return MakeError(ErrorCode::kAlreadyExists,
+                       storage.name() +
+                           " already holds a verifier's ledger: to add a verifier to that "
+                           "deployment, give it a copy of the first one's state directory "
+                           "instead of running init");
+    }
+    return created.error();
+  }
+  ledger::Ledger ledger = std::move(created).value();
+  ATTEST_RETURN_IF_ERROR(WriteKeyFile(layout.ledger_key(), origin, ledger_key));
+  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<ServiceStore> store, OpenServiceStore(storage, true));
   ATTEST_RETURN_IF_ERROR(WriteFileAtomically(
       layout.dir + "/ledger.pub", ledger::FormatVerifierKey(ledger.checkpoint_key()) + "\n", 0644));
 
@@ -151,13 +162,13 @@ Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& 
                             {"role", RoleName(Role::kAdmin)},
                             {"label", admin.record.label}}});
   ATTEST_RETURN_IF_ERROR(store->Commit(change));
-  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*store, ledger, layout.ledger_drain_lock()));
+  ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*store, ledger));
   return admin.token;
 }
 
-Result<NewToken> CreateToken(const std::string& state_dir, Role role, std::string_view label,
+Result<NewToken> CreateToken(const DeploymentLocation& where, Role role, std::string_view label,
                              const Clock& clock) {
-  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(state_dir, clock));
+  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(where, clock));
   NewToken token = GenerateToken(role, label, clock.Now());
   StoreChange change;
   change.token = token.record;
@@ -168,8 +179,8 @@ Result<NewToken> CreateToken(const std::string& state_dir, Role role, std::strin
   return token;
 }
 
-Status RevokeToken(const std::string& state_dir, std::string_view token_id, const Clock& clock) {
-  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(state_dir, clock));
+Status RevokeToken(const DeploymentLocation& where, std::string_view token_id, const Clock& clock) {
+  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(where, clock));
   ATTEST_ASSIGN_OR_RETURN(std::optional<TokenRecord> token, deployment.store->GetToken(token_id));
   if (!token) return MakeError(ErrorCode::kNotFound, "no token " + std::string(token_id));
   if (token->revoked_at) return OkStatus();
@@ -181,8 +192,8 @@ Status RevokeToken(const std::string& state_dir, std::string_view token_id, cons
   return CommitAndDrain(deployment, change);
 }
 
-Status ApproveNode(const std::string& state_dir, std::string_view node_id, const Clock& clock) {
-  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(state_dir, clock));
+Status ApproveNode(const DeploymentLocation& where, std::string_view node_id, const Clock& clock) {
+  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(where, clock));
   ATTEST_ASSIGN_OR_RETURN(NodeRecord node, RequireNode(deployment, node_id));
   if (node.state != NodeState::kPendingApproval && node.state != NodeState::kRevoked) {
     return MakeError(ErrorCode::kInvalidArgument, "node " + node.node_id + " is " +
@@ -199,9 +210,9 @@ Status ApproveNode(const std::string& state_dir, std::string_view node_id, const
   return CommitAndDrain(deployment, change);
 }
 
-Status AllowReenroll(const std::string& state_dir, std::string_view node_id,
+Status AllowReenroll(const DeploymentLocation& where, std::string_view node_id,
                      std::chrono::seconds window, const Clock& clock) {
-  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(state_dir, clock));
+  ATTEST_ASSIGN_OR_RETURN(Deployment deployment, OpenDeployment(where, clock));
   ATTEST_ASSIGN_OR_RETURN(NodeRecord node, RequireNode(deployment, node_id));
   node.reenroll_allowed_until = clock.Now() + window;
   StoreChange change;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "attest/encoding.h"
+#include "attest/pg/pg.h"
 
 namespace attest::service::api {
 namespace {
@@ -30,15 +31,31 @@ ApiError FromError(const Error& error) {
   switch (error.code) {
     case ErrorCode::kBusy:
       return {503, "BUSY", "the store is busy; retry", 1};
+    case ErrorCode::kIo:
+      // PostgreSQL out of reach (a restart, a failover): the store reconnects
+      // with backoff. Each commit is one transaction, so nothing is half
+      // written; only when the answer to a COMMIT was lost is it unknown
+      // whether the whole change was kept.
+      if (pg::IsConnectionLost(error)) {
+        std::cerr << "verifier: store unavailable: " << error.ToString() << "\n";
+        return {503, "STORE_UNAVAILABLE",
+                pg::IsCommitOutcomeUnknown(error)
+                    ? "the database connection was lost while committing: the change may or may "
+                      "not have been kept; read the state, then retry"
+                    : "the database cannot be reached now; nothing was changed; retry",
+                2};
+      }
+      break;
     case ErrorCode::kNotFound:
       return NotFound(error.message);
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kCorrupt:
       return BadRequest("INVALID_REQUEST", error.message);
     default:
-      std::cerr << "verifier: internal error: " << error.ToString() << "\n";
-      return {500, "INTERNAL", "internal error (" + std::string(ErrorCodeName(error.code)) + ")"};
+      break;
   }
+  std::cerr << "verifier: internal error: " << error.ToString() << "\n";
+  return {500, "INTERNAL", "internal error (" + std::string(ErrorCodeName(error.code)) + ")"};
 }
 
 http::Response ErrorResponse(const ApiError& error) {

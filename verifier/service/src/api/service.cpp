@@ -7,7 +7,7 @@
 
 #include "attest/file.h"
 #include "attest/ledger/kinds.h"
-#include "attest/service/sqlite_store.h"
+#include "attest/service/open_store.h"
 #include "attest/signer/public_key.h"
 
 #include "context.h"
@@ -104,10 +104,11 @@ Status ApplyInitialPolicy(api::Context& context) {
 
 Status OpenParts(api::Context& context) {
   const StateLayout& layout = context.layout;
-  ATTEST_ASSIGN_OR_RETURN(context.store, OpenSqliteServiceStore(layout.service_db(), false));
+  ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false));
   ledger::LedgerOptions options;
   options.clock = &context.clock;
-  ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened, ledger::Ledger::Open(layout.ledger_db(), options));
+  ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened,
+                          ledger::Ledger::Open(context.storage.ledger_db(), options));
   context.ledger.emplace(std::move(opened));
   ATTEST_ASSIGN_OR_RETURN(ledger::NoteSigner signer, LoadNoteKey(layout.ledger_key()));
   context.ledger_signer.emplace(std::move(signer));

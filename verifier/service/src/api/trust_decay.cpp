@@ -154,10 +154,14 @@ void TrustSweeper::Stop() {
 }
 
 void TrustSweeper::Run() {
+  // Other verifiers' writes (PostgreSQL) are taken in every few sweeps.
+  constexpr int kSweepsPerRefresh = 5;
+  int sweeps = 0;
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
     lock.unlock();
     try {
+      if (++sweeps % kSweepsPerRefresh == 0) RefreshSharedState(context_);
       ExpireStaleNodes(context_);
     } catch (const std::exception& exception) {
       std::cerr << "verifier: trust sweep: " << exception.what() << "\n";

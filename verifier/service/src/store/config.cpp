@@ -69,7 +69,7 @@ Status SetOptionalPath(std::optional<std::string>& out, const toml::node& node,
   return OkStatus();
 }
 
-const std::array<KeySpec, 2> kTopLevelKeys = {{
+const std::array<KeySpec, 3> kTopLevelKeys = {{
     {"listen",
      [](const toml::node& node, const std::string& key, Context& c) -> Status {
        ATTEST_ASSIGN_OR_RETURN(c.config.listen, GetString(node, key, c));
@@ -81,6 +81,20 @@ const std::array<KeySpec, 2> kTopLevelKeys = {{
        ATTEST_ASSIGN_OR_RETURN(c.config.state_dir, GetString(node, key, c));
        if (c.config.state_dir.empty() || c.config.state_dir.front() != '/') {
          return KeyError(c, key, "must be an absolute path, not \"" + c.config.state_dir + "\"");
+       }
+       return OkStatus();
+     }},
+    {"storage",
+     [](const toml::node& node, const std::string& key, Context& c) -> Status {
+       ATTEST_ASSIGN_OR_RETURN(c.config.storage, GetString(node, key, c));
+       const std::string& storage = c.config.storage;
+       if (storage.starts_with("postgresql://") || storage.starts_with("postgres://")) {
+         return OkStatus();
+       }
+       if (storage.empty() || storage.front() != '/') {
+         return KeyError(c, key,
+                         "must be a postgresql:// URL or the absolute path of a directory, not \"" +
+                             storage + "\"");
        }
        return OkStatus();
      }},
@@ -309,6 +323,16 @@ Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text, std::string
   ATTEST_ASSIGN_OR_RETURN(toml::table root, toml_reader::ParseText(toml_text, name));
   ATTEST_RETURN_IF_ERROR(ParseRoot(root, context));
   return config;
+}
+
+StorageLocation ResolveStorage(const std::string& storage, const std::string& state_dir) {
+  StorageLocation location;
+  if (storage.starts_with("postgresql://") || storage.starts_with("postgres://")) {
+    location.postgres_url = storage;
+  } else {
+    location.sqlite_dir = storage.empty() ? state_dir : storage;
+  }
+  return location;
 }
 
 Result<ServiceConfig> LoadServiceConfig(const std::string& path) {

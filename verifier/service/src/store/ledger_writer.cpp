@@ -1,6 +1,7 @@
 // The outbox drain. Exactly once, across threads and processes (the service
-// and the `verifier` CLI both drain): whoever drains holds an flock on the
-// state directory's drain lock for the whole drain. Each batch is recorded
+// and the `verifier` CLI both drain; several verifiers share a PostgreSQL
+// store): whoever drains holds the store's drain lock for the whole drain,
+// and checks it still does before each write. Each batch is recorded
 // as an intent in the service database (its last outbox id and the ledger's
 // size before it), appended to the ledger in one transaction, then removed
 // from the outbox together with the intent. An intent found at the start of
@@ -13,16 +14,11 @@
 #include "attest/service/ledger_writer.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <mutex>
 #include <set>
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "attest/json.h"
 
@@ -34,32 +30,6 @@ constexpr std::size_t kBatchSize = 256;    // events per ledger transaction
 constexpr std::uint64_t kScanChunk = 256;  // ledger entries read per step
 
 using EntryKey = std::tuple<std::string, std::string, std::string>;  // kind, actor, payload
-
-// An exclusive flock held while it lives; the kernel drops it if the
-// process dies, so a crashed drainer never blocks the next.
-class DrainLock {
- public:
-  static Result<DrainLock> Acquire(const std::string& path) {
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return MakeError(ErrorCode::kIo, "open drain lock " + path);
-    while (flock(fd, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        close(fd);
-        return MakeError(ErrorCode::kIo, "lock " + path);
-      }
-    }
-    return DrainLock(fd);
-  }
-  DrainLock(DrainLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  DrainLock& operator=(DrainLock&&) = delete;
-  ~DrainLock() {
-    if (fd_ >= 0) close(fd_);  // releases the flock
-  }
-
- private:
-  explicit DrainLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 Result<ledger::NewEntry> ToEntry(const PendingLedgerEvent& pending) {
   Json payload = pending.event.payload;
@@ -91,6 +61,7 @@ Result<std::set<EntryKey>> EntriesAfter(ledger::Ledger& ledger, std::uint64_t si
 
 // Appends `pending` (those in `already` excepted) and marks it written.
 Result<std::size_t> AppendAndMark(ServiceStore& store, ledger::Ledger& ledger,
+                                  LedgerDrainLock& lock,
                                   const std::vector<PendingLedgerEvent>& pending,
                                   const std::set<EntryKey>& already) {
   std::vector<ledger::NewEntry> entries;
@@ -100,15 +71,17 @@ Result<std::size_t> AppendAndMark(ServiceStore& store, ledger::Ledger& ledger,
     entries.push_back(std::move(entry));
   }
   if (!entries.empty()) {
+    ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
     auto written = ledger.AppendBatch(entries);
     if (!written.ok()) return written.error().WithContext("drain ledger outbox: append");
   }
+  ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
   ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(pending.back().outbox_id));
   return entries.size();
 }
 
 // Finishes the batch of a drain that stopped between append and mark.
-Result<std::size_t> Recover(ServiceStore& store, ledger::Ledger& ledger,
+Result<std::size_t> Recover(ServiceStore& store, ledger::Ledger& ledger, LedgerDrainLock& lock,
                             const LedgerDrainIntent& intent) {
   // The batch is the oldest pending events up to the intent's last id: at
   // most kBatchSize of them, as when it was recorded.
@@ -118,25 +91,25 @@ Result<std::size_t> Recover(ServiceStore& store, ledger::Ledger& ledger,
     return event.outbox_id > intent.last_outbox_id;
   });
   if (batch.empty()) {
+    ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
     ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(intent.last_outbox_id));
     return std::size_t{0};
   }
   auto already = EntriesAfter(ledger, intent.ledger_size_before);
   if (!already.ok()) return already.error().WithContext("drain ledger outbox: recover");
-  return AppendAndMark(store, ledger, batch, *already);
+  return AppendAndMark(store, ledger, lock, batch, *already);
 }
 
 }  // namespace
 
-Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger,
-                                      const std::string& lock_path) {
-  static std::mutex drain_mutex;  // threads of this process queue here, not on the flock
+Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledger) {
+  static std::mutex drain_mutex;  // threads of this process queue here, not on the store's lock
   std::lock_guard lock(drain_mutex);
-  ATTEST_ASSIGN_OR_RETURN(DrainLock drain_lock, DrainLock::Acquire(lock_path));
+  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<LedgerDrainLock> drain_lock, store.LockLedgerDrain());
   std::size_t appended = 0;
   ATTEST_ASSIGN_OR_RETURN(std::optional<LedgerDrainIntent> intent, store.GetLedgerDrainIntent());
   if (intent) {
-    ATTEST_ASSIGN_OR_RETURN(appended, Recover(store, ledger, *intent));
+    ATTEST_ASSIGN_OR_RETURN(appended, Recover(store, ledger, *drain_lock, *intent));
   }
   while (true) {
     ATTEST_ASSIGN_OR_RETURN(std::vector<PendingLedgerEvent> pending,
@@ -144,8 +117,10 @@ Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledge
     if (pending.empty()) return appended;
     auto size = ledger.Size();
     if (!size.ok()) return size.error().WithContext("drain ledger outbox");
+    ATTEST_RETURN_IF_ERROR(drain_lock->CheckHeld());
     ATTEST_RETURN_IF_ERROR(store.RecordLedgerDrainIntent({pending.back().outbox_id, *size}));
-    ATTEST_ASSIGN_OR_RETURN(std::size_t written, AppendAndMark(store, ledger, pending, {}));
+    ATTEST_ASSIGN_OR_RETURN(std::size_t written,
+                            AppendAndMark(store, ledger, *drain_lock, pending, {}));
     appended += written;
   }
 }

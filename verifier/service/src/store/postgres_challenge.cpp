@@ -15,15 +15,15 @@ namespace {
 
 using pg::Param;
 
-constexpr const char* kNowMicros = "SELECT (extract(epoch FROM now()) * 1000000)::bigint";
+constexpr const char* kPgNowMicros = "SELECT (extract(epoch FROM now()) * 1000000)::bigint";
 
 // A challenge row that is outstanding at $2: unredeemed and unexpired.
-constexpr const char* kOutstanding =
+constexpr const char* kPgOutstanding =
     "expires_at > $2 AND NOT EXISTS (SELECT 1 FROM challenge_redemptions r "
     "WHERE r.challenge_id = challenges.challenge_id)";
 
-Result<std::int64_t> DatabaseNow(pg::Connection& connection) {
-  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult now, connection.Query("read the clock", kNowMicros));
+Result<std::int64_t> PgDatabaseNow(pg::Connection& connection) {
+  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult now, connection.Query("read the clock", kPgNowMicros));
   return now.Int64(0, 0);
 }
 
@@ -37,12 +37,12 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
   ATTEST_RETURN_IF_ERROR(connection.Execute("lock the node's challenges",
                                             "SELECT pg_advisory_xact_lock(hashtext($1))",
                                             {Param::Text(node_id)}));
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, DatabaseNow(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
   ATTEST_RETURN_IF_ERROR(connection.Execute(
       "bound the requester's challenges",
       std::string("DELETE FROM challenges WHERE challenge_id IN (SELECT challenge_id FROM "
                   "challenges WHERE node_id = $1 AND requester = $3 AND ") +
-          kOutstanding + " ORDER BY challenge_id DESC OFFSET $4)",
+          kPgOutstanding + " ORDER BY challenge_id DESC OFFSET $4)",
       {Param::Text(node_id), Param::Int64(now), Param::Text(requester),
        Param::Int64(static_cast<std::int64_t>(bounds.max_outstanding_per_requester) - 1)}));
   while (true) {
@@ -57,7 +57,7 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
         connection.Query("evict a remembered challenge",
                          std::string("DELETE FROM challenges WHERE challenge_id = (SELECT "
                                      "challenge_id FROM challenges WHERE node_id = $1 AND NOT (") +
-                             kOutstanding + ") ORDER BY challenge_id LIMIT 1)",
+                             kPgOutstanding + ") ORDER BY challenge_id LIMIT 1)",
                          {Param::Text(node_id), Param::Int64(now)}));
     if (remembered.affected_rows() > 0) continue;
     ATTEST_ASSIGN_OR_RETURN(
@@ -66,9 +66,9 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
             "evict the largest holder's oldest challenge",
             std::string("DELETE FROM challenges WHERE challenge_id = (SELECT challenge_id FROM "
                         "challenges WHERE node_id = $1 AND ") +
-                kOutstanding +
+                kPgOutstanding +
                 " AND requester = (SELECT requester FROM challenges WHERE node_id = $1 AND " +
-                kOutstanding +
+                kPgOutstanding +
                 " GROUP BY requester ORDER BY count(*) DESC, min(challenge_id) LIMIT 1) "
                 "ORDER BY challenge_id LIMIT 1)",
             {Param::Text(node_id), Param::Int64(now)}));
@@ -88,7 +88,7 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
 
 Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::string_view node_id,
                                               ByteView nonce) {
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, DatabaseNow(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult found,
       connection.Query("find challenge",
@@ -112,7 +112,7 @@ Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono:
   if (kept.count() < 0) {
     return MakeError(ErrorCode::kInvalidArgument, "challenges kept for a negative time");
   }
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, DatabaseNow(connection));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult pruned,
       connection.Query(

@@ -20,7 +20,7 @@ using pg::Param;
 // "AVSS", as the SQLite store's application_id.
 constexpr std::int64_t kSchemaLockKey = 0x41565353;
 
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 1> kPostgresServiceMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id text PRIMARY KEY,
@@ -127,11 +127,12 @@ CREATE TABLE challenge_redemptions(
 )sql",
 };
 
-static_assert(kMigrations.size() == static_cast<std::size_t>(kPostgresServiceSchemaVersion),
+static_assert(kPostgresServiceMigrations.size() ==
+                  static_cast<std::size_t>(kPostgresServiceSchemaVersion),
               "kPostgresServiceSchemaVersion must name the last migration");
 
-constexpr pg::SchemaMigrations kServiceSchema{"service", "service_schema_migrations", kMigrations,
-                                              "the verifier"};
+constexpr pg::SchemaMigrations kServiceSchema{"service", "service_schema_migrations",
+                                              kPostgresServiceMigrations, "the verifier"};
 
 }  // namespace
 

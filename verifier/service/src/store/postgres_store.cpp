@@ -1,13 +1,17 @@
 // ServiceStore on PostgreSQL. One connection per store behind a mutex (a
-// pool is the next step); several verifier processes each hold their own
-// store on the same database, and the database orders their writes: the
-// compare-and-set UPDATEs, the outbox lock, the challenges' primary keys.
+// pool is the next step), reopened with backoff when it dies; several
+// verifier processes each hold their own store on the same database, and
+// the database orders their writes: the compare-and-set UPDATEs, the outbox
+// lock, the challenges' primary keys. The ledger drain lock is a session
+// advisory lock on a second connection.
 // Rows pass through the SQLite store's checked binders and readers
 // (postgres_relay.cpp), so both backends keep and refuse the same values.
 #include "attest/service/postgres_store.h"
 
 #include <functional>
 #include <mutex>
+
+#include "attest/pg/reconnect.h"
 
 #include "src/store/fields.h"
 #include "src/store/postgres_internal.h"
@@ -24,15 +28,55 @@ std::string SelectSql(const char* columns, const char* rest) {
   return std::string("SELECT ") + columns + " " + rest;
 }
 
+// The session advisory lock every drainer of one database's outbox takes
+// ("AVDR"; the schema and outbox locks are transaction-scoped, other keys).
+constexpr std::int64_t kDrainLockKey = 0x41564452;
+
+pg::ConnectOptions ServiceConnectOptions() {
+  pg::ConnectOptions options;
+  options.application_name = "attest-verifier";
+  return options;
+}
+
+// Holds the drain lock's connection (and the mutex that lends it out) while
+// it lives; unlocks on release, or drops the connection (which unlocks) when
+// it cannot.
+class PostgresDrainLock final : public LedgerDrainLock {
+ public:
+  PostgresDrainLock(std::unique_lock<std::mutex> guard, pg::Connection& connection)
+      : guard_(std::move(guard)), connection_(connection) {}
+  ~PostgresDrainLock() override {
+    Status unlocked = connection_.Execute("release the drain lock", "SELECT pg_advisory_unlock($1)",
+                                          {Param::Int64(kDrainLockKey)});
+    if (!unlocked.ok()) connection_ = pg::Connection::Dead();
+  }
+
+  // The lock lives as long as its session: one round trip proves the
+  // session is still there.
+  Status CheckHeld() override {
+    Status alive = connection_.Execute("check the drain lock", "SELECT 1");
+    if (alive.ok()) return OkStatus();
+    return alive.error().WithContext("the ledger drain lock's session ended, so it may be lost");
+  }
+
+ private:
+  std::unique_lock<std::mutex> guard_;
+  pg::Connection& connection_;
+};
+
 class PostgresServiceStore final : public ServiceStore {
  public:
-  PostgresServiceStore(pg::Connection connection, Relay relay)
-      : connection_(std::move(connection)), relay_(std::move(relay)) {}
+  PostgresServiceStore(const std::string& url, pg::Connection connection, Relay relay)
+      : reconnector_(url, ServiceConnectOptions()),
+        connection_(std::move(connection)),
+        relay_(std::move(relay)),
+        drain_reconnector_(url, ServiceConnectOptions()) {}
 
   Result<CommitResult> Commit(const StoreChange& change) override {
     CommitResult result;
-    Status committed = InTransaction(false, [&]() -> Status {
-      return internal::PgApplyChange(connection_, relay_, change, result);
+    Status committed = InTransaction(false, [&](pg::Connection& connection) -> Status {
+      result = CommitResult{};
+      return internal::PgApplyChange(connection, relay_, change, result);
     });
     if (!committed.ok()) return committed.error().WithContext("commit");
     return result;
@@ -41,8 +85,8 @@ class PostgresServiceStore final : public ServiceStore {
   // synchronous_commit = off for the transaction: the WAL writer flushes it
   // within wal_writer_delay (store.h, kRoutineDurabilityWindow).
   Status RecordRoutineUpdate(const NodeRecord& node) override {
-    Status recorded = InTransaction(true, [&]() -> Status {
-      return internal::PgApplyRoutineUpdate(connection_, relay_, node);
+    Status recorded = InTransaction(true, [&](pg::Connection& connection) -> Status {
+      return internal::PgApplyRoutineUpdate(connection, relay_, node);
     });
     if (!recorded.ok()) return recorded.error().WithContext("routine update");
     return OkStatus();
@@ -70,10 +114,11 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
-    std::lock_guard lock(mutex_);
-    ATTEST_ASSIGN_OR_RETURN(
-        pg::QueryResult rows,
-        connection_.Query("count nodes", "SELECT state, count(*) FROM nodes GROUP BY state"));
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, Run([](pg::Connection& connection) {
+                              return connection.Query(
+                                  "count nodes",
+                                  "SELECT state, count(*) FROM nodes GROUP BY state");
+                            }));
     std::vector<std::pair<NodeState, std::uint64_t>> counts;
     for (NodeState state : {NodeState::kPendingApproval, NodeState::kEnrolled, NodeState::kTrusted,
                             NodeState::kUntrusted, NodeState::kRevoked}) {
@@ -117,12 +162,15 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::uint64_t> NextCrlNumber() override {
-    std::lock_guard lock(mutex_);
+    // Run again after a lost answer, it may skip a number: CRL numbers need
+    // only increase.
     ATTEST_ASSIGN_OR_RETURN(
-        pg::QueryResult next,
-        connection_.Query("next CRL number",
-                          "INSERT INTO crl_number(id, value) VALUES (true, 1) ON CONFLICT (id) "
-                          "DO UPDATE SET value = crl_number.value + 1 RETURNING value"));
+        pg::QueryResult next, Run([](pg::Connection& connection) {
+          return connection.Query(
+              "next CRL number",
+              "INSERT INTO crl_number(id, value) VALUES (true, 1) ON CONFLICT (id) "
+              "DO UPDATE SET value = crl_number.value + 1 RETURNING value");
+        }));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t number, next.Int64(0, 0));
     if (number < 1) {
       return MakeError(ErrorCode::kCorrupt, "service database: table crl_number, column value: " +
@@ -159,20 +207,20 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Status MarkLedgerEventsWritten(std::int64_t outbox_id) override {
-    return InTransaction(false, [&]() -> Status {
-      ATTEST_RETURN_IF_ERROR(connection_.Execute("mark ledger events written",
-                                                 "DELETE FROM ledger_outbox WHERE outbox_id <= $1",
-                                                 {Param::Int64(outbox_id)}));
-      return connection_.Execute("clear the drain intent", "DELETE FROM ledger_drain");
+    return InTransaction(false, [&](pg::Connection& connection) -> Status {
+      ATTEST_RETURN_IF_ERROR(connection.Execute("mark ledger events written",
+                                                "DELETE FROM ledger_outbox WHERE outbox_id <= $1",
+                                                {Param::Int64(outbox_id)}));
+      return connection.Execute("clear the drain intent", "DELETE FROM ledger_drain");
     });
   }
 
   Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() override {
-    std::lock_guard lock(mutex_);
-    ATTEST_ASSIGN_OR_RETURN(
-        pg::QueryResult read,
-        connection_.Query("read the drain intent",
-                          "SELECT last_outbox_id, ledger_size_before FROM ledger_drain"));
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, Run([](pg::Connection& connection) {
+                              return connection.Query(
+                                  "read the drain intent",
+                                  "SELECT last_outbox_id, ledger_size_before FROM ledger_drain");
+                            }));
     if (read.rows() == 0) return std::optional<LedgerDrainIntent>();
     ATTEST_ASSIGN_OR_RETURN(std::int64_t last, read.Int64(0, 0));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t size, read.Int64(0, 1));
@@ -181,21 +229,34 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) override {
-    std::lock_guard lock(mutex_);
-    return connection_.Execute(
-        "record the drain intent",
-        "INSERT INTO ledger_drain(id, last_outbox_id, ledger_size_before) VALUES (true, $1, $2) "
-        "ON CONFLICT (id) DO UPDATE SET last_outbox_id = $1, ledger_size_before = $2",
-        {Param::Int64(intent.last_outbox_id),
-         Param::Int64(static_cast<std::int64_t>(intent.ledger_size_before))});
+    return Run([&](pg::Connection& connection) {  // an upsert: safe to run again
+      return connection.Execute(
+          "record the drain intent",
+          "INSERT INTO ledger_drain(id, last_outbox_id, ledger_size_before) VALUES (true, $1, $2) "
+          "ON CONFLICT (id) DO UPDATE SET last_outbox_id = $1, ledger_size_before = $2",
+          {Param::Int64(intent.last_outbox_id),
+           Param::Int64(static_cast<std::int64_t>(intent.ledger_size_before))});
+    });
+  }
+
+  Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() override {
+    std::unique_lock guard(drain_mutex_);
+    // Waits behind another verifier's drain, up to the statement timeout.
+    Status locked = drain_reconnector_.Run(drain_connection_, [](pg::Connection& connection) {
+      return connection.Execute("take the drain lock", "SELECT pg_advisory_lock($1)",
+                                {Param::Int64(kDrainLockKey)});
+    });
+    if (!locked.ok()) return locked.error().WithContext("lock the ledger outbox");
+    return std::unique_ptr<LedgerDrainLock>(
+        new PostgresDrainLock(std::move(guard), drain_connection_));
   }
 
   Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
                                     std::string_view requester, std::chrono::milliseconds lifetime,
                                     const ChallengeBounds& bounds) override {
     TimePoint expires_at;
-    Status recorded = InTransaction(true, [&]() -> Status {
-      ATTEST_ASSIGN_OR_RETURN(expires_at, internal::PgRecordChallenge(connection_, node_id, nonce,
+    Status recorded = InTransaction(true, [&](pg::Connection& connection) -> Status {
+      ATTEST_ASSIGN_OR_RETURN(expires_at, internal::PgRecordChallenge(connection, node_id, nonce,
                                                                       requester, lifetime, bounds));
       return OkStatus();
     });
@@ -205,8 +266,8 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
     ChallengeRedemption outcome = ChallengeRedemption::kUnknown;
-    Status redeemed = InTransaction(false, [&]() -> Status {
-      ATTEST_ASSIGN_OR_RETURN(outcome, internal::PgRedeemChallenge(connection_, node_id, nonce));
+    Status redeemed = InTransaction(false, [&](pg::Connection& connection) -> Status {
+      ATTEST_ASSIGN_OR_RETURN(outcome, internal::PgRedeemChallenge(connection, node_id, nonce));
       return OkStatus();
     });
     if (!redeemed.ok()) return redeemed.error().WithContext("redeem challenge");
@@ -215,8 +276,8 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) override {
     std::uint64_t pruned = 0;
-    Status done = InTransaction(true, [&]() -> Status {
-      ATTEST_ASSIGN_OR_RETURN(pruned, internal::PgPruneChallenges(connection_, kept));
+    Status done = InTransaction(true, [&](pg::Connection& connection) -> Status {
+      ATTEST_ASSIGN_OR_RETURN(pruned, internal::PgPruneChallenges(connection, kept));
       return OkStatus();
     });
     if (!done.ok()) return done.error().WithContext("prune challenges");
@@ -224,31 +285,43 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
  private:
-  // Runs `body` in a READ COMMITTED transaction, committed when it
-  // succeeds; `relaxed`: synchronous_commit = off for it.
-  Status InTransaction(bool relaxed, const std::function<Status()>& body) {
+  // Runs `body` on the connection (reopened if it died, and once more on a
+  // new one if it died under `body`'s first try: pg::Reconnector::Run).
+  template <typename Body>
+  auto Run(Body body) -> decltype(body(std::declval<pg::Connection&>())) {
     std::lock_guard lock(mutex_);
-    ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection_));
-    if (relaxed) {
-      ATTEST_RETURN_IF_ERROR(
-          connection_.Execute("relax the commit", "SET LOCAL synchronous_commit = off"));
-    }
-    ATTEST_RETURN_IF_ERROR(body());
-    return transaction.Commit();
+    return reconnector_.Run(connection_, body);
+  }
+
+  // Runs `body` in a READ COMMITTED transaction, committed when it
+  // succeeds; `relaxed`: synchronous_commit = off for it. A transaction the
+  // connection's loss rolled back is run again once on a new connection
+  // (never one whose COMMIT may have been applied).
+  Status InTransaction(bool relaxed, const std::function<Status(pg::Connection&)>& body) {
+    return Run([&](pg::Connection& connection) -> Status {
+      ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
+      if (relaxed) {
+        ATTEST_RETURN_IF_ERROR(
+            connection.Execute("relax the commit", "SET LOCAL synchronous_commit = off"));
+      }
+      ATTEST_RETURN_IF_ERROR(body(connection));
+      return transaction.Commit();
+    });
   }
 
   template <typename Record>
   Result<std::vector<Record>> ReadAll(const std::string& sql, std::initializer_list<Param> params,
                                       const char* types,
                                       Result<Record> (*read)(const SqliteStatement&)) {
-    std::lock_guard lock(mutex_);
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, connection_.Query("read", sql, params));
-    std::vector<Record> records;
-    for (int row = 0; row < rows.rows(); ++row) {
-      ATTEST_ASSIGN_OR_RETURN(Record record, relay_.FromRow(rows, row, types, read));
-      records.push_back(std::move(record));
-    }
-    return records;
+    return Run([&](pg::Connection& connection) -> Result<std::vector<Record>> {
+      ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, connection.Query("read", sql, params));
+      std::vector<Record> records;
+      for (int row = 0; row < rows.rows(); ++row) {
+        ATTEST_ASSIGN_OR_RETURN(Record record, relay_.FromRow(rows, row, types, read));
+        records.push_back(std::move(record));
+      }
+      return records;
+    });
   }
 
   template <typename Record>
@@ -261,23 +334,26 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   std::mutex mutex_;
-  pg::Connection connection_;  // guarded by mutex_
-  Relay relay_;                // guarded by mutex_
+  pg::Reconnector reconnector_;  // guarded by mutex_
+  pg::Connection connection_;    // guarded by mutex_
+  Relay relay_;                  // guarded by mutex_
+
+  std::mutex drain_mutex_;  // held by the PostgresDrainLock while it lives
+  pg::Reconnector drain_reconnector_;
+  pg::Connection drain_connection_ = pg::Connection::Dead();
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string& url,
                                                                bool create) {
-  pg::ConnectOptions options;
-  options.application_name = "attest-verifier";
-  auto connection = pg::Connection::Open(url, options);
+  auto connection = pg::Connection::Open(url, ServiceConnectOptions());
   if (!connection.ok()) return connection.error().WithContext("open service database");
   Status schema = internal::PreparePostgresSchema(*connection, create);
   if (!schema.ok()) return schema.error().WithContext("open service database");
   ATTEST_ASSIGN_OR_RETURN(Relay relay, Relay::Open());
   return std::unique_ptr<ServiceStore>(
-      new PostgresServiceStore(std::move(connection).value(), std::move(relay)));
+      new PostgresServiceStore(url, std::move(connection).value(), std::move(relay)));
 }
 
 }  // namespace attest::service

@@ -19,7 +19,7 @@ using pg::Param;
 // "AVSO": commits that queue ledger events or apply a policy.
 constexpr std::int64_t kOutboxLockKey = 0x4156534f;
 
-std::string Placeholders(std::size_t count, std::size_t first = 1) {
+std::string PgPlaceholders(std::size_t count, std::size_t first = 1) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) {
     out += (i == 0 ? "$" : ", $") + std::to_string(first + i);
@@ -72,7 +72,7 @@ Status CompareAndSet(pg::Connection& connection, std::string_view what, const st
   std::uint64_t written = 0;
   if (version == 0) {
     const std::string sql = "INSERT INTO " + table + "(" + columns + ") VALUES (" +
-                            Placeholders(params.size()) + ") ON CONFLICT DO NOTHING";
+                            PgPlaceholders(params.size()) + ") ON CONFLICT DO NOTHING";
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult insert,
                             connection.Query("insert " + std::string(what), sql, params.span()));
     written = insert.affected_rows();
@@ -95,7 +95,7 @@ Status CompareAndSet(pg::Connection& connection, std::string_view what, const st
   return Stale(what, id, version, stored);
 }
 
-Status CheckPolicySerial(pg::Connection& connection, const PolicyRecord& policy) {
+Status PgCheckPolicySerial(pg::Connection& connection, const PolicyRecord& policy) {
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult read,
       connection.Query("read the policy serial", "SELECT max(serial) FROM policies"));
@@ -112,10 +112,10 @@ Status CheckPolicySerial(pg::Connection& connection, const PolicyRecord& policy)
   return OkStatus();
 }
 
-Status Insert(pg::Connection& connection, std::string_view what, const std::string& table,
-              const char* columns, const PgParams& params, std::string_view conflict = "") {
+Status PgInsert(pg::Connection& connection, std::string_view what, const std::string& table,
+                const char* columns, const PgParams& params, std::string_view conflict = "") {
   const std::string sql = "INSERT INTO " + table + "(" + columns + ") VALUES (" +
-                          Placeholders(params.size()) + ")" + std::string(conflict);
+                          PgPlaceholders(params.size()) + ")" + std::string(conflict);
   ATTEST_ASSIGN_OR_RETURN(pg::QueryResult inserted, connection.Query(what, sql, params.span()));
   return OkStatus();
 }
@@ -182,22 +182,23 @@ Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange
         kCertificateTypes, [&](SqliteStatement& s) { return BindCertificate(s, certificate); },
         params));
     ATTEST_RETURN_IF_ERROR(
-        Insert(connection, "insert certificate", "certificates", kCertificateColumns, params));
+        PgInsert(connection, "insert certificate", "certificates", kCertificateColumns, params));
   }
   if (change.token) {
     PgParams params;
     ATTEST_RETURN_IF_ERROR(relay.ToParams(
         kTokenTypes, [&](SqliteStatement& s) { return BindToken(s, *change.token); }, params));
-    ATTEST_RETURN_IF_ERROR(Insert(
+    ATTEST_RETURN_IF_ERROR(PgInsert(
         connection, "write token", "tokens", kTokenColumns, params,
         std::string(" ON CONFLICT (token_id) DO UPDATE SET ") + SetFromParams(kTokenColumns)));
   }
   if (change.policy) {
-    ATTEST_RETURN_IF_ERROR(CheckPolicySerial(connection, *change.policy));
+    ATTEST_RETURN_IF_ERROR(PgCheckPolicySerial(connection, *change.policy));
     PgParams params;
     ATTEST_RETURN_IF_ERROR(relay.ToParams(
         kPolicyTypes, [&](SqliteStatement& s) { return BindPolicy(s, *change.policy); }, params));
-    ATTEST_RETURN_IF_ERROR(Insert(connection, "insert policy", "policies", kPolicyColumns, params));
+    ATTEST_RETURN_IF_ERROR(
+        PgInsert(connection, "insert policy", "policies", kPolicyColumns, params));
   }
   ATTEST_ASSIGN_OR_RETURN(std::int64_t now,
                           TimeToMicros(std::chrono::system_clock::now(), "recorded_at"));

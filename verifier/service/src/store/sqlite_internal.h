@@ -121,4 +121,11 @@ Result<ChallengeRedemption> ApplyRedeemChallenge(Connection& writer, std::string
                                                  ByteView nonce);
 Result<std::uint64_t> ApplyPruneChallenges(Connection& writer, std::chrono::seconds kept);
 
+// ---- sqlite_drain_lock.cpp --------------------------------------------
+// ledger-drain.lock in the directory of the database at `database_path`
+// (the state directory), which every drainer of that database locks.
+std::string DrainLockPathFor(const std::string& database_path);
+// An flock on `path` (created 0600 if absent), held until the lock dies.
+Result<std::unique_ptr<LedgerDrainLock>> LockDrainFile(const std::string& path);
+
 }  // namespace attest::service::internal

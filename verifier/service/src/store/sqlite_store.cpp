@@ -119,6 +119,10 @@ class SqliteServiceStore final : public ServiceStore {
     return OkStatus();
   }
 
+  Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() override {
+    return internal::LockDrainFile(internal::DrainLockPathFor(path_));
+  }
+
   // Within the routine updates' window: a challenge lost to a power loss
   // is only unknown when answered (and every write after it is lost too).
   Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,

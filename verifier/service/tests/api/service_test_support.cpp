@@ -33,6 +33,7 @@ void ServiceTest::SetUp() {
   InitOptions init;
   init.state_dir = state_dir_;
   init.ledger_origin = "test/attest-verifier";
+  init.storage = storage_;
   auto token = InitStateDirectory(init, clock_);
   ASSERT_TRUE(token.ok()) << token.error().ToString();
   admin_token_ = *token;
@@ -52,6 +53,7 @@ void ServiceTest::SetUp() {
   allowlist.close();
 
   config_.state_dir = state_dir_;
+  config_.storage = storage_;
   config_.policy_file = dir_.File("policy.json");
   config_.ek_allowlist = dir_.File("allowlist");
   config_.rate_limit.per_second = 1000;
@@ -199,7 +201,8 @@ Json ServiceTest::Attest(const SimulatedNode& node, bool with_boot_log,
 }
 
 std::vector<std::string> ServiceTest::LedgerKinds() {
-  auto ledger = ledger::Ledger::Open(state_dir_ + "/ledger.db", {.read_only = true});
+  auto ledger =
+      ledger::Ledger::Open(ResolveStorage(storage_, state_dir_).ledger_db(), {.read_only = true});
   EXPECT_TRUE(ledger.ok());
   std::vector<std::string> kinds;
   if (!ledger.ok()) return kinds;

@@ -104,6 +104,7 @@ class ServiceTest : public ::testing::Test {
   NodeMeasurements measurements_;
   tpm::PcrSelection selection_;
   ServiceConfig config_;
+  std::string storage_;  // ServiceConfig::storage; "" (SQLite) unless a subclass sets it first
   std::string state_dir_;
   std::string admin_token_;
   std::vector<std::unique_ptr<SimulatedNode>> nodes_;

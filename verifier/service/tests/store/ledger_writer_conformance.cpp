@@ -111,7 +111,7 @@ TEST_P(LedgerWriterConformance, ConcurrentDrainsAppendEachEventOnce) {
     drainers.emplace_back([&] {
       auto ledger = ledger::Ledger::Open(dir_.File("ledger.db"));
       ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
-      auto drained = DrainLedgerOutbox(*store_, *ledger, lock_path_);
+      auto drained = DrainLedgerOutbox(*store_, *ledger);
       ASSERT_TRUE(drained.ok()) << drained.error().ToString();
       appended += *drained;
     });
@@ -153,8 +153,8 @@ TEST_P(LedgerWriterConformance, ForgedVerifierEntriesNeverMakeEventsSkipped) {
   EXPECT_EQ(PayloadAt(6)["node_id"], NodeId(2));
 }
 
-// The service and the CLI are two processes draining one outbox: the flock
-// makes them take turns, so each event is appended once.
+// The service and the CLI are two processes draining one outbox: the store's
+// drain lock makes them take turns, so each event is appended once.
 TEST_P(LedgerWriterConformance, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
   constexpr int kEvents = 120;
   constexpr int kDrainers = 2;
@@ -178,7 +178,7 @@ TEST_P(LedgerWriterConformance, TwoProcessesDrainingAtOnceAppendEachEventOnce) {
       while (running) {
         pollfd stop{go[0], POLLIN, 0};
         running = poll(&stop, 1, 0) == 0;  // the parent closes its end to stop us
-        if (!DrainLedgerOutbox(**store, *ledger, lock_path_).ok()) _exit(3);
+        if (!DrainLedgerOutbox(**store, *ledger).ok()) _exit(3);
       }
       _exit(0);
     }

@@ -44,7 +44,7 @@ class LedgerWriterConformance : public ServiceStoreConformance {
   }
 
   std::size_t Drain() {
-    auto drained = DrainLedgerOutbox(*store_, *ledger_, lock_path_);
+    auto drained = DrainLedgerOutbox(*store_, *ledger_);
     EXPECT_TRUE(drained.ok()) << drained.error().ToString();
     return drained.ok() ? *drained : 0;
   }
@@ -79,7 +79,6 @@ class LedgerWriterConformance : public ServiceStoreConformance {
     return counts;
   }
 
-  std::string lock_path_ = dir_.File("ledger-drain.lock");
   std::optional<ledger::Ledger> ledger_;
 };
 

@@ -27,6 +27,11 @@ struct RateLimitConfig {
 struct ServiceConfig {
   std::string listen = "127.0.0.1:8443";
   std::string state_dir;  // required
+  // Where the service store and the ledger live: "" for service.db and
+  // ledger.db in state_dir (SQLite, one verifier); an absolute directory for
+  // those files elsewhere; or a postgresql:// URL (no password in it: a
+  // passfile or the environment) for one database several verifiers share.
+  std::string storage;
   // [tls]
   std::vector<std::string> server_names;  // SANs of the server certificate (init)
   std::optional<std::string> client_ca;   // mutual TLS for orchestrators
@@ -36,9 +41,9 @@ struct ServiceConfig {
   bool require_approval = false;
   std::chrono::seconds enrollment_lifetime{300};
   // [policy]
-  std::optional<std::string> policy_file;     // applied at first start (serial 0)
-  std::vector<std::string> policy_keys;       // signer public keys allowed to sign policies
-  std::vector<std::string> approval_keys;     // signer public keys whose approvals count
+  std::optional<std::string> policy_file;  // applied at first start (serial 0)
+  std::vector<std::string> policy_keys;    // signer public keys allowed to sign policies
+  std::vector<std::string> approval_keys;  // signer public keys whose approvals count
   // How long a trusted verdict stands without a new one; 0: derived from
   // the policy, max(3 x interval, interval + nonce lifetime + 30 s).
   std::chrono::seconds trust_max_age{0};
@@ -62,13 +67,25 @@ struct ServiceConfig {
 Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text, std::string_view name);
 Result<ServiceConfig> LoadServiceConfig(const std::string& path);
 
+// Where a deployment's two databases are: ServiceConfig::storage resolved.
+struct StorageLocation {
+  std::string postgres_url;  // set: both in this PostgreSQL database
+  std::string sqlite_dir;    // otherwise: service.db and ledger.db in this directory
+  bool is_postgres() const { return !postgres_url.empty(); }
+  // The SQLite file, or the URL; what OpenServiceStore and Ledger::Open take.
+  std::string service_db() const {
+    return is_postgres() ? postgres_url : sqlite_dir + "/service.db";
+  }
+  std::string ledger_db() const { return is_postgres() ? postgres_url : sqlite_dir + "/ledger.db"; }
+  // For messages: the directory or the URL (which never holds a password).
+  const std::string& name() const { return is_postgres() ? postgres_url : sqlite_dir; }
+};
+// `storage` as ServiceConfig::storage reads ("" is state_dir).
+StorageLocation ResolveStorage(const std::string& storage, const std::string& state_dir);
+
 // Where `verifier init` puts things inside the state directory.
 struct StateLayout {
   std::string dir;
-  std::string service_db() const { return dir + "/service.db"; }
-  std::string ledger_db() const { return dir + "/ledger.db"; }
-  // flock'ed by whoever drains the ledger outbox (service or CLI).
-  std::string ledger_drain_lock() const { return dir + "/ledger-drain.lock"; }
   std::string ledger_key() const { return dir + "/ledger.key"; }    // Ed25519 secret, 0600
   std::string webhook_key() const { return dir + "/webhook.key"; }  // Ed25519 secret, 0600
   std::string ca_certificate() const { return dir + "/ca.pem"; }    // chain, CA first

@@ -1,12 +1,13 @@
 // The verifier service's state (nodes, enrollments, certificates, tokens,
-// policies) behind one interface: SQLite now (sqlite_store.h), PostgreSQL
-// next. Every change is one Commit: the records it writes and the ledger
-// events it causes land together or not at all (the events wait in an
-// outbox that ledger_writer.h drains into the ledger, also after a crash).
+// policies) behind one interface: SQLite (sqlite_store.h) for one verifier,
+// PostgreSQL (postgres_store.h) for several sharing one database. Every change is one Commit: the
+// records it writes and the ledger events it causes land together or not at all (the events wait in
+// an outbox that ledger_writer.h drains into the ledger, also after a crash).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -161,6 +162,17 @@ struct LedgerDrainIntent {
   std::uint64_t ledger_size_before = 0;
 };
 
+// Held while it lives: this holder is the one drainer of the store's ledger
+// outbox, across threads, processes and machines (ledger_writer.h).
+class LedgerDrainLock {
+ public:
+  virtual ~LedgerDrainLock() = default;
+  // An error when the lock may have been lost meanwhile (PostgreSQL: the
+  // session holding it ended, so another drainer may hold it now): the
+  // drainer stops before its next write.
+  virtual Status CheckHeld() = 0;
+};
+
 struct CommitResult {
   std::vector<std::string> revoked_serials;  // by revoke_certificates_of
 };
@@ -221,6 +233,10 @@ class ServiceStore {
   // The drain intent recorded and not yet cleared by a mark, if any.
   virtual Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() = 0;
   virtual Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) = 0;
+  // Waits for and takes the outbox's drain lock. SQLite: an flock on
+  // ledger-drain.lock beside the database file; PostgreSQL: a session
+  // advisory lock on a connection of its own.
+  virtual Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() = 0;
 
   // The one addition for throughput (issue 12 §6), kept last: a node's routine
   // attestation, where nothing but its last_attestation, last_verdict_json,

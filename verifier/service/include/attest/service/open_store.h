@@ -1,0 +1,18 @@
+// The service store of a deployment, whichever backend its storage names.
+#pragma once
+
+#include <memory>
+
+#include "attest/error.h"
+#include "attest/service/config.h"
+#include "attest/service/store.h"
+
+namespace attest::service {
+
+// SQLite: `location`'s service.db (`create` makes it when absent);
+// PostgreSQL: the database at its URL (`create` makes the schema when
+// absent). Either way an older schema is migrated.
+Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location,
+                                                       bool create);
+
+}  // namespace attest::service

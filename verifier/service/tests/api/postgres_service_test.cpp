@@ -1,0 +1,169 @@
+// The service on PostgreSQL (issue 14), in-process: verifiers are Service
+// instances, each over its own copy of the state directory (the key files
+// every verifier shares) and one database on this binary's private cluster
+// (pg/testing). The multi-process runs (`verifier serve` twice, SIGKILL)
+// are in the postgres end-to-end tests.
+#include <algorithm>
+#include <barrier>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "attest/encoding.h"
+#include "attest/ledger/kinds.h"
+#include "attest/pg/test_cluster.h"
+#include "attest/service/operations.h"
+
+#include "service_test_support.h"
+
+namespace attest::service::test {
+namespace {
+
+class PostgresServiceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(database_.ok()) << database_.error();
+    storage_ = database_.url();
+    ServiceTest::SetUp();
+  }
+
+  // Another verifier on the same database: a copy of the state directory.
+  std::unique_ptr<Service> OpenAnother() {
+    const std::string copy = dir_.File("state-" + std::to_string(++copies_));
+    std::filesystem::copy(state_dir_, copy, std::filesystem::copy_options::recursive);
+    ServiceConfig config = config_;
+    config.state_dir = copy;
+    auto opened = Service::Open(config, clock_);
+    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  // A request straight to `service`, as the HTTPS server hands it over.
+  static http::Response Post(Service& service, const std::string& target, const std::string& body) {
+    http::Request request;
+    request.method = "POST";
+    request.target = target;
+    request.path = target;
+    request.body = body;
+    request.client_address = "127.0.0.1";
+    http::Response response = service.Handle(request);
+    ExpectFollowsContract("POST", target, response.status, response.content_type, response.body);
+    return response;
+  }
+
+  pg::test::TestDatabase database_;
+  int copies_ = 0;
+};
+
+TEST_F(PostgresServiceTest, ANodeEnrollsAndAttestsTrustedWithBothStoresInTheDatabase) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  Json verdict = Attest(node);
+  EXPECT_EQ(verdict.value("state", ""), "trusted") << verdict.dump();
+  std::vector<std::string> kinds = LedgerKinds();
+  EXPECT_NE(std::ranges::find(kinds, ledger::kinds::kNodeEnrolled), kinds.end());
+  EXPECT_NE(std::ranges::find(kinds, ledger::kinds::kNodeTrusted), kinds.end());
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/service.db"));
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/ledger.db"));
+}
+
+TEST_F(PostgresServiceTest, InitRefusesADatabaseThatHoldsAVerifierAlready) {
+  InitOptions again;
+  again.state_dir = dir_.File("second-init");
+  again.storage = storage_;
+  auto token = InitStateDirectory(again, clock_);
+  ASSERT_FALSE(token.ok());
+  EXPECT_EQ(token.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(token.error().message.find("copy of the first one's state directory"),
+            std::string::npos)
+      << token.error().message;
+  EXPECT_FALSE(std::filesystem::exists(again.state_dir)) << "init left a directory behind";
+}
+
+// A nonce one verifier issued is answered at another, once: the redemption
+// is the database's, not a verifier's memory.
+TEST_F(PostgresServiceTest, AChallengeIssuedByOneVerifierIsAcceptedOnceAtAnother) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  std::unique_ptr<Service> other = OpenAnother();
+  ASSERT_TRUE(other);
+  const Bytes nonce = Challenge(node);  // from service_
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  const std::string evidence = EvidenceText(MakeEvidence(node, nonce));
+
+  http::Response at_other = Post(*other, target, evidence);
+  ASSERT_EQ(at_other.status, 200) << at_other.body;
+  http::Response again_here = Post(*service_, target, evidence);
+  EXPECT_EQ(again_here.status, 409);
+  EXPECT_EQ(ErrorCodeOf(again_here), "NONCE_REUSED");
+  http::Response again_there = Post(*other, target, evidence);
+  EXPECT_EQ(again_there.status, 409);
+  EXPECT_EQ(ErrorCodeOf(again_there), "NONCE_REUSED");
+}
+
+// The same evidence posted to two verifiers at the same instant: the
+// database's unique constraint lets exactly one of them accept it.
+TEST_F(PostgresServiceTest, TheSameNonceAtTwoVerifiersAtOnceIsAcceptedOnce) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  std::unique_ptr<Service> other = OpenAnother();
+  ASSERT_TRUE(other);
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string evidence = EvidenceText(MakeEvidence(node, Challenge(node)));
+    std::barrier start(2);
+    http::Response answers[2];
+    Service* services[2] = {service_.get(), other.get()};
+    std::thread racers[2];
+    for (int i = 0; i < 2; ++i) {
+      racers[i] = std::thread([&, i] {
+        start.arrive_and_wait();
+        answers[i] = Post(*services[i], target, evidence);
+      });
+    }
+    for (std::thread& racer : racers) racer.join();
+    const int accepted = (answers[0].status == 200) + (answers[1].status == 200);
+    EXPECT_EQ(accepted, 1) << "round " << round << ": " << answers[0].status << " "
+                           << answers[1].status;
+    for (const http::Response& answer : answers) {
+      if (answer.status != 200) {
+        EXPECT_EQ(answer.status, 409) << answer.body;
+        EXPECT_EQ(ErrorCodeOf(answer), "NONCE_REUSED");
+      }
+    }
+  }
+}
+
+// The database goes away: requests that need it are 503 STORE_UNAVAILABLE
+// with Retry-After, nothing is half-written, and once it is back the same
+// service carries on without a restart.
+TEST_F(PostgresServiceTest, WhileTheDatabaseIsDownRequestsAre503AndTheServiceRecovers) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  Attest(node);
+  ASSERT_TRUE(database_.cluster().Stop().ok());
+  const std::string challenges = "/v1/nodes/" + node.node_id() + "/challenges";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    http::Response refused = Post(*service_, challenges, "");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(ErrorCodeOf(refused), "STORE_UNAVAILABLE");
+    EXPECT_TRUE(std::ranges::any_of(
+        refused.headers, [](const auto& header) { return header.first == "Retry-After"; }));
+  }
+  ASSERT_TRUE(database_.cluster().Start().ok());
+  http::Response challenge;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    challenge = Post(*service_, challenges, "");
+  } while (challenge.status == 503 && std::chrono::steady_clock::now() < give_up);
+  ASSERT_EQ(challenge.status, 201) << challenge.body;
+  Json verdict = Attest(node, false);
+  EXPECT_EQ(verdict.value("state", ""), "trusted") << verdict.dump();
+}
+
+}  // namespace
+}  // namespace attest::service::test
