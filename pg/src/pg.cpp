@@ -360,6 +360,13 @@ Status Connection::Execute(std::string_view operation, const std::string& sql,
   return OkStatus();
 }
 
+Status Connection::ExecutePrepared(std::string_view operation, const std::string& sql,
+                                   std::initializer_list<Param> params) {
+  ATTEST_ASSIGN_OR_RETURN(QueryResult ignored, QueryPrepared(operation, sql, params));
+  (void)ignored;
+  return OkStatus();
+}
+
 Status Connection::ExecuteScript(std::string_view operation, const std::string& sql) {
   ATTEST_ASSIGN_OR_RETURN(QueryResult ignored,
                           Check(operation, PQexec(connection_.get(), sql.c_str())));

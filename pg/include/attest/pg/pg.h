@@ -179,6 +179,9 @@ class Connection {
   // The same for statements whose rows (if any) do not matter.
   Status Execute(std::string_view operation, const std::string& sql,
                  std::initializer_list<Param> params = {});
+  // The same through a prepared statement (QueryPrepared).
+  Status ExecutePrepared(std::string_view operation, const std::string& sql,
+                         std::initializer_list<Param> params = {});
   // Several statements without parameters in one round trip (schema scripts).
   Status ExecuteScript(std::string_view operation, const std::string& sql);
 

@@ -23,7 +23,8 @@ constexpr const char* kPgOutstanding =
     "WHERE r.challenge_id = challenges.challenge_id)";
 
 Result<std::int64_t> PgDatabaseNow(pg::Connection& connection) {
-  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult now, connection.Query("read the clock", kPgNowMicros));
+  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult now,
+                          connection.QueryPrepared("read the clock", kPgNowMicros));
   return now.Int64(0, 0);
 }
 
@@ -34,11 +35,11 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
                                     std::chrono::milliseconds lifetime,
                                     const ChallengeBounds& bounds) {
   ATTEST_RETURN_IF_ERROR(CheckChallengeRequest(node_id, nonce, requester, lifetime, bounds));
-  ATTEST_RETURN_IF_ERROR(connection.Execute("lock the node's challenges",
-                                            "SELECT pg_advisory_xact_lock(hashtext($1))",
-                                            {Param::Text(node_id)}));
+  ATTEST_RETURN_IF_ERROR(connection.ExecutePrepared("lock the node's challenges",
+                                                    "SELECT pg_advisory_xact_lock(hashtext($1))",
+                                                    {Param::Text(node_id)}));
   ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
-  ATTEST_RETURN_IF_ERROR(connection.Execute(
+  ATTEST_RETURN_IF_ERROR(connection.ExecutePrepared(
       "bound the requester's challenges",
       std::string("DELETE FROM challenges WHERE challenge_id IN (SELECT challenge_id FROM "
                   "challenges WHERE node_id = $1 AND requester = $3 AND ") +
@@ -46,23 +47,25 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
       {Param::Text(node_id), Param::Int64(now), Param::Text(requester),
        Param::Int64(static_cast<std::int64_t>(bounds.max_outstanding_per_requester) - 1)}));
   while (true) {
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult count,
-                            connection.Query("count the node's challenges",
-                                             "SELECT count(*) FROM challenges WHERE node_id = $1",
-                                             {Param::Text(node_id)}));
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult count,
+        connection.QueryPrepared("count the node's challenges",
+                                 "SELECT count(*) FROM challenges WHERE node_id = $1",
+                                 {Param::Text(node_id)}));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t rows, count.Int64(0, 0));
     if (rows < static_cast<std::int64_t>(bounds.max_per_node)) break;
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult remembered,
-        connection.Query("evict a remembered challenge",
-                         std::string("DELETE FROM challenges WHERE challenge_id = (SELECT "
-                                     "challenge_id FROM challenges WHERE node_id = $1 AND NOT (") +
-                             kPgOutstanding + ") ORDER BY challenge_id LIMIT 1)",
-                         {Param::Text(node_id), Param::Int64(now)}));
+        connection.QueryPrepared(
+            "evict a remembered challenge",
+            std::string("DELETE FROM challenges WHERE challenge_id = (SELECT "
+                        "challenge_id FROM challenges WHERE node_id = $1 AND NOT (") +
+                kPgOutstanding + ") ORDER BY challenge_id LIMIT 1)",
+            {Param::Text(node_id), Param::Int64(now)}));
     if (remembered.affected_rows() > 0) continue;
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult largest,
-        connection.Query(
+        connection.QueryPrepared(
             "evict the largest holder's oldest challenge",
             std::string("DELETE FROM challenges WHERE challenge_id = (SELECT challenge_id FROM "
                         "challenges WHERE node_id = $1 AND ") +
@@ -78,7 +81,7 @@ Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view
   }
   const std::int64_t expires_at =
       now + std::chrono::duration_cast<std::chrono::microseconds>(lifetime).count();
-  ATTEST_RETURN_IF_ERROR(connection.Execute(
+  ATTEST_RETURN_IF_ERROR(connection.ExecutePrepared(
       "record challenge",
       "INSERT INTO challenges(nonce, node_id, requester, expires_at) VALUES ($1, $2, $3, $4)",
       {Param::Bytes(nonce), Param::Text(node_id), Param::Text(requester),
@@ -91,19 +94,19 @@ Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::s
   ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult found,
-      connection.Query("find challenge",
-                       "SELECT challenge_id, expires_at <= $1 FROM challenges "
-                       "WHERE node_id = $2 AND nonce = $3",
-                       {Param::Int64(now), Param::Text(node_id), Param::Bytes(nonce)}));
+      connection.QueryPrepared("find challenge",
+                               "SELECT challenge_id, expires_at <= $1 FROM challenges "
+                               "WHERE node_id = $2 AND nonce = $3",
+                               {Param::Int64(now), Param::Text(node_id), Param::Bytes(nonce)}));
   if (found.rows() == 0) return ChallengeRedemption::kUnknown;
   ATTEST_ASSIGN_OR_RETURN(std::int64_t challenge_id, found.Int64(0, 0));
   ATTEST_ASSIGN_OR_RETURN(bool expired, found.Bool(0, 1));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult redeemed,
-      connection.Query("redeem challenge",
-                       "INSERT INTO challenge_redemptions(challenge_id, redeemed_at) "
-                       "VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                       {Param::Int64(challenge_id), Param::Int64(now)}));
+      connection.QueryPrepared("redeem challenge",
+                               "INSERT INTO challenge_redemptions(challenge_id, redeemed_at) "
+                               "VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               {Param::Int64(challenge_id), Param::Int64(now)}));
   if (redeemed.affected_rows() == 0) return ChallengeRedemption::kReused;
   return expired ? ChallengeRedemption::kExpired : ChallengeRedemption::kValid;
 }
@@ -115,7 +118,7 @@ Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono:
   ATTEST_ASSIGN_OR_RETURN(std::int64_t now, PgDatabaseNow(connection));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult pruned,
-      connection.Query(
+      connection.QueryPrepared(
           "prune challenges", "DELETE FROM challenges WHERE expires_at < $1",
           {Param::Int64(now -
                         std::chrono::duration_cast<std::chrono::microseconds>(kept).count())}));

@@ -1,5 +1,5 @@
-// ServiceStore on PostgreSQL. One connection per store behind a mutex (a
-// pool is the next step), reopened with backoff when it dies; several
+// ServiceStore on PostgreSQL. A pool of connections, each lent to one call
+// at a time and reopened with backoff when it dies; several
 // verifier processes each hold their own store on the same database, and
 // the database orders their writes: the compare-and-set UPDATEs, the outbox
 // lock, the challenges' primary keys. The ledger drain lock is a session
@@ -8,8 +8,10 @@
 // (postgres_relay.cpp), so both backends keep and refuse the same values.
 #include "attest/service/postgres_store.h"
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include "attest/pg/reconnect.h"
 
@@ -66,18 +68,25 @@ class PostgresDrainLock final : public LedgerDrainLock {
 
 class PostgresServiceStore final : public ServiceStore {
  public:
-  PostgresServiceStore(const std::string& url, pg::Connection connection, Relay relay)
-      : reconnector_(url, ServiceConnectOptions()),
-        connection_(std::move(connection)),
-        relay_(std::move(relay)),
-        drain_reconnector_(url, ServiceConnectOptions()) {}
+  // `connection` is the pool's first; the others open on first use.
+  PostgresServiceStore(const std::string& url, pg::Connection connection, std::vector<Relay> relays)
+      : drain_reconnector_(url, ServiceConnectOptions()) {
+    for (Relay& relay : relays) {
+      pg::Connection opened = slots_.empty() ? std::move(connection) : pg::Connection::Dead();
+      slots_.push_back(std::make_unique<Slot>(url, std::move(opened), std::move(relay)));
+    }
+    // Lent from the back: the open connection first, the others as load needs them.
+    for (auto slot = slots_.rbegin(); slot != slots_.rend(); ++slot)
+      free_slots_.push_back(slot->get());
+  }
 
   Result<CommitResult> Commit(const StoreChange& change) override {
     CommitResult result;
-    Status committed = InTransaction(false, [&](pg::Connection& connection) -> Status {
-      result = CommitResult{};
-      return internal::PgApplyChange(connection, relay_, change, result);
-    });
+    Status committed =
+        InTransaction(false, [&](pg::Connection& connection, Relay& relay) -> Status {
+          result = CommitResult{};
+          return internal::PgApplyChange(connection, relay, change, result);
+        });
     if (!committed.ok()) return committed.error().WithContext("commit");
     return result;
   }
@@ -85,8 +94,8 @@ class PostgresServiceStore final : public ServiceStore {
   // synchronous_commit = off for the transaction: the WAL writer flushes it
   // within wal_writer_delay (store.h, kRoutineDurabilityWindow).
   Status RecordRoutineUpdate(const NodeRecord& node) override {
-    Status recorded = InTransaction(true, [&](pg::Connection& connection) -> Status {
-      return internal::PgApplyRoutineUpdate(connection, relay_, node);
+    Status recorded = InTransaction(true, [&](pg::Connection& connection, Relay& relay) -> Status {
+      return internal::PgApplyRoutineUpdate(connection, relay, node);
     });
     if (!recorded.ok()) return recorded.error().WithContext("routine update");
     return OkStatus();
@@ -114,7 +123,7 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, Run([](pg::Connection& connection) {
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, Run([](pg::Connection& connection, Relay&) {
                               return connection.Query(
                                   "count nodes",
                                   "SELECT state, count(*) FROM nodes GROUP BY state");
@@ -165,7 +174,7 @@ class PostgresServiceStore final : public ServiceStore {
     // Run again after a lost answer, it may skip a number: CRL numbers need
     // only increase.
     ATTEST_ASSIGN_OR_RETURN(
-        pg::QueryResult next, Run([](pg::Connection& connection) {
+        pg::QueryResult next, Run([](pg::Connection& connection, Relay&) {
           return connection.Query(
               "next CRL number",
               "INSERT INTO crl_number(id, value) VALUES (true, 1) ON CONFLICT (id) "
@@ -207,7 +216,7 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Status MarkLedgerEventsWritten(std::int64_t outbox_id) override {
-    return InTransaction(false, [&](pg::Connection& connection) -> Status {
+    return InTransaction(false, [&](pg::Connection& connection, Relay&) -> Status {
       ATTEST_RETURN_IF_ERROR(connection.Execute("mark ledger events written",
                                                 "DELETE FROM ledger_outbox WHERE outbox_id <= $1",
                                                 {Param::Int64(outbox_id)}));
@@ -216,7 +225,7 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() override {
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, Run([](pg::Connection& connection) {
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, Run([](pg::Connection& connection, Relay&) {
                               return connection.Query(
                                   "read the drain intent",
                                   "SELECT last_outbox_id, ledger_size_before FROM ledger_drain");
@@ -229,7 +238,7 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) override {
-    return Run([&](pg::Connection& connection) {  // an upsert: safe to run again
+    return Run([&](pg::Connection& connection, Relay&) {  // an upsert: safe to run again
       return connection.Execute(
           "record the drain intent",
           "INSERT INTO ledger_drain(id, last_outbox_id, ledger_size_before) VALUES (true, $1, $2) "
@@ -255,7 +264,7 @@ class PostgresServiceStore final : public ServiceStore {
                                     std::string_view requester, std::chrono::milliseconds lifetime,
                                     const ChallengeBounds& bounds) override {
     TimePoint expires_at;
-    Status recorded = InTransaction(true, [&](pg::Connection& connection) -> Status {
+    Status recorded = InTransaction(true, [&](pg::Connection& connection, Relay&) -> Status {
       ATTEST_ASSIGN_OR_RETURN(expires_at, internal::PgRecordChallenge(connection, node_id, nonce,
                                                                       requester, lifetime, bounds));
       return OkStatus();
@@ -266,7 +275,7 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
     ChallengeRedemption outcome = ChallengeRedemption::kUnknown;
-    Status redeemed = InTransaction(false, [&](pg::Connection& connection) -> Status {
+    Status redeemed = InTransaction(false, [&](pg::Connection& connection, Relay&) -> Status {
       ATTEST_ASSIGN_OR_RETURN(outcome, internal::PgRedeemChallenge(connection, node_id, nonce));
       return OkStatus();
     });
@@ -276,7 +285,7 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) override {
     std::uint64_t pruned = 0;
-    Status done = InTransaction(true, [&](pg::Connection& connection) -> Status {
+    Status done = InTransaction(true, [&](pg::Connection& connection, Relay&) -> Status {
       ATTEST_ASSIGN_OR_RETURN(pruned, internal::PgPruneChallenges(connection, kept));
       return OkStatus();
     });
@@ -288,23 +297,25 @@ class PostgresServiceStore final : public ServiceStore {
   // Runs `body` on the connection (reopened if it died, and once more on a
   // new one if it died under `body`'s first try: pg::Reconnector::Run).
   template <typename Body>
-  auto Run(Body body) -> decltype(body(std::declval<pg::Connection&>())) {
-    std::lock_guard lock(mutex_);
-    return reconnector_.Run(connection_, body);
+  auto Run(Body body) -> decltype(body(std::declval<pg::Connection&>(), std::declval<Relay&>())) {
+    Lease lease(*this);
+    Slot& slot = lease.slot();
+    return slot.reconnector.Run(
+        slot.connection, [&](pg::Connection& connection) { return body(connection, slot.relay); });
   }
 
   // Runs `body` in a READ COMMITTED transaction, committed when it
   // succeeds; `relaxed`: synchronous_commit = off for it. A transaction the
   // connection's loss rolled back is run again once on a new connection
   // (never one whose COMMIT may have been applied).
-  Status InTransaction(bool relaxed, const std::function<Status(pg::Connection&)>& body) {
-    return Run([&](pg::Connection& connection) -> Status {
+  Status InTransaction(bool relaxed, const std::function<Status(pg::Connection&, Relay&)>& body) {
+    return Run([&](pg::Connection& connection, Relay& relay) -> Status {
       ATTEST_ASSIGN_OR_RETURN(pg::Transaction transaction, pg::Transaction::Begin(connection));
       if (relaxed) {
         ATTEST_RETURN_IF_ERROR(
             connection.Execute("relax the commit", "SET LOCAL synchronous_commit = off"));
       }
-      ATTEST_RETURN_IF_ERROR(body(connection));
+      ATTEST_RETURN_IF_ERROR(body(connection, relay));
       return transaction.Commit();
     });
   }
@@ -313,11 +324,11 @@ class PostgresServiceStore final : public ServiceStore {
   Result<std::vector<Record>> ReadAll(const std::string& sql, std::initializer_list<Param> params,
                                       const char* types,
                                       Result<Record> (*read)(const SqliteStatement&)) {
-    return Run([&](pg::Connection& connection) -> Result<std::vector<Record>> {
-      ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, connection.Query("read", sql, params));
+    return Run([&](pg::Connection& connection, Relay& relay) -> Result<std::vector<Record>> {
+      ATTEST_ASSIGN_OR_RETURN(pg::QueryResult rows, connection.QueryPrepared("read", sql, params));
       std::vector<Record> records;
       for (int row = 0; row < rows.rows(); ++row) {
-        ATTEST_ASSIGN_OR_RETURN(Record record, relay_.FromRow(rows, row, types, read));
+        ATTEST_ASSIGN_OR_RETURN(Record record, relay.FromRow(rows, row, types, read));
         records.push_back(std::move(record));
       }
       return records;
@@ -333,10 +344,46 @@ class PostgresServiceStore final : public ServiceStore {
     return std::optional<Record>(std::move(records.front()));
   }
 
-  std::mutex mutex_;
-  pg::Reconnector reconnector_;  // guarded by mutex_
-  pg::Connection connection_;    // guarded by mutex_
-  Relay relay_;                  // guarded by mutex_
+  // One connection of the pool with its relay: lent to one call at a time.
+  struct Slot {
+    Slot(const std::string& url, pg::Connection opened, Relay opened_relay)
+        : reconnector(url, ServiceConnectOptions()),
+          connection(std::move(opened)),
+          relay(std::move(opened_relay)) {}
+    pg::Reconnector reconnector;
+    pg::Connection connection;
+    Relay relay;
+  };
+
+  // A slot borrowed while it lives; waits while every slot is lent.
+  class Lease {
+   public:
+    explicit Lease(PostgresServiceStore& store) : store_(store) {
+      std::unique_lock lock(store_.pool_mutex_);
+      store_.pool_returned_.wait(lock, [this] { return !store_.free_slots_.empty(); });
+      slot_ = store_.free_slots_.back();
+      store_.free_slots_.pop_back();
+    }
+    ~Lease() {
+      {
+        std::lock_guard lock(store_.pool_mutex_);
+        store_.free_slots_.push_back(slot_);
+      }
+      store_.pool_returned_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Slot& slot() { return *slot_; }
+
+   private:
+    PostgresServiceStore& store_;
+    Slot* slot_ = nullptr;
+  };
+
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::mutex pool_mutex_;
+  std::condition_variable pool_returned_;
+  std::vector<Slot*> free_slots_;  // guarded by pool_mutex_; the last is lent first
 
   std::mutex drain_mutex_;  // held by the PostgresDrainLock while it lives
   pg::Reconnector drain_reconnector_;
@@ -351,9 +398,13 @@ Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string
   if (!connection.ok()) return connection.error().WithContext("open service database");
   Status schema = internal::PreparePostgresSchema(*connection, create);
   if (!schema.ok()) return schema.error().WithContext("open service database");
-  ATTEST_ASSIGN_OR_RETURN(Relay relay, Relay::Open());
+  std::vector<Relay> relays;
+  for (int i = 0; i < kPostgresServiceConnections; ++i) {
+    ATTEST_ASSIGN_OR_RETURN(Relay relay, Relay::Open());
+    relays.push_back(std::move(relay));
+  }
   return std::unique_ptr<ServiceStore>(
-      new PostgresServiceStore(url, std::move(connection).value(), std::move(relay)));
+      new PostgresServiceStore(url, std::move(connection).value(), std::move(relays)));
 }
 
 }  // namespace attest::service

@@ -228,7 +228,7 @@ Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const Node
   bound.push_back(Param::Int64(node.version));
   ATTEST_ASSIGN_OR_RETURN(
       pg::QueryResult update,
-      connection.Query(
+      connection.QueryPrepared(
           "routine update",
           "UPDATE nodes SET last_attestation = $3, last_verdict = $4, last_clock = $5, "
           "last_reset_count = $6, last_restart_count = $7, boot_reset_count = $8, "

@@ -12,6 +12,10 @@
 namespace attest::service {
 
 inline constexpr int kPostgresServiceSchemaVersion = 1;
+// Connections a store holds at most: calls on more threads at once wait for
+// one. Opened as needed; one more holds the ledger drain lock while a drain
+// runs.
+inline constexpr int kPostgresServiceConnections = 4;
 
 // Connects to `url` (postgresql://..., no password in it). With `create`
 // the schema is made if the database holds none; either way an older one is
