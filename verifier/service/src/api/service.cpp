@@ -95,8 +95,15 @@ Status ApplyInitialPolicy(api::Context& context) {
                              {{"serial", record.serial},
                               {"name", policy.name},
                               {"source", *context.config.policy_file}}});
-    ATTEST_RETURN_IF_ERROR(context.store->Commit(change));
-    current = record;
+    Result<CommitResult> committed = context.store->Commit(change);
+    if (committed.ok()) {
+      current = record;
+    } else {
+      // Another verifier on the same database, starting at the same time,
+      // applied it first: its policy is the one in force.
+      ATTEST_ASSIGN_OR_RETURN(current, context.store->CurrentPolicy());
+      if (!current) return committed.error();
+    }
   }
   if (current) ATTEST_RETURN_IF_ERROR(api::InstallPolicy(context, *current));
   return OkStatus();

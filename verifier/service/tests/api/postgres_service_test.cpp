@@ -13,8 +13,10 @@
 
 #include "attest/encoding.h"
 #include "attest/ledger/kinds.h"
+#include "attest/ledger/ledger.h"
 #include "attest/pg/test_cluster.h"
 #include "attest/service/operations.h"
+#include "attest/service/postgres_store.h"
 
 #include "service_test_support.h"
 
@@ -80,6 +82,59 @@ TEST_F(PostgresServiceTest, InitRefusesADatabaseThatHoldsAVerifierAlready) {
             std::string::npos)
       << token.error().message;
   EXPECT_FALSE(std::filesystem::exists(again.state_dir)) << "init left a directory behind";
+}
+
+// Two verifiers starting at once on a fresh deployment both apply the
+// configured first policy: one commits it, the other finds it in force, and
+// both start.
+TEST_F(PostgresServiceTest, TwoVerifiersStartingAtOnceOnAFreshDatabaseBothStart) {
+  pg::test::TestDatabase fresh;
+  ASSERT_TRUE(fresh.ok()) << fresh.error();
+  InitOptions init;
+  init.state_dir = dir_.File("fresh");
+  init.storage = fresh.url();
+  ASSERT_TRUE(InitStateDirectory(init, clock_).ok());
+  std::vector<ServiceConfig> configs;
+  for (int i = 0; i < 2; ++i) {
+    ServiceConfig config = config_;
+    config.storage = fresh.url();
+    config.state_dir = dir_.File("fresh-" + std::to_string(i));
+    std::filesystem::copy(init.state_dir, config.state_dir,
+                          std::filesystem::copy_options::recursive);
+    configs.push_back(config);
+  }
+  std::barrier start(2);
+  Result<std::unique_ptr<Service>> opened[2] = {MakeError(ErrorCode::kInternal, "not run"),
+                                                MakeError(ErrorCode::kInternal, "not run")};
+  std::thread starters[2];
+  for (int i = 0; i < 2; ++i) {
+    starters[i] = std::thread([&, i] {
+      start.arrive_and_wait();
+      opened[i] = Service::Open(configs[i], clock_);
+    });
+  }
+  for (std::thread& starter : starters) starter.join();
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(opened[i].ok()) << i << ": " << opened[i].error().ToString();
+    http::Request health;
+    health.method = "GET";
+    health.target = health.path = "/healthz";
+    health.client_address = "127.0.0.1";
+    http::Response answer = (*opened[i])->Handle(health);
+    EXPECT_EQ(answer.status, 200) << answer.body;
+  }
+  auto store = OpenPostgresServiceStore(fresh.url(), false);
+  ASSERT_TRUE(store.ok());
+  auto policy = (*store)->CurrentPolicy();
+  ASSERT_TRUE(policy.ok() && policy->has_value());
+  auto ledger = ledger::Ledger::Open(fresh.url(), {.read_only = true});
+  ASSERT_TRUE(ledger.ok());
+  int applied = 0;
+  for (std::uint64_t seq = 1; seq <= ledger->Size().value(); ++seq) {
+    applied += ledger->Get(seq)->content.kind == ledger::kinds::kPolicyApplied;
+  }
+  EXPECT_EQ(applied, 1) << "the first policy is applied once";
+  for (auto& service : opened) (*service)->Shutdown();
 }
 
 // A nonce one verifier issued is answered at another, once: the redemption
