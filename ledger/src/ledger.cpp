@@ -1,5 +1,10 @@
 #include "attest/ledger/ledger.h"
 
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "attest/encoding.h"
 #include "attest/ledger/postgres_ledger_store.h"
 #include "attest/ledger/sqlite_ledger_store.h"
@@ -37,6 +42,35 @@ Result<NoteVerifier> ReadCheckpointKey(LedgerStore& store) {
 }
 
 const Clock* OrDefault(const Clock* clock) { return clock != nullptr ? clock : &DefaultClock(); }
+
+// The prepared entries that are not among the ledger's entries after
+// `after_size` (compared by kind, actor and payload), read in the caller's
+// write transaction.
+Result<std::vector<Entry*>> WithoutRepeats(LedgerStore& store, const TreeHead& head,
+                                           std::uint64_t after_size, std::vector<Entry>& prepared) {
+  if (after_size > head.size) {
+    return MakeError(ErrorCode::kCorrupt, "the ledger holds " + std::to_string(head.size) +
+                                              " entries, fewer than the " +
+                                              std::to_string(after_size) + " its writer saw");
+  }
+  std::set<std::tuple<std::string, std::string, std::string>> present;
+  if (after_size < head.size) {
+    ATTEST_ASSIGN_OR_RETURN(auto cursor, store.ScanEntries(after_size + 1, head.size));
+    Entry stored;
+    while (true) {
+      ATTEST_ASSIGN_OR_RETURN(bool has_entry, cursor->Next(stored));
+      if (!has_entry) break;
+      present.emplace(stored.content.kind, stored.content.actor, stored.content.payload);
+    }
+  }
+  std::vector<Entry*> fresh;
+  for (Entry& entry : prepared) {
+    if (!present.contains({entry.content.kind, entry.content.actor, entry.content.payload})) {
+      fresh.push_back(&entry);
+    }
+  }
+  return fresh;
+}
 
 }  // namespace
 
@@ -112,6 +146,16 @@ Result<AppendedEntry> Ledger::Append(const NewEntry& entry) {
 }
 
 Result<std::vector<AppendedEntry>> Ledger::AppendBatch(std::span<const NewEntry> entries) {
+  return AppendEntries(entries, std::nullopt);
+}
+
+Result<std::vector<AppendedEntry>> Ledger::AppendBatchOnce(std::span<const NewEntry> entries,
+                                                           std::uint64_t after_size) {
+  return AppendEntries(entries, after_size);
+}
+
+Result<std::vector<AppendedEntry>> Ledger::AppendEntries(
+    std::span<const NewEntry> entries, std::optional<std::uint64_t> skip_repeats_after) {
   // Validation and canonicalization happen before the write lock is taken.
   std::vector<Entry> prepared(entries.size());
   const TimePoint now = clock_->Now();
@@ -129,11 +173,19 @@ Result<std::vector<AppendedEntry>> Ledger::AppendBatch(std::span<const NewEntry>
   appended.reserve(prepared.size());
   Status written = store_->WithWriteTransaction([&](const TreeHead& head) -> Status {
     appended.clear();
+    std::vector<Entry*> to_write;
+    if (skip_repeats_after) {
+      ATTEST_ASSIGN_OR_RETURN(to_write,
+                              WithoutRepeats(*store_, head, *skip_repeats_after, prepared));
+    } else {
+      for (Entry& entry : prepared) to_write.push_back(&entry);
+    }
     ATTEST_ASSIGN_OR_RETURN(CompactRange range, CompactRange::Load(head.size, Reader()));
     auto sink = [this](const CompactRange::Node& node) { return store_->InsertNode(node); };
     Sha256 hasher;
     Hash chain = head.chain_hash;
-    for (Entry& entry : prepared) {
+    for (Entry* pointer : to_write) {
+      Entry& entry = *pointer;
       entry.seq = range.size() + 1;
       entry.entry_hash = ComputeEntryHash(entry.seq, entry.content, hasher);
       entry.chain_hash = ComputeChainHash(chain, entry.entry_hash, hasher);

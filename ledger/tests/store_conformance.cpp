@@ -365,6 +365,41 @@ TEST_P(LedgerStoreConformance, AReadSnapshotIgnoresLaterCommits) {
   EXPECT_EQ(store_->ReadTreeHead().value().size, 5u);
 }
 
+// AppendBatchOnce leaves out what the ledger holds after `after_size`
+// (kind, actor and payload alike), never what it holds before, and refuses
+// a size the ledger never had.
+TEST_P(LedgerStoreConformance, AppendBatchOnceLeavesOutOnlyEntriesAlreadyAppendedAfterTheSize) {
+  auto key = Ed25519PrivateKey::Generate().value();
+  auto ledger = Ledger::Initialize(std::move(store_), "conformance.example/once", key.public_key());
+  ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
+  auto entry = [](int n, std::string_view actor = "verifier") {
+    return NewEntry{"config.changed", std::string(actor), "{\"n\":" + std::to_string(n) + "}", {}};
+  };
+  ASSERT_TRUE(ledger->Append(entry(1)).ok());                  // before the size: never consulted
+  ASSERT_TRUE(ledger->Append(entry(2)).ok());                  // after it: a repeat
+  ASSERT_TRUE(ledger->Append(entry(3, "someone-else")).ok());  // another actor: not a repeat
+
+  std::vector<NewEntry> batch = {entry(1), entry(2), entry(3), entry(4)};
+  auto appended = ledger->AppendBatchOnce(batch, 1);
+  ASSERT_TRUE(appended.ok()) << appended.error().ToString();
+  ASSERT_EQ(appended->size(), 3u);
+  EXPECT_EQ((*appended)[0].seq, 4u);
+  std::vector<std::string> payloads;
+  for (std::uint64_t seq = 4; seq <= 6; ++seq)
+    payloads.push_back(ledger->Get(seq)->content.payload);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"{\"n\":1}", "{\"n\":3}", "{\"n\":4}"}));
+
+  auto again = ledger->AppendBatchOnce(batch, 1);
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_TRUE(again->empty()) << "everything is there now";
+  EXPECT_EQ(ledger->Size().value(), 6u);
+
+  auto beyond = ledger->AppendBatchOnce(batch, 7);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(ledger->Size().value(), 6u);
+}
+
 TEST_P(LedgerStoreConformance, ALedgerOverTheStoreAppendsProvesAndReopens) {
   auto key = Ed25519PrivateKey::Generate().value();
   const Ed25519PublicKey public_key = key.public_key();

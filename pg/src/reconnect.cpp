@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstDelay{100};
 constexpr std::chrono::milliseconds kMaxDelay{5000};
+constexpr int kReviveConnectSeconds = 3;
 
 }  // namespace
 
@@ -21,7 +22,11 @@ Status Reconnector::Revive(Connection& connection) {
     error.sqlstate = "08006";  // connection_failure: IsConnectionLost
     return error;
   }
-  Result<Connection> fresh = Connection::Open(url_, options_);
+  // A short connect timeout: the caller (a request) waits for it.
+  ConnectOptions options = options_;
+  options.connect_timeout_seconds =
+      std::min(options.connect_timeout_seconds, kReviveConnectSeconds);
+  Result<Connection> fresh = Connection::Open(url_, options);
   if (!fresh.ok()) {
     delay_ = delay_.count() == 0 ? kFirstDelay : std::min(kMaxDelay, delay_ * 2);
     next_attempt_ = now + delay_;

@@ -63,6 +63,14 @@ class Ledger {
   // All entries in one transaction (group commit): all are appended, with
   // consecutive seqs, or none is.
   Result<std::vector<AppendedEntry>> AppendBatch(std::span<const NewEntry> entries);
+  // AppendBatch for a writer that may be repeating itself (the verifier's
+  // outbox drain): inside the append's transaction, holding the lock every
+  // appender takes, the entries after `after_size` are read, and those of
+  // `entries` equal to one of them (kind, actor, payload) are left out. So
+  // an append of the same entries still in flight elsewhere is waited for
+  // and seen, never repeated. Returns what it appended.
+  Result<std::vector<AppendedEntry>> AppendBatchOnce(std::span<const NewEntry> entries,
+                                                     std::uint64_t after_size);
 
   Result<Entry> Get(std::uint64_t seq);
   Result<Hash> RootAt(std::uint64_t tree_size);
@@ -77,6 +85,8 @@ class Ledger {
 
  private:
   Ledger(std::unique_ptr<LedgerStore> store, NoteVerifier key, const Clock* clock);
+  Result<std::vector<AppendedEntry>> AppendEntries(std::span<const NewEntry> entries,
+                                                   std::optional<std::uint64_t> skip_repeats_after);
   NodeReader Reader();
   Status CheckSize(std::uint64_t tree_size, std::uint64_t current);
 

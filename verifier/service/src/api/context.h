@@ -157,7 +157,9 @@ Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& 
                                            std::chrono::seconds lifetime);
 Result<ChallengeOutcome> RedeemNodeChallenge(Context& context, const std::string& node_id,
                                              ByteView nonce, TimePoint now);
-// With PostgreSQL, every few seconds: prunes old challenges, takes in the
+// With PostgreSQL, every few seconds: drains the ledger outbox (a drain
+// finds the lock held by another verifier's and leaves it the events),
+// prunes old challenges, takes in the
 // trust deadlines of nodes other verifiers attested (so a verifier that
 // stops leaves none unwatched), and the node counts.
 void RefreshSharedState(Context& context);

@@ -132,7 +132,15 @@ http::Response Crl(Context& context) {
   // The store's revoked set on every request (one indexed read): another
   // verifier on the same database may have revoked since this one's CRL.
   auto revoked = context.store->RevokedCertificates(now);
-  if (!revoked.ok()) return ErrorResponse(FromError(revoked.error()));
+  if (!revoked.ok()) {
+    // The store out of reach: the last CRL made, while it is valid, rather
+    // than nothing (a relying party that gives up on a missing CRL would
+    // accept every revoked certificate).
+    if (!context.crl_pem.empty() && now - context.crl_made_at < context.config.crl_validity) {
+      return TextResponse(200, "application/pkix-crl", context.crl_pem);
+    }
+    return ErrorResponse(FromError(revoked.error()));
+  }
   std::vector<std::string> serials;
   for (const CertificateRecord& record : *revoked) serials.push_back(record.serial_hex);
   if (context.crl_pem.empty() || serials != context.crl_serials ||

@@ -42,7 +42,8 @@ ApiError FromError(const Error& error) {
                 pg::IsCommitOutcomeUnknown(error)
                     ? "the database connection was lost while committing: the change may or may "
                       "not have been kept; read the state, then retry"
-                    : "the database cannot be reached now; nothing was changed; retry",
+                    : "the database cannot be reached now; the request was not carried out; retry "
+                      "(evidence with a new challenge)",
                 2};
       }
       break;

@@ -60,6 +60,9 @@ Result<ChallengeOutcome> RedeemNodeChallenge(Context& context, const std::string
 
 void RefreshSharedState(Context& context) {
   if (!context.storage.is_postgres()) return;
+  // Events a drain left to another verifier's, should that one have
+  // finished before they were committed.
+  DrainLedger(context);
   if (Result<std::uint64_t> pruned = context.store->PruneChallenges(kChallengesKept);
       !pruned.ok()) {
     std::cerr << "verifier: prune challenges: " << pruned.error().ToString() << "\n";
@@ -68,15 +71,17 @@ void RefreshSharedState(Context& context) {
   // that verifier stop: every trusted node's deadline, as the store has it.
   std::string after;
   for (;;) {
-    Result<std::vector<NodeRecord>> nodes =
-        context.store->ListNodes(NodeState::kTrusted, after, kTrustedPage);
+    Result<std::vector<TrustedNodeTime>> nodes =
+        context.store->ListTrustedNodes(after, kTrustedPage);
     if (!nodes.ok()) {
       std::cerr << "verifier: refresh trust deadlines: " << nodes.error().ToString() << "\n";
+      context.trust_deadlines.StoreUnreachable();
       return;
     }
-    for (const NodeRecord& node : *nodes) {
-      context.trust_deadlines.Trusted(
-          node.node_id, node.last_attestation.value_or(node.enrolled_at), node.version);
+    const TimePoint floor = context.trust_deadlines.StoreReachable(context.clock.Now());
+    for (const TrustedNodeTime& node : *nodes) {
+      context.trust_deadlines.Trusted(node.node_id, std::max(node.last_attested, floor),
+                                      node.version);
     }
     if (nodes->size() < kTrustedPage) break;
     after = nodes->back().node_id;

@@ -22,8 +22,10 @@ void ExpireNode(Context& context, const std::string& node_id, TimePoint now,
   Result<std::optional<NodeRecord>> read = context.store->GetNode(node_id);
   if (!read.ok()) {
     std::cerr << "verifier: trust sweep: " << read.error().ToString() << "\n";
+    context.trust_deadlines.StoreUnreachable();
     return;  // stays due: the next sweep tries again
   }
+  const TimePoint floor = context.trust_deadlines.StoreReachable(now);
   if (!*read) {
     context.trust_deadlines.Drop(node_id);
     return;
@@ -33,7 +35,10 @@ void ExpireNode(Context& context, const std::string& node_id, TimePoint now,
     return;
   }
   NodeRecord node = std::move(**read);
-  const TimePoint last = node.last_attestation.value_or(node.enrolled_at);
+  const TimePoint attested = node.last_attestation.value_or(node.enrolled_at);
+  // Never before the grace floor; never after this verifier's now (another
+  // verifier's clock ahead of this one's keeps no node trusted for longer).
+  const TimePoint last = std::min(std::max(attested, floor), now);
   if (now - last <= max_age) {
     context.trust_deadlines.Trusted(node_id, last, node.version);  // attested meanwhile
     return;
@@ -49,7 +54,7 @@ void ExpireNode(Context& context, const std::string& node_id, TimePoint now,
                            {{"node_id", node.node_id},
                             {"previous_state", NodeStateName(previous)},
                             {"reason", kAttestationStale},
-                            {"last_attestation", FormatRfc3339Utc(last)}}});
+                            {"last_attestation", FormatRfc3339Utc(attested)}}});
   Status revoked = RevokeCertificatesIn(context, change, node.node_id, now,
                                         "attestation stale: " + std::string(kAttestationStale));
   if (!revoked.ok()) {
@@ -94,6 +99,25 @@ void TrustDeadlines::Drop(const std::string& node_id) {
   nodes_.erase(it);
 }
 
+void TrustDeadlines::StoreUnreachable() {
+  std::lock_guard lock(mutex_);
+  store_unreachable_ = true;
+}
+
+TimePoint TrustDeadlines::StoreReachable(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  if (store_unreachable_) {
+    store_unreachable_ = false;
+    grace_floor_ = std::max(grace_floor_, now);
+  }
+  return grace_floor_;
+}
+
+TimePoint TrustDeadlines::grace_floor() const {
+  std::lock_guard lock(mutex_);
+  return grace_floor_;
+}
+
 std::vector<std::string> TrustDeadlines::Due(TimePoint cutoff) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> due;
@@ -118,6 +142,8 @@ Status LoadTrustDeadlines(Context& context) {
   // maximum age from this start to do so, rather than every node of the
   // fleet revoked in the first sweep after an outage longer than that.
   const TimePoint started = context.clock.Now();
+  context.trust_deadlines.StoreUnreachable();
+  context.trust_deadlines.StoreReachable(started);
   std::string after;
   for (;;) {
     ATTEST_ASSIGN_OR_RETURN(std::vector<NodeRecord> nodes,

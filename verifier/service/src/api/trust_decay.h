@@ -45,6 +45,16 @@ class TrustDeadlines {
   // The nodes last trusted before `cutoff`, oldest first.
   std::vector<std::string> Due(TimePoint cutoff) const;
 
+  // No node can attest while the store is out of reach (PostgreSQL down or
+  // cut off), so its silence then says nothing: a sweep that cannot read
+  // the store marks it unreachable, and the first that can again moves the
+  // grace floor to that moment. Each node then has one maximum age from the
+  // floor to attest, as after a restart (the floor starts at the open).
+  void StoreUnreachable();
+  // The grace floor, moved to `now` if the store was unreachable.
+  TimePoint StoreReachable(TimePoint now);
+  TimePoint grace_floor() const;
+
  private:
   struct Entry {
     std::int64_t version = 0;
@@ -53,6 +63,8 @@ class TrustDeadlines {
   mutable std::mutex mutex_;
   std::map<std::string, Entry> nodes_;  // a node's latest update
   std::set<std::pair<TimePoint, std::string>> by_time_;
+  bool store_unreachable_ = false;
+  TimePoint grace_floor_{};
 };
 
 // How long a trusted verdict stands without a new one.

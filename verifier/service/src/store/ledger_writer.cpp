@@ -1,22 +1,23 @@
 // The outbox drain. Exactly once, across threads and processes (the service
 // and the `verifier` CLI both drain; several verifiers share a PostgreSQL
 // store): whoever drains holds the store's drain lock for the whole drain,
-// and checks it still does before each write. Each batch is recorded
-// as an intent in the service database (its last outbox id and the ledger's
-// size before it), appended to the ledger in one transaction, then removed
-// from the outbox together with the intent. An intent found at the start of
-// a drain means the last drainer stopped between its append and its mark:
-// the ledger entries after the recorded size are then compared, whole
-// (kind, actor, payload with its outbox id), with the batch, and only the
-// events not among them are appended. Nothing anyone else writes to the
-// ledger can make an event be skipped unless it is that event's exact entry,
-// and entries before the recorded size are never consulted.
+// and checks it still does before each write. Each batch is recorded as an
+// intent in the service database (its last outbox id and the ledger's size
+// before it), appended to the ledger in one transaction, then removed from
+// the outbox together with the intent. Every append compares the entries
+// after the recorded size, whole (kind, actor, payload with its outbox id),
+// with the batch inside its own transaction, under the ledger's append lock
+// (Ledger::AppendBatchOnce), and appends only the events not among them: so
+// a drainer that stopped between its append and its mark is finished, not
+// repeated, and one whose lock was lost while its append was in flight
+// (PostgreSQL: its session ended) is waited for and seen by the next.
+// Nothing anyone else writes to the ledger can make an event be skipped
+// unless it is that event's exact entry, and entries before the recorded
+// size are never consulted.
 #include "attest/service/ledger_writer.h"
 
 #include <algorithm>
 #include <mutex>
-#include <set>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,10 +27,7 @@ namespace attest::service {
 namespace {
 
 constexpr std::string_view kActor = "verifier";
-constexpr std::size_t kBatchSize = 256;    // events per ledger transaction
-constexpr std::uint64_t kScanChunk = 256;  // ledger entries read per step
-
-using EntryKey = std::tuple<std::string, std::string, std::string>;  // kind, actor, payload
+constexpr std::size_t kBatchSize = 256;  // events per ledger transaction
 
 Result<ledger::NewEntry> ToEntry(const PendingLedgerEvent& pending) {
   Json payload = pending.event.payload;
@@ -42,42 +40,24 @@ Result<ledger::NewEntry> ToEntry(const PendingLedgerEvent& pending) {
                           std::nullopt};
 }
 
-// Every entry after `size_before`, as (kind, actor, payload).
-Result<std::set<EntryKey>> EntriesAfter(ledger::Ledger& ledger, std::uint64_t size_before) {
-  ATTEST_ASSIGN_OR_RETURN(std::uint64_t size, ledger.Size());
-  std::set<EntryKey> keys;
-  for (std::uint64_t first = size_before + 1; first <= size; first += kScanChunk) {
-    const std::uint64_t last = std::min(size, first + kScanChunk - 1);
-    ATTEST_ASSIGN_OR_RETURN(auto cursor, ledger.store().ScanEntries(first, last));
-    ledger::Entry entry;
-    while (true) {
-      ATTEST_ASSIGN_OR_RETURN(bool has_entry, cursor->Next(entry));
-      if (!has_entry) break;
-      keys.emplace(entry.content.kind, entry.content.actor, entry.content.payload);
-    }
-  }
-  return keys;
-}
-
-// Appends `pending` (those in `already` excepted) and marks it written.
+// Appends `pending`, those already in the ledger after `size_before`
+// excepted (judged inside the append's transaction: Ledger::AppendBatchOnce),
+// and marks it written.
 Result<std::size_t> AppendAndMark(ServiceStore& store, ledger::Ledger& ledger,
                                   LedgerDrainLock& lock,
                                   const std::vector<PendingLedgerEvent>& pending,
-                                  const std::set<EntryKey>& already) {
+                                  std::uint64_t size_before) {
   std::vector<ledger::NewEntry> entries;
   for (const PendingLedgerEvent& event : pending) {
     ATTEST_ASSIGN_OR_RETURN(ledger::NewEntry entry, ToEntry(event));
-    if (already.contains({entry.kind, entry.actor, entry.payload_json})) continue;
     entries.push_back(std::move(entry));
   }
-  if (!entries.empty()) {
-    ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
-    auto written = ledger.AppendBatch(entries);
-    if (!written.ok()) return written.error().WithContext("drain ledger outbox: append");
-  }
+  ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
+  auto written = ledger.AppendBatchOnce(entries, size_before);
+  if (!written.ok()) return written.error().WithContext("drain ledger outbox: append");
   ATTEST_RETURN_IF_ERROR(lock.CheckHeld());
   ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(pending.back().outbox_id));
-  return entries.size();
+  return written->size();
 }
 
 // Finishes the batch of a drain that stopped between append and mark.
@@ -95,9 +75,7 @@ Result<std::size_t> Recover(ServiceStore& store, ledger::Ledger& ledger, LedgerD
     ATTEST_RETURN_IF_ERROR(store.MarkLedgerEventsWritten(intent.last_outbox_id));
     return std::size_t{0};
   }
-  auto already = EntriesAfter(ledger, intent.ledger_size_before);
-  if (!already.ok()) return already.error().WithContext("drain ledger outbox: recover");
-  return AppendAndMark(store, ledger, lock, batch, *already);
+  return AppendAndMark(store, ledger, lock, batch, intent.ledger_size_before);
 }
 
 }  // namespace
@@ -106,6 +84,7 @@ Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledge
   static std::mutex drain_mutex;  // threads of this process queue here, not on the store's lock
   std::lock_guard lock(drain_mutex);
   ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<LedgerDrainLock> drain_lock, store.LockLedgerDrain());
+  if (!drain_lock) return std::size_t{0};  // another verifier is draining: it drains ours too
   std::size_t appended = 0;
   ATTEST_ASSIGN_OR_RETURN(std::optional<LedgerDrainIntent> intent, store.GetLedgerDrainIntent());
   if (intent) {
@@ -120,7 +99,7 @@ Result<std::size_t> DrainLedgerOutbox(ServiceStore& store, ledger::Ledger& ledge
     ATTEST_RETURN_IF_ERROR(drain_lock->CheckHeld());
     ATTEST_RETURN_IF_ERROR(store.RecordLedgerDrainIntent({pending.back().outbox_id, *size}));
     ATTEST_ASSIGN_OR_RETURN(std::size_t written,
-                            AppendAndMark(store, ledger, *drain_lock, pending, {}));
+                            AppendAndMark(store, ledger, *drain_lock, pending, *size));
     appended += written;
   }
 }

@@ -48,6 +48,7 @@ inline constexpr const char* kCertificateTypes = "ttiitit";
 inline constexpr const char* kTokenTypes = "tttbii";
 inline constexpr const char* kPolicyTypes = "itti";
 inline constexpr const char* kOutboxTypes = "itti";
+inline constexpr const char* kTrustedNodeTypes = "tiii";
 
 // An in-memory SQLite database whose "SELECT ?1, ..." statements carry
 // values between PostgreSQL and rows.cpp. Thread-compatible.

@@ -37,6 +37,9 @@ constexpr std::int64_t kDrainLockKey = 0x41564452;
 pg::ConnectOptions ServiceConnectOptions() {
   pg::ConnectOptions options;
   options.application_name = "attest-verifier";
+  // After a failover, only the new primary: a standby would refuse every
+  // write (and its advisory locks exclude no one on the primary).
+  options.read_write = true;
   return options;
 }
 
@@ -53,12 +56,21 @@ class PostgresDrainLock final : public LedgerDrainLock {
     if (!unlocked.ok()) connection_ = pg::Connection::Dead();
   }
 
-  // The lock lives as long as its session: one round trip proves the
-  // session is still there.
+  // The lock lives as long as its session, and excludes the other
+  // drainers only on the primary: one round trip proves both.
   Status CheckHeld() override {
-    Status alive = connection_.Execute("check the drain lock", "SELECT 1");
-    if (alive.ok()) return OkStatus();
-    return alive.error().WithContext("the ledger drain lock's session ended, so it may be lost");
+    Result<pg::QueryResult> primary =
+        connection_.QueryPrepared("check the drain lock", "SELECT NOT pg_is_in_recovery()");
+    if (!primary.ok()) {
+      return primary.error().WithContext(
+          "the ledger drain lock's session ended, so it may be lost");
+    }
+    ATTEST_ASSIGN_OR_RETURN(bool on_primary, primary->Bool(0, 0));
+    if (!on_primary) {
+      return MakeError(ErrorCode::kIo,
+                       "the ledger drain lock is held on a standby, where it excludes no one");
+    }
+    return OkStatus();
   }
 
  private:
@@ -120,6 +132,17 @@ class PostgresServiceStore final : public ServiceStore {
         {state ? Param::Text(state_name) : Param::Null(), Param::Text(after_node_id),
          Param::Int64(sql_limit)},
         internal::kNodeTypes, internal::ReadNodeRow);
+  }
+
+  Result<std::vector<TrustedNodeTime>> ListTrustedNodes(std::string_view after_node_id,
+                                                        std::size_t limit) override {
+    const auto sql_limit = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
+    return ReadAll<TrustedNodeTime>(SelectSql(internal::kTrustedNodeColumns,
+                                              "FROM nodes WHERE state = 'trusted' AND node_id > $1 "
+                                              "ORDER BY node_id COLLATE \"C\" LIMIT $2"),
+                                    {Param::Text(after_node_id), Param::Int64(sql_limit)},
+                                    internal::kTrustedNodeTypes, internal::ReadTrustedNodeRow);
   }
 
   Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
@@ -220,7 +243,9 @@ class PostgresServiceStore final : public ServiceStore {
       ATTEST_RETURN_IF_ERROR(connection.Execute("mark ledger events written",
                                                 "DELETE FROM ledger_outbox WHERE outbox_id <= $1",
                                                 {Param::Int64(outbox_id)}));
-      return connection.Execute("clear the drain intent", "DELETE FROM ledger_drain");
+      return connection.Execute("clear the drain intent",
+                                "DELETE FROM ledger_drain WHERE last_outbox_id <= $1",
+                                {Param::Int64(outbox_id)});
     });
   }
 
@@ -250,12 +275,17 @@ class PostgresServiceStore final : public ServiceStore {
 
   Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() override {
     std::unique_lock guard(drain_mutex_);
-    // Waits behind another verifier's drain, up to the statement timeout.
-    Status locked = drain_reconnector_.Run(drain_connection_, [](pg::Connection& connection) {
-      return connection.Execute("take the drain lock", "SELECT pg_advisory_lock($1)",
-                                {Param::Int64(kDrainLockKey)});
-    });
+    // Never waits: a verifier holding it (or anyone else who can connect)
+    // must not stall this one's commits; the holder drains until the outbox
+    // is empty, and every verifier drains again every few seconds.
+    Result<pg::QueryResult> locked =
+        drain_reconnector_.Run(drain_connection_, [](pg::Connection& connection) {
+          return connection.QueryPrepared("take the drain lock", "SELECT pg_try_advisory_lock($1)",
+                                          {Param::Int64(kDrainLockKey)});
+        });
     if (!locked.ok()) return locked.error().WithContext("lock the ledger outbox");
+    ATTEST_ASSIGN_OR_RETURN(bool taken, locked->Bool(0, 0));
+    if (!taken) return std::unique_ptr<LedgerDrainLock>();
     return std::unique_ptr<LedgerDrainLock>(
         new PostgresDrainLock(std::move(guard), drain_connection_));
   }

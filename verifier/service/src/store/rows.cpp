@@ -319,4 +319,16 @@ Result<PendingLedgerEvent> ReadOutboxRow(const SqliteStatement& row) {
   return pending;
 }
 
+Result<TrustedNodeTime> ReadTrustedNodeRow(const SqliteStatement& row) {
+  RowReader reader(row, "nodes", kTrustedNodeColumns);
+  TrustedNodeTime node;
+  ATTEST_ASSIGN_OR_RETURN(node.node_id, reader.Hex(0, 64, 64));
+  reader.SetKey(node.node_id);
+  ATTEST_ASSIGN_OR_RETURN(TimePoint enrolled_at, reader.Time(1));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<TimePoint> last_attestation, reader.OptionalTime(2));
+  node.last_attested = last_attestation.value_or(enrolled_at);
+  ATTEST_ASSIGN_OR_RETURN(node.version, reader.Int(3, 1, kMaxInt64));
+  return node;
+}
+
 }  // namespace attest::service::internal

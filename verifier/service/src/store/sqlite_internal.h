@@ -74,6 +74,8 @@ inline constexpr const char* kTokenColumns =
     "token_id, role, label, secret_digest, created_at, revoked_at";
 inline constexpr const char* kPolicyColumns = "serial, document, envelope, applied_at";
 inline constexpr const char* kOutboxColumns = "outbox_id, kind, payload, recorded_at";
+inline constexpr const char* kTrustedNodeColumns =
+    "node_id, enrolled_at, last_attestation, version";
 
 // Each reads one row selected with the matching column list; a value
 // outside what the store writes is kCorrupt naming the table and column.
@@ -83,6 +85,7 @@ Result<CertificateRecord> ReadCertificateRow(const SqliteStatement& row);
 Result<TokenRecord> ReadTokenRow(const SqliteStatement& row);
 Result<PolicyRecord> ReadPolicyRow(const SqliteStatement& row);
 Result<PendingLedgerEvent> ReadOutboxRow(const SqliteStatement& row);
+Result<TrustedNodeTime> ReadTrustedNodeRow(const SqliteStatement& row);
 
 // Each checks a record as the store will read it back (kInvalidArgument
 // naming the field) and binds it in the column list's order from 1.

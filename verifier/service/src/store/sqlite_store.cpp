@@ -197,6 +197,20 @@ class SqliteServiceStore final : public ServiceStore {
         });
   }
 
+  Result<std::vector<TrustedNodeTime>> ListTrustedNodes(std::string_view after_node_id,
+                                                        std::size_t limit) override {
+    const std::int64_t sql_limit = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
+    return Read<std::vector<TrustedNodeTime>>(
+        Select(internal::kTrustedNodeColumns,
+               "FROM nodes WHERE state = 'trusted' AND node_id > ?1 ORDER BY node_id LIMIT ?2"),
+        [&](SqliteStatement& statement) -> Result<std::vector<TrustedNodeTime>> {
+          ATTEST_RETURN_IF_ERROR(statement.BindText(1, after_node_id));
+          ATTEST_RETURN_IF_ERROR(statement.BindInt64(2, sql_limit));
+          return ReadAll<TrustedNodeTime>(statement, internal::ReadTrustedNodeRow);
+        });
+  }
+
   // Every state, in NodeState order, zeros included (what /metrics shows).
   Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
     using Counts = std::vector<std::pair<NodeState, std::uint64_t>>;
@@ -326,7 +340,12 @@ class SqliteServiceStore final : public ServiceStore {
       ResetOnExit reset(*statement);
       ATTEST_RETURN_IF_ERROR(statement->BindInt64(1, outbox_id));
       ATTEST_RETURN_IF_ERROR(statement->Run());
-      return writer_->db().Execute("DELETE FROM ledger_drain");
+      ATTEST_ASSIGN_OR_RETURN(
+          SqliteStatement * intent,
+          writer_->Prepared("DELETE FROM ledger_drain WHERE last_outbox_id <= ?"));
+      ResetOnExit reset_intent(*intent);
+      ATTEST_RETURN_IF_ERROR(intent->BindInt64(1, outbox_id));
+      return intent->Run();
     });
   }
 

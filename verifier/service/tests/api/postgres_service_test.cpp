@@ -220,5 +220,35 @@ TEST_F(PostgresServiceTest, WhileTheDatabaseIsDownRequestsAre503AndTheServiceRec
   EXPECT_EQ(verdict.value("state", ""), "trusted") << verdict.dump();
 }
 
+// No node can attest while the database is down, so an outage longer than
+// the maximum age must not revoke the fleet when it ends: each node gets one
+// maximum age from the moment the store is back. Its trust still decays
+// after that.
+TEST_F(PostgresServiceTest, AnOutageLongerThanTheMaxAgeGivesEachNodeOneMaxAgeAfterIt) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  Attest(node);
+  const std::string target = "/v1/nodes/" + node.node_id();
+  ASSERT_TRUE(database_.cluster().Stop().ok());
+  clock_.Advance(std::chrono::hours(1));  // far past any max age
+  // The background sweep (every second) finds the node due and the store
+  // out of reach.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_TRUE(database_.cluster().Start().ok());
+  http::Response shown;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    shown = Call("GET", target, "", admin_token_);
+  } while (shown.status == 503 && std::chrono::steady_clock::now() < give_up);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(ParseJsonStrict(shown.body).value()["state"], "trusted")
+      << "revoked for the database's silence: " << shown.body;
+
+  clock_.Advance(std::chrono::hours(1));  // and now silent for longer than a max age
+  Json stale = Expect(200, "GET", target, "", admin_token_);
+  EXPECT_EQ(stale["state"], "untrusted") << stale.dump();
+}
+
 }  // namespace
 }  // namespace attest::service::test

@@ -75,6 +75,41 @@ TEST_P(ServiceStoreConformance, AnUnknownNodeIsAbsentNotAnError) {
   EXPECT_FALSE(read->has_value());
 }
 
+// The trust facts of trusted nodes only, paged as ListNodes pages: the last
+// attestation, or the enrollment before any, and the stored version.
+TEST_P(ServiceStoreConformance, ListTrustedNodesGivesEachTrustedNodesLastAttestationAndVersion) {
+  for (int n = 0; n < 5; ++n) {
+    NodeRecord node = MakeNode(n);
+    node.state = n == 3 ? NodeState::kUntrusted : NodeState::kTrusted;
+    if (n == 1) node.last_attestation.reset();
+    MustCommit(StoreChange{.node = node});
+  }
+  NodeRecord updated = MustRead(*store_, NodeId(2));
+  MustCommit(StoreChange{.node = updated});  // version 2
+
+  auto all = store_->ListTrustedNodes("", 100);
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  const std::vector<int> expected = {0, 1, 2, 4};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const NodeRecord stored = MustRead(*store_, NodeId(expected[i]));
+    EXPECT_EQ((*all)[i].node_id, stored.node_id);
+    EXPECT_EQ((*all)[i].last_attested, stored.last_attestation.value_or(stored.enrolled_at));
+    EXPECT_EQ((*all)[i].version, stored.version);
+  }
+  EXPECT_EQ((*all)[1].last_attested, MakeNode(1).enrolled_at) << "never attested: enrolled_at";
+  EXPECT_EQ((*all)[2].version, 2);
+
+  auto page = store_->ListTrustedNodes(NodeId(1), 2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].node_id, NodeId(2));
+  EXPECT_EQ((*page)[1].node_id, NodeId(4)) << "the untrusted node 3 is skipped";
+  auto none = store_->ListTrustedNodes(NodeId(4), 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(ServiceStoreConformance, ListNodesFiltersByStateAndPagesByNodeId) {
   for (int n = 0; n < 5; ++n) {
     NodeRecord node = MakeNode(n);

@@ -75,6 +75,14 @@ struct NodeRecord {
   std::int64_t version = 0;
 };
 
+// A trusted node's trust facts alone (ListTrustedNodes): what the trust
+// deadlines need, without the row's caches (a few KB per node).
+struct TrustedNodeTime {
+  std::string node_id;
+  TimePoint last_attested;  // last_attestation, or enrolled_at before any
+  std::int64_t version = 0;
+};
+
 enum class EnrollmentState { kPending, kActivated, kFailed };
 
 struct EnrollmentRecord {
@@ -211,6 +219,10 @@ class ServiceStore {
                                                     std::string_view after_node_id,
                                                     std::size_t limit) = 0;
   virtual Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() = 0;
+  // The trusted nodes as ListNodes(kTrusted, ...) pages them, but only their
+  // trust facts: what each verifier re-reads every few seconds.
+  virtual Result<std::vector<TrustedNodeTime>> ListTrustedNodes(std::string_view after_node_id,
+                                                                std::size_t limit) = 0;
 
   virtual Result<std::optional<EnrollmentRecord>> GetEnrollment(std::string_view enrollment_id) = 0;
 
@@ -228,14 +240,17 @@ class ServiceStore {
   // The ledger outbox, oldest first.
   virtual Result<std::vector<PendingLedgerEvent>> PendingLedgerEvents(std::size_t limit) = 0;
   // Removes the events up to and including `outbox_id`, and the drain
-  // intent, in one transaction.
+  // intent if it covers no later event (a late mark never clears another
+  // drainer's newer intent), in one transaction.
   virtual Status MarkLedgerEventsWritten(std::int64_t outbox_id) = 0;
   // The drain intent recorded and not yet cleared by a mark, if any.
   virtual Result<std::optional<LedgerDrainIntent>> GetLedgerDrainIntent() = 0;
   virtual Status RecordLedgerDrainIntent(const LedgerDrainIntent& intent) = 0;
-  // Waits for and takes the outbox's drain lock. SQLite: an flock on
+  // Takes the outbox's drain lock. SQLite: waits for an flock on
   // ledger-drain.lock beside the database file; PostgreSQL: a session
-  // advisory lock on a connection of its own.
+  // advisory lock on a connection of its own, or null at once when another
+  // session holds it (that drainer empties the outbox; a drain that found
+  // it held leaves its events to it, or to the next periodic drain).
   virtual Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() = 0;
 
   // The one addition for throughput (issue 12 §6), kept last: a node's routine
