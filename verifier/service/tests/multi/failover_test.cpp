@@ -1,6 +1,8 @@
 // Failures under load with two verifiers on one PostgreSQL database (issue
 // 14 §3): one verifier killed with SIGKILL, and the database restarted. The
 // nodes carry on, and nothing a client was told is done goes missing.
+#include <iostream>
+
 #include "two_verifiers.h"
 
 namespace attest::service::test {
@@ -25,6 +27,16 @@ class FailoverTest : public TwoVerifiersTest {
     for (const auto& node : nodes_) nodes.push_back(node.get());
     return nodes;
   }
+  // What the run did, in the test's output (and its XML).
+  void Summarize(const FleetLoadReport& report) {
+    const std::string summary =
+        std::to_string(report.trusted) + " trusted, " + std::to_string(report.certificates.size()) +
+        " certificates, " + std::to_string(report.tokens.size()) + " tokens, " +
+        std::to_string(report.connection_errors) + " failovers on a connection error, " +
+        std::to_string(report.unavailable) + " on 503";
+    std::cout << "[ load    ] " << summary << "\n";
+    RecordProperty("load", summary);
+  }
   static void ExpectNoFailures(const FleetLoadReport& report) {
     EXPECT_EQ(report.failures, 0u)
         << "e.g. " << (report.failure_samples.empty() ? "" : report.failure_samples[0]);
@@ -41,6 +53,7 @@ TEST_F(FailoverTest, SigkilledVerifierLosesNothingAndTheOtherCarriesOn) {
   EXPECT_TRUE(WaitFor([&] { return load.trusted() >= at_kill + 40; }, kProgressTimeout))
       << "the nodes did not carry on at B: " << load.trusted() - at_kill << " trusted since";
   FleetLoadReport report = load.Stop();
+  Summarize(report);
   ExpectNoFailures(report);
   // The threads that attested at A found it gone and went to B.
   EXPECT_GE(report.connection_errors, 1u);
@@ -82,6 +95,7 @@ TEST_F(FailoverTest, DatabaseRestartUnderLoadNeedsNoVerifierRestart) {
       << "the load did not resume: " << load.trusted() - at_start << " trusted since";
 
   FleetLoadReport report = load.Stop();
+  Summarize(report);
   ExpectNoFailures(report);
   // Each serves again on its own, the same process as before.
   for (std::size_t v = 0; v < kVerifiers; ++v) {
