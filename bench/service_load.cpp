@@ -14,6 +14,11 @@
 // cursor; evidence without the boot log, the runtime log sent from the
 // cursor) and first contact (both logs whole every time), the verifier's RSS, and
 // the service's rate against the verification core alone.
+// --storage puts the store and the ledger in PostgreSQL (a private cluster
+// started here, or a URL), and --verifiers N runs N `verifier serve`
+// processes on it with the clients split round-robin across them (issue 14
+// §4); each phase prints the CPU of every verifier, of the PostgreSQL server
+// processes summed, and of the load generator.
 // A load generator, not a Google Benchmark: README.md, "Benchmarks".
 #include <algorithm>
 #include <atomic>
@@ -34,7 +39,9 @@
 #include "attest/verifier/verify.h"
 
 #include "evidence_factory.h"
+#include "service_load_cpu.h"
 #include "service_load_report.h"
+#include "service_load_storage.h"
 #include "service_load_verifier.h"
 #include "simulated_node.h"
 
@@ -56,7 +63,9 @@ struct Flags {
   double rate = 1500;
   unsigned connections = 32;
   bool rsa_ek = false;
-  std::string verifier;  // `verifier` binary: serve as a subprocess
+  std::string verifier;            // `verifier` binary: serve as a subprocess
+  std::string storage = "sqlite";  // sqlite, postgres (a private cluster) or a URL
+  unsigned verifiers = 1;          // `verifier serve` processes sharing the storage
   std::string phases = "steady,first,open-steady,open-first,core";
 };
 
@@ -65,7 +74,8 @@ struct Flags {
                "service_load: %s\n"
                "usage: service_load [--nodes N] [--threads T] [--clients C] [--seconds D]\n"
                "                    [--rate R] [--connections P] [--ek rsa|ecc]\n"
-               "                    [--verifier PATH] [--phases LIST]\n",
+               "                    [--verifier PATH] [--phases LIST]\n"
+               "                    [--storage sqlite|postgres|postgresql://...] [--verifiers N]\n",
                message);
   std::exit(2);
 }
@@ -94,10 +104,17 @@ Flags ParseFlags(int argc, char** argv) {
       flags.verifier = value;
     else if (name == "--phases")
       flags.phases = value;
+    else if (name == "--storage")
+      flags.storage = value;
+    else if (name == "--verifiers")
+      flags.verifiers = static_cast<unsigned>(std::stoul(value));
     else
       Usage(("unknown flag " + name).c_str());
   }
-  if (flags.nodes == 0 || flags.clients == 0 || flags.connections == 0) Usage("zero count");
+  if (flags.nodes == 0 || flags.clients == 0 || flags.connections == 0 || flags.verifiers == 0)
+    Usage("zero count");
+  if (flags.verifiers > 1 && (flags.verifier.empty() || flags.storage == "sqlite"))
+    Usage("--verifiers N > 1 needs --verifier PATH and a PostgreSQL --storage");
   // A node is driven by one thread at a time (its TPM clock only moves forward).
   flags.clients = static_cast<unsigned>(std::min<std::size_t>(flags.clients, flags.nodes));
   flags.connections = static_cast<unsigned>(std::min<std::size_t>(flags.connections, flags.nodes));
@@ -159,6 +176,9 @@ void Prepare(const Flags& flags, Setup& setup) {
   for (const auto& node : setup.nodes) allowlist << node->node_id() << "\n";
 }
 
+// The verifiers' ports; load thread i talks to ports[i % size].
+using Ports = std::vector<std::uint16_t>;
+
 http::ClientOptions ClientFor(const Setup& setup, std::uint16_t port) {
   http::ClientOptions options;
   options.port = port;
@@ -175,11 +195,12 @@ bool Trusted(const Result<service::test::AttestResult>& result) {
 
 // Every node enrolled, then attested once with its boot log (the verifier
 // caches it): what a fleet looks like after its first round.
-void EnrollAll(const Setup& setup, std::uint16_t port, unsigned threads) {
+void EnrollAll(const Setup& setup, const Ports& ports, unsigned threads) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
-  RunThreads(threads, [&](unsigned) {
-    auto client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+  RunThreads(threads, [&](unsigned index) {
+    auto client =
+        Must(http::Client::Connect(ClientFor(setup, ports[index % ports.size()])), "connect");
     for (std::size_t i = next++; i < setup.nodes.size() && !failed; i = next++) {
       auto enrolled = setup.nodes[i]->Enroll(*client);
       auto attested = enrolled.ok() ? setup.nodes[i]->Attest(*client)
@@ -201,13 +222,14 @@ std::string Describe(const Result<service::test::AttestResult>& result) {
 }
 
 // C clients back to back over their share of the nodes for `seconds`.
-PhaseResult ClosedLoop(const Setup& setup, std::uint16_t port, unsigned clients, double seconds,
+PhaseResult ClosedLoop(const Setup& setup, const Ports& ports, unsigned clients, double seconds,
                        const AttestOptions& options) {
   PhaseSamples samples(clients);
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
   RunThreads(clients, [&](unsigned index) {
-    auto client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+    auto client =
+        Must(http::Client::Connect(ClientFor(setup, ports[index % ports.size()])), "connect");
     Samples& mine = samples.per_thread[index];
     // Client `index` owns nodes index, index + clients, ... and cycles over them.
     const std::size_t owned = (setup.nodes.size() - index + clients - 1) / clients;
@@ -224,14 +246,15 @@ PhaseResult ClosedLoop(const Setup& setup, std::uint16_t port, unsigned clients,
 // Arrivals at `rate`/s on a fixed schedule; `connections` workers, each
 // with its share of the nodes, take the next arrival when free. Latency
 // counts from the scheduled time.
-PhaseResult OpenLoop(const Setup& setup, std::uint16_t port, unsigned connections, double rate,
+PhaseResult OpenLoop(const Setup& setup, const Ports& ports, unsigned connections, double rate,
                      double seconds, const AttestOptions& options) {
   PhaseSamples samples(connections);
   const std::size_t arrivals = static_cast<std::size_t>(rate * seconds);
   std::atomic<std::size_t> next{0};
   std::vector<std::unique_ptr<http::Client>> clients(connections);
-  for (auto& client : clients)
-    client = Must(http::Client::Connect(ClientFor(setup, port)), "connect");
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    clients[i] = Must(http::Client::Connect(ClientFor(setup, ports[i % ports.size()])), "connect");
+  }
   const auto start = Clock::now() + std::chrono::milliseconds(50);
   RunThreads(connections, [&](unsigned index) {
     Samples& mine = samples.per_thread[index];
@@ -295,6 +318,31 @@ double CoreRate(const Setup& setup, bool with_boot_log, double seconds) {
   return static_cast<double>(count) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// The verifiers under load: one in-process or `verifier serve` subprocess,
+// or --verifiers N subprocesses on one PostgreSQL database, the first on
+// the state directory init made and each other on a copy of it (the same
+// key files, as an operator provisions them on every verifier).
+std::vector<VerifierUnderTest> StartVerifiers(const Flags& flags, const Setup& setup,
+                                              const service::ServiceConfig& config,
+                                              const SystemClock& clock) {
+  std::vector<VerifierUnderTest> verifiers;
+  if (flags.verifier.empty()) {
+    verifiers.push_back(VerifierUnderTest::InProcess(config, clock));
+    return verifiers;
+  }
+  for (unsigned v = 0; v < flags.verifiers; ++v) {
+    service::ServiceConfig own = config;
+    if (v > 0) {
+      own.state_dir = config.state_dir + "-" + std::to_string(v + 1);
+      std::filesystem::copy(config.state_dir, own.state_dir,
+                            std::filesystem::copy_options::recursive);
+    }
+    verifiers.push_back(VerifierUnderTest::Subprocess(
+        flags.verifier, own, setup.dir + "/verifier-" + std::to_string(v + 1) + ".toml"));
+  }
+  return verifiers;
+}
+
 bool Wants(const Flags& flags, const std::string& phase) {
   return ("," + flags.phases + ",").find("," + phase + ",") != std::string::npos;
 }
@@ -307,14 +355,17 @@ int Main(int argc, char** argv) {
                flags.rsa_ek ? "RSA-2048" : "P-256", setup.dir.c_str());
   Prepare(flags, setup);
 
+  const BenchStorage storage = BenchStorage::Open(flags.storage);
   service::InitOptions init;
   init.state_dir = setup.dir + "/state";
   init.ledger_origin = "bench.example/verifier";
+  init.storage = storage.url();
   SystemClock wall_clock;
   Must(service::InitStateDirectory(init, wall_clock), "verifier init");
   service::ServiceConfig config;
   config.listen = "127.0.0.1:0";
   config.state_dir = init.state_dir;
+  config.storage = storage.url();
   config.ek_allowlist = setup.allowlist_path;
   config.policy_file = setup.policy_path;
   config.threads = flags.server_threads;
@@ -325,51 +376,73 @@ int Main(int argc, char** argv) {
   config.max_connections_per_address = config.max_connections;
   config.rate_limit = {1e6, 1e6};
 
-  VerifierUnderTest verifier =
-      flags.verifier.empty()
-          ? VerifierUnderTest::InProcess(config, wall_clock)
-          : VerifierUnderTest::Subprocess(flags.verifier, config, setup.dir + "/verifier.toml");
-  const std::uint16_t port = verifier.port();
+  std::vector<VerifierUnderTest> verifiers = StartVerifiers(flags, setup, config, wall_clock);
+  Ports ports;
+  CpuMeter cpu;
+  std::string description;
+  for (std::size_t v = 0; v < verifiers.size(); ++v) {
+    ports.push_back(verifiers[v].port());
+    const std::string name =
+        verifiers.size() > 1 ? "verifier-" + std::to_string(v + 1) : "verifier";
+    if (verifiers[v].pid() != 0) cpu.AddProcess(name, verifiers[v].pid());
+    description += (v > 0 ? "; " : "") + verifiers[v].description();
+  }
+  if (storage.postmaster_pid() != 0) cpu.AddServerTree("postgres", storage.postmaster_pid());
+  cpu.AddProcess(verifiers[0].pid() != 0 ? "load generator" : "load generator + verifier", 0);
+
   const auto enroll_start = Clock::now();
-  EnrollAll(setup, port, 8);
+  EnrollAll(setup, ports, 8);
   std::fprintf(stderr, "service_load: enrolled and attested %zu nodes in %.1f s\n", flags.nodes,
                std::chrono::duration<double>(Clock::now() - enroll_start).count());
-  Report report(flags.nodes, flags.server_threads, verifier.description());
-  report.Memory("after enrollment", verifier.Memory());
+  Report report(flags.nodes, flags.server_threads, description, storage.description());
+  for (VerifierUnderTest& verifier : verifiers) {
+    report.Memory("after enrollment", verifier.Memory());
+  }
+  // A phase with the CPU every process spent in it.
+  auto measured = [&](const std::string& name, auto run) {
+    const CpuMeter::Snapshot before = cpu.Sample();
+    PhaseResult result = run();
+    report.Phase(name, result);
+    report.Cpu(cpu.Spent(before, cpu.Sample()), result.seconds, result.completed);
+    return result;
+  };
 
   const AttestOptions steady{false, false};
   const AttestOptions first{true, false};
   std::optional<PhaseResult> steady_closed;
   std::optional<PhaseResult> first_closed;
+  const std::string closed = " (" + std::to_string(flags.clients) + " clients)";
   if (Wants(flags, "steady")) {
-    steady_closed = ClosedLoop(setup, port, flags.clients, flags.seconds, steady);
-    report.Phase("closed, steady (" + std::to_string(flags.clients) + " clients)", *steady_closed);
+    steady_closed = measured("closed, steady" + closed, [&] {
+      return ClosedLoop(setup, ports, flags.clients, flags.seconds, steady);
+    });
   }
   if (Wants(flags, "first")) {
-    first_closed = ClosedLoop(setup, port, flags.clients, flags.seconds, first);
-    report.Phase("closed, first contact (" + std::to_string(flags.clients) + " clients)",
-                 *first_closed);
+    first_closed = measured("closed, first contact" + closed, [&] {
+      return ClosedLoop(setup, ports, flags.clients, flags.seconds, first);
+    });
   }
   const std::string offered = std::to_string(static_cast<int>(flags.rate)) + "/s";
   if (Wants(flags, "open-steady")) {
-    report.Phase("open " + offered + ", steady",
-                 OpenLoop(setup, port, flags.connections, flags.rate, flags.seconds, steady));
+    measured("open " + offered + ", steady", [&] {
+      return OpenLoop(setup, ports, flags.connections, flags.rate, flags.seconds, steady);
+    });
   }
   if (Wants(flags, "open-first")) {
-    report.Phase("open " + offered + ", first contact",
-                 OpenLoop(setup, port, flags.connections, flags.rate, flags.seconds, first));
+    measured("open " + offered + ", first contact", [&] {
+      return OpenLoop(setup, ports, flags.connections, flags.rate, flags.seconds, first);
+    });
   }
-  report.Memory("after the runs", verifier.Memory());
+  for (VerifierUnderTest& verifier : verifiers) report.Memory("after the runs", verifier.Memory());
   if (Wants(flags, "core")) {
     const double steady_core = CoreRate(setup, false, 3);
     const double first_core = CoreRate(setup, true, 3);
-    if (steady_closed)
-      report.Core("steady", steady_closed->rate, steady_core, flags.server_threads);
-    if (first_closed)
-      report.Core("first contact", first_closed->rate, first_core, flags.server_threads);
+    const unsigned threads = flags.server_threads * static_cast<unsigned>(verifiers.size());
+    if (steady_closed) report.Core("steady", steady_closed->rate, steady_core, threads);
+    if (first_closed) report.Core("first contact", first_closed->rate, first_core, threads);
   }
   report.Print();
-  verifier.Stop();
+  for (VerifierUnderTest& verifier : verifiers) verifier.Stop();
   std::filesystem::remove_all(setup.dir);
   return 0;
 }

@@ -79,7 +79,8 @@ std::string MakeTempDirectory(const std::string& prefix) {
   return pattern;
 }
 
-Report::Report(std::size_t nodes, unsigned server_threads, std::string verifier) {
+Report::Report(std::size_t nodes, unsigned server_threads, std::string verifier,
+               std::string storage) {
   double load[3] = {0, 0, 0};
   std::ifstream("/proc/loadavg") >> load[0] >> load[1] >> load[2];
   lines_.push_back(
@@ -87,6 +88,7 @@ Report::Report(std::size_t nodes, unsigned server_threads, std::string verifier)
              "load average at start %.2f %.2f %.2f",
              verifier.c_str(), server_threads, nodes,
              static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN)), load[0], load[1], load[2]));
+  lines_.push_back("storage: " + storage);
   lines_.push_back(Format("%-40s %9s %8s %8s %8s %8s %8s", "phase", "attest/s", "p50 ms", "p99 ms",
                           "max ms", "done", "failed"));
 }
@@ -104,6 +106,19 @@ void Report::Phase(const std::string& name, const PhaseResult& result) {
 void Report::Memory(const std::string& when, const bench::Memory& memory) {
   lines_.push_back(Format("memory %s: VmRSS %.1f MiB, VmHWM %.1f MiB (%s)", when.c_str(),
                           memory.rss_mib, memory.peak_mib, memory.whose.c_str()));
+}
+
+void Report::Cpu(const std::vector<CpuShare>& shares, double seconds, std::size_t completed) {
+  std::string line = "  cpu, cores busy (ms per attestation):";
+  double total = 0;
+  const double per = completed > 0 ? 1000.0 / static_cast<double>(completed) : 0;
+  for (const CpuShare& share : shares) {
+    line += Format(" %s %.2f (%.2f);", share.name.c_str(), share.seconds / seconds,
+                   share.seconds * per);
+    total += share.seconds;
+  }
+  line += Format(" total %.2f (%.2f)", total / seconds, total * per);
+  lines_.push_back(line);
 }
 
 void Report::Core(const std::string& mode, double service_rate, double core_rate,

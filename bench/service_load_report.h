@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "service_load_cpu.h"
+
 namespace attest::bench {
 
 // One thread's attestations: latencies of the trusted ones, and the failures.
@@ -50,9 +52,12 @@ std::string MakeTempDirectory(const std::string& prefix);
 
 class Report {
  public:
-  Report(std::size_t nodes, unsigned server_threads, std::string verifier);
+  Report(std::size_t nodes, unsigned server_threads, std::string verifier, std::string storage);
   void Phase(const std::string& name, const PhaseResult& result);
   void Memory(const std::string& when, const bench::Memory& memory);
+  // Each process's CPU over a phase of `seconds` that completed `completed`
+  // attestations: cores busy, and CPU milliseconds per attestation.
+  void Cpu(const std::vector<CpuShare>& shares, double seconds, std::size_t completed);
   // The service's rate against the core's single-thread rate x threads.
   void Core(const std::string& mode, double service_rate, double core_rate, unsigned threads);
   void Print() const;

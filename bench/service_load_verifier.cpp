@@ -19,8 +19,9 @@ namespace {
 void WriteToml(const service::ServiceConfig& config, const std::string& path) {
   std::ofstream toml(path);
   toml << "listen = \"" << config.listen << "\"\n"
-       << "state_dir = \"" << config.state_dir << "\"\n"
-       << "[enrollment]\nek_allowlist = \"" << config.ek_allowlist.value_or("") << "\"\n"
+       << "state_dir = \"" << config.state_dir << "\"\n";
+  if (!config.storage.empty()) toml << "storage = \"" << config.storage << "\"\n";
+  toml << "[enrollment]\nek_allowlist = \"" << config.ek_allowlist.value_or("") << "\"\n"
        << "[policy]\nfile = \"" << config.policy_file.value_or("") << "\"\n"
        << "[limits]\nthreads = " << config.threads << "\n"
        << "max_connections = " << config.max_connections << "\n"
@@ -87,6 +88,13 @@ VerifierUnderTest VerifierUnderTest::Subprocess(const std::string& binary,
   });
   return verifier;
 }
+
+VerifierUnderTest::VerifierUnderTest(VerifierUnderTest&& other) noexcept
+    : service_(std::move(other.service_)),
+      server_(std::move(other.server_)),
+      pid_(std::exchange(other.pid_, 0)),
+      stderr_reader_(std::move(other.stderr_reader_)),
+      port_(other.port_) {}
 
 VerifierUnderTest::~VerifierUnderTest() { Stop(); }
 

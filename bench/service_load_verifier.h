@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "attest/clock.h"
 #include "attest/http/server.h"
@@ -25,10 +26,12 @@ class VerifierUnderTest {
   static VerifierUnderTest Subprocess(const std::string& binary,
                                       const service::ServiceConfig& config,
                                       const std::string& config_path);
-  VerifierUnderTest(VerifierUnderTest&&) = default;
+  // A moved-from verifier owns nothing (its destructor stops nothing).
+  VerifierUnderTest(VerifierUnderTest&& other) noexcept;
   ~VerifierUnderTest();
 
   std::uint16_t port() const { return port_; }
+  int pid() const { return pid_; }  // 0 in-process
   std::string description() const;
   bench::Memory Memory() const;
   // Drains the server (SIGTERM for the subprocess) and waits for it.
