@@ -173,9 +173,16 @@ Error UndoMigration(const std::string& url, const Created& created, Error failur
 Status CopyLedgerVerified(ledger::Ledger& source, const ledger::VerifyReport& source_report,
                           const ledger::NoteVerifier& key, const std::string& url, Created& created,
                           MigrationSummary& summary) {
-  created.ledger = true;  // from here on (IF EXISTS: dropping what is not there is harmless)
-  ATTEST_ASSIGN_OR_RETURN(std::unique_ptr<ledger::LedgerStore> store,
-                          ledger::CreatePostgresLedgerStore(url, {}));
+  // The schema is made in a transaction of its own: when that fails there
+  // is nothing of the ledger to drop (and a function of the same name that
+  // was there before must stay), unless the commit's answer was lost.
+  auto created_store = ledger::CreatePostgresLedgerStore(url, {});
+  if (!created_store.ok()) {
+    created.ledger = pg::IsCommitOutcomeUnknown(created_store.error());
+    return created_store.error();
+  }
+  created.ledger = true;
+  std::unique_ptr<ledger::LedgerStore> store = std::move(created_store).value();
   ATTEST_ASSIGN_OR_RETURN(summary.ledger, ledger::CopyLedgerStore(source.store(), *store));
   ATTEST_ASSIGN_OR_RETURN(ledger::Ledger copy, ledger::Ledger::FromStore(std::move(store)));
   ATTEST_ASSIGN_OR_RETURN(ledger::VerifyReport report,

@@ -262,6 +262,25 @@ CREATE EVENT TRIGGER refuse_ledger ON ddl_command_end EXECUTE FUNCTION refuse_le
   EXPECT_TRUE(Tables().empty());
 }
 
+TEST_F(MigrateTest, WhatWasThereBeforeIsNeverDroppedWithWhatThisRunMade) {
+  // A function of the name the ledger's schema uses stops its creation;
+  // the service rows are dropped again, the function stays.
+  ASSERT_TRUE(Sql("CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql "
+                  "AS $$ BEGIN RETURN NULL; END $$")
+                  .ok());
+  auto summary = Migrate();
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.error().message.find("dropped again"), std::string::npos)
+      << summary.error().message;
+  EXPECT_TRUE(Tables().empty());
+  auto connection = pg::Connection::Open(url());
+  ASSERT_TRUE(connection.ok());
+  auto kept =
+      connection->Query("look", "SELECT to_regprocedure('ledger_refuse_change()') IS NOT NULL");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->Bool(0, 0).value());
+}
+
 TEST_F(MigrateTest, ASourceLedgerThatDoesNotVerifyIsRefusedBeforeAnythingIsWritten) {
   ASSERT_NO_FATAL_FAILURE(PopulateDeployment(layout_));
   Sqlite(layout_.ledger_db(),
