@@ -217,6 +217,13 @@ Result<MigrationSummary> MigrateSqliteToPostgres(const std::string& state_dir,
     if (!store.ok()) return store.error().WithContext("source");
   }
   ATTEST_ASSIGN_OR_RETURN(ledger::NoteVerifier key, ReadLedgerKey(state_dir + "/ledger.pub"));
+  // The target first: refusing it is cheap, verifying the source ledger not.
+  pg::ConnectOptions options;
+  options.application_name = "attest-verifier-migrate";
+  auto connection = pg::Connection::Open(url, options);
+  if (!connection.ok()) return connection.error().WithContext("target");
+  pg::Connection& target = *connection;
+  ATTEST_RETURN_IF_ERROR(CheckTargetHoldsNoStore(target));
   ATTEST_ASSIGN_OR_RETURN(MigrationDrainLock drain_lock,
                           MigrationDrainLock::TryAcquire(layout.ledger_drain_lock()));
   ATTEST_ASSIGN_OR_RETURN(SqliteDatabase service,
@@ -226,13 +233,6 @@ Result<MigrationSummary> MigrateSqliteToPostgres(const std::string& state_dir,
   ATTEST_ASSIGN_OR_RETURN(
       ledger::VerifyReport source_report,
       VerifyWholeLedger(*source_ledger, key, "the source ledger " + layout.ledger_db()));
-
-  pg::ConnectOptions options;
-  options.application_name = "attest-verifier-migrate";
-  auto connection = pg::Connection::Open(url, options);
-  if (!connection.ok()) return connection.error().WithContext("target");
-  pg::Connection& target = *connection;
-  ATTEST_RETURN_IF_ERROR(CheckTargetHoldsNoStore(target));
 
   MigrationSummary summary;
   Created created;

@@ -166,7 +166,7 @@ Status CreatePostgresSchemaInTransaction(pg::Connection& connection) {
   return pg::ApplySchemaMigrations(connection, kServiceSchema, std::nullopt);
 }
 
-// The tables kMigrations creates: a migration that adds one adds it here
+// The tables kPostgresServiceMigrations creates: a migration that adds one adds it here
 // too (the migrate tests compare these with the database).
 std::vector<std::string> PostgresServiceTables() {
   return {"service_schema_migrations",
