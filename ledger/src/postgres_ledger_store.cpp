@@ -188,6 +188,7 @@ class PostgresLedgerStore final : public LedgerStore {
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> ReadAllMeta() override {
+    ATTEST_RETURN_IF_ERROR(Live());
     // COLLATE "C": byte order, as SQLite's, whatever the database's locale.
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult rows,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "attest/encoding.h"
+#include "attest/service/config.h"
 #include "attest/service/migrate.h"
 
 #include "cli/cli.h"
@@ -18,9 +19,10 @@ using attest::cli::StartCommand;
 
 const Command kMigrate{
     "migrate",
-    "verifier migrate --from STATE_DIR --to postgresql://...",
+    "verifier migrate --from STATE_DIR|--config FILE --to postgresql://...",
     "Copies the deployment in STATE_DIR (service.db and ledger.db, as `verifier\n"
-    "init` makes them) into an existing PostgreSQL database that holds none of\n"
+    "init` makes them; with --config, where the configuration's state_dir and\n"
+    "storage say) into an existing PostgreSQL database that holds none of\n"
     "the verifier's tables: every node, enrollment, certificate, token and\n"
     "policy, the ledger outbox and the CRL number (challenges are not copied:\n"
     "they expire within minutes), and the ledger row for row, which is then\n"
@@ -31,8 +33,28 @@ const Command kMigrate{
     "again. Then set storage = \"postgresql://...\" in the verifier's\n"
     "configuration; STATE_DIR stays its state_dir (key files, CA, TLS).",
     {{"from", "STATE_DIR", "the state directory `verifier init` made"},
+     {"config", "FILE", "the verifier's TOML configuration (instead of --from)"},
      {"to", "URL", "the PostgreSQL database (postgresql://..., no password)"}},
 };
+
+// --from STATE_DIR (its own SQLite files), or --config FILE (state_dir and
+// storage as the verifier reads them).
+Result<service::MigrationSource> SourceOf(const Invocation& run) {
+  std::optional<std::string> config_path = run.flags.Value("config");
+  std::optional<std::string> from = run.flags.Value("from");
+  if (config_path && from) {
+    return MakeError(ErrorCode::kInvalidArgument, "give --from or --config, not both");
+  }
+  if (config_path) {
+    ATTEST_ASSIGN_OR_RETURN(service::ServiceConfig config,
+                            service::LoadServiceConfig(*config_path));
+    return service::MigrationSource{config.state_dir, config.storage};
+  }
+  if (!from || from->empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--from STATE_DIR or --config FILE is required");
+  }
+  return service::MigrationSource{*from, ""};
+}
 
 void PrintSummary(const service::MigrationSummary& summary, const std::string& state_dir,
                   const std::string& url, std::ostream& out) {
@@ -59,9 +81,9 @@ int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err) {
   Start start = StartCommand("verifier", kMigrate, args, out, err, 0);
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
-  std::optional<std::string> from = run.flags.Value("from");
+  auto from = SourceOf(run);
+  if (!from.ok()) return run.Fail(from.error());
   std::optional<std::string> to = run.flags.Value("to");
-  if (!from || from->empty()) return run.Fail("--from is required");
   if (!to || to->empty()) return run.Fail("--to is required");
   auto summary = service::MigrateSqliteToPostgres(*from, *to);
   if (!summary.ok()) {
@@ -71,7 +93,7 @@ int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err) {
     }
     return run.Fail(summary.error());
   }
-  PrintSummary(*summary, *from, *to, out);
+  PrintSummary(*summary, from->state_dir, *to, out);
   return attest::cli::kExitOk;
 }
 

@@ -20,6 +20,7 @@
 #include "attest/service/sqlite_store.h"
 
 #include "src/store/postgres_internal.h"
+#include "src/store/sqlite_internal.h"
 
 namespace attest::service {
 namespace {
@@ -27,7 +28,7 @@ namespace {
 constexpr std::size_t kMaxLedgerPubBytes = 4096;
 constexpr std::size_t kProblemsInMessage = 5;
 
-// The outbox drain lock (StateLayout::ledger_drain_lock), taken without
+// The SQLite store's outbox drain lock (DrainLockPathFor), taken without
 // waiting and held for the whole migration: no drain moves events between
 // the outbox and the ledger while both are copied.
 class MigrationDrainLock {
@@ -203,20 +204,25 @@ Status CopyLedgerVerified(ledger::Ledger& source, const ledger::VerifyReport& so
 
 }  // namespace
 
-Result<MigrationSummary> MigrateSqliteToPostgres(const std::string& state_dir,
+Result<MigrationSummary> MigrateSqliteToPostgres(const MigrationSource& from,
                                                  const std::string& url) {
   if (!ledger::IsPostgresUrl(url)) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the target must be a postgresql:// URL, not \"" + url + "\"");
   }
-  const StateLayout layout{state_dir};
+  const StorageLocation source = ResolveStorage(from.storage, from.state_dir);
+  if (source.is_postgres()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the deployment is on PostgreSQL already (storage = " + source.name() + ")");
+  }
+  const std::string service_db = source.service_db();
   {
     // Brings an older service.db to the current schema, as a verifier
     // would at start; refuses what is not a service database.
-    auto store = OpenSqliteServiceStore(layout.service_db(), false);
+    auto store = OpenSqliteServiceStore(service_db, false);
     if (!store.ok()) return store.error().WithContext("source");
   }
-  ATTEST_ASSIGN_OR_RETURN(ledger::NoteVerifier key, ReadLedgerKey(state_dir + "/ledger.pub"));
+  ATTEST_ASSIGN_OR_RETURN(ledger::NoteVerifier key, ReadLedgerKey(from.state_dir + "/ledger.pub"));
   // The target first: refusing it is cheap, verifying the source ledger not.
   pg::ConnectOptions options;
   options.application_name = "attest-verifier-migrate";
@@ -225,14 +231,13 @@ Result<MigrationSummary> MigrateSqliteToPostgres(const std::string& state_dir,
   pg::Connection& target = *connection;
   ATTEST_RETURN_IF_ERROR(CheckTargetHoldsNoStore(target));
   ATTEST_ASSIGN_OR_RETURN(MigrationDrainLock drain_lock,
-                          MigrationDrainLock::TryAcquire(layout.ledger_drain_lock()));
-  ATTEST_ASSIGN_OR_RETURN(SqliteDatabase service,
-                          OpenServiceDatabaseExclusively(layout.service_db()));
-  auto source_ledger = ledger::Ledger::Open(layout.ledger_db(), {.read_only = true});
+                          MigrationDrainLock::TryAcquire(internal::DrainLockPathFor(service_db)));
+  ATTEST_ASSIGN_OR_RETURN(SqliteDatabase service, OpenServiceDatabaseExclusively(service_db));
+  auto source_ledger = ledger::Ledger::Open(source.ledger_db(), {.read_only = true});
   if (!source_ledger.ok()) return source_ledger.error().WithContext("source ledger");
   ATTEST_ASSIGN_OR_RETURN(
       ledger::VerifyReport source_report,
-      VerifyWholeLedger(*source_ledger, key, "the source ledger " + layout.ledger_db()));
+      VerifyWholeLedger(*source_ledger, key, "the source ledger " + source.ledger_db()));
 
   MigrationSummary summary;
   Created created;

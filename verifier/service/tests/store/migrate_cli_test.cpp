@@ -54,17 +54,30 @@ TEST_F(MigrateCliTest, PrintsTheRowsTheLedgerAndTheNextStepAndRefusesASecondRun)
       << again.err;
 }
 
+TEST_F(MigrateCliTest, TheConfigurationCanNameTheDeployment) {
+  const std::string config = dir_.File("verifier.toml");
+  ::attest::test::WriteText(config, "state_dir = \"" + layout_.dir + "\"\n");
+  CommandResult run = Verifier({"migrate", "--config", config, "--to", database_.url()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("ledger: 1 entry, 0 checkpoints"), std::string::npos) << run.out;
+  CommandResult both =
+      Verifier({"migrate", "--config", config, "--from", layout_.dir, "--to", database_.url()});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("not both"), std::string::npos) << both.err;
+}
+
 TEST_F(MigrateCliTest, BothEndsAreRequired) {
   CommandResult no_target = Verifier({"migrate", "--from", layout_.dir});
   EXPECT_EQ(no_target.exit_code, 2);
   EXPECT_NE(no_target.err.find("--to is required"), std::string::npos) << no_target.err;
   CommandResult no_source = Verifier({"migrate", "--to", database_.url()});
   EXPECT_EQ(no_source.exit_code, 2);
-  EXPECT_NE(no_source.err.find("--from is required"), std::string::npos) << no_source.err;
+  EXPECT_NE(no_source.err.find("--from STATE_DIR or --config FILE is required"), std::string::npos)
+      << no_source.err;
 }
 
 TEST_F(MigrateCliTest, ASourceLedgerThatDoesNotVerifyExitsOne) {
-  CommandResult edit = RunCommand({"sqlite3", layout_.ledger_db(),
+  CommandResult edit = RunCommand({"sqlite3", layout_.dir + "/ledger.db",
                                    "DROP TRIGGER entries_no_update; "
                                    "UPDATE entries SET actor = 'x' WHERE seq = 1;"});
   ASSERT_EQ(edit.exit_code, 0) << edit.err;

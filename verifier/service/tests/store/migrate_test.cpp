@@ -48,7 +48,9 @@ class MigrateTest : public ::testing::Test {
     ASSERT_TRUE(token.ok()) << token.error().ToString();
   }
 
-  Result<MigrationSummary> Migrate() { return MigrateSqliteToPostgres(layout_.dir, url()); }
+  Result<MigrationSummary> Migrate() { return MigrateSqliteToPostgres({layout_.dir, ""}, url()); }
+  std::string ServiceDb() const { return layout_.dir + "/service.db"; }
+  std::string LedgerDb() const { return layout_.dir + "/ledger.db"; }
   const std::string& url() const { return database_.url(); }
 
   // The tables of the target's public schema.
@@ -135,7 +137,7 @@ TEST_F(MigrateTest, EveryRecordReadsBackTheSameAndTheLedgerVerifiesWithTheSameRo
   EXPECT_EQ(report.entries, source.ledger_size);
   EXPECT_EQ(report.checkpoints_verified, 2u);
   EXPECT_EQ(report.root, source.ledger_root);
-  auto drained = DrainLedgerOutbox(**store, *ledger, layout_.ledger_drain_lock());
+  auto drained = DrainLedgerOutbox(**store, *ledger);
   ASSERT_TRUE(drained.ok()) << drained.error().ToString();
   EXPECT_EQ(*drained, 3u);
   EXPECT_TRUE((*store)->PendingLedgerEvents(100).value().empty());
@@ -145,21 +147,21 @@ TEST_F(MigrateTest, EveryRecordReadsBackTheSameAndTheLedgerVerifiesWithTheSameRo
   EXPECT_TRUE(after.ok());
   EXPECT_EQ(after.entries, source.ledger_size + 3);
   // The SQLite files are left as they were.
-  auto sqlite = OpenSqliteServiceStore(layout_.service_db(), false);
+  auto sqlite = OpenSqliteServiceStore(ServiceDb(), false);
   ASSERT_TRUE(sqlite.ok());
   EXPECT_EQ((*sqlite)->PendingLedgerEvents(100).value().size(), 2u);
 }
 
 TEST_F(MigrateTest, OutboxIdsGoOnAfterTheLastOneSqliteHandedOutEvenWhenItsOutboxIsEmpty) {
   {
-    auto store = OpenSqliteServiceStore(layout_.service_db(), false);
+    auto store = OpenSqliteServiceStore(ServiceDb(), false);
     ASSERT_TRUE(store.ok());
-    auto ledger = ledger::Ledger::Open(layout_.ledger_db());
+    auto ledger = ledger::Ledger::Open(LedgerDb());
     ASSERT_TRUE(ledger.ok());
     for (int n = 1; n <= 3; ++n) {
       ASSERT_TRUE((*store)->Commit({.events = {MakeEvent(kinds::kNodeApproved, n)}}).ok());
     }
-    ASSERT_TRUE(DrainLedgerOutbox(**store, *ledger, layout_.ledger_drain_lock()).ok());
+    ASSERT_TRUE(DrainLedgerOutbox(**store, *ledger).ok());
     ASSERT_TRUE((*store)->PendingLedgerEvents(10).value().empty());
   }
   auto summary = Migrate();
@@ -204,7 +206,7 @@ TEST_F(MigrateTest, ATargetWithALedgerIsRefusedBeforeAnyServiceTableIsMade) {
 TEST_F(MigrateTest, AVerifierHoldingTheStateIsRefusedAndNothingIsWritten) {
   {
     // A running verifier keeps service.db open.
-    auto open = OpenSqliteServiceStore(layout_.service_db(), false);
+    auto open = OpenSqliteServiceStore(ServiceDb(), false);
     ASSERT_TRUE(open.ok());
     auto summary = Migrate();
     ASSERT_FALSE(summary.ok());
@@ -215,7 +217,8 @@ TEST_F(MigrateTest, AVerifierHoldingTheStateIsRefusedAndNothingIsWritten) {
   {
     // A drain under way holds the drain lock (an flock on its own open
     // file, which conflicts with ours even in one process).
-    int fd = ::open(layout_.ledger_drain_lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd =
+        ::open((layout_.dir + "/ledger-drain.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
     FileDescriptor held(fd);
     ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
@@ -231,7 +234,7 @@ TEST_F(MigrateTest, AVerifierHoldingTheStateIsRefusedAndNothingIsWritten) {
 TEST_F(MigrateTest, ACorruptSourceRowMidCopyLeavesTheTargetWithoutATable) {
   ASSERT_NO_FATAL_FAILURE(PopulateDeployment(layout_));
   // Tokens come after nodes, enrollments and certificates.
-  Sqlite(layout_.service_db(), "UPDATE tokens SET role = 'root' WHERE label = 'token 2'");
+  Sqlite(ServiceDb(), "UPDATE tokens SET role = 'root' WHERE label = 'token 2'");
   auto summary = Migrate();
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.error().code, ErrorCode::kCorrupt);
@@ -283,7 +286,7 @@ TEST_F(MigrateTest, WhatWasThereBeforeIsNeverDroppedWithWhatThisRunMade) {
 
 TEST_F(MigrateTest, ASourceLedgerThatDoesNotVerifyIsRefusedBeforeAnythingIsWritten) {
   ASSERT_NO_FATAL_FAILURE(PopulateDeployment(layout_));
-  Sqlite(layout_.ledger_db(),
+  Sqlite(LedgerDb(),
          "DROP TRIGGER entries_no_update; UPDATE entries SET actor = 'x' WHERE seq = 2;");
   auto summary = Migrate();
   ASSERT_FALSE(summary.ok());
@@ -292,8 +295,15 @@ TEST_F(MigrateTest, ASourceLedgerThatDoesNotVerifyIsRefusedBeforeAnythingIsWritt
   EXPECT_TRUE(Tables().empty());
 }
 
+TEST_F(MigrateTest, ADeploymentOnPostgresqlAlreadyIsNoSource) {
+  auto summary = MigrateSqliteToPostgres({layout_.dir, url()}, url());
+  ASSERT_FALSE(summary.ok());
+  EXPECT_EQ(summary.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Tables().empty());
+}
+
 TEST_F(MigrateTest, OnlyAPostgresqlUrlIsATarget) {
-  auto summary = MigrateSqliteToPostgres(layout_.dir, dir_.File("other.db"));
+  auto summary = MigrateSqliteToPostgres({layout_.dir, ""}, dir_.File("other.db"));
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.error().code, ErrorCode::kInvalidArgument);
 }

@@ -89,16 +89,16 @@ void PopulateStore(ServiceStore& store) {
 // Drains into the ledger with a checkpoint twice, then leaves two events
 // pending under a drain intent, as a drain that stopped before its append.
 void PopulateLedger(const StateLayout& layout, ServiceStore& store, PopulatedState& state) {
-  auto ledger = ledger::Ledger::Open(layout.ledger_db());
+  auto ledger = ledger::Ledger::Open(layout.dir + "/ledger.db");
   ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
   auto secret = ReadSecretFile(layout.ledger_key(), 4096);
   ASSERT_TRUE(secret.ok());
   auto signer = ledger::ParseSignerKey(*secret);
   ASSERT_TRUE(signer.ok()) << signer.error().ToString();
-  ASSERT_TRUE(DrainLedgerOutbox(store, *ledger, layout.ledger_drain_lock()).ok());
+  ASSERT_TRUE(DrainLedgerOutbox(store, *ledger).ok());
   ASSERT_TRUE(ledger->SignCheckpoint(*signer).ok());
   MustCommit(store, {.events = {MakeEvent(kinds::kConfigChanged, 1)}});
-  ASSERT_TRUE(DrainLedgerOutbox(store, *ledger, layout.ledger_drain_lock()).ok());
+  ASSERT_TRUE(DrainLedgerOutbox(store, *ledger).ok());
   ASSERT_TRUE(ledger->SignCheckpoint(*signer).ok());
   MustCommit(store, {.events = {MakeEvent(kinds::kNodeApproved, 1)}});
   MustCommit(store, {.events = {MakeEvent(kinds::kNodeRevoked, 4)}});
@@ -165,7 +165,7 @@ void ExpectSameTokens(const std::vector<TokenRecord>& a, const std::vector<Token
 }  // namespace
 
 void PopulateDeployment(const StateLayout& layout, PopulatedState& state) {
-  auto store = OpenSqliteServiceStore(layout.service_db(), false);
+  auto store = OpenSqliteServiceStore(layout.dir + "/service.db", false);
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   ASSERT_NO_FATAL_FAILURE(PopulateStore(**store));
   for (int i = 0; i < 3; ++i) state.last_crl_number = Must((*store)->NextCrlNumber());

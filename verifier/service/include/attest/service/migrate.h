@@ -15,6 +15,14 @@
 
 namespace attest::service {
 
+// Where the SQLite deployment is.
+struct MigrationSource {
+  std::string state_dir;  // what `verifier init` made: ledger.pub is read here
+  // As ServiceConfig::storage: "" for service.db and ledger.db in
+  // state_dir, or the directory that holds them.
+  std::string storage;
+};
+
 struct MigrationSummary {
   // Rows copied per service table, in copy order (nodes, enrollments,
   // certificates, tokens, policies, ledger_outbox, ledger_drain,
@@ -24,16 +32,17 @@ struct MigrationSummary {
   ledger::Hash ledger_root{};  // of all entries, the same in source and copy
 };
 
-// Copies the deployment in `state_dir` into the database `url` names
+// Copies the deployment `from` into the database `url` names
 // (postgresql://..., no password in it: a passfile or the environment, as
 // for `storage`). Refuses, changing nothing:
-//   kInvalidArgument  `url` is not a postgresql:// URL
+//   kInvalidArgument  `url` is not a postgresql:// URL, or `from` is on
+//                     PostgreSQL already
 //   kAlreadyExists    the database holds any of the service's or the
 //                     ledger's tables (named in the message)
 //   kBusy             another process has service.db open or is draining
 //                     its ledger outbox: stop every verifier on it first
 //   kVerificationFailed  the source ledger does not verify against
-//                     STATE_DIR/ledger.pub
+//                     the state directory's ledger.pub
 // Holds service.db exclusively while it runs (no verifier can start on it).
 // A service.db of an older schema is migrated first, as a verifier would
 // at start. The service rows go in one transaction and the ledger in
@@ -42,7 +51,7 @@ struct MigrationSummary {
 // have the source's size and root. When any step fails, what this run
 // created is dropped again; should even that fail, the error gives the SQL
 // that removes it. The SQLite files are left as they were.
-Result<MigrationSummary> MigrateSqliteToPostgres(const std::string& state_dir,
+Result<MigrationSummary> MigrateSqliteToPostgres(const MigrationSource& from,
                                                  const std::string& url);
 
 }  // namespace attest::service
