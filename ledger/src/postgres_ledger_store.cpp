@@ -187,6 +187,22 @@ class PostgresLedgerStore final : public LedgerStore {
     return std::string(value);
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ReadAllMeta() override {
+    ATTEST_RETURN_IF_ERROR(Live());
+    // COLLATE "C": byte order, as SQLite's, whatever the database's locale.
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult rows,
+        db_.Query("read ledger metadata",
+                  "SELECT key, value FROM ledger_meta ORDER BY key COLLATE \"C\""));
+    std::vector<std::pair<std::string, std::string>> meta;
+    for (int row = 0; row < rows.rows(); ++row) {
+      ATTEST_ASSIGN_OR_RETURN(std::string_view key, rows.Text(row, 0));
+      ATTEST_ASSIGN_OR_RETURN(std::string_view value, rows.Text(row, 1));
+      meta.emplace_back(key, value);
+    }
+    return meta;
+  }
+
   Status WriteMeta(const std::string& key, const std::string& value) override {
     if (options_.read_only) {
       return MakeError(ErrorCode::kPermissionDenied, "a read-only ledger store cannot write");

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "attest/ledger/postgres_ledger_store.h"
 #include "attest/pg/schema.h"
 
 namespace attest::ledger {
@@ -151,6 +152,20 @@ Status CheckOrMigratePostgresSchema(pg::Connection& connection, bool read_only,
   if (!applied) return MakeError(ErrorCode::kNotFound, "the ledger schema disappeared");
   ATTEST_RETURN_IF_ERROR(pg::ApplySchemaMigrations(connection, kLedgerSchema, applied));
   return transaction.Commit();
+}
+
+// The objects kPostgresMigrations creates: a migration that adds one adds
+// it here too (postgres_store_test.cpp compares these with the database).
+std::vector<std::string> PostgresLedgerTables() {
+  return {"ledger_schema_migrations", "ledger_meta",        "ledger_entries",
+          "ledger_merkle_nodes",      "ledger_checkpoints", "ledger_tree_head"};
+}
+
+std::string DropPostgresLedgerSql() {
+  std::string sql = "DROP TABLE IF EXISTS ";
+  const std::vector<std::string> tables = PostgresLedgerTables();
+  for (std::size_t i = 0; i < tables.size(); ++i) sql += (i == 0 ? "" : ", ") + tables[i];
+  return sql + ";\nDROP FUNCTION IF EXISTS ledger_refuse_change(), ledger_keep_tree_head();\n";
 }
 
 }  // namespace attest::ledger

@@ -117,6 +117,17 @@ class SqliteLedgerStore final : public LedgerStore {
     return value;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ReadAllMeta() override {
+    ATTEST_ASSIGN_OR_RETURN(SqliteStatement statement,
+                            db_.Prepare("SELECT key, value FROM ledger_meta ORDER BY key"));
+    std::vector<std::pair<std::string, std::string>> rows;
+    while (true) {
+      ATTEST_ASSIGN_OR_RETURN(bool has_row, statement.Step());
+      if (!has_row) return rows;
+      rows.emplace_back(statement.ColumnText(0), statement.ColumnText(1));
+    }
+  }
+
   Status WriteMeta(const std::string& key, const std::string& value) override {
     ATTEST_ASSIGN_OR_RETURN(SqliteStatement statement,
                             db_.Prepare("INSERT INTO ledger_meta(key, value) VALUES (?, ?)"));

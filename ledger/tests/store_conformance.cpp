@@ -143,6 +143,9 @@ void ExpectEmpty(LedgerStore& store) {
   auto meta = store.ReadMeta("format");
   ASSERT_FALSE(meta.ok());
   EXPECT_EQ(meta.error().code, ErrorCode::kNotFound);
+  auto all_meta = store.ReadAllMeta();
+  ASSERT_TRUE(all_meta.ok()) << all_meta.error().ToString();
+  EXPECT_TRUE(all_meta->empty());
   auto node = store.ReadNode(1, 0);
   ASSERT_FALSE(node.ok());
   EXPECT_EQ(node.error().code, ErrorCode::kCorrupt);
@@ -214,6 +217,22 @@ TEST_P(LedgerStoreConformance, RowsReadBackAsWritten) {
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].tree_size, 2u);
   EXPECT_EQ(all[1].tree_size, 4u);
+}
+
+TEST_P(LedgerStoreConformance, ReadAllMetaListsEveryKeyInByteOrder) {
+  // Upper case sorts before lower case byte-wise, whatever a locale says.
+  ASSERT_TRUE(store_
+                  ->WithWriteTransaction([&](const TreeHead&) -> Status {
+                    ATTEST_RETURN_IF_ERROR(store_->WriteMeta("format", "attest-ledger-v1"));
+                    ATTEST_RETURN_IF_ERROR(store_->WriteMeta("checkpoint_key", "k+1+AA=="));
+                    return store_->WriteMeta("Zeta", "");
+                  })
+                  .ok());
+  auto meta = Connect()->ReadAllMeta();
+  ASSERT_TRUE(meta.ok()) << meta.error().ToString();
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"Zeta", ""}, {"checkpoint_key", "k+1+AA=="}, {"format", "attest-ledger-v1"}};
+  EXPECT_EQ(*meta, expected);
 }
 
 TEST_P(LedgerStoreConformance, AWriteSeesItsOwnRowsAndBuildsOnTheLastCommit) {

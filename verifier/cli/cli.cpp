@@ -22,6 +22,7 @@ constexpr std::string_view kUsage =
     "  serve          serve the /v1 API over HTTPS (--config FILE)\n"
     "  token create|revoke          manage API tokens (--state-dir DIR)\n"
     "  node approve|allow-reenroll  operator actions on a node (--state-dir DIR)\n"
+    "  migrate        copy a SQLite state directory into PostgreSQL (--from DIR --to URL)\n"
     "\n"
     "Every command takes --help. Exit codes: 0 trusted / success, 1 untrusted,\n"
     "2 usage or input error.\n";
@@ -29,11 +30,12 @@ constexpr std::string_view kUsage =
 }  // namespace
 
 int Run(CommandArgs args, std::ostream& out, std::ostream& err) {
-  static constexpr std::array<attest::cli::Subcommand, 8> kSubcommands = {{
+  static constexpr std::array<attest::cli::Subcommand, 9> kSubcommands = {{
       {"check", RunCheck},
       {"eventlog", RunEventLog},
       {"imalog", RunImaLog},
       {"init", RunInitCommand},
+      {"migrate", RunMigrate},
       {"node", RunNode},
       {"policy", RunPolicy},
       {"serve", RunServeCommand},

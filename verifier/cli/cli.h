@@ -24,5 +24,7 @@ int RunInitCommand(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunServeCommand(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunToken(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunNode(CommandArgs args, std::ostream& out, std::ostream& err);
+// cmd_migrate.cpp
+int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err);
 
 }  // namespace attest::verifier::cli

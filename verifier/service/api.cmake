@@ -86,6 +86,7 @@ if(ATTEST_BUILD_TESTS)
   # The service on PostgreSQL, on a private cluster the binary starts (one
   # ctest entry: one cluster per binary).
   add_executable(service_api_postgres_tests
+    tests/api/postgres_migrate_test.cpp
     tests/api/postgres_service_test.cpp
     tests/api/service_test_support.cpp
   )

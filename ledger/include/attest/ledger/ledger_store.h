@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attest/error.h"
@@ -98,6 +99,9 @@ class LedgerStore {
   // Ledger metadata ("format", "checkpoint_key"), written once at creation.
   virtual Result<std::string> ReadMeta(const std::string& key) = 0;
   virtual Status WriteMeta(const std::string& key, const std::string& value) = 0;
+  // Every metadata row, ordered by key: what a copy of the ledger takes
+  // along (copy.h), whatever keys a ledger holds.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ReadAllMeta() = 0;
 
   virtual Result<TreeHead> ReadTreeHead() = 0;
   virtual Result<Entry> ReadEntry(std::uint64_t seq) = 0;

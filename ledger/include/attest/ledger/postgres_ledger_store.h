@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "attest/ledger/ledger_store.h"
 
@@ -48,5 +49,14 @@ Result<std::unique_ptr<LedgerStore>> CreatePostgresLedgerStore(const std::string
 // kNotFound when the database holds no ledger schema.
 Result<std::unique_ptr<LedgerStore>> OpenPostgresLedgerStore(const std::string& url,
                                                              const PostgresStoreOptions& options);
+
+// The tables the ledger's PostgreSQL schema makes (its ledger_* tables and
+// its version table), in creation order.
+std::vector<std::string> PostgresLedgerTables();
+// SQL that removes the ledger's schema from a database: every table
+// PostgresLedgerTables names and the trigger functions. For a tool that
+// created a ledger and must take it away again (`verifier migrate` after a
+// copy that failed), never for a ledger in use: it destroys the history.
+std::string DropPostgresLedgerSql();
 
 }  // namespace attest::ledger

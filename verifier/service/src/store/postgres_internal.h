@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attest/pg/pg.h"
@@ -22,6 +23,15 @@ namespace attest::service::internal {
 // Creates (when `create`) or checks and migrates the schema, under a
 // transaction-scoped advisory lock.
 Status PreparePostgresSchema(pg::Connection& connection, bool create);
+// The same inside the caller's transaction, for a database that must hold
+// no service schema yet (kAlreadyExists otherwise): `verifier migrate`
+// creates it and copies the rows in one transaction.
+Status CreatePostgresSchemaInTransaction(pg::Connection& connection);
+// The tables the service schema makes (its version table too), and SQL
+// that drops them all: what `verifier migrate` checks a target for and
+// removes again when a later step fails.
+std::vector<std::string> PostgresServiceTables();
+std::string DropPostgresServiceSql();
 
 // ---- postgres_relay.cpp -----------------------------------------------
 // Parameters for one statement, owning the text and bytes they point at.
@@ -91,6 +101,16 @@ class Relay {
 Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange& change,
                      CommitResult& result);
 Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const NodeRecord& node);
+
+// ---- postgres_copy.cpp ------------------------------------------------
+// Copies every row of a SQLite service database (current schema; the
+// caller holds a read transaction on it) into a new PostgreSQL service
+// schema, inside the caller's transaction: nodes, enrollments,
+// certificates, tokens, policies (all of them), the ledger outbox with its
+// ids, the drain intent and the CRL number; not the challenges. Returns
+// the rows copied per table, in that order.
+Result<std::vector<std::pair<std::string, std::uint64_t>>> CopySqliteServiceRows(
+    SqliteDatabase& source, pg::Connection& target);
 
 // ---- postgres_challenge.cpp -------------------------------------------
 // The challenges' bodies (store.h), run inside the caller's transaction;

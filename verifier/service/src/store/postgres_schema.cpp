@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attest/pg/schema.h"
 #include "attest/service/postgres_store.h"
@@ -149,6 +150,43 @@ Status PreparePostgresSchema(pg::Connection& connection, bool create) {
   }
   ATTEST_RETURN_IF_ERROR(pg::ApplySchemaMigrations(connection, kServiceSchema, applied));
   return transaction.Commit();
+}
+
+Status CreatePostgresSchemaInTransaction(pg::Connection& connection) {
+  ATTEST_RETURN_IF_ERROR(connection.Execute("lock the service schema",
+                                            "SELECT pg_advisory_xact_lock($1)",
+                                            {Param::Int64(kSchemaLockKey)}));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<std::int64_t> applied,
+                          pg::AppliedSchemaVersion(connection, kServiceSchema));
+  if (applied) {
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "the database already holds a verifier service schema (version " +
+                         std::to_string(*applied) + ")");
+  }
+  return pg::ApplySchemaMigrations(connection, kServiceSchema, std::nullopt);
+}
+
+// The tables kPostgresServiceMigrations creates: a migration that adds one adds it here
+// too (the migrate tests compare these with the database).
+std::vector<std::string> PostgresServiceTables() {
+  return {"service_schema_migrations",
+          "nodes",
+          "enrollments",
+          "certificates",
+          "tokens",
+          "policies",
+          "crl_number",
+          "ledger_outbox",
+          "ledger_drain",
+          "challenges",
+          "challenge_redemptions"};
+}
+
+std::string DropPostgresServiceSql() {
+  std::string sql = "DROP TABLE IF EXISTS ";
+  const std::vector<std::string> tables = PostgresServiceTables();
+  for (std::size_t i = 0; i < tables.size(); ++i) sql += (i == 0 ? "" : ", ") + tables[i];
+  return sql + ";\n";
 }
 
 }  // namespace attest::service::internal
