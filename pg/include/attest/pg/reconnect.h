@@ -31,6 +31,15 @@ class Reconnector {
   // `body` must be safe to run again when it failed on a lost connection:
   // a transaction (rolled back by the server), a read, or an idempotent
   // write.
+  // Runs `body` once on `connection` (revived first): for a statement that
+  // commits on its own and must not run twice, since its answer may be lost
+  // after it committed.
+  template <typename Body>
+  auto RunOnce(Connection& connection, Body body) -> decltype(body(connection)) {
+    if (Status alive = Revive(connection); !alive.ok()) return alive.error();
+    return body(connection);
+  }
+
   template <typename Body>
   auto Run(Connection& connection, Body body) -> decltype(body(connection)) {
     if (Status alive = Revive(connection); !alive.ok()) return alive.error();

@@ -111,7 +111,10 @@ Status ApplyInitialPolicy(api::Context& context) {
 
 Status OpenParts(api::Context& context) {
   const StateLayout& layout = context.layout;
-  ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false));
+  // A connection for each serving thread, the trust sweeper and the CLI's
+  // kind of one-off caller, so no request waits for another's.
+  const int connections = static_cast<int>(context.config.threads) + 2;
+  ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false, connections));
   ledger::LedgerOptions options;
   options.clock = &context.clock;
   ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened,

@@ -5,9 +5,11 @@
 
 namespace attest::service {
 
-Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location,
-                                                       bool create) {
-  if (location.is_postgres()) return OpenPostgresServiceStore(location.postgres_url, create);
+Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location, bool create,
+                                                       int connections) {
+  if (location.is_postgres()) {
+    return OpenPostgresServiceStore(location.postgres_url, create, connections);
+  }
   return OpenSqliteServiceStore(location.service_db(), create);
 }
 

@@ -96,10 +96,11 @@ class Relay {
 };
 
 // ---- postgres_writes.cpp ----------------------------------------------
-// The bodies of Commit and RecordRoutineUpdate, run inside the caller's
-// transaction.
+// The body of Commit, run inside the caller's transaction.
 Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange& change,
                      CommitResult& result);
+// RecordRoutineUpdate: one statement in its own relaxed transaction (outside
+// any other).
 Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const NodeRecord& node);
 
 // ---- postgres_copy.cpp ------------------------------------------------
@@ -113,8 +114,8 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> CopySqliteServiceRows
     SqliteDatabase& source, pg::Connection& target);
 
 // ---- postgres_challenge.cpp -------------------------------------------
-// The challenges' bodies (store.h), run inside the caller's transaction;
-// times by the server's clock.
+// The challenges (store.h), each one statement in its own transaction
+// (outside any other); times by the server's clock.
 Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view node_id,
                                     ByteView nonce, std::string_view requester,
                                     std::chrono::milliseconds lifetime,

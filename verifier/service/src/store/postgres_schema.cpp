@@ -21,7 +21,7 @@ using pg::Param;
 // "AVSS", as the SQLite store's application_id.
 constexpr std::int64_t kSchemaLockKey = 0x41565353;
 
-constexpr std::array<std::string_view, 1> kPostgresServiceMigrations = {
+constexpr std::array<std::string_view, 2> kPostgresServiceMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id text PRIMARY KEY,
@@ -126,6 +126,83 @@ CREATE TABLE challenge_redemptions(
   redeemed_at bigint NOT NULL
 );
 )sql",
+    R"sql(
+-- Each challenge call is one statement (one round trip, one transaction):
+-- the bodies PgRecordChallenge and PgRedeemChallenge ran statement by
+-- statement in version 1. Times are the server's clock, in microseconds.
+CREATE FUNCTION attest_service_record_challenge(
+    p_node_id text, p_nonce bytea, p_requester text, p_lifetime_us bigint,
+    p_max_outstanding bigint, p_max_per_node bigint) RETURNS bigint
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  v_now bigint := (extract(epoch FROM now()) * 1000000)::bigint;
+  v_rows bigint;
+BEGIN
+  -- As durable as a routine update: a challenge lost to a crash is only
+  -- unknown when answered.
+  PERFORM set_config('synchronous_commit', 'off', true);
+  PERFORM pg_advisory_xact_lock(hashtext(p_node_id));
+  -- The requester's outstanding challenges beyond its bound, oldest first.
+  DELETE FROM challenges WHERE challenge_id IN (
+    SELECT c.challenge_id FROM challenges c
+    WHERE c.node_id = p_node_id AND c.requester = p_requester AND (c.expires_at > v_now AND NOT EXISTS (
+          SELECT 1 FROM challenge_redemptions r WHERE r.challenge_id = c.challenge_id))
+    ORDER BY c.challenge_id DESC OFFSET p_max_outstanding - 1);
+  LOOP
+    SELECT count(*) INTO v_rows FROM challenges c WHERE c.node_id = p_node_id;
+    EXIT WHEN v_rows < p_max_per_node;
+    -- Full: a remembered (redeemed or expired) one first, oldest first...
+    DELETE FROM challenges WHERE challenge_id = (
+      SELECT c.challenge_id FROM challenges c
+      WHERE c.node_id = p_node_id AND NOT (c.expires_at > v_now AND NOT EXISTS (
+          SELECT 1 FROM challenge_redemptions r WHERE r.challenge_id = c.challenge_id))
+      ORDER BY c.challenge_id LIMIT 1);
+    CONTINUE WHEN FOUND;
+    -- ...else the oldest of the requester holding the most outstanding.
+    DELETE FROM challenges WHERE challenge_id = (
+      SELECT c.challenge_id FROM challenges c
+      WHERE c.node_id = p_node_id AND (c.expires_at > v_now AND NOT EXISTS (
+          SELECT 1 FROM challenge_redemptions r WHERE r.challenge_id = c.challenge_id)) AND c.requester = (
+        SELECT c.requester FROM challenges c
+        WHERE c.node_id = p_node_id AND (c.expires_at > v_now AND NOT EXISTS (
+          SELECT 1 FROM challenge_redemptions r WHERE r.challenge_id = c.challenge_id))
+        GROUP BY c.requester ORDER BY count(*) DESC, min(c.challenge_id) LIMIT 1)
+      ORDER BY c.challenge_id LIMIT 1);
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'challenges: a full node with nothing to evict' USING ERRCODE = 'XX000';
+    END IF;
+  END LOOP;
+  INSERT INTO challenges(nonce, node_id, requester, expires_at)
+  VALUES (p_nonce, p_node_id, p_requester, v_now + p_lifetime_us);
+  RETURN v_now + p_lifetime_us;
+END
+$$;
+
+-- 0 unknown, 1 valid, 2 expired, 3 reused (ChallengeRedemption). The
+-- redemption is an insert under the primary key: of redemptions at once,
+-- one inserts and the others find it there.
+CREATE FUNCTION attest_service_redeem_challenge(p_node_id text, p_nonce bytea)
+RETURNS integer
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  v_now bigint := (extract(epoch FROM now()) * 1000000)::bigint;
+  v_id bigint;
+  v_expired boolean;
+BEGIN
+  SELECT c.challenge_id, c.expires_at <= v_now INTO v_id, v_expired
+  FROM challenges c WHERE c.node_id = p_node_id AND c.nonce = p_nonce;
+  IF NOT FOUND THEN
+    RETURN 0;
+  END IF;
+  INSERT INTO challenge_redemptions(challenge_id, redeemed_at) VALUES (v_id, v_now)
+  ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN 3;
+  END IF;
+  RETURN CASE WHEN v_expired THEN 2 ELSE 1 END;
+END
+$$;
+)sql",
 };
 
 static_assert(kPostgresServiceMigrations.size() ==
@@ -186,7 +263,9 @@ std::string DropPostgresServiceSql() {
   std::string sql = "DROP TABLE IF EXISTS ";
   const std::vector<std::string> tables = PostgresServiceTables();
   for (std::size_t i = 0; i < tables.size(); ++i) sql += (i == 0 ? "" : ", ") + tables[i];
-  return sql + ";\n";
+  return sql +
+         ";\nDROP FUNCTION IF EXISTS attest_service_record_challenge(text, bytea, text, bigint, "
+         "bigint, bigint), attest_service_redeem_challenge(text, bytea);\n";
 }
 
 }  // namespace attest::service::internal

@@ -106,7 +106,9 @@ class PostgresServiceStore final : public ServiceStore {
   // synchronous_commit = off for the transaction: the WAL writer flushes it
   // within wal_writer_delay (store.h, kRoutineDurabilityWindow).
   Status RecordRoutineUpdate(const NodeRecord& node) override {
-    Status recorded = InTransaction(true, [&](pg::Connection& connection, Relay& relay) -> Status {
+    // One statement, its own transaction (PgApplyRoutineUpdate); once, as
+    // its version check would refuse a second run after a lost answer.
+    Status recorded = RunOnce([&](pg::Connection& connection, Relay& relay) -> Status {
       return internal::PgApplyRoutineUpdate(connection, relay, node);
     });
     if (!recorded.ok()) return recorded.error().WithContext("routine update");
@@ -293,34 +295,27 @@ class PostgresServiceStore final : public ServiceStore {
   Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
                                     std::string_view requester, std::chrono::milliseconds lifetime,
                                     const ChallengeBounds& bounds) override {
-    TimePoint expires_at;
-    Status recorded = InTransaction(true, [&](pg::Connection& connection, Relay&) -> Status {
-      ATTEST_ASSIGN_OR_RETURN(expires_at, internal::PgRecordChallenge(connection, node_id, nonce,
-                                                                      requester, lifetime, bounds));
-      return OkStatus();
-    });
-    if (!recorded.ok()) return recorded.error().WithContext("record challenge");
-    return expires_at;
+    return RunOnce([&](pg::Connection& connection, Relay&) {
+             return internal::PgRecordChallenge(connection, node_id, nonce, requester, lifetime,
+                                                bounds);
+           })
+        .WithContext("record challenge");
   }
 
   Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
-    ChallengeRedemption outcome = ChallengeRedemption::kUnknown;
-    Status redeemed = InTransaction(false, [&](pg::Connection& connection, Relay&) -> Status {
-      ATTEST_ASSIGN_OR_RETURN(outcome, internal::PgRedeemChallenge(connection, node_id, nonce));
-      return OkStatus();
-    });
-    if (!redeemed.ok()) return redeemed.error().WithContext("redeem challenge");
-    return outcome;
+    // Once: run again after its answer was lost, a redemption that committed
+    // would read as reused.
+    return RunOnce([&](pg::Connection& connection, Relay&) {
+             return internal::PgRedeemChallenge(connection, node_id, nonce);
+           })
+        .WithContext("redeem challenge");
   }
 
   Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) override {
-    std::uint64_t pruned = 0;
-    Status done = InTransaction(true, [&](pg::Connection& connection, Relay&) -> Status {
-      ATTEST_ASSIGN_OR_RETURN(pruned, internal::PgPruneChallenges(connection, kept));
-      return OkStatus();
-    });
-    if (!done.ok()) return done.error().WithContext("prune challenges");
-    return pruned;
+    return Run([&](pg::Connection& connection, Relay&) {
+             return internal::PgPruneChallenges(connection, kept);
+           })
+        .WithContext("prune challenges");
   }
 
  private:
@@ -331,6 +326,17 @@ class PostgresServiceStore final : public ServiceStore {
     Lease lease(*this);
     Slot& slot = lease.slot();
     return slot.reconnector.Run(
+        slot.connection, [&](pg::Connection& connection) { return body(connection, slot.relay); });
+  }
+
+  // The same without the second try: for a statement that commits on its
+  // own and must not run twice.
+  template <typename Body>
+  auto RunOnce(Body body)
+      -> decltype(body(std::declval<pg::Connection&>(), std::declval<Relay&>())) {
+    Lease lease(*this);
+    Slot& slot = lease.slot();
+    return slot.reconnector.RunOnce(
         slot.connection, [&](pg::Connection& connection) { return body(connection, slot.relay); });
   }
 
@@ -422,14 +428,19 @@ class PostgresServiceStore final : public ServiceStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string& url,
-                                                               bool create) {
+Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string& url, bool create,
+                                                               int connections) {
+  if (connections < 1 || connections > 256) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "a service store pool of " + std::to_string(connections) + " connections: give 1 to 256");
+  }
   auto connection = pg::Connection::Open(url, ServiceConnectOptions());
   if (!connection.ok()) return connection.error().WithContext("open service database");
   Status schema = internal::PreparePostgresSchema(*connection, create);
   if (!schema.ok()) return schema.error().WithContext("open service database");
   std::vector<Relay> relays;
-  for (int i = 0; i < kPostgresServiceConnections; ++i) {
+  for (int i = 0; i < connections; ++i) {
     ATTEST_ASSIGN_OR_RETURN(Relay relay, Relay::Open());
     relays.push_back(std::move(relay));
   }

@@ -220,7 +220,10 @@ Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const Node
   ATTEST_RETURN_IF_ERROR(relay.ToParams(
       kNodeTypes, [&](SqliteStatement& s) { return BindNode(s, node, node.version + 1); }, params));
   // Columns 8-16 and 19-22 of kNodeColumns are the routine ones; the key
-  // (1) and the state (6) guard the update with the version.
+  // (1) and the state (6) guard the update with the version. The cached
+  // states (a few KB, compressed out of line) are rewritten only when they
+  // changed: kept as they are, their stored value is reused, not compressed
+  // and written again on every attestation.
   const std::span<const Param> all = params.span();
   std::vector<Param> bound = {all[0], all[5]};
   for (std::size_t column = 8; column <= 16; ++column) bound.push_back(all[column - 1]);
@@ -230,12 +233,18 @@ Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const Node
       pg::QueryResult update,
       connection.QueryPrepared(
           "routine update",
+          // Relaxed for this statement's own transaction: the CTE is
+          // joined, so set_config runs before the commit.
+          "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
           "UPDATE nodes SET last_attestation = $3, last_verdict = $4, last_clock = $5, "
           "last_reset_count = $6, last_restart_count = $7, boot_reset_count = $8, "
-          "boot_restart_count = $9, boot_log_digest = $10, boot_state = $11, "
+          "boot_restart_count = $9, boot_log_digest = $10, "
+          "boot_state = CASE WHEN boot_state IS NOT DISTINCT FROM $11 THEN boot_state "
+          "ELSE $11 END, "
           "runtime_reset_count = $12, runtime_restart_count = $13, runtime_entries = $14, "
-          "runtime_state = $15, version = version + 1 "
-          "WHERE node_id = $1 AND version = $16 AND state = $2",
+          "runtime_state = CASE WHEN runtime_state IS NOT DISTINCT FROM $15 THEN runtime_state "
+          "ELSE $15 END, version = version + 1 "
+          "FROM relaxed WHERE node_id = $1 AND version = $16 AND state = $2",
           bound));
   if (update.affected_rows() == 1) return OkStatus();
   ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, connection.Query("read the node",

@@ -11,8 +11,9 @@ namespace attest::service {
 
 // SQLite: `location`'s service.db (`create` makes it when absent);
 // PostgreSQL: the database at its URL (`create` makes the schema when
-// absent). Either way an older schema is migrated.
-Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location,
-                                                       bool create);
+// absent), with a pool of `connections`. Either way an older schema is
+// migrated.
+Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location, bool create,
+                                                       int connections = 4);
 
 }  // namespace attest::service

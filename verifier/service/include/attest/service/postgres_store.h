@@ -11,16 +11,18 @@
 
 namespace attest::service {
 
-inline constexpr int kPostgresServiceSchemaVersion = 1;
-// Connections a store holds at most: calls on more threads at once wait for
-// one. Opened as needed; one more holds the ledger drain lock while a drain
-// runs.
+inline constexpr int kPostgresServiceSchemaVersion = 2;
+// Connections a store holds at most unless told otherwise: calls on more
+// threads at once wait for one. Opened as needed; one more holds the ledger
+// drain lock while a drain runs.
 inline constexpr int kPostgresServiceConnections = 4;
 
 // Connects to `url` (postgresql://..., no password in it). With `create`
 // the schema is made if the database holds none; either way an older one is
 // migrated under an advisory lock (two verifiers starting at once do not
 // both migrate), and a newer one is kUnsupported naming both versions.
-Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string& url, bool create);
+// `connections`: the pool's size (1 to 256).
+Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(
+    const std::string& url, bool create, int connections = kPostgresServiceConnections);
 
 }  // namespace attest::service
