@@ -81,7 +81,16 @@ struct Deployment {
 Result<Deployment> OpenDeployment(const DeploymentLocation& where, const Clock& clock) {
   const StorageLocation storage = ResolveStorage(where.storage, where.state_dir);
   Deployment deployment;
-  ATTEST_ASSIGN_OR_RETURN(deployment.store, OpenServiceStore(storage, false));
+  auto store = OpenServiceStore(storage, false);
+  if (!store.ok()) {
+    if (!storage.is_postgres() && store.error().code == ErrorCode::kNotFound) {
+      return store.error().WithContext(
+          "a deployment whose storage is PostgreSQL is reached with --config (the verifier's "
+          "configuration names its database)");
+    }
+    return store.error();
+  }
+  deployment.store = std::move(store).value();
   ledger::LedgerOptions options;
   options.clock = &clock;
   ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened,

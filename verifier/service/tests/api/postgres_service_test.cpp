@@ -84,6 +84,21 @@ TEST_F(PostgresServiceTest, InitRefusesADatabaseThatHoldsAVerifierAlready) {
   EXPECT_FALSE(std::filesystem::exists(again.state_dir)) << "init left a directory behind";
 }
 
+// The CLI's changes reach the database its configuration names; the state
+// directory alone names SQLite files, which a PostgreSQL deployment lacks.
+TEST_F(PostgresServiceTest, TheCliReachesThePostgresDeploymentThroughItsStorage) {
+  auto created =
+      CreateToken(DeploymentLocation(state_dir_, storage_), Role::kReader, "cli", clock_);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  Expect(200, "GET", "/v1/nodes", "", created->token);  // the service sees it at once
+
+  auto sqlite = CreateToken(DeploymentLocation(state_dir_), Role::kReader, "cli", clock_);
+  ASSERT_FALSE(sqlite.ok());
+  EXPECT_EQ(sqlite.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(sqlite.error().message.find("--config"), std::string::npos) << sqlite.error().message;
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/service.db")) << "no SQLite file made";
+}
+
 // Two verifiers starting at once on a fresh deployment both apply the
 // configured first policy: one commits it, the other finds it in force, and
 // both start.
