@@ -7,6 +7,7 @@
 #include <string>
 
 #include "attest/cli.h"
+#include "attest/service/operations.h"
 
 namespace attest::verifier::cli {
 
@@ -26,5 +27,12 @@ int RunToken(CommandArgs args, std::ostream& out, std::ostream& err);
 int RunNode(CommandArgs args, std::ostream& out, std::ostream& err);
 // cmd_migrate.cpp
 int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err);
+
+// The deployment a service command works on: --DIR_FLAG (a SQLite state
+// directory; DIR_METAVAR names it in the error), or --config FILE (its
+// state_dir and storage), not both.
+Result<service::DeploymentLocation> DeploymentOf(const attest::cli::Invocation& run,
+                                                 const std::string& dir_flag,
+                                                 const std::string& dir_metavar);
 
 }  // namespace attest::verifier::cli

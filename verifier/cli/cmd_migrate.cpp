@@ -37,25 +37,6 @@ const Command kMigrate{
      {"to", "URL", "the PostgreSQL database (postgresql://..., no password)"}},
 };
 
-// --from STATE_DIR (its own SQLite files), or --config FILE (state_dir and
-// storage as the verifier reads them).
-Result<service::MigrationSource> SourceOf(const Invocation& run) {
-  std::optional<std::string> config_path = run.flags.Value("config");
-  std::optional<std::string> from = run.flags.Value("from");
-  if (config_path && from) {
-    return MakeError(ErrorCode::kInvalidArgument, "give --from or --config, not both");
-  }
-  if (config_path) {
-    ATTEST_ASSIGN_OR_RETURN(service::ServiceConfig config,
-                            service::LoadServiceConfig(*config_path));
-    return service::MigrationSource{config.state_dir, config.storage};
-  }
-  if (!from || from->empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "--from STATE_DIR or --config FILE is required");
-  }
-  return service::MigrationSource{*from, ""};
-}
-
 void PrintSummary(const service::MigrationSummary& summary, const std::string& state_dir,
                   const std::string& url, std::ostream& out) {
   out << "migrated " << state_dir << " to " << url << "\n";
@@ -81,7 +62,7 @@ int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err) {
   Start start = StartCommand("verifier", kMigrate, args, out, err, 0);
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
-  auto from = SourceOf(run);
+  auto from = DeploymentOf(run, "from", "STATE_DIR");
   if (!from.ok()) return run.Fail(from.error());
   std::optional<std::string> to = run.flags.Value("to");
   if (!to || to->empty()) return run.Fail("--to is required");

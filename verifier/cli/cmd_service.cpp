@@ -101,12 +101,14 @@ Result<std::string> RequiredFlag(const Invocation& run, const std::string& name)
   return *value;
 }
 
-// --state-dir DIR (a SQLite deployment), or --config FILE (any).
-Result<service::DeploymentLocation> DeploymentOf(const Invocation& run) {
+}  // namespace
+
+Result<service::DeploymentLocation> DeploymentOf(const Invocation& run, const std::string& dir_flag,
+                                                 const std::string& dir_metavar) {
   std::optional<std::string> config_path = run.flags.Value("config");
-  std::optional<std::string> state_dir = run.flags.Value("state-dir");
+  std::optional<std::string> state_dir = run.flags.Value(dir_flag);
   if (config_path && state_dir) {
-    return MakeError(ErrorCode::kInvalidArgument, "give --state-dir or --config, not both");
+    return MakeError(ErrorCode::kInvalidArgument, "give --" + dir_flag + " or --config, not both");
   }
   if (config_path) {
     ATTEST_ASSIGN_OR_RETURN(service::ServiceConfig config,
@@ -115,11 +117,14 @@ Result<service::DeploymentLocation> DeploymentOf(const Invocation& run) {
   }
   if (!state_dir || state_dir->empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "--state-dir DIR or --config FILE is required (--config for a deployment "
-                     "whose storage is PostgreSQL)");
+                     "--" + dir_flag + " " + dir_metavar +
+                         " or --config FILE is required (--config for a "
+                         "deployment whose storage is PostgreSQL)");
   }
   return service::DeploymentLocation(*state_dir);
 }
+
+namespace {
 
 std::vector<std::string> SplitNames(const std::string& text) {
   std::vector<std::string> names;
@@ -216,7 +221,7 @@ int RunTokenCreate(CommandArgs args, std::ostream& out, std::ostream& err) {
   Start start = StartCommand("verifier", kTokenCreate, args, out, err, 0);
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
-  auto where = DeploymentOf(run);
+  auto where = DeploymentOf(run, "state-dir", "DIR");
   if (!where.ok()) return run.Fail(where.error());
   auto role_name = RequiredFlag(run, "role");
   if (!role_name.ok()) return run.Fail(role_name.error());
@@ -239,7 +244,7 @@ int RunWithId(const Command& command, CommandArgs args, std::ostream& out, std::
   if (!start.run) return start.exit_code;
   const Invocation& run = *start.run;
   if (run.flags.positional().size() != 1) return run.Fail("give exactly one id");
-  auto where = DeploymentOf(run);
+  auto where = DeploymentOf(run, "state-dir", "DIR");
   if (!where.ok()) return run.Fail(where.error());
   Status done = action(run, *where, run.flags.positional()[0]);
   if (!done.ok()) return run.Fail(done.error());

@@ -12,16 +12,14 @@
 #include "attest/error.h"
 #include "attest/ledger/copy.h"
 #include "attest/ledger/merkle.h"
+#include "attest/service/operations.h"
 
 namespace attest::service {
 
-// Where the SQLite deployment is.
-struct MigrationSource {
-  std::string state_dir;  // what `verifier init` made: ledger.pub is read here
-  // As ServiceConfig::storage: "" for service.db and ledger.db in
-  // state_dir, or the directory that holds them.
-  std::string storage;
-};
+// Where the SQLite deployment is: its state directory (ledger.pub is read
+// there) and its storage ("" for service.db and ledger.db in it, or the
+// directory that holds them).
+using MigrationSource = DeploymentLocation;
 
 struct MigrationSummary {
   // Rows copied per service table, in copy order (nodes, enrollments,
