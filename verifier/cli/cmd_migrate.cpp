@@ -6,6 +6,7 @@
 #include "attest/encoding.h"
 #include "attest/service/config.h"
 #include "attest/service/migrate.h"
+#include "attest/service/operations.h"
 
 #include "cli/cli.h"
 
@@ -31,7 +32,9 @@ const Command kMigrate{
     "open. The URL carries no password (a passfile, PGPASSFILE, or the\n"
     "environment). On any failure the tables this run created are dropped\n"
     "again. Then set storage = \"postgresql://...\" in the verifier's\n"
-    "configuration; STATE_DIR stays its state_dir (key files, CA, TLS).",
+    "configuration; STATE_DIR stays its state_dir (key files, CA, TLS). A\n"
+    "STATE_DIR without challenge.key (made before the file existed) gets one\n"
+    "first: every verifier on the database needs that same file.",
     {{"from", "STATE_DIR", "the state directory `verifier init` made"},
      {"config", "FILE", "the verifier's TOML configuration (instead of --from)"},
      {"to", "URL", "the PostgreSQL database (postgresql://..., no password)"}},
@@ -66,6 +69,14 @@ int RunMigrate(CommandArgs args, std::ostream& out, std::ostream& err) {
   if (!from.ok()) return run.Fail(from.error());
   std::optional<std::string> to = run.flags.Value("to");
   if (!to || to->empty()) return run.Fail("--to is required");
+  // Before the copy: on PostgreSQL every verifier signs its challenges with
+  // this key, and the state directory is what the operator copies to them.
+  Result<bool> made_key = service::EnsureChallengeKey(from->state_dir);
+  if (!made_key.ok()) return run.Fail(made_key.error());
+  if (*made_key) {
+    out << "made " << service::StateLayout{from->state_dir}.challenge_key()
+        << " (the challenge key every verifier on the database needs)\n";
+  }
   auto summary = service::MigrateSqliteToPostgres(*from, *to);
   if (!summary.ok()) {
     if (summary.error().code == ErrorCode::kVerificationFailed) {

@@ -9,6 +9,7 @@ add_library(attest_service
   src/api/attestation.cpp
   src/api/attestation_commit.cpp
   src/api/challenge_book.cpp
+  src/api/challenge_nonce.cpp
   src/api/context.cpp
   src/api/enrollment.cpp
   src/api/incremental_evidence.cpp
@@ -58,6 +59,7 @@ if(ATTEST_BUILD_TESTS)
     tests/api/attestation_attack_test.cpp
     tests/api/auth_input_test.cpp
     tests/api/challenge_book_test.cpp
+    tests/api/challenge_nonce_test.cpp
     tests/api/enrollment_race_test.cpp
     tests/api/https_test.cpp
     tests/api/policy_ledger_test.cpp

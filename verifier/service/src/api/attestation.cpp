@@ -1,6 +1,11 @@
 // Attestation (docs/protocol.md §4): POST /v1/nodes/{node_id}/challenges
-// issues a single-use nonce; POST /v1/nodes/{node_id}/evidence redeems it,
-// verifies the evidence, and records the verdict (verdict_record.h).
+// issues a single-use nonce; POST /v1/nodes/{node_id}/evidence checks it,
+// verifies the evidence, and records the verdict (verdict_record.h). The
+// nonce is used up by the check (SQLite: the in-memory book) or, with
+// PostgreSQL, redeemed in the verdict's own transaction: a verdict is
+// recorded exactly when its nonce is used up, and evidence whose nonce
+// another verifier redeemed first is refused NONCE_REUSED after its
+// verification, with nothing recorded.
 //
 // Only evidence the node's AK signed over the issued nonce changes
 // anything: anyone can fetch a challenge and post garbage, and that must
@@ -23,15 +28,24 @@ namespace {
 // evidence, and the strict reader's tree is much larger than the text.
 constexpr std::size_t kStrictEvidenceRereadLimit = std::size_t{1} << 20;
 
-// The node named in the path, when it may attest.
+// The node named in the path, when it may attest. `challenged_version`:
+// the row version the challenge being answered was minted against, whose
+// row this verifier read then (ServiceStore::GetNodeAsRead): the evidence
+// is verified against what the challenge told the node, and the verdict's
+// commit, guarded by that version, refuses any change since (a failure is
+// then applied again to the node as it is: verdict_record.h).
 Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
-                                 std::optional<ApiError>& refused) {
+                                 std::optional<ApiError>& refused,
+                                 std::optional<std::int64_t> challenged_version) {
   const std::string& node_id = params.at("node_id");
   if (!IsNodeId(node_id)) {
     refused = NotFound("no node " + node_id);
     return MakeError(ErrorCode::kNotFound, "");
   }
-  ATTEST_ASSIGN_OR_RETURN(std::optional<NodeRecord> node, context.store->GetNode(node_id));
+  ATTEST_ASSIGN_OR_RETURN(std::optional<NodeRecord> node,
+                          challenged_version
+                              ? context.store->GetNodeAsRead(node_id, *challenged_version)
+                              : context.store->GetNode(node_id));
   if (!node) {
     refused = NotFound("no node " + node_id);
     return MakeError(ErrorCode::kNotFound, "");
@@ -56,6 +70,15 @@ bool BootCacheUsable(Context& context, const NodeRecord& node, const verifier::P
   return state && verifier::CachedBootFitsSelection(*state, policy.selection, policy.runtime.pcr);
 }
 
+http::Response NonceRefused(Context& context, ChallengeOutcome outcome, double seconds) {
+  std::string_view code = verifier::ReasonCodeName(ReasonFor(outcome));
+  context.metrics.CountAttestation("refused", code, seconds);
+  return ErrorResponse(Conflict(std::string(code),
+                                "the evidence's nonce is not an outstanding challenge for this "
+                                "node (" +
+                                    std::string(code) + "): ask for a new one"));
+}
+
 // Unauthenticated: limited per client address only. A node's own limit
 // (by_node) is charged only for evidence its AK signed, so a stranger's
 // flood spends the stranger's budget and the stranger's challenges.
@@ -66,14 +89,16 @@ http::Response IssueChallenge(Context& context, const http::Request& request,
     return ErrorResponse(*limited);
   }
   std::optional<ApiError> refused;
-  Result<NodeRecord> node = AttestingNode(context, params, refused);
+  // Read now: what the challenge tells the node (its cached boot log, its
+  // runtime cursor) must be the database's.
+  Result<NodeRecord> node = AttestingNode(context, params, refused, std::nullopt);
   if (refused) return ErrorResponse(*refused);
   if (!node.ok()) return ErrorResponse(FromError(node.error()));
   std::shared_ptr<const ActivePolicy> policy = CurrentPolicy(context);
   if (!policy) return ErrorResponse({503, "NO_POLICY", "no policy is in force yet"});
   const auto lifetime = std::chrono::seconds(policy->effective.nonce_lifetime_seconds);
-  Result<IssuedChallenge> challenge =
-      IssueNodeChallenge(context, node->node_id, request.client_address, now, lifetime);
+  Result<IssuedChallenge> challenge = IssueNodeChallenge(context, node->node_id, node->version,
+                                                         request.client_address, now, lifetime);
   if (!challenge.ok()) return ErrorResponse(FromError(challenge.error()));
   Json body = {{"nonce", HexEncode(challenge->nonce)},
                {"expires_at", FormatRfc3339Utc(challenge->expires_at)},
@@ -99,26 +124,26 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   if (request.body.size() > verifier::kMaxEvidenceBytes) {
     return ErrorResponse({413, "BODY_TOO_LARGE", "evidence is limited to 16 MiB"});
   }
-  std::optional<ApiError> refused;
-  Result<NodeRecord> found = AttestingNode(context, params, refused);
-  if (refused) return ErrorResponse(*refused);
-  if (!found.ok()) return ErrorResponse(FromError(found.error()));
-  NodeRecord node = std::move(found).value();
+  if (!IsNodeId(params.at("node_id"))) {
+    return ErrorResponse(NotFound("no node " + params.at("node_id")));
+  }
   Result<verifier::Evidence> evidence =
       verifier::ParseUntrustedEvidence(request.body, "evidence", kStrictEvidenceRereadLimit);
   if (!evidence.ok()) {
     return ErrorResponse(BadRequest("EVIDENCE_MALFORMED", evidence.error().message));
   }
-  Result<ChallengeOutcome> outcome =
-      RedeemNodeChallenge(context, node.node_id, evidence->nonce, now);
-  if (!outcome.ok()) return ErrorResponse(FromError(outcome.error()));
-  if (*outcome != ChallengeOutcome::kValid) {
-    std::string_view code = verifier::ReasonCodeName(ReasonFor(*outcome));
-    context.metrics.CountAttestation("refused", code, seconds());
-    return ErrorResponse(Conflict(std::string(code),
-                                  "the evidence's nonce is not an outstanding challenge for this "
-                                  "node (" +
-                                      std::string(code) + "): ask for a new one"));
+  std::optional<ApiError> refused;
+  Result<NodeRecord> found =
+      AttestingNode(context, params, refused,
+                    context.minted_challenges.Take(evidence->nonce, params.at("node_id")));
+  if (refused) return ErrorResponse(*refused);
+  if (!found.ok()) return ErrorResponse(FromError(found.error()));
+  NodeRecord node = std::move(found).value();
+  Result<CheckedChallenge> challenge =
+      CheckNodeChallenge(context, node.node_id, evidence->nonce, now);
+  if (!challenge.ok()) return ErrorResponse(FromError(challenge.error()));
+  if (challenge->outcome != ChallengeOutcome::kValid) {
+    return NonceRefused(context, challenge->outcome, seconds());
   }
   std::shared_ptr<const ActivePolicy> policy = CurrentPolicy(context);
   if (!policy) return ErrorResponse({503, "NO_POLICY", "no policy is in force yet"});
@@ -157,9 +182,13 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   verdict_json["runtime_log_from_cursor"] = verdict.runtime_from_cursor;
   body["verdict"] = verdict_json;
 
-  Result<RecordedVerdict> recorded = RecordVerdict(context, std::move(node), *evidence, verdict,
-                                                   verdict_json, **key, policy->effective, now);
+  Result<RecordedVerdict> recorded =
+      RecordVerdict(context, std::move(node), *evidence, verdict, verdict_json, **key,
+                    policy->effective, now, std::move(challenge->answer));
   if (!recorded.ok()) return ErrorResponse(FromError(recorded.error()));
+  // Another verifier (or request) redeemed the nonce first: this verdict is
+  // not recorded, and not answered.
+  if (recorded->nonce_refused) return NonceRefused(context, *recorded->nonce_refused, seconds());
   context.metrics.CountAttestation(verdict.trusted ? "trusted" : "untrusted", FirstFailure(verdict),
                                    seconds());
   body["state"] = NodeStateName(recorded->node.state);

@@ -17,12 +17,36 @@ bool IsRoutine(const StoreChange& change, NodeState previous) {
 
 }  // namespace
 
-Result<CommitResult> CommitAttestation(Context& context, const StoreChange& change,
-                                       NodeState previous) {
-  if (!IsRoutine(change, previous)) return CommitChange(context, change);
+Result<AttestationCommit> CommitAttestation(Context& context, const StoreChange& change,
+                                            NodeState previous,
+                                            std::optional<ChallengeAnswer>& answer) {
+  const bool routine = IsRoutine(change, previous);
+  if (answer) {
+    ChallengeRedemption redemption = ChallengeRedemption::kReused;
+    if (routine) {
+      ATTEST_ASSIGN_OR_RETURN(redemption, context.store->RecordAnsweredRoutineUpdate(
+                                              *change.node, answer->nonce, answer->expires_at));
+      answer.reset();
+      if (redemption == ChallengeRedemption::kValid) return AttestationCommit{};
+      return AttestationCommit{CommitResult{}, OutcomeOf(redemption)};
+    }
+    // A state change: its commit stays the one Commit; the answer goes
+    // first, durably, so it cannot be used again whatever follows.
+    ATTEST_ASSIGN_OR_RETURN(
+        redemption,
+        context.store->RedeemChallenge(change.node->node_id, answer->nonce, answer->expires_at));
+    answer.reset();
+    if (redemption != ChallengeRedemption::kValid) {
+      return AttestationCommit{CommitResult{}, OutcomeOf(redemption)};
+    }
+  }
+  if (!routine) {
+    ATTEST_ASSIGN_OR_RETURN(CommitResult committed, CommitChange(context, change));
+    return AttestationCommit{std::move(committed), std::nullopt};
+  }
   // No state changed, so the node gauges (CommitChange recounts them) stand.
   ATTEST_RETURN_IF_ERROR(context.store->RecordRoutineUpdate(*change.node));
-  return CommitResult{};
+  return AttestationCommit{};
 }
 
 }  // namespace attest::service::api

@@ -7,10 +7,21 @@
 
 namespace attest::service::api {
 
+// What committing an attestation did: committed, or nothing at all
+// because the challenge it answers was redeemed or expired meanwhile.
+struct AttestationCommit {
+  CommitResult result;
+  std::optional<ChallengeOutcome> nonce_refused;
+};
+
 // `change` as the attestation built it; `previous` the node's state when it
 // was read. Routine only when the node stays trusted and the change carries
-// no event, certificate, revocation or other record.
-Result<CommitResult> CommitAttestation(Context& context, const StoreChange& change,
-                                       NodeState previous);
+// no event, certificate, revocation or other record. `answer` (PostgreSQL),
+// the challenge the evidence answers, is redeemed with a routine update in
+// its transaction, or on its own before any other commit; it is reset once
+// redeemed, so a commit tried again does not redeem it twice.
+Result<AttestationCommit> CommitAttestation(Context& context, const StoreChange& change,
+                                            NodeState previous,
+                                            std::optional<ChallengeAnswer>& answer);
 
 }  // namespace attest::service::api

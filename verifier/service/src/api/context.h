@@ -4,6 +4,7 @@
 // by the mutex next to them.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "attest/clock.h"
 #include "attest/ledger/ledger.h"
 #include "attest/ledger/note.h"
+#include "attest/secret.h"
 #include "attest/service/config.h"
 #include "attest/service/store.h"
 #include "attest/signer/public_key.h"
@@ -24,6 +26,7 @@
 #include "attest/verifier/verify.h"
 
 #include "challenge_book.h"
+#include "challenge_nonce.h"
 #include "metrics.h"
 #include "rate_limiter.h"
 #include "responses.h"
@@ -91,7 +94,13 @@ struct Context {
   std::mutex policy_mutex;
   std::shared_ptr<const ActivePolicy> policy;
 
-  ChallengeBook challenges;  // SQLite's (one verifier); PostgreSQL's are the store's
+  ChallengeBook challenges;  // SQLite's (one verifier)
+  // PostgreSQL's (several verifiers): nonces minted with the shared key
+  // (challenge_nonce.h), their expiry by the database's clock, which runs
+  // this far (microseconds) ahead of this host's as last measured.
+  std::optional<SecretBytes> challenge_key;
+  MintedChallenges minted_challenges;
+  std::atomic<std::int64_t> database_clock_ahead_micros{0};
   RateLimiter by_address;
   RateLimiter by_node;
 
@@ -150,19 +159,40 @@ void AddPolicyRoutes(Router& router, Context& context);
 void AddLedgerRoutes(Router& router, Context& context);
 void AddAdminRoutes(Router& router, Context& context);  // tokens, health, metrics, keys
 
-// A challenge for a node: the store's, which every verifier on the database
-// can redeem, when the storage is PostgreSQL; else from the in-memory book.
+// A challenge for a node: with PostgreSQL, a nonce minted with the key
+// every verifier on the database holds, remembered against `node_version`
+// (MintedChallenges); else from the in-memory book.
 Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
-                                           std::string_view requester, TimePoint now,
-                                           std::chrono::seconds lifetime);
-Result<ChallengeOutcome> RedeemNodeChallenge(Context& context, const std::string& node_id,
-                                             ByteView nonce, TimePoint now);
+                                           std::int64_t node_version, std::string_view requester,
+                                           TimePoint now, std::chrono::seconds lifetime);
+// A challenge the evidence answers, redeemed with the verdict, in the
+// transaction that records it (CommitAttestation).
+struct ChallengeAnswer {
+  Bytes nonce;
+  TimePoint expires_at;  // by the database's clock
+};
+// What checking the evidence's nonce found. With SQLite the check uses the
+// challenge up (the in-memory book). With PostgreSQL a nonce that opens
+// under the key for this node and has not expired (by this verifier's
+// reading of the database's clock) is kValid with its `answer`, which the
+// verdict's commit redeems: the database then decides reuse and expiry.
+struct CheckedChallenge {
+  ChallengeOutcome outcome = ChallengeOutcome::kUnknown;
+  std::optional<ChallengeAnswer> answer;
+};
+Result<CheckedChallenge> CheckNodeChallenge(Context& context, const std::string& node_id,
+                                            ByteView nonce, TimePoint now);
+// A redemption's outcome as the API names it.
+ChallengeOutcome OutcomeOf(ChallengeRedemption redemption);
 // With PostgreSQL, every few seconds: drains the ledger outbox (a drain
 // finds the lock held by another verifier's and leaves it the events),
-// prunes old challenges, takes in the
+// prunes old challenges, measures the database's clock, takes in the
 // trust deadlines of nodes other verifiers attested (so a verifier that
 // stops leaves none unwatched), and the node counts.
 void RefreshSharedState(Context& context);
+// How far the database's clock runs ahead of this host's (for the expiries
+// of minted nonces): measured once at start and on every refresh.
+Status MeasureDatabaseClock(Context& context);
 
 // "ab12..." 64 lowercase hex.
 bool IsNodeId(std::string_view text);

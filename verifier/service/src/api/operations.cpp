@@ -16,6 +16,8 @@
 #include "attest/service/open_store.h"
 #include "attest/verifier/certificate_authority.h"
 
+#include "challenge_nonce.h"
+
 namespace attest::service {
 namespace {
 
@@ -162,6 +164,7 @@ Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& 
   ATTEST_ASSIGN_OR_RETURN(Ed25519PrivateKey webhook_key, Ed25519PrivateKey::Generate());
   ATTEST_RETURN_IF_ERROR(
       WriteKeyFile(layout.webhook_key(), "attest-verifier-webhook", webhook_key));
+  ATTEST_RETURN_IF_ERROR(api::CreateChallengeKey(layout.challenge_key()));
 
   NewToken admin = GenerateToken(Role::kAdmin, "created by verifier init", now);
   StoreChange change;
@@ -173,6 +176,18 @@ Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& 
   ATTEST_RETURN_IF_ERROR(store->Commit(change));
   ATTEST_RETURN_IF_ERROR(DrainLedgerOutbox(*store, ledger));
   return admin.token;
+}
+
+Result<bool> EnsureChallengeKey(const std::string& state_dir) {
+  const StateLayout layout{state_dir};
+  Status created = api::CreateChallengeKey(layout.challenge_key());
+  if (created.ok()) return true;
+  if (created.error().code != ErrorCode::kAlreadyExists) return created.error();
+  // One is there: it must be a key (an unreadable or short one fails now,
+  // not when the first verifier starts on the database).
+  Result<SecretBytes> existing = api::LoadChallengeKey(layout.challenge_key());
+  if (!existing.ok()) return existing.error();
+  return false;
 }
 
 Result<NewToken> CreateToken(const DeploymentLocation& where, Role role, std::string_view label,

@@ -10,6 +10,7 @@
 #include "attest/service/open_store.h"
 #include "attest/signer/public_key.h"
 
+#include "challenge_nonce.h"
 #include "context.h"
 
 namespace attest::service {
@@ -109,6 +110,31 @@ Status ApplyInitialPolicy(api::Context& context) {
   return OkStatus();
 }
 
+// Every verifier on the database must hold the same key, so a missing
+// one is not made here (a verifier making its own would refuse every
+// other's nonces): `verifier init` and `verifier migrate` make it.
+Status LoadSharedChallengeKey(api::Context& context) {
+  const std::string path = context.layout.challenge_key();
+  Result<SecretBytes> key = api::LoadChallengeKey(path);
+  if (!key.ok() && key.error().code == ErrorCode::kNotFound) {
+    return MakeError(ErrorCode::kNotFound,
+                     path +
+                         " is missing: every verifier on one PostgreSQL database signs its "
+                         "challenges with the same key. Copy it from another verifier's state "
+                         "directory; for a deployment made before the file existed, create it "
+                         "once, as the service's user, with `(umask 077; head -c 32 /dev/urandom "
+                         "> " +
+                         path + ")`, and copy it to the others");
+  }
+  if (!key.ok()) return key.error();
+  context.challenge_key.emplace(std::move(key).value());
+  // Until it is read, expiries are by this host's clock.
+  if (Status measured = api::MeasureDatabaseClock(context); !measured.ok()) {
+    std::cerr << "verifier: read the database's clock: " << measured.error().ToString() << "\n";
+  }
+  return OkStatus();
+}
+
 Status OpenParts(api::Context& context) {
   const StateLayout& layout = context.layout;
   // A connection for each serving thread, the trust sweeper and the CLI's
@@ -122,6 +148,7 @@ Status OpenParts(api::Context& context) {
   context.ledger.emplace(std::move(opened));
   ATTEST_ASSIGN_OR_RETURN(ledger::NoteSigner signer, LoadNoteKey(layout.ledger_key()));
   context.ledger_signer.emplace(std::move(signer));
+  if (context.storage.is_postgres()) ATTEST_RETURN_IF_ERROR(LoadSharedChallengeKey(context));
   ATTEST_ASSIGN_OR_RETURN(
       verifier::CertificateAuthority ca,
       verifier::CertificateAuthority::Load(layout.ca_certificate(), layout.ca_key()));

@@ -1,21 +1,44 @@
 // What several verifiers on one PostgreSQL database share beyond the rows
-// they read per request: the challenges (issued by one, answered at
+// they read per request: the challenges (minted by one, answered at
 // another, accepted once), and the periodic work that keeps each
 // verifier's local view (trust deadlines, node counts, the policy in
 // force) in step with the others' writes.
 #include <iostream>
 
-#include <openssl/rand.h>
-
+#include "challenge_nonce.h"
 #include "context.h"
 
 namespace attest::service::api {
 namespace {
 
-// As ChallengeBook remembers used and expired challenges: a late answer
-// reads NONCE_EXPIRED or NONCE_REUSED rather than NONCE_UNKNOWN.
-constexpr std::chrono::seconds kChallengesKept{300};
+// Answered nonces are kept this long past their expiry; answered again
+// meanwhile, they read NONCE_EXPIRED either way (expiry is checked first).
+constexpr std::chrono::seconds kChallengesKept{60};
 constexpr std::size_t kTrustedPage = 500;
+
+std::int64_t MicrosSinceEpoch(TimePoint time) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
+                                           std::int64_t node_version, std::string_view requester,
+                                           TimePoint now, std::chrono::seconds lifetime) {
+  if (!context.storage.is_postgres()) {
+    return context.challenges.Issue(node_id, requester, now, lifetime);
+  }
+  if (!context.challenge_key) {
+    return MakeError(ErrorCode::kInternal, "no challenge key is loaded");
+  }
+  // By the database's clock, which judges it when the nonce is answered.
+  const TimePoint expires_at =
+      now + std::chrono::microseconds(context.database_clock_ahead_micros.load()) + lifetime;
+  ATTEST_ASSIGN_OR_RETURN(Bytes nonce,
+                          MintChallengeNonce(context.challenge_key->view(), node_id, expires_at));
+  context.minted_challenges.Remember(nonce, node_id, node_version);
+  return IssuedChallenge{std::move(nonce), expires_at};
+}
 
 ChallengeOutcome OutcomeOf(ChallengeRedemption redemption) {
   switch (redemption) {
@@ -24,38 +47,38 @@ ChallengeOutcome OutcomeOf(ChallengeRedemption redemption) {
     case ChallengeRedemption::kExpired:
       return ChallengeOutcome::kExpired;
     case ChallengeRedemption::kReused:
-      return ChallengeOutcome::kReused;
-    case ChallengeRedemption::kUnknown:
       break;
   }
-  return ChallengeOutcome::kUnknown;
+  return ChallengeOutcome::kReused;
 }
 
-}  // namespace
-
-Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
-                                           std::string_view requester, TimePoint now,
-                                           std::chrono::seconds lifetime) {
+Result<CheckedChallenge> CheckNodeChallenge(Context& context, const std::string& node_id,
+                                            ByteView nonce, TimePoint now) {
   if (!context.storage.is_postgres()) {
-    return context.challenges.Issue(node_id, requester, now, lifetime);
+    return CheckedChallenge{context.challenges.Redeem(node_id, nonce, now), std::nullopt};
   }
-  Bytes nonce(32);
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    return MakeError(ErrorCode::kCrypto, "RAND_bytes failed for a challenge nonce");
+  if (!context.challenge_key) {
+    return MakeError(ErrorCode::kInternal, "no challenge key is loaded");
   }
-  // The database's clock sets the expiry every verifier judges it by.
-  ATTEST_ASSIGN_OR_RETURN(
-      TimePoint expires_at,
-      context.store->RecordChallenge(node_id, nonce, requester, lifetime, ChallengeBounds{}));
-  return IssuedChallenge{std::move(nonce), expires_at};
+  std::optional<TimePoint> expires_at =
+      OpenChallengeNonce(context.challenge_key->view(), node_id, nonce);
+  if (!expires_at) return CheckedChallenge{ChallengeOutcome::kUnknown, std::nullopt};
+  // Spares a verification for what the database would refuse anyway.
+  if (*expires_at <= now + std::chrono::microseconds(context.database_clock_ahead_micros.load())) {
+    return CheckedChallenge{ChallengeOutcome::kExpired, std::nullopt};
+  }
+  return CheckedChallenge{ChallengeOutcome::kValid,
+                          ChallengeAnswer{Bytes(nonce.begin(), nonce.end()), *expires_at}};
 }
 
-Result<ChallengeOutcome> RedeemNodeChallenge(Context& context, const std::string& node_id,
-                                             ByteView nonce, TimePoint now) {
-  if (!context.storage.is_postgres()) return context.challenges.Redeem(node_id, nonce, now);
-  ATTEST_ASSIGN_OR_RETURN(ChallengeRedemption redemption,
-                          context.store->RedeemChallenge(node_id, nonce));
-  return OutcomeOf(redemption);
+Status MeasureDatabaseClock(Context& context) {
+  const TimePoint before = context.clock.Now();
+  ATTEST_ASSIGN_OR_RETURN(TimePoint database_now, context.store->DatabaseNow());
+  const TimePoint after = context.clock.Now();
+  // The database read its clock somewhere between; take the middle.
+  const std::int64_t here = MicrosSinceEpoch(before) / 2 + MicrosSinceEpoch(after) / 2;
+  context.database_clock_ahead_micros.store(MicrosSinceEpoch(database_now) - here);
+  return OkStatus();
 }
 
 void RefreshSharedState(Context& context) {
@@ -66,6 +89,9 @@ void RefreshSharedState(Context& context) {
   if (Result<std::uint64_t> pruned = context.store->PruneChallenges(kChallengesKept);
       !pruned.ok()) {
     std::cerr << "verifier: prune challenges: " << pruned.error().ToString() << "\n";
+  }
+  if (Status measured = MeasureDatabaseClock(context); !measured.ok()) {
+    std::cerr << "verifier: read the database's clock: " << measured.error().ToString() << "\n";
   }
   // Nodes another verifier made trusted are this one's to expire too, should
   // that verifier stop: every trusted node's deadline, as the store has it.

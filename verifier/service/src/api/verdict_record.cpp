@@ -155,7 +155,8 @@ Result<RecordedVerdict> RecordVerdict(Context& context, NodeRecord node,
                                       const verifier::Evidence& evidence,
                                       const verifier::Verdict& verdict, const Json& verdict_json,
                                       const verifier::AttestationKey& key,
-                                      const verifier::Policy& policy, TimePoint now) {
+                                      const verifier::Policy& policy, TimePoint now,
+                                      std::optional<ChallengeAnswer> answer) {
   const NodeRecord read = node;
   for (int attempt = 1;; ++attempt) {
     RecordedVerdict recorded;
@@ -170,7 +171,13 @@ Result<RecordedVerdict> RecordVerdict(Context& context, NodeRecord node,
       ATTEST_RETURN_IF_ERROR(AddFailure(context, node, change, recorded.previous, verdict, now));
     }
     change.node = node;
-    Result<CommitResult> committed = CommitAttestation(context, change, recorded.previous);
+    Result<AttestationCommit> committed =
+        CommitAttestation(context, change, recorded.previous, answer);
+    if (committed.ok() && committed->nonce_refused) {
+      recorded.nonce_refused = committed->nonce_refused;
+      recorded.node = read;
+      return recorded;
+    }
     if (committed.ok()) {
       const std::int64_t stored_version = node.version + 1;  // what the commit stored
       if (verdict.trusted) {

@@ -204,23 +204,15 @@ Status Binder::OptionalTime(std::string_view field, const std::optional<TimePoin
   return Time(field, *value);
 }
 
-Status CheckChallengeRequest(std::string_view node_id, ByteView nonce, std::string_view requester,
-                             std::chrono::milliseconds lifetime, const ChallengeBounds& bounds) {
+Status CheckChallengeRedemption(std::string_view node_id, ByteView nonce, TimePoint expires_at) {
   if (nonce.size() != kChallengeNonceBytes) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "challenge nonce: " + std::to_string(nonce.size()) + " bytes, not " +
                          std::to_string(kChallengeNonceBytes));
   }
-  if (node_id.empty() || requester.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge: empty node id or requester");
-  }
-  if (lifetime.count() <= 0 || lifetime > std::chrono::hours(24)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge lifetime out of range (0, 24h]");
-  }
-  if (bounds.max_outstanding_per_requester == 0 || bounds.max_per_node == 0 ||
-      bounds.max_per_node > static_cast<std::size_t>(kMaxInt64) ||
-      bounds.max_outstanding_per_requester > static_cast<std::size_t>(kMaxInt64)) {
-    return MakeError(ErrorCode::kInvalidArgument, "challenge bounds must be positive");
+  if (node_id.empty()) return MakeError(ErrorCode::kInvalidArgument, "challenge: empty node id");
+  if (expires_at.time_since_epoch().count() < 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "challenge: expires before 1970");
   }
   return OkStatus();
 }

@@ -97,10 +97,9 @@ class Binder {
   int next_ = 1;
 };
 
-// What RecordChallenge accepts, the same for every backend: a 32-byte
-// nonce, a node and a requester, a lifetime in (0, 24 h], positive bounds.
+// What RedeemChallenge accepts, the same for every backend: a 32-byte
+// nonce, a node, an expiry from 1970 on.
 inline constexpr std::size_t kChallengeNonceBytes = 32;
-Status CheckChallengeRequest(std::string_view node_id, ByteView nonce, std::string_view requester,
-                             std::chrono::milliseconds lifetime, const ChallengeBounds& bounds);
+Status CheckChallengeRedemption(std::string_view node_id, ByteView nonce, TimePoint expires_at);
 
 }  // namespace attest::service::internal

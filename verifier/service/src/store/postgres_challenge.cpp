@@ -1,11 +1,9 @@
 // The challenges on PostgreSQL (store.h), as sqlite_challenge.cpp with the
-// server's clock (now(): the transaction's start). Each is one call of a
-// function of the schema (postgres_schema.cpp, version 2): one statement,
-// one round trip, one transaction, which is most of what a challenge costs
-// the database. Recording takes an advisory lock per node, so the bounds
-// hold with several verifiers issuing at once; redeeming needs none: the
-// redemption's primary key decides (a concurrent INSERT of the same key
-// waits for the first to commit, then does nothing).
+// server's clock (now(): the transaction's start). A redemption is one
+// statement, one round trip, one transaction, alone or with the routine
+// update it answers for (postgres_writes.cpp). It needs no lock: the
+// nonce's primary key decides (a concurrent INSERT of the same key waits
+// for the first to commit, then does nothing).
 #include <chrono>
 #include <string>
 
@@ -13,43 +11,29 @@
 #include "src/store/postgres_internal.h"
 
 namespace attest::service::internal {
-namespace {
 
 using pg::Param;
 
-std::int64_t Micros(std::chrono::milliseconds duration) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+PgAnswerSql AnswerChallengeSql(int node_param, int nonce_param, int expiry_param) {
+  const std::string node = "$" + std::to_string(node_param);
+  const std::string nonce = "$" + std::to_string(nonce_param);
+  const std::string expiry = "$" + std::to_string(expiry_param);
+  // The insert waits for a concurrent one of the same nonce to commit,
+  // then does nothing (or inserts, should that one roll back).
+  return PgAnswerSql{
+      "answer_clock AS MATERIALIZED (SELECT (extract(epoch FROM now()) * 1000000)::bigint "
+      "AS now_us), "
+      "answered AS (INSERT INTO answered_challenges(nonce, node_id, expires_at) "
+      "SELECT " +
+          nonce + ", " + node + ", " + expiry + " FROM answer_clock WHERE " + expiry +
+          " > answer_clock.now_us ON CONFLICT DO NOTHING RETURNING 1 AS inserted)",
+      "(CASE WHEN " + expiry +
+          " <= (SELECT now_us FROM answer_clock) THEN 2 "
+          "WHEN EXISTS (SELECT 1 FROM answered) THEN 1 ELSE 3 END)"};
 }
 
-}  // namespace
-
-Result<TimePoint> PgRecordChallenge(pg::Connection& connection, std::string_view node_id,
-                                    ByteView nonce, std::string_view requester,
-                                    std::chrono::milliseconds lifetime,
-                                    const ChallengeBounds& bounds) {
-  ATTEST_RETURN_IF_ERROR(CheckChallengeRequest(node_id, nonce, requester, lifetime, bounds));
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult recorded,
-      connection.QueryPrepared(
-          "record challenge", "SELECT attest_service_record_challenge($1, $2, $3, $4, $5, $6)",
-          {Param::Text(node_id), Param::Bytes(nonce), Param::Text(requester),
-           Param::Int64(Micros(lifetime)),
-           Param::Int64(static_cast<std::int64_t>(bounds.max_outstanding_per_requester)),
-           Param::Int64(static_cast<std::int64_t>(bounds.max_per_node))}));
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t expires_at, recorded.Int64(0, 0));
-  return TimePoint(std::chrono::microseconds(expires_at));
-}
-
-Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::string_view node_id,
-                                              ByteView nonce) {
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult redeemed,
-      connection.QueryPrepared("redeem challenge", "SELECT attest_service_redeem_challenge($1, $2)",
-                               {Param::Text(node_id), Param::Bytes(nonce)}));
-  ATTEST_ASSIGN_OR_RETURN(std::int64_t outcome, redeemed.Int64(0, 0));
+Result<ChallengeRedemption> PgChallengeRedemption(std::int64_t outcome, std::string_view what) {
   switch (outcome) {
-    case 0:
-      return ChallengeRedemption::kUnknown;
     case 1:
       return ChallengeRedemption::kValid;
     case 2:
@@ -57,9 +41,23 @@ Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::s
     case 3:
       return ChallengeRedemption::kReused;
     default:
-      return MakeError(ErrorCode::kCorrupt, "redeem challenge: the database answered " +
-                                                std::to_string(outcome) + ", not 0 to 3");
+      return MakeError(ErrorCode::kCorrupt, std::string(what) + ": the database answered " +
+                                                std::to_string(outcome) + ", not 1 to 3");
   }
+}
+
+Result<ChallengeRedemption> PgRedeemChallenge(pg::Connection& connection, std::string_view node_id,
+                                              ByteView nonce, TimePoint expires_at) {
+  ATTEST_RETURN_IF_ERROR(CheckChallengeRedemption(node_id, nonce, expires_at));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t expiry, TimeToMicros(expires_at, "expires_at"));
+  const PgAnswerSql answer = AnswerChallengeSql(1, 2, 3);
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::QueryResult redeemed,
+      connection.QueryPrepared("redeem challenge",
+                               "WITH " + answer.ctes + " SELECT " + answer.outcome,
+                               {Param::Text(node_id), Param::Bytes(nonce), Param::Int64(expiry)}));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t outcome, redeemed.Int64(0, 0));
+  return PgChallengeRedemption(outcome, "redeem challenge");
 }
 
 Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono::seconds kept) {
@@ -70,10 +68,22 @@ Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono:
       pg::QueryResult pruned,
       connection.QueryPrepared(
           "prune challenges",
-          "DELETE FROM challenges WHERE expires_at < "
+          "DELETE FROM answered_challenges WHERE expires_at < "
           "(extract(epoch FROM now()) * 1000000)::bigint - $1",
           {Param::Int64(std::chrono::duration_cast<std::chrono::microseconds>(kept).count())}));
   return pruned.affected_rows();
+}
+
+Result<TimePoint> PgDatabaseNow(pg::Connection& connection) {
+  ATTEST_ASSIGN_OR_RETURN(
+      pg::QueryResult now,
+      connection.QueryPrepared("read the database's clock",
+                               "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"));
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t micros, now.Int64(0, 0));
+  if (micros <= 0) {
+    return MakeError(ErrorCode::kCorrupt, "the database's clock reads before 1970");
+  }
+  return TimePoint(std::chrono::microseconds(micros));
 }
 
 }  // namespace attest::service::internal

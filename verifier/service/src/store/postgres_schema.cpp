@@ -21,7 +21,7 @@ using pg::Param;
 // "AVSS", as the SQLite store's application_id.
 constexpr std::int64_t kSchemaLockKey = 0x41565353;
 
-constexpr std::array<std::string_view, 2> kPostgresServiceMigrations = {
+constexpr std::array<std::string_view, 3> kPostgresServiceMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id text PRIMARY KEY,
@@ -203,6 +203,33 @@ BEGIN
 END
 $$;
 )sql",
+    R"sql(
+-- The verifiers mint challenge nonces that name their node and expiry
+-- under a shared key (api/challenge_nonce.h): issued ones are not stored,
+-- answered ones are, once, under the nonce.
+DROP FUNCTION attest_service_record_challenge(text, bytea, text, bigint, bigint, bigint);
+DROP FUNCTION attest_service_redeem_challenge(text, bytea);
+DROP TABLE challenge_redemptions;
+DROP TABLE challenges;
+CREATE TABLE answered_challenges(
+  nonce bytea PRIMARY KEY CHECK (length(nonce) = 32),
+  node_id text NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX answered_challenges_by_expiry ON answered_challenges(expires_at);
+
+-- Answering one is an insert in the statement that needs it
+-- (postgres_challenge.cpp).
+-- Called by a routine update that answered a challenge and then found its
+-- node changed: the statement, its own transaction, rolls back, the answer
+-- with it (the client reads why; postgres_writes.cpp).
+CREATE FUNCTION attest_service_abandon_answer(p_node_id text) RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'node % changed since it was read', p_node_id USING ERRCODE = 'AT409';
+END
+$$;
+)sql",
 };
 
 static_assert(kPostgresServiceMigrations.size() ==
@@ -255,17 +282,14 @@ std::vector<std::string> PostgresServiceTables() {
           "crl_number",
           "ledger_outbox",
           "ledger_drain",
-          "challenges",
-          "challenge_redemptions"};
+          "answered_challenges"};
 }
 
 std::string DropPostgresServiceSql() {
   std::string sql = "DROP TABLE IF EXISTS ";
   const std::vector<std::string> tables = PostgresServiceTables();
   for (std::size_t i = 0; i < tables.size(); ++i) sql += (i == 0 ? "" : ", ") + tables[i];
-  return sql +
-         ";\nDROP FUNCTION IF EXISTS attest_service_record_challenge(text, bytea, text, bigint, "
-         "bigint, bigint), attest_service_redeem_challenge(text, bytea);\n";
+  return sql + ";\nDROP FUNCTION IF EXISTS attest_service_abandon_answer(text);\n";
 }
 
 }  // namespace attest::service::internal

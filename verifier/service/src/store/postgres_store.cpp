@@ -9,6 +9,7 @@
 #include "attest/service/postgres_store.h"
 
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <vector>
@@ -33,6 +34,9 @@ std::string SelectSql(const char* columns, const char* rest) {
 // The session advisory lock every drainer of one database's outbox takes
 // ("AVDR"; the schema and outbox locks are transaction-scoped, other keys).
 constexpr std::int64_t kDrainLockKey = 0x41564452;
+
+// Enough for the rows of some ten thousand nodes with their cached states.
+constexpr std::size_t kNodeRowCacheBytes = std::size_t{64} << 20;
 
 pg::ConnectOptions ServiceConnectOptions() {
   pg::ConnectOptions options;
@@ -99,6 +103,8 @@ class PostgresServiceStore final : public ServiceStore {
           result = CommitResult{};
           return internal::PgApplyChange(connection, relay, change, result);
         });
+    // The row's new xmin is not known here: read again on next use.
+    if (change.node) node_rows_.Forget(change.node->node_id);
     if (!committed.ok()) return committed.error().WithContext("commit");
     return result;
   }
@@ -108,17 +114,27 @@ class PostgresServiceStore final : public ServiceStore {
   Status RecordRoutineUpdate(const NodeRecord& node) override {
     // One statement, its own transaction (PgApplyRoutineUpdate); once, as
     // its version check would refuse a second run after a lost answer.
-    Status recorded = RunOnce([&](pg::Connection& connection, Relay& relay) -> Status {
-      return internal::PgApplyRoutineUpdate(connection, relay, node);
-    });
-    if (!recorded.ok()) return recorded.error().WithContext("routine update");
+    Result<ChallengeRedemption> recorded = ApplyRoutineUpdate(node, nullptr);
+    if (!recorded.ok()) return recorded.error();
     return OkStatus();
   }
 
+  // One durable statement (PgApplyRoutineUpdate); once, as RecordRoutineUpdate.
+  Result<ChallengeRedemption> RecordAnsweredRoutineUpdate(const NodeRecord& node, ByteView nonce,
+                                                          TimePoint expires_at) override {
+    const internal::PgChallengeAnswer answer{nonce, expires_at};
+    return ApplyRoutineUpdate(node, &answer);
+  }
+
+  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id,
+                                                  std::int64_t version) override {
+    if (std::optional<NodeRecord> read = node_rows_.ReadAt(node_id, version)) return read;
+    // Not a read a later call may stand on: only GetNode's are.
+    return ReadNode(node_id, false);
+  }
+
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
-    return ReadOptional<NodeRecord>(
-        SelectSql(internal::kNodeColumns, "FROM nodes WHERE node_id = $1"), {Param::Text(node_id)},
-        internal::kNodeTypes, internal::ReadNodeRow);
+    return ReadNode(node_id, true);
   }
 
   Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
@@ -292,23 +308,21 @@ class PostgresServiceStore final : public ServiceStore {
         new PostgresDrainLock(std::move(guard), drain_connection_));
   }
 
-  Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
-                                    std::string_view requester, std::chrono::milliseconds lifetime,
-                                    const ChallengeBounds& bounds) override {
-    return RunOnce([&](pg::Connection& connection, Relay&) {
-             return internal::PgRecordChallenge(connection, node_id, nonce, requester, lifetime,
-                                                bounds);
-           })
-        .WithContext("record challenge");
-  }
-
-  Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
+  Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce,
+                                              TimePoint expires_at) override {
     // Once: run again after its answer was lost, a redemption that committed
     // would read as reused.
     return RunOnce([&](pg::Connection& connection, Relay&) {
-             return internal::PgRedeemChallenge(connection, node_id, nonce);
+             return internal::PgRedeemChallenge(connection, node_id, nonce, expires_at);
            })
         .WithContext("redeem challenge");
+  }
+
+  Result<TimePoint> DatabaseNow() override {
+    return Run([](pg::Connection& connection, Relay&) {
+             return internal::PgDatabaseNow(connection);
+           })
+        .WithContext("read the database's clock");
   }
 
   Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) override {
@@ -319,6 +333,56 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
  private:
+  // Two integers per call while the row is the one cached (NodeRowCache).
+  Result<std::optional<NodeRecord>> ReadNode(std::string_view node_id, bool confirmed) {
+    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult head, Run([&](pg::Connection& connection, Relay&) {
+                              return connection.QueryPrepared(
+                                  "read the node's version",
+                                  "SELECT version, xmin::text::bigint FROM nodes "
+                                  "WHERE node_id = $1",
+                                  {Param::Text(node_id)});
+                            }));
+    if (head.rows() == 0) {
+      node_rows_.Forget(node_id);
+      return std::optional<NodeRecord>();
+    }
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t version, head.Int64(0, 0));
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t row_xmin, head.Int64(0, 1));
+    if (std::optional<NodeRecord> cached = node_rows_.Find(node_id, version, row_xmin, confirmed)) {
+      return cached;
+    }
+    return Run([&](pg::Connection& connection, Relay& relay) -> Result<std::optional<NodeRecord>> {
+      ATTEST_ASSIGN_OR_RETURN(
+          pg::QueryResult rows,
+          connection.QueryPrepared("read the node",
+                                   SelectSql(internal::kNodeColumns,
+                                             ", xmin::text::bigint FROM nodes WHERE node_id = $1"),
+                                   {Param::Text(node_id)}));
+      if (rows.rows() == 0) return std::optional<NodeRecord>();
+      ATTEST_ASSIGN_OR_RETURN(NodeRecord node,
+                              relay.FromRow(rows, 0, internal::kNodeTypes, internal::ReadNodeRow));
+      ATTEST_ASSIGN_OR_RETURN(std::int64_t read_xmin,
+                              rows.Int64(0, static_cast<int>(std::strlen(internal::kNodeTypes))));
+      node_rows_.Put(node, read_xmin, confirmed);
+      return std::optional<NodeRecord>(std::move(node));
+    });
+  }
+
+  Result<ChallengeRedemption> ApplyRoutineUpdate(const NodeRecord& node,
+                                                 const internal::PgChallengeAnswer* answer) {
+    std::shared_ptr<const NodeRecord> stored = node_rows_.Stored(node.node_id, node.version);
+    Result<internal::PgRoutineOutcome> outcome =
+        RunOnce([&](pg::Connection& connection, Relay& relay) {
+          return internal::PgApplyRoutineUpdate(connection, relay, node, stored.get(), answer);
+        });
+    if (!outcome.ok()) {
+      node_rows_.Forget(node.node_id);
+      return outcome.error().WithContext("routine update");
+    }
+    if (outcome->row_xmin) node_rows_.PutRoutineUpdate(node, *outcome->row_xmin);
+    return outcome->answered;
+  }
+
   // Runs `body` on the connection (reopened if it died, and once more on a
   // new one if it died under `body`'s first try: pg::Reconnector::Run).
   template <typename Body>
@@ -420,6 +484,8 @@ class PostgresServiceStore final : public ServiceStore {
   std::mutex pool_mutex_;
   std::condition_variable pool_returned_;
   std::vector<Slot*> free_slots_;  // guarded by pool_mutex_; the last is lent first
+
+  internal::NodeRowCache node_rows_{kNodeRowCacheBytes};
 
   std::mutex drain_mutex_;  // held by the PostgresDrainLock while it lives
   pg::Reconnector drain_reconnector_;

@@ -16,6 +16,20 @@ namespace {
 
 using pg::Param;
 
+// Whether the boot_state (runtime_state) column would hold the same value
+// for both records: the cached state's text, NULL without one.
+bool SameBootState(const NodeRecord& stored, const NodeRecord& node) {
+  if (!stored.boot_cache || !node.boot_cache) return !stored.boot_cache && !node.boot_cache;
+  return stored.boot_cache->verified_state_json == node.boot_cache->verified_state_json;
+}
+
+bool SameRuntimeState(const NodeRecord& stored, const NodeRecord& node) {
+  if (!stored.runtime_cache || !node.runtime_cache) {
+    return !stored.runtime_cache && !node.runtime_cache;
+  }
+  return stored.runtime_cache->verified_state_json == node.runtime_cache->verified_state_json;
+}
+
 // "AVSO": commits that queue ledger events or apply a policy.
 constexpr std::int64_t kOutboxLockKey = 0x4156534f;
 
@@ -211,42 +225,10 @@ Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange
   return OkStatus();
 }
 
-Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const NodeRecord& node) {
-  if (node.version < 0 || node.version == kMaxInt64) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "node.version: " + std::to_string(node.version) + " is out of range");
-  }
-  PgParams params;
-  ATTEST_RETURN_IF_ERROR(relay.ToParams(
-      kNodeTypes, [&](SqliteStatement& s) { return BindNode(s, node, node.version + 1); }, params));
-  // Columns 8-16 and 19-22 of kNodeColumns are the routine ones; the key
-  // (1) and the state (6) guard the update with the version. The cached
-  // states (a few KB, compressed out of line) are rewritten only when they
-  // changed: kept as they are, their stored value is reused, not compressed
-  // and written again on every attestation.
-  const std::span<const Param> all = params.span();
-  std::vector<Param> bound = {all[0], all[5]};
-  for (std::size_t column = 8; column <= 16; ++column) bound.push_back(all[column - 1]);
-  for (std::size_t column = 19; column <= 22; ++column) bound.push_back(all[column - 1]);
-  bound.push_back(Param::Int64(node.version));
-  ATTEST_ASSIGN_OR_RETURN(
-      pg::QueryResult update,
-      connection.QueryPrepared(
-          "routine update",
-          // Relaxed for this statement's own transaction: the CTE is
-          // joined, so set_config runs before the commit.
-          "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
-          "UPDATE nodes SET last_attestation = $3, last_verdict = $4, last_clock = $5, "
-          "last_reset_count = $6, last_restart_count = $7, boot_reset_count = $8, "
-          "boot_restart_count = $9, boot_log_digest = $10, "
-          "boot_state = CASE WHEN boot_state IS NOT DISTINCT FROM $11 THEN boot_state "
-          "ELSE $11 END, "
-          "runtime_reset_count = $12, runtime_restart_count = $13, runtime_entries = $14, "
-          "runtime_state = CASE WHEN runtime_state IS NOT DISTINCT FROM $15 THEN runtime_state "
-          "ELSE $15 END, version = version + 1 "
-          "FROM relaxed WHERE node_id = $1 AND version = $16 AND state = $2",
-          bound));
-  if (update.affected_rows() == 1) return OkStatus();
+namespace {
+
+// Why a routine update matched no row, as Commit would say it (never OK).
+Status ExplainRoutineNoMatch(pg::Connection& connection, const NodeRecord& node) {
   ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, connection.Query("read the node",
                                                                  "SELECT version, state FROM nodes "
                                                                  "WHERE node_id = $1",
@@ -263,6 +245,103 @@ Status PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay, const Node
                    "node " + node.node_id + ": a routine update keeps the state (stored " +
                        std::string(state) + ", given " + std::string(NodeStateName(node.state)) +
                        "); a state change is a Commit");
+}
+
+// The SQLSTATE attest_service_abandon_answer raises (postgres_schema.cpp).
+constexpr std::string_view kAnswerAbandoned = "AT409";
+
+}  // namespace
+
+Result<PgRoutineOutcome> PgApplyRoutineUpdate(pg::Connection& connection, Relay& relay,
+                                              const NodeRecord& node, const NodeRecord* stored_row,
+                                              const PgChallengeAnswer* answer) {
+  if (node.version < 0 || node.version == kMaxInt64) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "node.version: " + std::to_string(node.version) + " is out of range");
+  }
+  std::int64_t answer_expiry = 0;
+  if (answer != nullptr) {
+    ATTEST_RETURN_IF_ERROR(
+        CheckChallengeRedemption(node.node_id, answer->nonce, answer->expires_at));
+    ATTEST_ASSIGN_OR_RETURN(answer_expiry, TimeToMicros(answer->expires_at, "expires_at"));
+  }
+  PgParams params;
+  ATTEST_RETURN_IF_ERROR(relay.ToParams(
+      kNodeTypes, [&](SqliteStatement& s) { return BindNode(s, node, node.version + 1); }, params));
+  // Columns 8-16 and 19-22 of kNodeColumns are the routine ones; the key
+  // (1) and the state (6) guard the update with the version. The cached
+  // states (a few KB, compressed out of line) are rewritten only when they
+  // changed: kept as they are, their stored value is reused, not compressed
+  // and written again on every attestation. Where the row at this version
+  // is known (NodeRowCache: the version check makes it the row updated),
+  // an unchanged state is not even sent, nor compared by the database.
+  const bool boot_kept = stored_row != nullptr && SameBootState(*stored_row, node);
+  const bool runtime_kept = stored_row != nullptr && SameRuntimeState(*stored_row, node);
+  const std::span<const Param> all = params.span();
+  std::vector<Param> bound = {all[0], all[5]};
+  for (std::size_t column = 8; column <= 16; ++column) bound.push_back(all[column - 1]);
+  for (std::size_t column = 19; column <= 22; ++column) bound.push_back(all[column - 1]);
+  bound.push_back(Param::Int64(node.version));
+  if (boot_kept) bound[10] = Param::Null();
+  if (runtime_kept) bound[14] = Param::Null();
+  bound.push_back(Param::Int64(boot_kept ? 1 : 0));
+  bound.push_back(Param::Int64(runtime_kept ? 1 : 0));
+  const std::string update =
+      "UPDATE nodes SET last_attestation = $3, last_verdict = $4, last_clock = $5, "
+      "last_reset_count = $6, last_restart_count = $7, boot_reset_count = $8, "
+      "boot_restart_count = $9, boot_log_digest = $10, "
+      "boot_state = CASE WHEN $17 = 1 THEN boot_state "
+      "WHEN boot_state IS NOT DISTINCT FROM $11 THEN boot_state ELSE $11 END, "
+      "runtime_reset_count = $12, runtime_restart_count = $13, runtime_entries = $14, "
+      "runtime_state = CASE WHEN $18 = 1 THEN runtime_state "
+      "WHEN runtime_state IS NOT DISTINCT FROM $15 THEN runtime_state ELSE $15 END, "
+      "version = version + 1 ";
+  const std::string guard = "node_id = $1 AND version = $16 AND state = $2 ";
+  if (answer == nullptr) {
+    ATTEST_ASSIGN_OR_RETURN(
+        pg::QueryResult updated,
+        connection.QueryPrepared(
+            "routine update",
+            // Relaxed for this statement's own transaction: the CTE is
+            // joined, so set_config runs before the commit.
+            "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) " + update +
+                "FROM relaxed WHERE " + guard + "RETURNING nodes.xmin::text::bigint",
+            bound));
+    if (updated.rows() == 1) {
+      ATTEST_ASSIGN_OR_RETURN(std::int64_t row_xmin, updated.Int64(0, 0));
+      return PgRoutineOutcome{ChallengeRedemption::kValid, row_xmin};
+    }
+    return ExplainRoutineNoMatch(connection, node).error();
+  }
+  // Durable, one statement: the answer, the update only on a valid one,
+  // and should the update then match no row, attest_service_abandon_answer
+  // raises and the statement's transaction, the answer in it, rolls back.
+  bound.push_back(Param::Bytes(answer->nonce));
+  bound.push_back(Param::Int64(answer_expiry));
+  const PgAnswerSql answer_sql = AnswerChallengeSql(1, 19, 20);
+  Result<pg::QueryResult> answered = connection.QueryPrepared(
+      "answered routine update",
+      "WITH " + answer_sql.ctes + ", updated AS (" + update +
+          "WHERE EXISTS (SELECT 1 FROM answered) AND " + guard +
+          "RETURNING nodes.xmin::text::bigint AS row_xmin) "
+          "SELECT " +
+          answer_sql.outcome +
+          ", (SELECT row_xmin FROM updated), "
+          "CASE WHEN EXISTS (SELECT 1 FROM answered) AND NOT EXISTS (SELECT 1 FROM updated) "
+          "THEN attest_service_abandon_answer($1) END",
+      bound);
+  if (!answered.ok()) {
+    if (answered.error().sqlstate == kAnswerAbandoned) {
+      return ExplainRoutineNoMatch(connection, node).error();
+    }
+    return answered.error();
+  }
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t outcome, answered->Int64(0, 0));
+  ATTEST_ASSIGN_OR_RETURN(ChallengeRedemption redemption,
+                          PgChallengeRedemption(outcome, "answered routine update"));
+  if (redemption != ChallengeRedemption::kValid) return PgRoutineOutcome{redemption, std::nullopt};
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t row_xmin, answered->Int64(0, 1));
+  return PgRoutineOutcome{ChallengeRedemption::kValid, row_xmin};
 }
 
 }  // namespace attest::service::internal

@@ -23,7 +23,7 @@ constexpr int kBusyTimeoutMs = 10000;
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // migrations are never edited; a change is a new one. STRICT tables keep
 // every column the type the readers expect.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 6> kMigrations = {
     R"sql(
 CREATE TABLE nodes(
   node_id TEXT PRIMARY KEY,
@@ -142,6 +142,19 @@ CREATE TABLE challenge_redemptions(
   challenge_id INTEGER PRIMARY KEY REFERENCES challenges(challenge_id) ON DELETE CASCADE,
   redeemed_at INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 6: the verifiers mint challenge nonces that name their node and
+    // expiry under a shared key (api/challenge_nonce.h): issued ones are not
+    // stored, answered ones are, once, under the nonce.
+    R"sql(
+DROP TABLE challenge_redemptions;
+DROP TABLE challenges;
+CREATE TABLE answered_challenges(
+  nonce BLOB PRIMARY KEY CHECK (length(nonce) = 32),
+  node_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX answered_challenges_by_expiry ON answered_challenges(expires_at);
 )sql",
 };
 

@@ -116,13 +116,11 @@ Status ApplyRoutineUpdate(Connection& writer, const NodeRecord& node);
 
 // ---- sqlite_challenge.cpp ---------------------------------------------
 // The challenges' bodies (store.h), run inside the writer's transaction.
-Result<TimePoint> ApplyRecordChallenge(Connection& writer, std::string_view node_id, ByteView nonce,
-                                       std::string_view requester,
-                                       std::chrono::milliseconds lifetime,
-                                       const ChallengeBounds& bounds);
 Result<ChallengeRedemption> ApplyRedeemChallenge(Connection& writer, std::string_view node_id,
-                                                 ByteView nonce);
+                                                 ByteView nonce, TimePoint expires_at);
 Result<std::uint64_t> ApplyPruneChallenges(Connection& writer, std::chrono::seconds kept);
+// Microseconds since the Unix epoch by SQLite's clock (the host's).
+Result<std::int64_t> SqliteDatabaseNow(Connection& writer);
 
 // ---- sqlite_drain_lock.cpp --------------------------------------------
 // ledger-drain.lock in the directory of the database at `database_path`

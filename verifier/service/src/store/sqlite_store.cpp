@@ -123,36 +123,35 @@ class SqliteServiceStore final : public ServiceStore {
     return internal::LockDrainFile(internal::DrainLockPathFor(path_));
   }
 
-  // Within the routine updates' window: a challenge lost to a power loss
-  // is only unknown when answered (and every write after it is lost too).
-  Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
-                                    std::string_view requester, std::chrono::milliseconds lifetime,
-                                    const ChallengeBounds& bounds) override {
-    std::lock_guard lock(writer_mutex_);
-    TimePoint expires_at;
-    Status recorded = WriteWithinWindow([&]() -> Status {
-      ATTEST_ASSIGN_OR_RETURN(
-          expires_at,
-          internal::ApplyRecordChallenge(*writer_, node_id, nonce, requester, lifetime, bounds));
-      return OkStatus();
-    });
-    if (!recorded.ok()) return recorded.error().WithContext("record challenge");
-    return expires_at;
-  }
-
   // FULL: a redemption lost to a power loss would make its nonce valid again.
-  Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) override {
+  Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce,
+                                              TimePoint expires_at) override {
     std::lock_guard lock(writer_mutex_);
     ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
-    ChallengeRedemption outcome = ChallengeRedemption::kUnknown;
+    ChallengeRedemption outcome = ChallengeRedemption::kReused;
     Status redeemed = writer_->db().WithTransaction([&]() -> Status {
-      ATTEST_ASSIGN_OR_RETURN(outcome, internal::ApplyRedeemChallenge(*writer_, node_id, nonce));
+      ATTEST_ASSIGN_OR_RETURN(outcome,
+                              internal::ApplyRedeemChallenge(*writer_, node_id, nonce, expires_at));
       return OkStatus();
     });
     if (!redeemed.ok()) return redeemed.error().WithContext("redeem challenge");
-    if (outcome != ChallengeRedemption::kUnknown && outcome != ChallengeRedemption::kReused) {
-      MarkSynced();
-    }
+    if (outcome == ChallengeRedemption::kValid) MarkSynced();
+    return outcome;
+  }
+
+  Result<ChallengeRedemption> RecordAnsweredRoutineUpdate(const NodeRecord& node, ByteView nonce,
+                                                          TimePoint expires_at) override {
+    std::lock_guard lock(writer_mutex_);
+    ATTEST_RETURN_IF_ERROR(SetSynchronous(Synchronous::kFull));
+    ChallengeRedemption outcome = ChallengeRedemption::kReused;
+    Status recorded = writer_->db().WithTransaction([&]() -> Status {
+      ATTEST_ASSIGN_OR_RETURN(
+          outcome, internal::ApplyRedeemChallenge(*writer_, node.node_id, nonce, expires_at));
+      if (outcome != ChallengeRedemption::kValid) return OkStatus();
+      return internal::ApplyRoutineUpdate(*writer_, node);
+    });
+    if (!recorded.ok()) return recorded.error().WithContext("routine update");
+    if (outcome == ChallengeRedemption::kValid) MarkSynced();
     return outcome;
   }
 
@@ -165,6 +164,17 @@ class SqliteServiceStore final : public ServiceStore {
     });
     if (!done.ok()) return done.error().WithContext("prune challenges");
     return pruned;
+  }
+
+  Result<TimePoint> DatabaseNow() override {
+    std::lock_guard lock(writer_mutex_);
+    ATTEST_ASSIGN_OR_RETURN(std::int64_t now, internal::SqliteDatabaseNow(*writer_));
+    return TimePoint(std::chrono::microseconds(now));
+  }
+
+  // A local read costs less than remembering one.
+  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id, std::int64_t) override {
+    return GetNode(node_id);
   }
 
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {

@@ -215,6 +215,9 @@ TEST_F(AuthInputTest, InitRefusesADirectoryInUse) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat((state_dir_ + "/webhook.key").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((state_dir_ + "/challenge.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(info.st_size, 32);
 }
 
 }  // namespace

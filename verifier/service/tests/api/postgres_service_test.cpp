@@ -173,6 +173,63 @@ TEST_F(PostgresServiceTest, AChallengeIssuedByOneVerifierIsAcceptedOnceAtAnother
   EXPECT_EQ(ErrorCodeOf(again_there), "NONCE_REUSED");
 }
 
+// Nonces are minted under the deployment's challenge key: one opens only
+// for the node it was issued to, unaltered, and a rejected one is not used
+// up (the database never saw it).
+TEST_F(PostgresServiceTest, ANonceIsUnknownForAnotherNodeOrAlteredAndStaysValid) {
+  ASSERT_GE(nodes_.size(), 2u);
+  const SimulatedNode& node = *nodes_[0];
+  const SimulatedNode& other_node = *nodes_[1];
+  Enroll(node);
+  Enroll(other_node);
+  const Bytes nonce = Challenge(node);
+  http::Response borrowed = Post(*service_, "/v1/nodes/" + other_node.node_id() + "/evidence",
+                                 EvidenceText(MakeEvidence(other_node, nonce)));
+  EXPECT_EQ(borrowed.status, 409) << borrowed.body;
+  EXPECT_EQ(ErrorCodeOf(borrowed), "NONCE_UNKNOWN");
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  // A later expiry (bytes 12-19) with the tag unchanged.
+  Bytes stretched = nonce;
+  stretched[12] ^= 0x01;
+  http::Response altered = Post(*service_, target, EvidenceText(MakeEvidence(node, stretched)));
+  EXPECT_EQ(altered.status, 409) << altered.body;
+  EXPECT_EQ(ErrorCodeOf(altered), "NONCE_UNKNOWN");
+  http::Response own = Post(*service_, target, EvidenceText(MakeEvidence(node, nonce)));
+  EXPECT_EQ(own.status, 200) << own.body;
+}
+
+// A verifier holding another challenge key knows none of the deployment's
+// nonces; one without a key does not start, and says which file to copy.
+TEST_F(PostgresServiceTest, ChallengeKeysMustBeTheSameFileAtEveryVerifier) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  const std::string copy = dir_.File("state-other-key");
+  std::filesystem::copy(state_dir_, copy, std::filesystem::copy_options::recursive);
+  const StateLayout layout{copy};
+  ASSERT_TRUE(std::filesystem::remove(layout.challenge_key()));
+  ServiceConfig config = config_;
+  config.state_dir = copy;
+  auto without_key = Service::Open(config, clock_);
+  ASSERT_FALSE(without_key.ok());
+  EXPECT_NE(without_key.error().message.find(layout.challenge_key() + " is missing"),
+            std::string::npos)
+      << without_key.error().message;
+  EXPECT_NE(without_key.error().message.find("Copy it from another verifier"), std::string::npos)
+      << without_key.error().message;
+
+  ASSERT_TRUE(EnsureChallengeKey(copy).value()) << "made a new, different key";
+  auto other = Service::Open(config, clock_);
+  ASSERT_TRUE(other.ok()) << other.error().ToString();
+  const Bytes nonce = Challenge(node);  // under service_'s key
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  const std::string evidence = EvidenceText(MakeEvidence(node, nonce));
+  http::Response elsewhere = Post(**other, target, evidence);
+  EXPECT_EQ(elsewhere.status, 409) << elsewhere.body;
+  EXPECT_EQ(ErrorCodeOf(elsewhere), "NONCE_UNKNOWN");
+  http::Response here = Post(*service_, target, evidence);
+  EXPECT_EQ(here.status, 200) << here.body;
+}
+
 // The same evidence posted to two verifiers at the same instant: the
 // database's unique constraint lets exactly one of them accept it.
 TEST_F(PostgresServiceTest, TheSameNonceAtTwoVerifiersAtOnceIsAcceptedOnce) {

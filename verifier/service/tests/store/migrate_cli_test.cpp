@@ -1,7 +1,10 @@
 // `verifier migrate` through the real binary: what it prints, its exit
 // codes, and that a second run into the same database is refused.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "attest/file.h"
 #include "attest/pg/test_cluster.h"
 #include "attest/service/config.h"
 #include "attest/service/operations.h"
@@ -52,6 +55,38 @@ TEST_F(MigrateCliTest, PrintsTheRowsTheLedgerAndTheNextStepAndRefusesASecondRun)
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("already holds service_schema_migrations"), std::string::npos)
       << again.err;
+}
+
+// A deployment `verifier init` made before challenge.key existed gets one:
+// on PostgreSQL every verifier must hold the same.
+TEST_F(MigrateCliTest, MakesAMissingChallengeKeyAndKeepsAnExistingOne) {
+  const std::string key_path = layout_.challenge_key();
+  auto made_by_init = ReadSecretFile(key_path, 64);
+  ASSERT_TRUE(made_by_init.ok()) << made_by_init.error().ToString();
+  EXPECT_EQ(made_by_init->size(), 32u);
+  const Bytes init_key(made_by_init->view().begin(), made_by_init->view().end());
+  ASSERT_EQ(::unlink(key_path.c_str()), 0);
+
+  CommandResult run = Verifier({"migrate", "--from", layout_.dir, "--to", database_.url()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("made " + key_path), std::string::npos) << run.out;
+  auto made = ReadSecretFile(key_path, 64);  // refuses a group- or world-readable file
+  ASSERT_TRUE(made.ok()) << made.error().ToString();
+  EXPECT_EQ(made->size(), 32u);
+  EXPECT_NE(Bytes(made->view().begin(), made->view().end()), init_key);
+}
+
+TEST_F(MigrateCliTest, RefusesAChallengeKeyThatIsNotOneBeforeCopying) {
+  ::attest::test::WriteText(layout_.challenge_key(), "short");
+  ASSERT_EQ(::chmod(layout_.challenge_key().c_str(), 0600), 0);
+  CommandResult run = Verifier({"migrate", "--from", layout_.dir, "--to", database_.url()});
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_NE(run.err.find(layout_.challenge_key() + ": holds 5 bytes, not the 32"),
+            std::string::npos)
+      << run.err;
+  ASSERT_EQ(::unlink(layout_.challenge_key().c_str()), 0);
+  CommandResult after = Verifier({"migrate", "--from", layout_.dir, "--to", database_.url()});
+  EXPECT_EQ(after.exit_code, 0) << "nothing was copied by the refused runs: " << after.err;
 }
 
 TEST_F(MigrateCliTest, TheConfigurationCanNameTheDeployment) {

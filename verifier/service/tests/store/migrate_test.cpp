@@ -123,9 +123,12 @@ TEST_F(MigrateTest, EveryRecordReadsBackTheSameAndTheLedgerVerifiesWithTheSameRo
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), 3u);
   EXPECT_EQ(pending->back().outbox_id, source.pending.back().outbox_id + 1);
-  // Challenges are not copied.
-  EXPECT_EQ((*store)->RedeemChallenge(NodeId(2), ChallengeNonce(1)).value(),
-            ChallengeRedemption::kUnknown);
+  // Answered challenges are not copied.
+  EXPECT_EQ((*store)
+                ->RedeemChallenge(NodeId(2), ChallengeNonce(1),
+                                  std::chrono::system_clock::now() + std::chrono::minutes(5))
+                .value(),
+            ChallengeRedemption::kValid);
 
   // The ledger: verified against ledger.pub, the same entries and root; the
   // drain intent SQLite left is finished on PostgreSQL, each event once.

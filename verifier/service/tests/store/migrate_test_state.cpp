@@ -80,10 +80,11 @@ void PopulateStore(ServiceStore& store) {
   MustCommit(store, {.policy = MakePolicy(1), .events = {MakeEvent(kinds::kPolicyApplied, 1)}});
   MustCommit(store, {.policy = MakePolicy(2), .events = {MakeEvent(kinds::kPolicyApplied, 2)}});
 
-  // Issued on SQLite; never to be seen on PostgreSQL.
-  auto challenge = store.RecordChallenge(NodeId(2), ChallengeNonce(1), "192.0.2.1",
-                                         std::chrono::minutes(5), ChallengeBounds{});
+  // Answered on SQLite; never to be seen on PostgreSQL.
+  auto challenge = store.RedeemChallenge(
+      NodeId(2), ChallengeNonce(1), std::chrono::system_clock::now() + std::chrono::minutes(5));
   ASSERT_TRUE(challenge.ok()) << challenge.error().ToString();
+  ASSERT_EQ(*challenge, ChallengeRedemption::kValid);
 }
 
 // Drains into the ledger with a checkpoint twice, then leaves two events

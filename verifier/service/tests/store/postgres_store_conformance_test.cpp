@@ -2,6 +2,7 @@
 // database per test of the binary's private cluster (pg/testing); Connect
 // opens another store on it, as another verifier process would.
 #include <chrono>
+#include <optional>
 
 #include "attest/ledger/kinds.h"
 #include "attest/pg/test_cluster.h"
@@ -9,6 +10,7 @@
 
 #include "tests/store/ledger_writer_conformance.h"
 #include "tests/store/store_conformance.h"
+#include "tests/store/store_records.h"
 
 namespace attest::service::test {
 namespace {
@@ -68,6 +70,138 @@ TEST_P(PostgresDrainLockTest, ADrainFindingTheLockHeldLeavesTheEventsAndReturnsA
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresDrainLockTest, ::testing::Values(kPostgres),
                          ServiceStoreBackendName);
+
+// The store keeps the node rows it read or wrote and reads only a row's
+// version and xmin while they match (NodeRowCache). Whatever else writes
+// the row, by hand or through another store, the next GetNode reads it.
+class PostgresNodeRowCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(database_.ok()) << database_.error();
+    auto store = OpenPostgresServiceStore(database_.url(), true);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    store_ = std::move(store).value();
+    auto sql = pg::Connection::Open(database_.url());
+    ASSERT_TRUE(sql.ok()) << sql.error().ToString();
+    sql_.emplace(std::move(sql).value());
+    node_ = MakeNode(1);
+    ASSERT_TRUE(store_->Commit({.node = node_}).ok());
+    node_ = MustRead(*store_, node_.node_id);  // cached now
+  }
+
+  std::string StoredText(const std::string& column) {
+    auto read = sql_->Query("read", "SELECT " + column + " FROM nodes WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)});
+    EXPECT_TRUE(read.ok()) << read.error().ToString();
+    if (!read.ok() || read->rows() != 1) return "";
+    auto text = read->Text(0, 0);
+    return text.ok() ? std::string(*text) : "";
+  }
+
+  pg::test::TestDatabase database_;
+  std::unique_ptr<ServiceStore> store_;
+  std::optional<pg::Connection> sql_;
+  NodeRecord node_;
+};
+
+TEST_F(PostgresNodeRowCacheTest, ARowEditedByHandWithoutAVersionIsReadAsStored) {
+  ASSERT_TRUE(sql_->Execute("edit",
+                            "UPDATE nodes SET hostname = 'edited.example', "
+                            "boot_state = '{\"edited\":1}' WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)})
+                  .ok());
+  NodeRecord read = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(read.version, node_.version) << "the edit left the version";
+  EXPECT_EQ(read.hostname, "edited.example");
+  ASSERT_TRUE(read.boot_cache.has_value());
+  EXPECT_EQ(read.boot_cache->verified_state_json, "{\"edited\":1}");
+}
+
+// GetNodeAsRead stands the row a GetNode read at a version in for a new
+// read: what a challenge told the node, for the evidence answering it.
+// Another version, or a row only this store wrote, is read.
+TEST_F(PostgresNodeRowCacheTest, TheRowReadAtAVersionStandsInForAnotherRead) {
+  ASSERT_TRUE(sql_->Execute("edit",
+                            "UPDATE nodes SET hostname = 'edited.example' "
+                            "WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)})
+                  .ok());
+  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version);
+  ASSERT_TRUE(as_read.ok() && as_read->has_value());
+  EXPECT_EQ((*as_read)->hostname, node_.hostname) << "SetUp's read of this version";
+  auto other_version = store_->GetNodeAsRead(node_.node_id, node_.version + 7);
+  ASSERT_TRUE(other_version.ok() && other_version->has_value());
+  EXPECT_EQ((*other_version)->hostname, "edited.example");
+
+  // The store's own write is no read: the next call reads.
+  NodeRecord routine = RoutineOf(**other_version, 1);
+  ASSERT_TRUE(store_->RecordRoutineUpdate(routine).ok());
+  ASSERT_TRUE(sql_->Execute("edit",
+                            "UPDATE nodes SET hostname = 'edited-again.example' "
+                            "WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)})
+                  .ok());
+  auto after_write = store_->GetNodeAsRead(node_.node_id, routine.version + 1);
+  ASSERT_TRUE(after_write.ok() && after_write->has_value());
+  EXPECT_EQ((*after_write)->hostname, "edited-again.example");
+  EXPECT_EQ((*after_write)->version, routine.version + 1);
+}
+
+TEST_F(PostgresNodeRowCacheTest, ADeletedRowIsGoneAndARecreatedOneIsReadAfresh) {
+  ASSERT_TRUE(sql_->Execute("delete", "DELETE FROM nodes WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)})
+                  .ok());
+  auto gone = store_->GetNode(node_.node_id);
+  ASSERT_TRUE(gone.ok()) << gone.error().ToString();
+  EXPECT_FALSE(gone->has_value());
+  // The same id at the same version, with other contents.
+  NodeRecord again = MakeNode(1);
+  again.hostname = "recreated.example";
+  ASSERT_TRUE(store_->Commit({.node = again}).ok());
+  NodeRecord read = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(read.version, node_.version);
+  EXPECT_EQ(read.hostname, "recreated.example");
+}
+
+TEST_F(PostgresNodeRowCacheTest, AnotherStoresRoutineUpdateIsReadAfresh) {
+  auto other = OpenPostgresServiceStore(database_.url(), false);
+  ASSERT_TRUE(other.ok()) << other.error().ToString();
+  NodeRecord theirs = RoutineOf(MustRead(**other, node_.node_id), 1);
+  ASSERT_TRUE((*other)->RecordRoutineUpdate(theirs).ok());
+  NodeRecord read = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(read.version, node_.version + 1);
+  ExpectRoutineFields(read, theirs);
+}
+
+// An unchanged cached state is not sent again, a changed one is written,
+// and the row the store caches after its own update is the stored one
+// (non-routine fields from the database's row, not the caller's record).
+TEST_F(PostgresNodeRowCacheTest, OwnRoutineUpdatesKeepOrWriteTheStatesAndCacheTheStoredRow) {
+  NodeRecord first = RoutineOf(node_, 1);
+  first.hostname = "not-written.example";  // a routine update never writes it
+  ASSERT_TRUE(store_->RecordRoutineUpdate(first).ok());
+  EXPECT_EQ(StoredText("boot_state"), first.boot_cache->verified_state_json);
+  NodeRecord read = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(read.hostname, node_.hostname);
+  ExpectRoutineFields(read, first);
+
+  NodeRecord same_states = read;
+  same_states.last_verdict_json = R"({"trusted":true,"round":"same states"})";
+  ASSERT_TRUE(store_->RecordRoutineUpdate(same_states).ok());
+  EXPECT_EQ(StoredText("boot_state"), first.boot_cache->verified_state_json);
+  EXPECT_EQ(StoredText("runtime_state"), first.runtime_cache->verified_state_json);
+  EXPECT_EQ(StoredText("last_verdict"), same_states.last_verdict_json);
+
+  NodeRecord changed = RoutineOf(MustRead(*store_, node_.node_id), 2);
+  ASSERT_TRUE(store_->RecordRoutineUpdate(changed).ok());
+  EXPECT_EQ(StoredText("boot_state"), changed.boot_cache->verified_state_json);
+  EXPECT_EQ(StoredText("runtime_state"), changed.runtime_cache->verified_state_json);
+  NodeRecord dropped = MustRead(*store_, node_.node_id);
+  dropped.runtime_cache.reset();
+  ASSERT_TRUE(store_->RecordRoutineUpdate(dropped).ok());
+  EXPECT_EQ(StoredText("(runtime_state IS NULL)::text"), "true");
+  EXPECT_FALSE(MustRead(*store_, node_.node_id).runtime_cache.has_value());
+}
 
 }  // namespace
 }  // namespace attest::service::test

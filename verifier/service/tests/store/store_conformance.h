@@ -79,13 +79,14 @@ class RoutineConformance : public ServiceStoreConformance {
 };
 
 // The challenges' tests (challenge_conformance.cpp): node NodeId(node),
-// nonce ChallengeNonce(nonce).
+// nonce ChallengeNonce(nonce), expiring `expires_at`.
 class ChallengeConformance : public ServiceStoreConformance {
  protected:
   static constexpr std::chrono::milliseconds kMinute{60'000};
-  TimePoint MustIssue(ServiceStore& store, int node, int nonce, std::string_view requester,
-                      std::chrono::milliseconds lifetime = kMinute, ChallengeBounds bounds = {});
-  ChallengeRedemption Redeem(ServiceStore& store, int node, int nonce);
+  // A failed call fails the test and reads kReused (which no test expects
+  // where it is not).
+  ChallengeRedemption Redeem(ServiceStore& store, int node, int nonce, TimePoint expires_at);
+  TimePoint InAMinute() const { return std::chrono::system_clock::now() + kMinute; }
 };
 
 }  // namespace attest::service::test

@@ -70,8 +70,7 @@ TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
              "ALTER TABLE nodes DROP COLUMN runtime_reset_count; "
              "DROP TABLE ledger_drain; "
              "ALTER TABLE enrollments DROP COLUMN version; "
-             "DROP TABLE challenge_redemptions; "
-             "DROP TABLE challenges; "
+             "DROP TABLE answered_challenges; "
              "DELETE FROM schema_version WHERE version > 1");
   store_ = Open();
   auto read = store_->GetNode(node.node_id);

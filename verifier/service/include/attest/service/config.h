@@ -88,7 +88,10 @@ struct StateLayout {
   std::string dir;
   std::string ledger_key() const { return dir + "/ledger.key"; }    // Ed25519 secret, 0600
   std::string webhook_key() const { return dir + "/webhook.key"; }  // Ed25519 secret, 0600
-  std::string ca_certificate() const { return dir + "/ca.pem"; }    // chain, CA first
+  // The HMAC key of challenge nonces (32 bytes, 0600), the same file at
+  // every verifier on one database.
+  std::string challenge_key() const { return dir + "/challenge.key"; }
+  std::string ca_certificate() const { return dir + "/ca.pem"; }  // chain, CA first
   std::string ca_key() const { return dir + "/ca.key"; }
   std::string tls_certificate() const { return dir + "/tls.pem"; }
   std::string tls_key() const { return dir + "/tls.key"; }

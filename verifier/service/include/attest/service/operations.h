@@ -43,11 +43,16 @@ struct DeploymentLocation {
 
 // Makes the state directory (0700; refuses one that exists and is not
 // empty): service.db, ledger.db + ledger.key + ledger.pub, the CA, tls.pem +
-// tls.key, webhook.key, and one admin token, which it returns (the caller
+// tls.key, webhook.key, challenge.key, and one admin token, which it returns (the caller
 // shows it once; it is stored only hashed). With a PostgreSQL storage the
 // two databases are schemas in it instead of files (refused, before the
 // directory is written, when it holds a verifier's ledger already).
 Result<std::string> InitStateDirectory(const InitOptions& options, const Clock& clock);
+
+// Makes state_dir/challenge.key unless it exists (a deployment `verifier
+// init` made before the file did); true when it made it. `verifier migrate`
+// calls it: on PostgreSQL, every verifier needs the same key.
+Result<bool> EnsureChallengeKey(const std::string& state_dir);
 
 // The token (shown once) of a new API token; ledger token.created.
 Result<NewToken> CreateToken(const DeploymentLocation& where, Role role, std::string_view label,

@@ -11,7 +11,7 @@
 
 namespace attest::service {
 
-inline constexpr int kPostgresServiceSchemaVersion = 2;
+inline constexpr int kPostgresServiceSchemaVersion = 3;
 // Connections a store holds at most unless told otherwise: calls on more
 // threads at once wait for one. Opened as needed; one more holds the ledger
 // drain lock while a drain runs.

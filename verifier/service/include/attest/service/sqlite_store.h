@@ -14,7 +14,7 @@
 
 namespace attest::service {
 
-inline constexpr int kServiceSchemaVersion = 5;
+inline constexpr int kServiceSchemaVersion = 6;
 
 // Creates the file (0600) when `create` is set and it is missing (an
 // existing one is opened); without `create` it must exist (kNotFound). A

@@ -187,18 +187,9 @@ struct CommitResult {
 
 // What redeeming a challenge found (RedeemChallenge).
 enum class ChallengeRedemption {
-  kValid,    // issued for this node, unexpired, never redeemed: now redeemed
-  kUnknown,  // never issued for this node, or pruned since
-  kExpired,  // issued, past its expiry by the database's clock: now redeemed
+  kValid,    // unexpired, never redeemed: now redeemed
+  kExpired,  // past its expiry by the database's clock (not recorded)
   kReused,   // redeemed before
-};
-
-// How many challenges the store keeps per node (RecordChallenge), so that
-// requesters can neither grow the table without bound nor void each
-// other's challenges.
-struct ChallengeBounds {
-  std::size_t max_outstanding_per_requester = 4;  // unredeemed, unexpired
-  std::size_t max_per_node = 256;                 // every kept row, redeemed or expired too
 };
 
 // How much of the most recent routine updates a power loss may take
@@ -214,6 +205,14 @@ class ServiceStore {
   virtual Result<CommitResult> Commit(const StoreChange& change) = 0;
 
   virtual Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) = 0;
+  // The node as a GetNode through this store read it at `version`, when it
+  // still holds that read; else as GetNode reads it now. For the evidence
+  // answering a challenge whose GetNode found `version`: it is verified
+  // against the row the challenge told the node about, and its commit,
+  // guarded by that version, refuses any change since. A store whose reads
+  // are local may always read.
+  virtual Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id,
+                                                          std::int64_t version) = 0;
   // Ordered by node_id, after `after_node_id` (paging), at most `limit`.
   virtual Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
                                                     std::string_view after_node_id,
@@ -269,36 +268,32 @@ class ServiceStore {
   // writer flushes within wal_writer_delay).
   virtual Status RecordRoutineUpdate(const NodeRecord& node) = 0;
 
-  // Challenges shared by every verifier on the database (issue 14): a
-  // nonce issued by one may be answered at another, and is accepted once.
-  //
-  // Records `nonce` (32 bytes; kAlreadyExists if it is kept already) as
-  // issued to `node_id` for `requester` (the client's address), expiring
-  // `lifetime` after the database's clock reads now; returns that expiry.
-  // In the same transaction, bounds the node's rows: past
-  // max_outstanding_per_requester outstanding ones of this requester, its
-  // oldest outstanding one is deleted; past max_per_node rows, a redeemed
-  // or expired one, else the oldest of the requester holding the most
-  // outstanding. So no requester ever loses a challenge to another holding
-  // as many or fewer: a stranger asking on the node's behalf cannot void
-  // the node's own (one per attestation interval). Losing an issued
-  // challenge to a power loss is harmless (the nonce is then unknown), so it
-  // may be as durable as RecordRoutineUpdate.
-  virtual Result<TimePoint> RecordChallenge(std::string_view node_id, ByteView nonce,
-                                            std::string_view requester,
-                                            std::chrono::milliseconds lifetime,
-                                            const ChallengeBounds& bounds) = 0;
-  // Redeems the challenge `nonce` of `node_id`, whichever verifier issued
-  // it. The redemption is a row under a unique constraint (not a check then
-  // an insert), so of any number of redemptions at once, on any
-  // connections, at most one is kValid (or kExpired) and the rest kReused.
-  // Expiry is judged by the database's clock. Durable when it returns: a
-  // power loss never makes a redeemed nonce valid again.
-  virtual Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce) = 0;
-  // Deletes the challenges (and their redemptions) that expired more than
-  // `kept` ago by the database's clock; returns how many. Until then a late
-  // answer reads kExpired or kReused rather than kUnknown.
+  // Challenges answered at any verifier on the database (issue 14). The
+  // verifiers mint nonces that name their node and expiry under a key they
+  // share, and check them (api/challenge_nonce.h), so issuing one stores
+  // nothing. Redeeming one is kExpired when the database's clock reads at
+  // or after `expires_at`; else a row under the nonce's unique key (not a
+  // check then an insert), so of any number of redemptions at once, on any
+  // connections, at most one is kValid and the rest kReused. Durable when it
+  // returns: a power loss never makes a redeemed nonce valid again. The
+  // nonce is 32 bytes (kInvalidArgument otherwise).
+  virtual Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce,
+                                                      TimePoint expires_at) = 0;
+  // An attestation's routine update and the redemption of the challenge it
+  // answered, in one durable transaction: what RedeemChallenge finds, and
+  // when that is kValid the update too, with RecordRoutineUpdate's checks
+  // and errors (which then leave the nonce unredeemed). So a nonce is used
+  // up exactly when its verdict is recorded, at the cost of one commit.
+  virtual Result<ChallengeRedemption> RecordAnsweredRoutineUpdate(const NodeRecord& node,
+                                                                  ByteView nonce,
+                                                                  TimePoint expires_at) = 0;
+  // Deletes the redemptions of nonces that expired more than `kept` ago by
+  // the database's clock (answered again, they read kExpired); returns how
+  // many.
   virtual Result<std::uint64_t> PruneChallenges(std::chrono::seconds kept) = 0;
+  // The database's clock, which judges expiry: the verifiers mint expiries
+  // by it.
+  virtual Result<TimePoint> DatabaseNow() = 0;
 };
 
 }  // namespace attest::service
