@@ -19,9 +19,12 @@ PgAnswerSql AnswerChallengeSql(int node_param, int nonce_param, int expiry_param
   const std::string nonce = "$" + std::to_string(nonce_param);
   const std::string expiry = "$" + std::to_string(expiry_param);
   // The insert waits for a concurrent one of the same nonce to commit,
-  // then does nothing (or inserts, should that one roll back).
+  // then does nothing (or inserts, should that one roll back). Expired: by
+  // the clock, or before the pruning horizon (whatever the clock reads
+  // now, should it have stepped back, such a nonce's answer may be gone).
   return PgAnswerSql{
-      "answer_clock AS MATERIALIZED (SELECT (extract(epoch FROM now()) * 1000000)::bigint "
+      "answer_clock AS MATERIALIZED (SELECT greatest((extract(epoch FROM now()) * "
+      "1000000)::bigint, coalesce((SELECT pruned_before FROM answered_challenges_horizon), 0)) "
       "AS now_us), "
       "answered AS (INSERT INTO answered_challenges(nonce, node_id, expires_at) "
       "SELECT " +
@@ -68,8 +71,13 @@ Result<std::uint64_t> PgPruneChallenges(pg::Connection& connection, std::chrono:
       pg::QueryResult pruned,
       connection.QueryPrepared(
           "prune challenges",
-          "DELETE FROM answered_challenges WHERE expires_at < "
-          "(extract(epoch FROM now()) * 1000000)::bigint - $1",
+          // The horizon first (it only rises), then what is before it.
+          "WITH horizon AS (INSERT INTO answered_challenges_horizon(id, pruned_before) "
+          "VALUES (true, (extract(epoch FROM now()) * 1000000)::bigint - $1) "
+          "ON CONFLICT (id) DO UPDATE SET pruned_before = greatest("
+          "answered_challenges_horizon.pruned_before, EXCLUDED.pruned_before) "
+          "RETURNING pruned_before) "
+          "DELETE FROM answered_challenges WHERE expires_at < (SELECT pruned_before FROM horizon)",
           {Param::Int64(std::chrono::duration_cast<std::chrono::microseconds>(kept).count())}));
   return pruned.affected_rows();
 }

@@ -53,6 +53,7 @@ std::shared_ptr<const NodeRecord> NodeRowCache::Stored(std::string_view node_id,
 }
 
 void NodeRowCache::Put(NodeRecord node, std::int64_t row_xmin, bool confirmed) {
+  node.row_token = row_xmin;
   std::lock_guard lock(mutex_);
   PutLocked(std::move(node), row_xmin, confirmed);
 }
@@ -75,7 +76,8 @@ void NodeRowCache::PutLocked(NodeRecord node, std::int64_t row_xmin, bool read) 
 void NodeRowCache::PutRoutineUpdate(const NodeRecord& node, std::int64_t row_xmin) {
   std::lock_guard lock(mutex_);
   auto found = rows_.find(node.node_id);
-  if (found == rows_.end() || found->second.node->version != node.version) {
+  if (found == rows_.end() || found->second.node->version != node.version ||
+      found->second.row_xmin != node.row_token) {
     EraseLocked(node.node_id);
     return;
   }
@@ -88,6 +90,7 @@ void NodeRowCache::PutRoutineUpdate(const NodeRecord& node, std::int64_t row_xmi
   updated.boot_cache = node.boot_cache;
   updated.runtime_cache = node.runtime_cache;
   updated.version = node.version + 1;
+  updated.row_token = row_xmin;
   PutLocked(std::move(updated), row_xmin, false);
 }
 

@@ -217,6 +217,12 @@ CREATE TABLE answered_challenges(
   expires_at bigint NOT NULL
 );
 CREATE INDEX answered_challenges_by_expiry ON answered_challenges(expires_at);
+-- Answers of nonces expiring before this were pruned: such a nonce is
+-- expired whatever the clock reads later (should it step back).
+CREATE TABLE answered_challenges_horizon(
+  id boolean PRIMARY KEY CHECK (id),
+  pruned_before bigint NOT NULL
+);
 
 -- Answering one is an insert in the statement that needs it
 -- (postgres_challenge.cpp).
@@ -282,7 +288,8 @@ std::vector<std::string> PostgresServiceTables() {
           "crl_number",
           "ledger_outbox",
           "ledger_drain",
-          "answered_challenges"};
+          "answered_challenges",
+          "answered_challenges_horizon"};
 }
 
 std::string DropPostgresServiceSql() {

@@ -363,6 +363,7 @@ class PostgresServiceStore final : public ServiceStore {
                               relay.FromRow(rows, 0, internal::kNodeTypes, internal::ReadNodeRow));
       ATTEST_ASSIGN_OR_RETURN(std::int64_t read_xmin,
                               rows.Int64(0, static_cast<int>(std::strlen(internal::kNodeTypes))));
+      node.row_token = read_xmin;
       node_rows_.Put(node, read_xmin, confirmed);
       return std::optional<NodeRecord>(std::move(node));
     });

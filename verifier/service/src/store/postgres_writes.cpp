@@ -76,9 +76,20 @@ Result<std::int64_t> StoredVersion(pg::Connection& connection, const std::string
 
 // Inserts (version 0) or updates (the version read) a record whose key is
 // column 1 and whose version is the last-but-`version_from_end` column.
+// The version read, written again since by another write than the one
+// read (NodeRecord::row_token): a commit in between was lost.
+Error RewrittenVersion(std::string_view what, std::string_view id, std::int64_t version) {
+  return MakeError(ErrorCode::kBusy, std::string(what) + " " + std::string(id) +
+                                         " was written again at version " +
+                                         std::to_string(version) +
+                                         " since it was read (a commit was lost); read it again");
+}
+
+// `row_token`, when not 0, is the xmin the row must also have
+// (NodeRecord::row_token).
 Status CompareAndSet(pg::Connection& connection, std::string_view what, const std::string& table,
                      const char* columns, std::string_view key_column, std::string_view id,
-                     std::int64_t version, const PgParams& params) {
+                     std::int64_t version, std::int64_t row_token, const PgParams& params) {
   if (version < 0 || version == kMaxInt64) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(what) + ".version: " +
                                                       std::to_string(version) + " is out of range");
@@ -93,9 +104,12 @@ Status CompareAndSet(pg::Connection& connection, std::string_view what, const st
   } else {
     std::vector<Param> with_version(params.span().begin(), params.span().end());
     with_version.push_back(Param::Int64(version));
+    with_version.push_back(row_token != 0 ? Param::Int64(row_token) : Param::Null());
+    const std::string token = "$" + std::to_string(params.size() + 2);
     const std::string sql = "UPDATE " + table + " SET " + SetFromParams(columns) + " WHERE " +
                             std::string(key_column) + " = $1 AND version = $" +
-                            std::to_string(params.size() + 1);
+                            std::to_string(params.size() + 1) + " AND (" + token +
+                            "::bigint IS NULL OR xmin::text::bigint = " + token + ")";
     ATTEST_ASSIGN_OR_RETURN(pg::QueryResult update,
                             connection.Query("update " + std::string(what), sql, with_version));
     written = update.affected_rows();
@@ -106,6 +120,7 @@ Status CompareAndSet(pg::Connection& connection, std::string_view what, const st
       StoredVersion(connection,
                     "SELECT version FROM " + table + " WHERE " + std::string(key_column) + " = $1",
                     id));
+  if (stored == version) return RewrittenVersion(what, id, version);
   return Stale(what, id, version, stored);
 }
 
@@ -153,7 +168,7 @@ Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange
         },
         params));
     ATTEST_RETURN_IF_ERROR(CompareAndSet(connection, "node", "nodes", kNodeColumns, "node_id",
-                                         node.node_id, node.version, params));
+                                         node.node_id, node.version, node.row_token, params));
   }
   if (change.enrollment) {
     const EnrollmentRecord& enrollment = *change.enrollment;
@@ -167,7 +182,7 @@ Status PgApplyChange(pg::Connection& connection, Relay& relay, const StoreChange
         params));
     ATTEST_RETURN_IF_ERROR(CompareAndSet(connection, "enrollment", "enrollments",
                                          kEnrollmentColumns, "enrollment_id",
-                                         enrollment.enrollment_id, enrollment.version, params));
+                                         enrollment.enrollment_id, enrollment.version, 0, params));
   }
   if (change.revoke_certificates_of) {
     ATTEST_ASSIGN_OR_RETURN(std::int64_t revoked_at, TimeToMicros(change.revoked_at, "revoked_at"));
@@ -229,10 +244,11 @@ namespace {
 
 // Why a routine update matched no row, as Commit would say it (never OK).
 Status ExplainRoutineNoMatch(pg::Connection& connection, const NodeRecord& node) {
-  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read, connection.Query("read the node",
-                                                                 "SELECT version, state FROM nodes "
-                                                                 "WHERE node_id = $1",
-                                                                 {Param::Text(node.node_id)}));
+  ATTEST_ASSIGN_OR_RETURN(pg::QueryResult read,
+                          connection.Query("read the node",
+                                           "SELECT version, state, xmin::text::bigint FROM nodes "
+                                           "WHERE node_id = $1",
+                                           {Param::Text(node.node_id)}));
   if (read.rows() == 0) {
     return MakeError(
         ErrorCode::kNotFound,
@@ -240,6 +256,10 @@ Status ExplainRoutineNoMatch(pg::Connection& connection, const NodeRecord& node)
   }
   ATTEST_ASSIGN_OR_RETURN(std::int64_t stored, read.Int64(0, 0));
   if (stored != node.version) return Stale("node", node.node_id, node.version, stored);
+  ATTEST_ASSIGN_OR_RETURN(std::int64_t row_xmin, read.Int64(0, 2));
+  if (node.row_token != 0 && row_xmin != node.row_token) {
+    return RewrittenVersion("node", node.node_id, node.version);
+  }
   ATTEST_ASSIGN_OR_RETURN(std::string_view state, read.Text(0, 1));
   return MakeError(ErrorCode::kInvalidArgument,
                    "node " + node.node_id + ": a routine update keeps the state (stored " +
@@ -286,6 +306,7 @@ Result<PgRoutineOutcome> PgApplyRoutineUpdate(pg::Connection& connection, Relay&
   if (runtime_kept) bound[14] = Param::Null();
   bound.push_back(Param::Int64(boot_kept ? 1 : 0));
   bound.push_back(Param::Int64(runtime_kept ? 1 : 0));
+  bound.push_back(node.row_token != 0 ? Param::Int64(node.row_token) : Param::Null());
   const std::string update =
       "UPDATE nodes SET last_attestation = $3, last_verdict = $4, last_clock = $5, "
       "last_reset_count = $6, last_restart_count = $7, boot_reset_count = $8, "
@@ -296,7 +317,9 @@ Result<PgRoutineOutcome> PgApplyRoutineUpdate(pg::Connection& connection, Relay&
       "runtime_state = CASE WHEN $18 = 1 THEN runtime_state "
       "WHEN runtime_state IS NOT DISTINCT FROM $15 THEN runtime_state ELSE $15 END, "
       "version = version + 1 ";
-  const std::string guard = "node_id = $1 AND version = $16 AND state = $2 ";
+  const std::string guard =
+      "node_id = $1 AND version = $16 AND state = $2 AND "
+      "($19::bigint IS NULL OR nodes.xmin::text::bigint = $19) ";
   if (answer == nullptr) {
     ATTEST_ASSIGN_OR_RETURN(
         pg::QueryResult updated,
@@ -318,7 +341,7 @@ Result<PgRoutineOutcome> PgApplyRoutineUpdate(pg::Connection& connection, Relay&
   // raises and the statement's transaction, the answer in it, rolls back.
   bound.push_back(Param::Bytes(answer->nonce));
   bound.push_back(Param::Int64(answer_expiry));
-  const PgAnswerSql answer_sql = AnswerChallengeSql(1, 19, 20);
+  const PgAnswerSql answer_sql = AnswerChallengeSql(1, 20, 21);
   Result<pg::QueryResult> answered = connection.QueryPrepared(
       "answered routine update",
       "WITH " + answer_sql.ctes + ", updated AS (" + update +

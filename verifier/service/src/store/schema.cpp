@@ -155,6 +155,10 @@ CREATE TABLE answered_challenges(
   expires_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX answered_challenges_by_expiry ON answered_challenges(expires_at);
+CREATE TABLE answered_challenges_horizon(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_before INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 

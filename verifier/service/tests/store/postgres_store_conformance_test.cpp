@@ -147,6 +147,76 @@ TEST_F(PostgresNodeRowCacheTest, TheRowReadAtAVersionStandsInForAnotherRead) {
   EXPECT_EQ((*after_write)->version, routine.version + 1);
 }
 
+// A commit lost to a crash or a failover lets the same version be written
+// again with other contents. A record read before is refused at its write,
+// whichever write, though a cached read still returns it.
+TEST_F(PostgresNodeRowCacheTest, AVersionWrittenAgainIsNotTakenForTheOneRead) {
+  // The same version, another write: what a lost commit and a later one
+  // (an operator's revocation at another verifier) leave behind.
+  ASSERT_TRUE(sql_->Execute("rewrite", "UPDATE nodes SET state = 'revoked' WHERE node_id = $1",
+                            {pg::Param::Text(node_.node_id)})
+                  .ok());
+  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version);
+  ASSERT_TRUE(as_read.ok() && as_read->has_value());
+  EXPECT_EQ((*as_read)->state, NodeState::kTrusted) << "the challenge's read, by design";
+  EXPECT_EQ((*as_read)->row_token, node_.row_token);
+  EXPECT_NE(node_.row_token, 0);
+
+  NodeRecord routine = RoutineOf(**as_read, 1);
+  Status routine_refused = store_->RecordRoutineUpdate(routine);
+  ASSERT_FALSE(routine_refused.ok());
+  EXPECT_EQ(routine_refused.error().code, ErrorCode::kBusy);
+  EXPECT_NE(routine_refused.error().message.find("written again at version"), std::string::npos)
+      << routine_refused.error().message;
+  auto answered = store_->RecordAnsweredRoutineUpdate(
+      routine, ChallengeNonce(1), std::chrono::system_clock::now() + std::chrono::minutes(1));
+  ASSERT_FALSE(answered.ok());
+  EXPECT_EQ(answered.error().code, ErrorCode::kBusy);
+
+  NodeRecord committed = **as_read;
+  committed.hostname = "un-revoked.example";
+  auto commit_refused = store_->Commit({.node = committed});
+  ASSERT_FALSE(commit_refused.ok());
+  EXPECT_EQ(commit_refused.error().code, ErrorCode::kBusy);
+  EXPECT_NE(commit_refused.error().message.find("written again at version"), std::string::npos)
+      << commit_refused.error().message;
+
+  NodeRecord read = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(read.state, NodeState::kRevoked);
+  EXPECT_EQ(read.hostname, node_.hostname);
+  EXPECT_EQ(read.version, node_.version);
+  // The refused answered update left its nonce unredeemed.
+  auto redeemed = store_->RedeemChallenge(
+      node_.node_id, ChallengeNonce(1), std::chrono::system_clock::now() + std::chrono::minutes(1));
+  ASSERT_TRUE(redeemed.ok());
+  EXPECT_EQ(*redeemed, ChallengeRedemption::kValid);
+}
+
+// Should the database's clock step back after a prune, a pruned answer's
+// nonce is still expired: the horizon only rises.
+TEST_F(PostgresNodeRowCacheTest, ANonceBeforeThePruningHorizonIsExpiredWhateverTheClock) {
+  const TimePoint in_a_minute = std::chrono::system_clock::now() + std::chrono::minutes(1);
+  ASSERT_TRUE(store_->PruneChallenges(std::chrono::seconds(0)).ok());
+  // As if that prune ran with the clock an hour ahead.
+  ASSERT_TRUE(sql_->Execute("raise the horizon",
+                            "UPDATE answered_challenges_horizon SET pruned_before = "
+                            "(extract(epoch FROM now()) * 1000000)::bigint + 3600000000")
+                  .ok());
+  auto redeemed = store_->RedeemChallenge(node_.node_id, ChallengeNonce(1), in_a_minute);
+  ASSERT_TRUE(redeemed.ok()) << redeemed.error().ToString();
+  EXPECT_EQ(*redeemed, ChallengeRedemption::kExpired);
+  auto answered =
+      store_->RecordAnsweredRoutineUpdate(RoutineOf(node_, 1), ChallengeNonce(2), in_a_minute);
+  ASSERT_TRUE(answered.ok()) << answered.error().ToString();
+  EXPECT_EQ(*answered, ChallengeRedemption::kExpired);
+  EXPECT_EQ(MustRead(*store_, node_.node_id).version, node_.version) << "nothing recorded";
+  // A later prune with the clock back where it is does not lower it.
+  ASSERT_TRUE(store_->PruneChallenges(std::chrono::seconds(0)).ok());
+  redeemed = store_->RedeemChallenge(node_.node_id, ChallengeNonce(3), in_a_minute);
+  ASSERT_TRUE(redeemed.ok());
+  EXPECT_EQ(*redeemed, ChallengeRedemption::kExpired);
+}
+
 TEST_F(PostgresNodeRowCacheTest, ADeletedRowIsGoneAndARecreatedOneIsReadAfresh) {
   ASSERT_TRUE(sql_->Execute("delete", "DELETE FROM nodes WHERE node_id = $1",
                             {pg::Param::Text(node_.node_id)})

@@ -70,7 +70,7 @@ TEST_F(StoreTest, AVersion1DatabaseMigratesKeepingItsNodes) {
              "ALTER TABLE nodes DROP COLUMN runtime_reset_count; "
              "DROP TABLE ledger_drain; "
              "ALTER TABLE enrollments DROP COLUMN version; "
-             "DROP TABLE answered_challenges; "
+             "DROP TABLE answered_challenges; DROP TABLE answered_challenges_horizon; "
              "DELETE FROM schema_version WHERE version > 1");
   store_ = Open();
   auto read = store_->GetNode(node.node_id);

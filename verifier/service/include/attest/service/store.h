@@ -73,6 +73,12 @@ struct NodeRecord {
   // Optimistic concurrency: Commit refuses (kBusy) a node whose version is
   // not the stored one, and stores version + 1. 0 for a new node.
   std::int64_t version = 0;
+  // Which write of the row this record was read from, where the store can
+  // tell (PostgreSQL: the row's xmin); 0 where it cannot, and for a new
+  // record. Writes require it along with the version, so a version written
+  // again after a commit was lost (a crash, a failover to a standby that
+  // lacked it) is not taken for the one read.
+  std::int64_t row_token = 0;
 };
 
 // A trusted node's trust facts alone (ListTrustedNodes): what the trust
