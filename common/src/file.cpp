@@ -20,19 +20,6 @@ FileDescriptor::~FileDescriptor() {
 }
 namespace {
 
-Status WriteAll(int fd, ByteView data, const std::string& path) {
-  std::size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrorFromErrno(errno, "write", path);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  return OkStatus();
-}
-
 std::string OwnerName(uid_t uid) {
   std::string text = "uid " + std::to_string(uid);
   std::array<char, 1024> buffer{};
@@ -265,7 +252,7 @@ Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& path, mode_
   return AtomicFileWriter(path, std::move(temporary), std::move(fd));
 }
 
-Status AtomicFileWriter::Commit() {
+Status AtomicFileWriter::ReadyToPublish() {
   if (committed_) return MakeError(ErrorCode::kInternal, path_ + ": committed twice");
   stream_->flush();
   if (int error = buffer_->write_error(); error != 0) {
@@ -273,8 +260,8 @@ Status AtomicFileWriter::Commit() {
   }
   if (!*stream_) return MakeError(ErrorCode::kIo, path_ + ": write failed");
   if (::fsync(buffer_->fd()) != 0) return ErrorFromErrno(errno, "fsync", temporary_);
-  // Rename only the file we wrote: if the name was replaced (a symlink
-  // planted there, say), renaming it would publish someone else's file.
+  // Publish only the file we wrote: if the name was replaced (a symlink
+  // planted there, say), publishing it would publish someone else's file.
   struct stat ours {};
   struct stat named {};
   if (::fstat(buffer_->fd(), &ours) != 0) return ErrorFromErrno(errno, "stat", temporary_);
@@ -285,14 +272,34 @@ Status AtomicFileWriter::Commit() {
                                          "being written; " +
                                          path_ + " was left as it was");
   }
-  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
-    return ErrorFromErrno(errno, "rename temporary file to", path_);
-  }
-  committed_ = true;
+  return OkStatus();
+}
+
+void AtomicFileWriter::SyncDirectory() const {
   std::filesystem::path target(path_);
   std::string directory = target.has_parent_path() ? target.parent_path().string() : ".";
   FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+Status AtomicFileWriter::Commit() {
+  ATTEST_RETURN_IF_ERROR(ReadyToPublish());
+  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
+    return ErrorFromErrno(errno, "rename temporary file to", path_);
+  }
+  committed_ = true;
+  SyncDirectory();
+  return OkStatus();
+}
+
+Status AtomicFileWriter::CommitNew() {
+  ATTEST_RETURN_IF_ERROR(ReadyToPublish());
+  if (::link(temporary_.c_str(), path_.c_str()) != 0) {
+    return ErrorFromErrno(errno, "create", path_);  // the destructor drops the temporary
+  }
+  RemoveTemporary();
+  committed_ = true;
+  SyncDirectory();
   return OkStatus();
 }
 
@@ -303,20 +310,14 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, m
 }
 
 Status CreateSecretFile(const std::string& path, ByteView contents) {
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return ErrorFromErrno(errno, "create", path);
-  // Nothing half-written survives a failure.
-  auto fail = [&](Error error) {
-    ::unlink(path.c_str());
-    return error;
-  };
-  // O_CREAT's mode is filtered by the umask; make 0600 exact.
-  if (::fchmod(fd.get(), 0600) != 0) return fail(ErrorFromErrno(errno, "chmod", path));
-  if (Status written = WriteAll(fd.get(), contents, path); !written.ok()) {
-    return fail(written.error());
-  }
-  if (::fsync(fd.get()) != 0) return fail(ErrorFromErrno(errno, "fsync", path));
-  return OkStatus();
+  // Refused at once where the file exists; CommitNew refuses it again
+  // should one appear meanwhile.
+  if (PathExists(path)) return ErrorFromErrno(EEXIST, "create", path);
+  // AtomicFileWriter's mode is exact, whatever the umask.
+  ATTEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Create(path, 0600));
+  writer.stream().write(reinterpret_cast<const char*>(contents.data()),
+                        static_cast<std::streamsize>(contents.size()));
+  return writer.CommitNew();
 }
 
 bool PathExists(const std::string& path) {

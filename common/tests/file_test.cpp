@@ -84,6 +84,45 @@ TEST_F(FileTest, SecretFileIsOwnerOnlyWhateverTheUmask) {
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
 }
 
+// Written under a temporary name and linked into place: no temporary is
+// left beside the key, made or refused, and a refused one keeps the first.
+TEST_F(FileTest, SecretFileLeavesOnlyTheKeyBehind) {
+  std::string path = directory_ + "/key";
+  ASSERT_TRUE(CreateSecretFile(path, AsBytes("secret")).ok());
+  ASSERT_FALSE(CreateSecretFile(path, AsBytes("other")).ok());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"key"});
+  auto secret = ReadSecretFile(path, 1024);
+  ASSERT_TRUE(secret.ok()) << secret.error().ToString();
+  EXPECT_EQ(AsText(secret->view()), "secret");
+}
+
+// A file that appears at the name while the new one is written wins: the
+// new one is dropped, not published over it.
+TEST_F(FileTest, CommitNewRefusesANameTakenMeanwhile) {
+  std::string path = directory_ + "/made-once";
+  {
+    auto writer = AtomicFileWriter::Create(path, 0600);
+    ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+    writer->stream() << "mine";
+    std::ofstream(path) << "theirs";
+    Status committed = writer->CommitNew();
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code, ErrorCode::kAlreadyExists);
+  }  // the writer is dropped here, and its temporary with it
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"made-once"});
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "theirs");
+}
+
 TEST_F(FileTest, ReadSecretFileRefusesAGroupReadableFile) {
   std::string path = directory_ + "/loose";
   std::ofstream(path) << "secret";

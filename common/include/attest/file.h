@@ -84,8 +84,16 @@ class AtomicFileWriter {
   // reported (with its errno) by Commit().
   std::ostream& stream() { return *stream_; }
   Status Commit();
+  // As Commit, but publishes the file only where `path` does not exist
+  // (a hard link, not a rename): kAlreadyExists otherwise, and nothing
+  // written stays. For a file made once, such as a key.
+  Status CommitNew();
 
  private:
+  // Commit's checks before publishing: everything written and fsynced, and
+  // the temporary name still the file written.
+  Status ReadyToPublish();
+  void SyncDirectory() const;
   AtomicFileWriter(std::string path, std::string temporary, FileDescriptor fd);
   // Unlinks the temporary name if it still refers to our file.
   void RemoveTemporary();
@@ -96,7 +104,8 @@ class AtomicFileWriter {
   bool committed_ = false;
 };
 
-// Creates `path` (which must not exist) with mode 0600 and `contents`.
+// Creates `path` (which must not exist) with mode 0600 and `contents`,
+// whole or not at all, even across a crash (AtomicFileWriter::CommitNew).
 Status CreateSecretFile(const std::string& path, ByteView contents);
 
 bool PathExists(const std::string& path);

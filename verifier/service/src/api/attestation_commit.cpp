@@ -17,28 +17,34 @@ bool IsRoutine(const StoreChange& change, NodeState previous) {
 
 }  // namespace
 
+Result<std::optional<ChallengeOutcome>> RedeemAnswer(Context& context, const std::string& node_id,
+                                                     std::optional<ChallengeAnswer>& answer) {
+  ATTEST_ASSIGN_OR_RETURN(
+      ChallengeRedemption redemption,
+      context.store->RedeemChallenge(node_id, answer->nonce, answer->expires_at));
+  answer.reset();
+  if (redemption == ChallengeRedemption::kValid) return std::optional<ChallengeOutcome>();
+  return std::optional<ChallengeOutcome>(OutcomeOf(redemption));
+}
+
 Result<AttestationCommit> CommitAttestation(Context& context, const StoreChange& change,
                                             NodeState previous,
                                             std::optional<ChallengeAnswer>& answer) {
   const bool routine = IsRoutine(change, previous);
   if (answer) {
-    ChallengeRedemption redemption = ChallengeRedemption::kReused;
     if (routine) {
-      ATTEST_ASSIGN_OR_RETURN(redemption, context.store->RecordAnsweredRoutineUpdate(
-                                              *change.node, answer->nonce, answer->expires_at));
+      ATTEST_ASSIGN_OR_RETURN(ChallengeRedemption redemption,
+                              context.store->RecordAnsweredRoutineUpdate(
+                                  *change.node, answer->nonce, answer->expires_at));
       answer.reset();
       if (redemption == ChallengeRedemption::kValid) return AttestationCommit{};
       return AttestationCommit{CommitResult{}, OutcomeOf(redemption)};
     }
     // A state change: its commit stays the one Commit; the answer goes
     // first, durably, so it cannot be used again whatever follows.
-    ATTEST_ASSIGN_OR_RETURN(
-        redemption,
-        context.store->RedeemChallenge(change.node->node_id, answer->nonce, answer->expires_at));
-    answer.reset();
-    if (redemption != ChallengeRedemption::kValid) {
-      return AttestationCommit{CommitResult{}, OutcomeOf(redemption)};
-    }
+    ATTEST_ASSIGN_OR_RETURN(std::optional<ChallengeOutcome> refused,
+                            RedeemAnswer(context, change.node->node_id, answer));
+    if (refused) return AttestationCommit{CommitResult{}, refused};
   }
   if (!routine) {
     ATTEST_ASSIGN_OR_RETURN(CommitResult committed, CommitChange(context, change));

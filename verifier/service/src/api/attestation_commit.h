@@ -14,6 +14,11 @@ struct AttestationCommit {
   std::optional<ChallengeOutcome> nonce_refused;
 };
 
+// Redeems `answer` on its own, durably, and resets it: nullopt when the
+// redemption was valid, else the outcome that refuses the evidence.
+Result<std::optional<ChallengeOutcome>> RedeemAnswer(Context& context, const std::string& node_id,
+                                                     std::optional<ChallengeAnswer>& answer);
+
 // `change` as the attestation built it; `previous` the node's state when it
 // was read. Routine only when the node stays trusted and the change carries
 // no event, certificate, revocation or other record. `answer` (PostgreSQL),

@@ -158,6 +158,20 @@ Result<RecordedVerdict> RecordVerdict(Context& context, NodeRecord node,
                                       const verifier::Policy& policy, TimePoint now,
                                       std::optional<ChallengeAnswer> answer) {
   const NodeRecord read = node;
+  // Evidence with a CSR has a certificate signed for it, so it is never a
+  // routine update: its nonce is redeemed first, and a replay of it costs
+  // no signature.
+  if (answer && verdict.trusted && evidence.csr) {
+    ATTEST_ASSIGN_OR_RETURN(std::optional<ChallengeOutcome> refused,
+                            RedeemAnswer(context, read.node_id, answer));
+    if (refused) {
+      RecordedVerdict recorded;
+      recorded.previous = read.state;
+      recorded.node = read;
+      recorded.nonce_refused = refused;
+      return recorded;
+    }
+  }
   for (int attempt = 1;; ++attempt) {
     RecordedVerdict recorded;
     recorded.previous = node.state;

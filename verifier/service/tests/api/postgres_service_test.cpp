@@ -230,6 +230,36 @@ TEST_F(PostgresServiceTest, ChallengeKeysMustBeTheSameFileAtEveryVerifier) {
   EXPECT_EQ(here.status, 200) << here.body;
 }
 
+// Evidence asking for a certificate, replayed at either verifier, is
+// refused NONCE_REUSED and gets no certificate: the node holds the one its
+// first answer got.
+TEST_F(PostgresServiceTest, AReplayedCertificateRequestIsRefusedAndGetsNoCertificate) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  Attest(node);  // trusted: the next evidence is the node's own renewal
+  const Bytes nonce = Challenge(node);
+  verifier::Evidence evidence = MakeEvidence(node, nonce, /*with_boot_log=*/true);
+  node.AddCertificateRequest(evidence);
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  const std::string text = EvidenceText(evidence);
+  http::Response first = Post(*service_, target, text);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(first.body.find("certificate_chain"), std::string::npos) << first.body;
+  std::unique_ptr<Service> other = OpenAnother();
+  ASSERT_TRUE(other);
+  for (Service* service : {service_.get(), other.get()}) {
+    http::Response replay = Post(*service, target, text);
+    EXPECT_EQ(replay.status, 409) << replay.body;
+    EXPECT_EQ(ErrorCodeOf(replay), "NONCE_REUSED");
+    EXPECT_EQ(replay.body.find("certificate_chain"), std::string::npos);
+  }
+  auto store = OpenPostgresServiceStore(storage_, false);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  auto certificates = (*store)->CertificatesOf(node.node_id());
+  ASSERT_TRUE(certificates.ok());
+  EXPECT_EQ(certificates->size(), 1u);
+}
+
 // The same evidence posted to two verifiers at the same instant: the
 // database's unique constraint lets exactly one of them accept it.
 TEST_F(PostgresServiceTest, TheSameNonceAtTwoVerifiersAtOnceIsAcceptedOnce) {
