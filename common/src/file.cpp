@@ -252,6 +252,19 @@ Result<AtomicFileWriter> AtomicFileWriter::Create(const std::string& path, mode_
   return AtomicFileWriter(path, std::move(temporary), std::move(fd));
 }
 
+Status AtomicFileWriter::WriteUnbuffered(ByteView data) {
+  std::size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(buffer_->fd(), data.data() + written, data.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrorFromErrno(errno, "write", temporary_);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return OkStatus();
+}
+
 Status AtomicFileWriter::ReadyToPublish() {
   if (committed_) return MakeError(ErrorCode::kInternal, path_ + ": committed twice");
   stream_->flush();
@@ -315,8 +328,9 @@ Status CreateSecretFile(const std::string& path, ByteView contents) {
   if (PathExists(path)) return ErrorFromErrno(EEXIST, "create", path);
   // AtomicFileWriter's mode is exact, whatever the umask.
   ATTEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Create(path, 0600));
-  writer.stream().write(reinterpret_cast<const char*>(contents.data()),
-                        static_cast<std::streamsize>(contents.size()));
+  // Never through the stream's buffer: no copy of a secret outside the
+  // caller's guarded memory.
+  ATTEST_RETURN_IF_ERROR(writer.WriteUnbuffered(contents));
   return writer.CommitNew();
 }
 

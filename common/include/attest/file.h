@@ -83,6 +83,9 @@ class AtomicFileWriter {
   // Buffered writes to the descriptor; a failed write sets badbit and is
   // reported (with its errno) by Commit().
   std::ostream& stream() { return *stream_; }
+  // Writes straight to the descriptor, past the stream's buffer (which is
+  // not wiped when freed): for secrets. Not to be mixed with stream().
+  Status WriteUnbuffered(ByteView data);
   Status Commit();
   // As Commit, but publishes the file only where `path` does not exist
   // (a hard link, not a rename): kAlreadyExists otherwise, and nothing
