@@ -57,7 +57,7 @@ constexpr const char* kSelection = "sha256:0-8,15";
 
 struct Flags {
   std::size_t nodes = 100;
-  unsigned server_threads = 2;
+  std::optional<unsigned> server_threads;  // unset: the verifier's default (ServingThreads)
   unsigned clients = 8;
   double seconds = 10;
   double rate = 1500;
@@ -369,6 +369,8 @@ int Main(int argc, char** argv) {
   config.ek_allowlist = setup.allowlist_path;
   config.policy_file = setup.policy_path;
   config.threads = flags.server_threads;
+  const unsigned server_threads =
+      service::ServingThreads(config, std::thread::hardware_concurrency());
   config.max_connections = 4096;
   // The generator speaks for a whole fleet from one address, each node far
   // more often than a real one: the per-address and per-node limits would
@@ -394,7 +396,7 @@ int Main(int argc, char** argv) {
   EnrollAll(setup, ports, 8);
   std::fprintf(stderr, "service_load: enrolled and attested %zu nodes in %.1f s\n", flags.nodes,
                std::chrono::duration<double>(Clock::now() - enroll_start).count());
-  Report report(flags.nodes, flags.server_threads, description, storage.description());
+  Report report(flags.nodes, server_threads, description, storage.description());
   for (VerifierUnderTest& verifier : verifiers) {
     report.Memory("after enrollment", verifier.Memory());
   }
@@ -437,7 +439,7 @@ int Main(int argc, char** argv) {
   if (Wants(flags, "core")) {
     const double steady_core = CoreRate(setup, false, 3);
     const double first_core = CoreRate(setup, true, 3);
-    const unsigned threads = flags.server_threads * static_cast<unsigned>(verifiers.size());
+    const unsigned threads = server_threads * static_cast<unsigned>(verifiers.size());
     if (steady_closed) report.Core("steady", steady_closed->rate, steady_core, threads);
     if (first_closed) report.Core("first contact", first_closed->rate, first_core, threads);
   }

@@ -23,8 +23,9 @@ void WriteToml(const service::ServiceConfig& config, const std::string& path) {
   if (!config.storage.empty()) toml << "storage = \"" << config.storage << "\"\n";
   toml << "[enrollment]\nek_allowlist = \"" << config.ek_allowlist.value_or("") << "\"\n"
        << "[policy]\nfile = \"" << config.policy_file.value_or("") << "\"\n"
-       << "[limits]\nthreads = " << config.threads << "\n"
-       << "max_connections = " << config.max_connections << "\n"
+       << "[limits]\n";
+  if (config.threads) toml << "threads = " << *config.threads << "\n";
+  toml << "max_connections = " << config.max_connections << "\n"
        << "max_connections_per_address = " << config.max_connections_per_address << "\n"
        << "rate_per_second = " << static_cast<long>(config.rate_limit.per_second) << "\n"
        << "rate_burst = " << static_cast<long>(config.rate_limit.burst) << "\n";

@@ -201,7 +201,8 @@ int RunServe(CommandArgs args, std::ostream& out, std::ostream& err) {
       options, [handler](const http::Request& request) { return handler->Handle(request); });
   if (!server.ok()) return run.Fail(server.error());
   const std::string serving =
-      "serving on " + config->listen + " (port " + std::to_string((*server)->port()) + ")";
+      "serving on " + config->listen + " (port " + std::to_string((*server)->port()) + "), " +
+      std::to_string(options.threads) + (options.threads == 1 ? " thread" : " threads");
   err << "verifier: " << serving << "\n";
   err.flush();
   NotifyServing(serving, err);

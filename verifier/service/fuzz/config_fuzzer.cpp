@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (config->state_dir.empty() || config->state_dir.front() != '/') Fail("state_dir");
-  if (config->threads < 1 || config->threads > 64) Fail("limits.threads");
+  if (config->threads && (*config->threads < 1 || *config->threads > 64)) Fail("limits.threads");
   if (config->max_connections < 1 || config->max_connections > 100000) {
     Fail("limits.max_connections");
   }

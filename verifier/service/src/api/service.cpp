@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "attest/file.h"
 #include "attest/ledger/kinds.h"
@@ -139,7 +140,8 @@ Status OpenParts(api::Context& context) {
   const StateLayout& layout = context.layout;
   // A connection for each serving thread, the trust sweeper and the CLI's
   // kind of one-off caller, so no request waits for another's.
-  const int connections = static_cast<int>(context.config.threads) + 2;
+  const int connections =
+      static_cast<int>(ServingThreads(context.config, std::thread::hardware_concurrency())) + 2;
   ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false, connections));
   ledger::LedgerOptions options;
   options.clock = &context.clock;
@@ -229,7 +231,7 @@ http::ServerOptions ServerOptionsFor(const ServiceConfig& config, const Service&
   options.header_timeout = config.header_timeout;
   options.body_timeout = config.body_timeout;
   options.idle_timeout = config.idle_timeout;
-  options.threads = config.threads;
+  options.threads = ServingThreads(config, std::thread::hardware_concurrency());
   options.body_limit = [&service](std::string_view method, std::string_view path) {
     return service.BodyLimit(method, path);
   };

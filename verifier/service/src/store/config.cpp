@@ -4,6 +4,7 @@
 // checked against the same list (ServiceConfigKeys).
 #include "attest/service/config.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -195,8 +196,10 @@ const std::array<KeySpec, 9> kLimitKeys = {{
      [](const toml::node& node, const std::string& key, Context& c) {
        return SetDuration(c.config.idle_timeout, node, key, c, 100, 3600000);
      }},
-    {"threads", [](const toml::node& node, const std::string& key,
-                   Context& c) { return SetInteger(c.config.threads, node, key, c, 1, 64); }},
+    {"threads",
+     [](const toml::node& node, const std::string& key, Context& c) {
+       return SetInteger(c.config.threads.emplace(), node, key, c, 1, 64);
+     }},
     {"rate_per_second",
      [](const toml::node& node, const std::string& key, Context& c) -> Status {
        ATTEST_ASSIGN_OR_RETURN(c.config.rate_limit.per_second, GetNumber(node, key, c, 0.001, 1e6));
@@ -333,6 +336,12 @@ StorageLocation ResolveStorage(const std::string& storage, const std::string& st
     location.sqlite_dir = storage.empty() ? state_dir : storage;
   }
   return location;
+}
+
+unsigned ServingThreads(const ServiceConfig& config, unsigned cores) {
+  if (config.threads) return *config.threads;
+  if (!ResolveStorage(config.storage, config.state_dir).is_postgres()) return 2;
+  return std::clamp(2 * cores, 4u, 16u);
 }
 
 Result<ServiceConfig> LoadServiceConfig(const std::string& path) {

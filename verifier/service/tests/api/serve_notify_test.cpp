@@ -122,6 +122,8 @@ TEST_F(ServeNotifyTest, ReadyOnceServingThenStoppingOnSigterm) {
   ASSERT_TRUE(lines[1].starts_with(status_prefix)) << lines[1];
   const int port = std::stoi(lines[1].substr(status_prefix.size()));
   ASSERT_GT(port, 0);
+  // SQLite storage and no limits.threads: 2 (ServingThreads), and said so.
+  EXPECT_TRUE(lines[1].ends_with("), 2 threads")) << lines[1];
 
   // Ready means serving: the port answers as soon as READY=1 is read.
   http::ClientOptions options;

@@ -34,7 +34,7 @@ TEST(ConfigTest, OnlyStateDirIsRequiredAndTheRestHasDefaults) {
   ServiceConfig defaults;
   EXPECT_EQ(config.state_dir, "/var/lib/attest-verifier");
   EXPECT_EQ(config.listen, "127.0.0.1:8443");
-  EXPECT_EQ(config.threads, defaults.threads);
+  EXPECT_FALSE(config.threads.has_value());  // by the storage: ServingThreads
   EXPECT_EQ(config.max_body_bytes, defaults.max_body_bytes);
   EXPECT_EQ(config.enrollment_lifetime, std::chrono::seconds(300));
   EXPECT_EQ(config.crl_validity, std::chrono::hours(24));
@@ -107,6 +107,34 @@ url = "http://127.0.0.1:8080/hook"
   EXPECT_EQ(config.webhooks[0].ca_bundle, "/etc/attest/hooks-ca.pem");
   EXPECT_EQ(config.webhooks[1].url, "http://127.0.0.1:8080/hook");
   EXPECT_FALSE(config.webhooks[1].ca_bundle.has_value());
+}
+
+// Unset, the threads follow the storage: 2 with SQLite; with PostgreSQL,
+// whose requests wait on round trips with their thread held, twice the
+// cores, never under 4 nor over 16 (each holds a connection).
+TEST(ConfigTest, ServingThreadsFollowTheStorageUnlessSet) {
+  const ServiceConfig sqlite = MustParse(kMinimal);
+  const ServiceConfig sqlite_dir = MustParse(kMinimal + "storage = \"/srv/attest\"\n");
+  const ServiceConfig postgres =
+      MustParse(kMinimal + "storage = \"postgresql:///attest?host=/run/postgresql\"\n");
+  const ServiceConfig postgres_short = MustParse(kMinimal + "storage = \"postgres:///attest\"\n");
+  for (unsigned cores : {0u, 1u, 2u, 8u, 64u}) {
+    EXPECT_EQ(ServingThreads(sqlite, cores), 2u) << cores;
+    EXPECT_EQ(ServingThreads(sqlite_dir, cores), 2u) << cores;
+  }
+  EXPECT_EQ(ServingThreads(postgres, 0), 4u);  // hardware_concurrency() may not know
+  EXPECT_EQ(ServingThreads(postgres, 1), 4u);
+  EXPECT_EQ(ServingThreads(postgres, 2), 4u);
+  EXPECT_EQ(ServingThreads(postgres, 3), 6u);
+  EXPECT_EQ(ServingThreads(postgres_short, 3), 6u);
+  EXPECT_EQ(ServingThreads(postgres, 8), 16u);
+  EXPECT_EQ(ServingThreads(postgres, 64), 16u);
+
+  const ServiceConfig set_sqlite = MustParse(kMinimal + "[limits]\nthreads = 3\n");
+  const ServiceConfig set_postgres =
+      MustParse(kMinimal + "storage = \"postgresql:///attest\"\n[limits]\nthreads = 1\n");
+  EXPECT_EQ(ServingThreads(set_sqlite, 64), 3u);
+  EXPECT_EQ(ServingThreads(set_postgres, 64), 1u);
 }
 
 TEST(ConfigTest, UnknownKeysAreErrorsAtEveryLevel) {

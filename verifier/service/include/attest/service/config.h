@@ -57,7 +57,8 @@ struct ServiceConfig {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
-  unsigned threads = 2;
+  // Unset: by the storage (ServingThreads).
+  std::optional<unsigned> threads;
   RateLimitConfig rate_limit;
   // [[webhooks]]
   std::vector<WebhookConfig> webhooks;
@@ -82,6 +83,14 @@ struct StorageLocation {
 };
 // `storage` as ServiceConfig::storage reads ("" is state_dir).
 StorageLocation ResolveStorage(const std::string& storage, const std::string& state_dir);
+
+// The threads serving requests: limits.threads, or when it is unset 2 with
+// SQLite, and with PostgreSQL twice `cores` within 4..16. A request on
+// PostgreSQL waits on its round trips and its commit's WAL flush with its
+// thread held, so twice the cores keep them busy (measured: README's
+// benchmark section); each thread holds a database connection, and 16 keep
+// two verifiers within PostgreSQL's default max_connections of 100.
+unsigned ServingThreads(const ServiceConfig& config, unsigned cores);
 
 // Where `verifier init` puts things inside the state directory.
 struct StateLayout {
