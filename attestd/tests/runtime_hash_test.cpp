@@ -215,34 +215,40 @@ TEST_F(RuntimeHashTest, PermissionDeniedIsUnreadable) {
   EXPECT_EQ(report, "unreadable\nopen: Permission denied (EACCES)");
 }
 
-// A writer thread keeps appending to a 64 MiB file until the hasher
-// returns. Each attempt takes tens of milliseconds (longer under ASan), and
-// the writer appends every few microseconds, so every attempt sees the size
-// change: unless the writer gets no CPU for a whole attempt, four times in
-// a row. The hook-based tests below pin the exact retry behaviour.
+// A writer thread keeps appending to the file, through its own descriptor,
+// until the hasher returns. Each attempt waits after its first chunk until
+// the writer has appended again, so every attempt sees the file grow
+// however the two threads are scheduled (on a loaded machine the writer
+// could otherwise miss a whole attempt). The hook-based tests below pin the
+// exact retry behaviour with inline changes.
 TEST_F(RuntimeHashTest, FileGrowingWhileHashedIsUnstable) {
   std::string path = dir_.File("growing");
-  WriteText(path, std::string(std::size_t{64} * 1024 * 1024, 'a'));
+  WriteText(path, std::string(std::size_t{4} * 1024 * 1024, 'a'));
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::atomic<bool> done{false};
-  std::atomic<bool> started{false};
   std::atomic<std::uint64_t> appends{0};
   std::thread writer([&] {
     while (!done.load()) {
       if (::write(fd, "b", 1) == 1) appends.fetch_add(1);
-      started.store(true);
     }
   });
-  while (!started.load()) std::this_thread::yield();
-  FileMeasurement m = HashRuntimeFile(path);
+  HashOptions options;
+  options.chunk_size = 4096;
+  int attempts = 0;
+  options.after_first_chunk = [&](int attempt) {
+    attempts = attempt;
+    const std::uint64_t seen = appends.load();
+    while (appends.load() == seen) std::this_thread::yield();
+  };
+  FileMeasurement m = HashRuntimeFile(path, options);
   done.store(true);
   writer.join();
   ::close(fd);
   EXPECT_EQ(m.kind, runtime::RuntimeKind::kUnstable) << Describe(m);
   EXPECT_NE(m.detail.find("changed while being hashed, 4 attempts"), std::string::npos) << m.detail;
   EXPECT_EQ(m.sha256, Sha256Digest{});
-  EXPECT_GT(appends.load(), 0u);
+  EXPECT_EQ(attempts, 4);
 }
 
 TEST_F(RuntimeHashTest, FileChangedOnEveryAttemptIsUnstable) {
