@@ -1,8 +1,10 @@
 #include "attest/http/server.h"
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
+#include "proxy_header_reader.h"
 #include "server_state.h"
 #include "session.h"
 #include "tls.h"
@@ -36,9 +38,34 @@ std::optional<ConnectionSlot> ServerState::Admit(const std::string& address) {
   return ConnectionSlot(this, address);
 }
 
+bool ServerState::IsTrustedProxy(const std::string& address) const {
+  return std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
+                     [&](const AddressPrefix& prefix) { return PrefixContains(prefix, address); });
+}
+
+std::optional<ConnectionSlot> ServerState::AdmitRelayed() {
+  std::lock_guard lock(mutex_);
+  if (admitted_ >= options.max_connections) return std::nullopt;
+  ++admitted_;
+  return ConnectionSlot(this, "");
+}
+
+bool ServerState::Readmit(ConnectionSlot& slot, const std::string& client) {
+  std::lock_guard lock(mutex_);
+  std::size_t& held = per_address_[client];
+  if (held >= options.max_connections_per_address) {
+    if (held == 0) per_address_.erase(client);
+    return false;
+  }
+  ++held;
+  slot.address_ = client;
+  return true;
+}
+
 void ServerState::Release(const std::string& address) {
   std::lock_guard lock(mutex_);
   --admitted_;
+  if (address.empty()) return;  // relayed, its header never read
   auto held = per_address_.find(address);
   if (held != per_address_.end() && --held->second == 0) per_address_.erase(held);
 }
@@ -149,8 +176,10 @@ struct Server::Impl {
             return;
           }
           std::optional<std::string> address = ClientAddress(socket);
-          std::optional<ConnectionSlot> slot =
-              address ? state->Admit(*address) : std::optional<ConnectionSlot>();
+          const bool relayed = address && state->IsTrustedProxy(*address);
+          std::optional<ConnectionSlot> slot = !address  ? std::optional<ConnectionSlot>()
+                                               : relayed ? state->AdmitRelayed()
+                                                         : state->Admit(*address);
           if (!slot) {
             boost::system::error_code ignored;
             socket.close(ignored);  // over a limit: closed at once, no handshake
@@ -160,7 +189,13 @@ struct Server::Impl {
             // (~40 ms on Linux).
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<Session>(std::move(socket), state, std::move(*slot))->Start();
+            if (relayed) {
+              std::make_shared<ProxyHeaderReader>(std::move(socket), state, std::move(*slot),
+                                                  std::move(*address))
+                  ->Start();
+            } else {
+              std::make_shared<Session>(std::move(socket), state, std::move(*slot))->Start();
+            }
           }
           Accept();
         });
@@ -181,6 +216,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Hand
   ATTEST_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListen(options.listen));
   auto state = std::make_shared<ServerState>();
   state->options = options;
+  for (const std::string& proxy : options.trusted_proxies) {
+    Result<AddressPrefix> prefix = ParseAddressPrefix(proxy);
+    if (!prefix.ok()) return prefix.error().WithContext("trusted proxy");
+    state->trusted_proxies.push_back(*prefix);
+  }
   state->handler = std::move(handler);
   ATTEST_ASSIGN_OR_RETURN(
       state->tls, MakeServerContext({options.certificate_chain_path, options.private_key_path,

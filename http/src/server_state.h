@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "attest/http/proxy_protocol.h"
 #include "attest/http/server.h"
 
 #include <boost/asio/ssl/context.hpp>
@@ -25,7 +26,9 @@ struct ServerState;
 
 // A connection's claim on max_connections and on its client address's
 // share, taken before any TLS work and given back when it is destroyed (the
-// Session owns it), whichever way the connection ends.
+// Session owns it), whichever way the connection ends. A connection from a
+// trusted proxy holds no address's share until its PROXY header names the
+// client (ServerState::Readmit); its address is empty until then.
 class ConnectionSlot {
  public:
   ConnectionSlot(ServerState* state, std::string address)
@@ -41,6 +44,7 @@ class ConnectionSlot {
   const std::string& address() const { return address_; }
 
  private:
+  friend struct ServerState;
   ServerState* state_;
   std::string address_;
 };
@@ -50,10 +54,18 @@ struct ServerState {
   Handler handler;
   std::unique_ptr<boost::asio::ssl::context> tls;
   std::atomic<bool> draining{false};
+  std::vector<AddressPrefix> trusted_proxies;  // options.trusted_proxies, parsed
 
   // A slot when the server and `address` are both under their limits;
   // nullopt means close the socket unanswered.
   std::optional<ConnectionSlot> Admit(const std::string& address);
+  bool IsTrustedProxy(const std::string& address) const;
+  // A connection from a trusted proxy, before its header: max_connections
+  // only (the proxy's own address relays many clients).
+  std::optional<ConnectionSlot> AdmitRelayed();
+  // The header named `client`: false when that address holds its share
+  // already (close the connection), else the slot is now the client's.
+  bool Readmit(ConnectionSlot& slot, const std::string& client);
   void Register(const std::shared_ptr<Session>& session);
   void Unregister(const Session* session);
   std::size_t OpenConnections() const;

@@ -65,6 +65,16 @@ bool RawTlsClient::Connect(const RawTlsOptions& options) {
     return false;
   }
   SetTimeout(fd_, options.timeout);
+  for (std::size_t sent = 0; sent < options.plain_prefix.size();) {
+    ssize_t n = send(fd_, options.plain_prefix.data() + sent, options.plain_prefix.size() - sent,
+                     MSG_NOSIGNAL);
+    if (n <= 0) {
+      error_ = "send the plain prefix failed";
+      return false;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  if (options.skip_handshake) return true;
   ctx_ = SSL_CTX_new(TLS_client_method());
   if (options.version) {
     // Debian's default security level forbids TLS 1.0/1.1 in the client
@@ -170,6 +180,13 @@ std::optional<RawResponse> RawTlsClient::ReadResponse() {
 }
 
 bool RawTlsClient::WaitClosed(std::chrono::milliseconds within) {
+  if (!ssl_ && fd_ >= 0) {  // skip_handshake: the plain socket
+    SetTimeout(fd_, within);
+    char byte;
+    ssize_t got = recv(fd_, &byte, 1, 0);
+    if (got > 0) return false;
+    return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+  }
   if (!ssl_) return true;
   SetTimeout(fd_, within);
   char chunk[1024];

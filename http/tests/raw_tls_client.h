@@ -24,6 +24,12 @@ struct RawTlsOptions {
   // Exactly this version when set (e.g. TLS1_1_VERSION); 1.2-1.3 otherwise.
   std::optional<int> version;
   std::chrono::milliseconds timeout{3000};  // each read and write
+  // Sent in the clear before the handshake: what a load balancer puts
+  // first (a PROXY protocol header).
+  std::string plain_prefix;
+  // Connect and send plain_prefix only, no handshake (a balancer that
+  // stalls or sends garbage): Connect returns after the send.
+  bool skip_handshake = false;
 };
 
 struct RawResponse {

@@ -20,7 +20,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string client_address;  // "127.0.0.1" (no port): what rate limits key on
+  // "127.0.0.1" (no port): what rate limits key on. From a trusted proxy,
+  // the client its PROXY header names (ServerOptions::trusted_proxies).
+  std::string client_address;
   // The client's certificate (PEM) when it presented one that chains to the
   // configured client CA (mutual TLS); absent otherwise.
   std::optional<std::string> client_certificate_pem;

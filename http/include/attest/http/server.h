@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attest/error.h"
 #include "attest/http/message.h"
@@ -45,6 +46,12 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};    // whole body must arrive in this
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   unsigned threads = 2;                              // asio threads running handlers
+  // Load balancers, as addresses or CIDR prefixes, whose connections begin
+  // with a PROXY protocol v2 header (proxy_protocol.h): the client is then
+  // the address it names (Request::client_address, the per-address limit),
+  // and a connection from them without a valid one within
+  // handshake_timeout is closed unanswered. Others are never read for one.
+  std::vector<std::string> trusted_proxies;
 };
 
 class Server {

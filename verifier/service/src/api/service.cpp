@@ -232,6 +232,7 @@ http::ServerOptions ServerOptionsFor(const ServiceConfig& config, const Service&
   options.body_timeout = config.body_timeout;
   options.idle_timeout = config.idle_timeout;
   options.threads = ServingThreads(config, std::thread::hardware_concurrency());
+  options.trusted_proxies = config.trusted_proxies;
   options.body_limit = [&service](std::string_view method, std::string_view path) {
     return service.BodyLimit(method, path);
   };

@@ -12,6 +12,7 @@
 
 #include <toml++/toml.h>
 
+#include "attest/http/proxy_protocol.h"
 #include "attest/toml_reader.h"
 
 #include "src/store/config_internal.h"
@@ -212,12 +213,30 @@ const std::array<KeySpec, 9> kLimitKeys = {{
      }},
 }};
 
-const std::array<SectionSpec, 5> kSections = {{
+const std::array<KeySpec, 1> kProxyProtocolKeys = {{
+    {"trusted_proxies",
+     [](const toml::node& node, const std::string& key, Context& c) -> Status {
+       const auto* array = node.as_array();
+       if (array == nullptr) return WrongType(c, key, "an array of addresses", node);
+       c.config.trusted_proxies.clear();
+       for (std::size_t i = 0; i < array->size(); ++i) {
+         const std::string element = key + "[" + std::to_string(i) + "]";
+         ATTEST_ASSIGN_OR_RETURN(std::string proxy, GetString((*array)[i], element, c));
+         Result<http::AddressPrefix> prefix = http::ParseAddressPrefix(proxy);
+         if (!prefix.ok()) return KeyError(c, element, prefix.error().message);
+         c.config.trusted_proxies.push_back(std::move(proxy));
+       }
+       return OkStatus();
+     }},
+}};
+
+const std::array<SectionSpec, 6> kSections = {{
     {"tls", kTlsKeys},
     {"enrollment", kEnrollmentKeys},
     {"policy", kPolicyKeys},
     {"certificates", kCertificateKeys},
     {"limits", kLimitKeys},
+    {"proxy_protocol", kProxyProtocolKeys},
 }};
 
 // [[webhooks]]: an array of tables, each checked on its own.

@@ -75,6 +75,19 @@ TEST_F(HttpsTest, TheWholeProtocolOverHttps) {
 // Only the evidence route (and PUT /v1/policy) takes large bodies: a 100 KiB
 // body to any other route is 413 from its Content-Length, before a handler
 // parses it; the same body to the evidence route reaches its handler.
+// `verifier serve` passes the configuration's threads and trusted proxies
+// to the server (ServerOptionsFor); the server's own tests cover what it
+// does with them.
+TEST_F(HttpsTest, TheServerGetsTheConfiguredThreadsAndTrustedProxies) {
+  config_.threads = 3;
+  config_.trusted_proxies = {"10.0.0.2", "fd00:1::/64"};
+  http::ServerOptions options = ServerOptionsFor(config_, *service_);
+  EXPECT_EQ(options.threads, 3u);
+  EXPECT_EQ(options.trusted_proxies, config_.trusted_proxies);
+  config_.threads.reset();  // SQLite storage: 2
+  EXPECT_EQ(ServerOptionsFor(config_, *service_).threads, 2u);
+}
+
 TEST_F(HttpsTest, EachRouteHasItsBodyLimitBeforeAnyHandlerRuns) {
   StartServer();
   const std::string big(100 * 1024, 'x');

@@ -72,6 +72,8 @@ idle_timeout_ms = 30000
 threads = 4
 rate_per_second = 2.5
 rate_burst = 10
+[proxy_protocol]
+trusted_proxies = ["10.0.0.2", "10.0.1.0/28", "fd00:1::/64"]
 [[webhooks]]
 url = "https://hooks.example/attest"
 ca_bundle = "hooks-ca.pem"
@@ -100,8 +102,11 @@ url = "http://127.0.0.1:8080/hook"
   EXPECT_EQ(config.body_timeout, std::chrono::milliseconds(20000));
   EXPECT_EQ(config.idle_timeout, std::chrono::milliseconds(30000));
   EXPECT_EQ(config.threads, 4u);
+  EXPECT_TRUE(MustParse(kMinimal).trusted_proxies.empty());
   EXPECT_DOUBLE_EQ(config.rate_limit.per_second, 2.5);
   EXPECT_DOUBLE_EQ(config.rate_limit.burst, 10);
+  EXPECT_EQ(config.trusted_proxies,
+            (std::vector<std::string>{"10.0.0.2", "10.0.1.0/28", "fd00:1::/64"}));
   ASSERT_EQ(config.webhooks.size(), 2u);
   EXPECT_EQ(config.webhooks[0].url, "https://hooks.example/attest");
   EXPECT_EQ(config.webhooks[0].ca_bundle, "/etc/attest/hooks-ca.pem");
@@ -135,6 +140,21 @@ TEST(ConfigTest, ServingThreadsFollowTheStorageUnlessSet) {
       MustParse(kMinimal + "storage = \"postgresql:///attest\"\n[limits]\nthreads = 1\n");
   EXPECT_EQ(ServingThreads(set_sqlite, 64), 3u);
   EXPECT_EQ(ServingThreads(set_postgres, 64), 1u);
+}
+
+TEST(ConfigTest, TrustedProxiesMustBeAddressesOrPrefixes) {
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted_proxies = \"10.0.0.2\"\n",
+                 "proxy_protocol.trusted_proxies", "an array");
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted_proxies = [\"10.0.0.2\", \"lb.example\"]\n",
+                 "proxy_protocol.trusted_proxies[1]", "not an IP address or a prefix");
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
+                 "proxy_protocol.trusted_proxies[0]", "prefix length must be 0..32");
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted_proxies = [\"10.0.0.1/24\"]\n",
+                 "proxy_protocol.trusted_proxies[0]", "bits set past its prefix length");
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted_proxies = [5]\n",
+                 "proxy_protocol.trusted_proxies[0]", "a string");
+  ExpectKeyError(kMinimal + "[proxy_protocol]\ntrusted = [\"10.0.0.2\"]\n",
+                 "proxy_protocol.trusted", "unknown key");
 }
 
 TEST(ConfigTest, UnknownKeysAreErrorsAtEveryLevel) {

@@ -60,6 +60,9 @@ struct ServiceConfig {
   // Unset: by the storage (ServingThreads).
   std::optional<unsigned> threads;
   RateLimitConfig rate_limit;
+  // [proxy_protocol]: load balancers (addresses or CIDR prefixes) whose
+  // connections begin with a PROXY protocol v2 header naming the client.
+  std::vector<std::string> trusted_proxies;
   // [[webhooks]]
   std::vector<WebhookConfig> webhooks;
 };
