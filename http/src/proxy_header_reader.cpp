@@ -3,6 +3,7 @@
 #include "session.h"
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 
 namespace attest::http {
@@ -15,12 +16,16 @@ ProxyHeaderReader::ProxyHeaderReader(net::ip::tcp::socket socket,
       state_(std::move(state)),
       slot_(std::move(slot)),
       proxy_(std::move(proxy)),
-      deadline_(socket_.get_executor()) {}
+      deadline_(socket_.get_executor()),
+      handshake_deadline_(std::chrono::steady_clock::now() + state_->options.handshake_timeout) {}
+
+ProxyHeaderReader::~ProxyHeaderReader() { state_->UnregisterPending(this); }
 
 void ProxyHeaderReader::Start() {
+  state_->RegisterPending(shared_from_this());
   net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     if (self->state_->draining) return self->Close();
-    self->deadline_.expires_after(self->state_->options.handshake_timeout);
+    self->deadline_.expires_at(self->handshake_deadline_);
     self->deadline_.async_wait(
         [weak = std::weak_ptr<ProxyHeaderReader>(self)](boost::system::error_code ec) {
           if (ec) return;  // cancelled: the header came in time
@@ -34,8 +39,13 @@ void ProxyHeaderReader::Start() {
   });
 }
 
+void ProxyHeaderReader::PostClose() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+// A read that completed just as the deadline closed the socket: closed.
 void ProxyHeaderReader::OnFixed(boost::system::error_code ec, std::size_t) {
-  if (ec) return Close();
+  if (ec || !socket_.is_open()) return Close();
   Result<std::size_t> rest =
       ProxyHeaderRestLength(ByteView(header_.data(), kProxyHeaderFixedBytes));
   if (!rest.ok()) return Close();
@@ -47,13 +57,14 @@ void ProxyHeaderReader::OnFixed(boost::system::error_code ec, std::size_t) {
 }
 
 void ProxyHeaderReader::OnRest(std::size_t rest, boost::system::error_code ec, std::size_t) {
-  if (ec) return Close();
+  if (ec || !socket_.is_open()) return Close();
   deadline_.cancel();
   Result<ProxyHeader> header =
       ParseProxyHeader(ByteView(header_.data(), kProxyHeaderFixedBytes + rest));
   if (!header.ok() || state_->draining) return Close();
   if (!state_->Readmit(slot_, header->client_address.value_or(proxy_))) return Close();
-  std::make_shared<Session>(std::move(socket_), state_, std::move(slot_))->Start();
+  std::make_shared<Session>(std::move(socket_), state_, std::move(slot_))
+      ->Start(handshake_deadline_);
 }
 
 void ProxyHeaderReader::Close() {

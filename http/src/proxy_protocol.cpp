@@ -95,6 +95,9 @@ Result<ProxyHeader> ParseProxyHeader(ByteView header) {
 
 Result<AddressPrefix> ParseAddressPrefix(std::string_view text) {
   const std::string quoted = "\"" + std::string(text) + "\"";
+  if (text.find('\0') != std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, quoted + " holds a NUL character");
+  }
   const std::size_t slash = text.find('/');
   const std::string address(text.substr(0, slash));
   AddressPrefix prefix;
@@ -127,12 +130,34 @@ Result<AddressPrefix> ParseAddressPrefix(std::string_view text) {
                            "or the network with them clear");
     }
   }
+  if (prefix.bits == 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     quoted +
+                         " is every address: any client could name any other; list the "
+                         "balancers' own addresses");
+  }
+  // IPv4-mapped IPv6 (::ffff:10.0.0.0/120): the server writes such a peer
+  // as IPv4, so the prefix is an IPv4 one.
+  static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0,    0,
+                                                                 0, 0, 0, 0, 0xff, 0xff};
+  if (prefix.is_v6 && prefix.bits >= 96 &&
+      std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), prefix.bytes.begin())) {
+    AddressPrefix v4;
+    std::copy_n(prefix.bytes.begin() + 12, 4, v4.bytes.begin());
+    v4.bits = prefix.bits - 96;
+    if (v4.bits == 0) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       quoted + " is every IPv4 address: list the balancers' own addresses");
+    }
+    return v4;
+  }
   return prefix;
 }
 
 bool PrefixContains(const AddressPrefix& prefix, std::string_view address) {
   std::array<std::uint8_t, 16> bytes{};
-  const std::string text(address);
+  // A link-local peer is written with its zone ("fe80::1%eth0").
+  const std::string text(address.substr(0, address.find('%')));
   const int family = prefix.is_v6 ? AF_INET6 : AF_INET;
   if (::inet_pton(family, text.c_str(), bytes.data()) != 1) return false;
   for (unsigned bit = 0; bit < prefix.bits; ++bit) {

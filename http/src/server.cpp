@@ -22,7 +22,7 @@ using tcp = net::ip::tcp;
 // ---- ServerState -----------------------------------------------------------
 
 void ConnectionSlot::Release() {
-  if (state_) std::exchange(state_, nullptr)->Release(address_);
+  if (state_) std::exchange(state_, nullptr)->Release(address_, relayed_by_);
 }
 
 std::optional<ConnectionSlot> ServerState::Admit(const std::string& address) {
@@ -43,11 +43,17 @@ bool ServerState::IsTrustedProxy(const std::string& address) const {
                      [&](const AddressPrefix& prefix) { return PrefixContains(prefix, address); });
 }
 
-std::optional<ConnectionSlot> ServerState::AdmitRelayed() {
+std::optional<ConnectionSlot> ServerState::AdmitRelayed(const std::string& proxy) {
   std::lock_guard lock(mutex_);
   if (admitted_ >= options.max_connections) return std::nullopt;
+  std::size_t& awaited = per_proxy_[proxy];
+  if (awaited >= options.max_connections_per_address) {
+    if (awaited == 0) per_proxy_.erase(proxy);
+    return std::nullopt;
+  }
+  ++awaited;
   ++admitted_;
-  return ConnectionSlot(this, "");
+  return ConnectionSlot(this, "", proxy);
 }
 
 bool ServerState::Readmit(ConnectionSlot& slot, const std::string& client) {
@@ -58,14 +64,21 @@ bool ServerState::Readmit(ConnectionSlot& slot, const std::string& client) {
     return false;
   }
   ++held;
+  auto awaited = per_proxy_.find(slot.relayed_by_);
+  if (awaited != per_proxy_.end() && --awaited->second == 0) per_proxy_.erase(awaited);
+  slot.relayed_by_.clear();
   slot.address_ = client;
   return true;
 }
 
-void ServerState::Release(const std::string& address) {
+void ServerState::Release(const std::string& address, const std::string& relayed_by) {
   std::lock_guard lock(mutex_);
   --admitted_;
-  if (address.empty()) return;  // relayed, its header never read
+  if (!relayed_by.empty()) {  // its header never named a client
+    auto awaited = per_proxy_.find(relayed_by);
+    if (awaited != per_proxy_.end() && --awaited->second == 0) per_proxy_.erase(awaited);
+    return;
+  }
   auto held = per_address_.find(address);
   if (held != per_address_.end() && --held->second == 0) per_address_.erase(held);
 }
@@ -78,12 +91,32 @@ void ServerState::Register(const std::shared_ptr<Session>& session) {
 void ServerState::Unregister(const Session* session) {
   std::lock_guard lock(mutex_);
   sessions_.erase(session);
-  if (sessions_.empty()) all_closed_.notify_all();
+  if (sessions_.empty() && pending_.empty()) all_closed_.notify_all();
+}
+
+void ServerState::RegisterPending(const std::shared_ptr<ProxyHeaderReader>& reader) {
+  std::lock_guard lock(mutex_);
+  pending_.emplace(reader.get(), reader);
+}
+
+void ServerState::UnregisterPending(const ProxyHeaderReader* reader) {
+  std::lock_guard lock(mutex_);
+  pending_.erase(reader);
+  if (sessions_.empty() && pending_.empty()) all_closed_.notify_all();
+}
+
+std::vector<std::shared_ptr<ProxyHeaderReader>> ServerState::PendingSnapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<ProxyHeaderReader>> out;
+  for (const auto& [key, weak] : pending_) {
+    if (auto reader = weak.lock()) out.push_back(std::move(reader));
+  }
+  return out;
 }
 
 std::size_t ServerState::OpenConnections() const {
   std::lock_guard lock(mutex_);
-  return sessions_.size();
+  return sessions_.size() + pending_.size();
 }
 
 std::vector<std::shared_ptr<Session>> ServerState::Snapshot() const {
@@ -97,7 +130,8 @@ std::vector<std::shared_ptr<Session>> ServerState::Snapshot() const {
 
 bool ServerState::WaitAllClosed(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  return all_closed_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+  return all_closed_.wait_until(lock, deadline,
+                                [this] { return sessions_.empty() && pending_.empty(); });
 }
 
 // ---- Server ----------------------------------------------------------------
@@ -178,7 +212,7 @@ struct Server::Impl {
           std::optional<std::string> address = ClientAddress(socket);
           const bool relayed = address && state->IsTrustedProxy(*address);
           std::optional<ConnectionSlot> slot = !address  ? std::optional<ConnectionSlot>()
-                                               : relayed ? state->AdmitRelayed()
+                                               : relayed ? state->AdmitRelayed(*address)
                                                          : state->Admit(*address);
           if (!slot) {
             boost::system::error_code ignored;
@@ -262,8 +296,11 @@ void Server::Drain(std::chrono::milliseconds deadline) {
     raw->acceptor.close(ignored);
     raw->accept_retry.cancel();
   });
+  // A connection still reading its PROXY header has no request in flight.
+  for (const auto& reader : impl_->state->PendingSnapshot()) reader->PostClose();
   for (const auto& session : impl_->state->Snapshot()) session->PostDrain();
   if (!impl_->state->WaitAllClosed(until)) {
+    for (const auto& reader : impl_->state->PendingSnapshot()) reader->PostClose();
     for (const auto& session : impl_->state->Snapshot()) session->PostCut();
     (void)impl_->state->WaitAllClosed(std::chrono::steady_clock::now() + kCutGrace);
   }

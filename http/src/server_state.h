@@ -21,23 +21,27 @@
 
 namespace attest::http {
 
+class ProxyHeaderReader;
 class Session;
 struct ServerState;
 
 // A connection's claim on max_connections and on its client address's
 // share, taken before any TLS work and given back when it is destroyed (the
 // Session owns it), whichever way the connection ends. A connection from a
-// trusted proxy holds no address's share until its PROXY header names the
-// client (ServerState::Readmit); its address is empty until then.
+// trusted proxy holds a share of the proxy's pending headers instead until
+// its PROXY header names the client (ServerState::Readmit); its address is
+// empty until then.
 class ConnectionSlot {
  public:
-  ConnectionSlot(ServerState* state, std::string address)
-      : state_(state), address_(std::move(address)) {}
+  ConnectionSlot(ServerState* state, std::string address, std::string relayed_by = "")
+      : state_(state), address_(std::move(address)), relayed_by_(std::move(relayed_by)) {}
   ~ConnectionSlot() { Release(); }
   // Gives the slot back; later calls do nothing.
   void Release();
   ConnectionSlot(ConnectionSlot&& other) noexcept
-      : state_(std::exchange(other.state_, nullptr)), address_(std::move(other.address_)) {}
+      : state_(std::exchange(other.state_, nullptr)),
+        address_(std::move(other.address_)),
+        relayed_by_(std::move(other.relayed_by_)) {}
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
@@ -47,6 +51,7 @@ class ConnectionSlot {
   friend struct ServerState;
   ServerState* state_;
   std::string address_;
+  std::string relayed_by_;  // the proxy, while its header is awaited
 };
 
 struct ServerState {
@@ -60,14 +65,21 @@ struct ServerState {
   // nullopt means close the socket unanswered.
   std::optional<ConnectionSlot> Admit(const std::string& address);
   bool IsTrustedProxy(const std::string& address) const;
-  // A connection from a trusted proxy, before its header: max_connections
-  // only (the proxy's own address relays many clients).
-  std::optional<ConnectionSlot> AdmitRelayed();
+  // A connection from trusted proxy `proxy`, before its header: under
+  // max_connections, and under max_connections_per_address of the proxy's
+  // connections still awaiting their header (a balancer sends it at once;
+  // a host in a trusted range that does not cannot hold every slot).
+  std::optional<ConnectionSlot> AdmitRelayed(const std::string& proxy);
   // The header named `client`: false when that address holds its share
   // already (close the connection), else the slot is now the client's.
   bool Readmit(ConnectionSlot& slot, const std::string& client);
   void Register(const std::shared_ptr<Session>& session);
   void Unregister(const Session* session);
+  // Connections still reading their PROXY header: open_connections()
+  // counts them and Drain closes them.
+  void RegisterPending(const std::shared_ptr<ProxyHeaderReader>& reader);
+  void UnregisterPending(const ProxyHeaderReader* reader);
+  std::vector<std::shared_ptr<ProxyHeaderReader>> PendingSnapshot() const;
   std::size_t OpenConnections() const;
   std::vector<std::shared_ptr<Session>> Snapshot() const;
   // True when every connection closed before `deadline`.
@@ -75,13 +87,15 @@ struct ServerState {
 
  private:
   friend class ConnectionSlot;
-  void Release(const std::string& address);
+  void Release(const std::string& address, const std::string& relayed_by);
 
   mutable std::mutex mutex_;
   std::condition_variable all_closed_;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<const ProxyHeaderReader*, std::weak_ptr<ProxyHeaderReader>> pending_;
   std::size_t admitted_ = 0;                                  // slots held
   std::unordered_map<std::string, std::size_t> per_address_;  // slots held per address
+  std::unordered_map<std::string, std::size_t> per_proxy_;    // headers awaited per proxy
 };
 
 }  // namespace attest::http

@@ -65,11 +65,13 @@ Session::~Session() {
   state_->Unregister(this);
 }
 
-void Session::Start() {
+void Session::Start(std::optional<Clock::time_point> handshake_deadline) {
   state_->Register(shared_from_this());
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  const Clock::time_point deadline =
+      handshake_deadline.value_or(Clock::now() + state_->options.handshake_timeout);
+  net::dispatch(stream_.get_executor(), [self = shared_from_this(), deadline] {
     if (self->state_->draining) return self->Close();
-    beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.handshake_timeout);
+    beast::get_lowest_layer(self->stream_).expires_at(deadline);
     self->stream_.async_handshake(net::ssl::stream_base::server,
                                   beast::bind_front_handler(&Session::OnHandshake, self));
   });

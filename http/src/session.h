@@ -30,8 +30,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Registers with the state and starts the handshake.
-  void Start();
+  // Registers with the state and starts the handshake, which must end by
+  // `handshake_deadline` (default: handshake_timeout from now; a relayed
+  // connection's began with its PROXY header).
+  void Start(std::optional<std::chrono::steady_clock::time_point> handshake_deadline = {});
   // From any thread. Drain: close now if between requests, else after the
   // response in progress (which then says "Connection: close"). Cut: close
   // now, whatever is in progress.

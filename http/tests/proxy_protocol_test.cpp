@@ -131,10 +131,25 @@ TEST(ProxyProtocolTest, PrefixesContainWhatTheySay) {
   EXPECT_TRUE(PrefixContains(*v6, "fd00:1:0:0:ffff::1"));
   EXPECT_FALSE(PrefixContains(*v6, "fd00:1:0:1::1"));
   EXPECT_FALSE(PrefixContains(*v6, "10.0.0.7"));
-  Result<AddressPrefix> everything = ParseAddressPrefix("0.0.0.0/0");
-  ASSERT_TRUE(everything.ok());
-  EXPECT_TRUE(PrefixContains(*everything, "203.0.113.7"));
+  Result<AddressPrefix> wide = ParseAddressPrefix("128.0.0.0/1");
+  ASSERT_TRUE(wide.ok());
+  EXPECT_TRUE(PrefixContains(*wide, "203.0.113.7"));
+  EXPECT_FALSE(PrefixContains(*wide, "10.0.0.7"));
   EXPECT_FALSE(PrefixContains(*single, "not an address"));
+  // IPv4-mapped prefixes are IPv4 ones, as the server writes such peers.
+  Result<AddressPrefix> mapped = ParseAddressPrefix("::ffff:10.0.0.0/120");
+  ASSERT_TRUE(mapped.ok()) << mapped.error().ToString();
+  EXPECT_FALSE(mapped->is_v6);
+  EXPECT_EQ(mapped->bits, 24u);
+  EXPECT_TRUE(PrefixContains(*mapped, "10.0.0.9"));
+  Result<AddressPrefix> mapped_single = ParseAddressPrefix("::ffff:10.0.0.5");
+  ASSERT_TRUE(mapped_single.ok());
+  EXPECT_TRUE(PrefixContains(*mapped_single, "10.0.0.5"));
+  EXPECT_FALSE(PrefixContains(*mapped_single, "10.0.0.6"));
+  // A link-local peer comes with its zone.
+  Result<AddressPrefix> link_local = ParseAddressPrefix("fe80::/10");
+  ASSERT_TRUE(link_local.ok());
+  EXPECT_TRUE(PrefixContains(*link_local, "fe80::1%eth0"));
 }
 
 TEST(ProxyProtocolTest, BadPrefixesAreRefusedNamingThem) {
@@ -145,6 +160,16 @@ TEST(ProxyProtocolTest, BadPrefixesAreRefusedNamingThem) {
     EXPECT_NE(prefix.error().message.find(std::string("\"") + text + "\""), std::string::npos)
         << prefix.error().message;
   }
+  for (const char* everything : {"0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"}) {
+    Result<AddressPrefix> prefix = ParseAddressPrefix(everything);
+    ASSERT_FALSE(prefix.ok()) << everything;
+    EXPECT_NE(prefix.error().message.find("list the balancers' own addresses"), std::string::npos)
+        << prefix.error().message;
+  }
+  Result<AddressPrefix> nul = ParseAddressPrefix(std::string("10.0.0.5\0junk", 13));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.error().message.find("NUL"), std::string::npos);
+  EXPECT_FALSE(ParseAddressPrefix("fe80::1%eth0").ok());  // a zone is the host's, not a prefix's
   Result<AddressPrefix> host_bits = ParseAddressPrefix("10.0.0.1/24");
   ASSERT_FALSE(host_bits.ok());
   EXPECT_NE(host_bits.error().message.find("bits set past its prefix length"), std::string::npos);

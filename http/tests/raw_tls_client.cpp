@@ -118,6 +118,15 @@ bool RawTlsClient::Connect(const RawTlsOptions& options) {
   return true;
 }
 
+bool RawTlsClient::SendPlain(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 bool RawTlsClient::Write(std::string_view bytes) {
   if (!ssl_) return false;
   while (!bytes.empty()) {

@@ -48,6 +48,8 @@ class RawTlsClient {
   // TCP connect and TLS handshake; false (with `error()` set) on failure.
   bool Connect(const RawTlsOptions& options);
   bool Write(std::string_view bytes);
+  // Plain bytes on the socket (after a skip_handshake Connect).
+  bool SendPlain(std::string_view bytes);
   // Reads one response (Content-Length framed); nullopt on close or error.
   std::optional<RawResponse> ReadResponse();
   // True when the server closes the connection (EOF or reset) within

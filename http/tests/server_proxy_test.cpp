@@ -97,7 +97,11 @@ TEST_F(ProxyProtocolServerTest, OthersCannotClaimAnAddress) {
 // that reaches the server from the balancer's address some other way is
 // closed before any TLS, and so is every malformed header.
 TEST_F(ProxyProtocolServerTest, ATrustedProxysConnectionWithoutAValidHeaderIsClosed) {
-  auto server = StartServer(ProxyOptions(), ClientAddressOf);
+  // Closed at once, not at the handshake's deadline: a bad header is never
+  // handed on to TLS.
+  ServerOptions options = ProxyOptions();
+  options.handshake_timeout = milliseconds(10'000);
+  auto server = StartServer(options, ClientAddressOf);
   ASSERT_TRUE(server);
   RawTlsClient bare;
   EXPECT_FALSE(bare.Connect(Via(*server, kBalancer, ""))) << "no header, yet a TLS session";
@@ -108,13 +112,87 @@ TEST_F(ProxyProtocolServerTest, ATrustedProxysConnectionWithoutAValidHeaderIsClo
   const std::string text = "PROXY TCP4 203.0.113.7 127.0.0.1 50000 8443\r\n";
   for (const std::string& bad :
        {version1, udp, text, ProxyFixed(1, 0x11, 2000), ProxyFixed(1, 0x11, 4) + "abcd"}) {
-    RawTlsOptions options = Via(*server, kBalancer, bad);
-    options.skip_handshake = true;
+    RawTlsOptions raw = Via(*server, kBalancer, bad);
+    raw.skip_handshake = true;
     RawTlsClient client;
-    ASSERT_TRUE(client.Connect(options)) << client.error();
-    EXPECT_TRUE(client.WaitClosed(milliseconds(2000))) << "kept open after a bad header";
+    ASSERT_TRUE(client.Connect(raw)) << client.error();
+    EXPECT_TRUE(client.WaitClosed(milliseconds(3000))) << "kept open after a bad header";
   }
   EXPECT_TRUE(AllClosed(*server));
+}
+
+// The header and the TLS handshake share one deadline from the accept, so a
+// balancer's connection is held no longer than a direct one.
+TEST_F(ProxyProtocolServerTest, TheHandshakeDeadlineCountsFromTheAcceptNotTheHeader) {
+  ServerOptions options = ProxyOptions();
+  options.handshake_timeout = milliseconds(1000);
+  auto server = StartServer(options, ClientAddressOf);
+  ASSERT_TRUE(server);
+  RawTlsOptions raw = Via(*server, kBalancer, "");
+  raw.skip_handshake = true;
+  RawTlsClient slow;
+  ASSERT_TRUE(slow.Connect(raw)) << slow.error();
+  std::this_thread::sleep_for(milliseconds(600));
+  ASSERT_TRUE(slow.SendPlain(ProxyHeaderFrom("203.0.113.7")));  // and then no ClientHello
+  EXPECT_TRUE(slow.WaitClosed(milliseconds(900)))
+      << "held past handshake_timeout counted from the accept";
+  EXPECT_TRUE(AllClosed(*server));
+}
+
+// Draining closes a connection that is still reading its header: it has no
+// request to finish.
+TEST_F(ProxyProtocolServerTest, DrainClosesAConnectionAwaitingItsHeader) {
+  ServerOptions options = ProxyOptions();
+  options.handshake_timeout = milliseconds(10'000);
+  auto server = StartServer(options, ClientAddressOf);
+  ASSERT_TRUE(server);
+  RawTlsOptions raw = Via(*server, kBalancer, ProxyHeaderFrom("203.0.113.7").substr(0, 10));
+  raw.skip_handshake = true;
+  RawTlsClient pending;
+  ASSERT_TRUE(pending.Connect(raw)) << pending.error();
+  for (int i = 0; i < 100 && server->open_connections() == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(server->open_connections(), 1u);  // counted while it reads its header
+  const auto started = std::chrono::steady_clock::now();
+  server->Drain(milliseconds(5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(2000))
+      << "Drain waited for a connection that has no request";
+  EXPECT_EQ(server->open_connections(), 0u);
+  EXPECT_TRUE(pending.WaitClosed(milliseconds(1000)));
+}
+
+// A host in a trusted range that connects and sends nothing holds at most
+// max_connections_per_address slots awaiting headers, not every slot.
+TEST_F(ProxyProtocolServerTest, ConnectionsAwaitingTheirHeaderAreLimitedPerProxy) {
+  ServerOptions options = ProxyOptions();
+  options.max_connections_per_address = 2;
+  options.handshake_timeout = milliseconds(5000);
+  auto server = StartServer(options, ClientAddressOf);
+  ASSERT_TRUE(server);
+  RawTlsOptions silent = Via(*server, kBalancer, "");
+  silent.skip_handshake = true;
+  RawTlsClient first, second, third;
+  ASSERT_TRUE(first.Connect(silent)) << first.error();
+  ASSERT_TRUE(second.Connect(silent)) << second.error();
+  for (int i = 0; i < 100 && server->open_connections() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(third.Connect(silent)) << third.error();
+  EXPECT_TRUE(third.WaitClosed(milliseconds(1000))) << "a third silent connection was kept";
+  RawTlsClient plain;
+  ASSERT_TRUE(plain.Connect(Via(*server, kStranger, ""))) << plain.error();
+  EXPECT_EQ(AddressSeen(plain), kStranger);
+  // A header gives the proxy's pending share back: the client holds its own.
+  ASSERT_TRUE(first.SendPlain(ProxyLocal()));
+  RawTlsClient relayed;
+  bool connected = false;
+  for (int attempt = 0; attempt < 40 && !connected; ++attempt) {
+    connected = relayed.Connect(Via(*server, kBalancer, ProxyHeaderFrom("198.51.100.9")));
+    if (!connected) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(connected) << relayed.error();
+  EXPECT_EQ(AddressSeen(relayed), "198.51.100.9");
 }
 
 TEST_F(ProxyProtocolServerTest, AHeaderThatStallsIsClosedAtTheHandshakeTimeout) {

@@ -72,9 +72,6 @@ TEST_F(HttpsTest, TheWholeProtocolOverHttps) {
   EXPECT_NE(listed->body.find(node.node_id()), std::string::npos);
 }
 
-// Only the evidence route (and PUT /v1/policy) takes large bodies: a 100 KiB
-// body to any other route is 413 from its Content-Length, before a handler
-// parses it; the same body to the evidence route reaches its handler.
 // `verifier serve` passes the configuration's threads and trusted proxies
 // to the server (ServerOptionsFor); the server's own tests cover what it
 // does with them.
@@ -88,6 +85,9 @@ TEST_F(HttpsTest, TheServerGetsTheConfiguredThreadsAndTrustedProxies) {
   EXPECT_EQ(ServerOptionsFor(config_, *service_).threads, 2u);
 }
 
+// Only the evidence route (and PUT /v1/policy) takes large bodies: a 100 KiB
+// body to any other route is 413 from its Content-Length, before a handler
+// parses it; the same body to the evidence route reaches its handler.
 TEST_F(HttpsTest, EachRouteHasItsBodyLimitBeforeAnyHandlerRuns) {
   StartServer();
   const std::string big(100 * 1024, 'x');
