@@ -17,9 +17,14 @@ ProxyHeaderReader::ProxyHeaderReader(net::ip::tcp::socket socket,
       slot_(std::move(slot)),
       proxy_(std::move(proxy)),
       deadline_(socket_.get_executor()),
-      handshake_deadline_(std::chrono::steady_clock::now() + state_->options.handshake_timeout) {}
+      handshake_deadline_(DeadlineAfter(state_->options.handshake_timeout)) {}
 
-ProxyHeaderReader::~ProxyHeaderReader() { state_->UnregisterPending(this); }
+// The slot goes back first, as a Session's: once open_connections() stops
+// counting this connection, its share is free.
+ProxyHeaderReader::~ProxyHeaderReader() {
+  slot_.Release();
+  state_->UnregisterPending(this);
+}
 
 void ProxyHeaderReader::Start() {
   state_->RegisterPending(shared_from_this());

@@ -130,6 +130,14 @@ Result<AddressPrefix> ParseAddressPrefix(std::string_view text) {
                            "or the network with them clear");
     }
   }
+  // fe80::/10 is per interface, and a prefix names none: any host on any
+  // link could claim the address.
+  if (prefix.is_v6 && prefix.bytes[0] == 0xfe && (prefix.bytes[1] & 0xc0) == 0x80) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     quoted +
+                         " is link-local, which names no interface: trust the balancer's "
+                         "global or unique local address");
+  }
   if (prefix.bits == 0) {
     return MakeError(ErrorCode::kInvalidArgument,
                      quoted +
@@ -156,8 +164,9 @@ Result<AddressPrefix> ParseAddressPrefix(std::string_view text) {
 
 bool PrefixContains(const AddressPrefix& prefix, std::string_view address) {
   std::array<std::uint8_t, 16> bytes{};
-  // A link-local peer is written with its zone ("fe80::1%eth0").
-  const std::string text(address.substr(0, address.find('%')));
+  // A link-local peer is written with its zone ("fe80::1%eth0"), which
+  // does not parse: no prefix contains it (none may be link-local).
+  const std::string text(address);
   const int family = prefix.is_v6 ? AF_INET6 : AF_INET;
   if (::inet_pton(family, text.c_str(), bytes.data()) != 1) return false;
   for (unsigned bit = 0; bit < prefix.bits; ++bit) {

@@ -47,7 +47,7 @@ std::optional<ConnectionSlot> ServerState::AdmitRelayed(const std::string& proxy
   std::lock_guard lock(mutex_);
   if (admitted_ >= options.max_connections) return std::nullopt;
   std::size_t& awaited = per_proxy_[proxy];
-  if (awaited >= options.max_connections_per_address) {
+  if (awaited >= std::max(options.max_connections_per_address, options.max_connections / 2)) {
     if (awaited == 0) per_proxy_.erase(proxy);
     return std::nullopt;
   }

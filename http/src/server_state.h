@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,13 @@ namespace attest::http {
 class ProxyHeaderReader;
 class Session;
 struct ServerState;
+
+// now + `timeout`, clamped at the clock's end rather than overflowing.
+inline std::chrono::steady_clock::time_point DeadlineAfter(std::chrono::milliseconds timeout) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto room = std::chrono::steady_clock::time_point::max() - now;
+  return timeout >= room ? std::chrono::steady_clock::time_point::max() : now + timeout;
+}
 
 // A connection's claim on max_connections and on its client address's
 // share, taken before any TLS work and given back when it is destroyed (the
@@ -66,9 +74,10 @@ struct ServerState {
   std::optional<ConnectionSlot> Admit(const std::string& address);
   bool IsTrustedProxy(const std::string& address) const;
   // A connection from trusted proxy `proxy`, before its header: under
-  // max_connections, and under max_connections_per_address of the proxy's
-  // connections still awaiting their header (a balancer sends it at once;
-  // a host in a trusted range that does not cannot hold every slot).
+  // max_connections, and with at most max(max_connections_per_address,
+  // max_connections / 2) of the proxy's connections awaiting their header:
+  // a balancer's burst waiting on busy threads fits, and a host in a
+  // trusted range that sends nothing cannot hold every slot.
   std::optional<ConnectionSlot> AdmitRelayed(const std::string& proxy);
   // The header named `client`: false when that address holds its share
   // already (close the connection), else the slot is now the client's.

@@ -68,7 +68,7 @@ Session::~Session() {
 void Session::Start(std::optional<Clock::time_point> handshake_deadline) {
   state_->Register(shared_from_this());
   const Clock::time_point deadline =
-      handshake_deadline.value_or(Clock::now() + state_->options.handshake_timeout);
+      handshake_deadline.value_or(DeadlineAfter(state_->options.handshake_timeout));
   net::dispatch(stream_.get_executor(), [self = shared_from_this(), deadline] {
     if (self->state_->draining) return self->Close();
     beast::get_lowest_layer(self->stream_).expires_at(deadline);

@@ -146,10 +146,12 @@ TEST(ProxyProtocolTest, PrefixesContainWhatTheySay) {
   ASSERT_TRUE(mapped_single.ok());
   EXPECT_TRUE(PrefixContains(*mapped_single, "10.0.0.5"));
   EXPECT_FALSE(PrefixContains(*mapped_single, "10.0.0.6"));
-  // A link-local peer comes with its zone.
-  Result<AddressPrefix> link_local = ParseAddressPrefix("fe80::/10");
-  ASSERT_TRUE(link_local.ok());
-  EXPECT_TRUE(PrefixContains(*link_local, "fe80::1%eth0"));
+  // A link-local peer comes with its zone: inside no prefix, even one
+  // whose bits would cover it.
+  Result<AddressPrefix> upper_half = ParseAddressPrefix("8000::/1");
+  ASSERT_TRUE(upper_half.ok());
+  EXPECT_TRUE(PrefixContains(*upper_half, "fe80::1"));
+  EXPECT_FALSE(PrefixContains(*upper_half, "fe80::1%eth0"));
 }
 
 TEST(ProxyProtocolTest, BadPrefixesAreRefusedNamingThem) {
@@ -170,6 +172,13 @@ TEST(ProxyProtocolTest, BadPrefixesAreRefusedNamingThem) {
   ASSERT_FALSE(nul.ok());
   EXPECT_NE(nul.error().message.find("NUL"), std::string::npos);
   EXPECT_FALSE(ParseAddressPrefix("fe80::1%eth0").ok());  // a zone is the host's, not a prefix's
+  for (const char* link_local : {"fe80::5", "fe80::/10", "febf:ffff::1"}) {
+    Result<AddressPrefix> prefix = ParseAddressPrefix(link_local);
+    ASSERT_FALSE(prefix.ok()) << link_local;
+    EXPECT_NE(prefix.error().message.find("link-local"), std::string::npos)
+        << prefix.error().message;
+  }
+  EXPECT_TRUE(ParseAddressPrefix("fec0::1").ok());  // just past fe80::/10
   Result<AddressPrefix> host_bits = ParseAddressPrefix("10.0.0.1/24");
   ASSERT_FALSE(host_bits.ok());
   EXPECT_NE(host_bits.error().message.find("bits set past its prefix length"), std::string::npos);

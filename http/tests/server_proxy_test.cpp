@@ -125,16 +125,17 @@ TEST_F(ProxyProtocolServerTest, ATrustedProxysConnectionWithoutAValidHeaderIsClo
 // balancer's connection is held no longer than a direct one.
 TEST_F(ProxyProtocolServerTest, TheHandshakeDeadlineCountsFromTheAcceptNotTheHeader) {
   ServerOptions options = ProxyOptions();
-  options.handshake_timeout = milliseconds(1000);
+  options.handshake_timeout = milliseconds(2000);
   auto server = StartServer(options, ClientAddressOf);
   ASSERT_TRUE(server);
   RawTlsOptions raw = Via(*server, kBalancer, "");
   raw.skip_handshake = true;
   RawTlsClient slow;
   ASSERT_TRUE(slow.Connect(raw)) << slow.error();
-  std::this_thread::sleep_for(milliseconds(600));
+  std::this_thread::sleep_for(milliseconds(1200));
   ASSERT_TRUE(slow.SendPlain(ProxyHeaderFrom("203.0.113.7")));  // and then no ClientHello
-  EXPECT_TRUE(slow.WaitClosed(milliseconds(900)))
+  // Closed 2 s after the accept; counted from the header it would be 3.2 s.
+  EXPECT_TRUE(slow.WaitClosed(milliseconds(1500)))
       << "held past handshake_timeout counted from the accept";
   EXPECT_TRUE(AllClosed(*server));
 }
@@ -167,6 +168,7 @@ TEST_F(ProxyProtocolServerTest, DrainClosesAConnectionAwaitingItsHeader) {
 TEST_F(ProxyProtocolServerTest, ConnectionsAwaitingTheirHeaderAreLimitedPerProxy) {
   ServerOptions options = ProxyOptions();
   options.max_connections_per_address = 2;
+  options.max_connections = 4;  // awaiting headers per proxy: max(2, 4 / 2)
   options.handshake_timeout = milliseconds(5000);
   auto server = StartServer(options, ClientAddressOf);
   ASSERT_TRUE(server);
@@ -244,7 +246,10 @@ TEST_F(ProxyProtocolServerTest, AConnectionInItsHeaderHoldsAServerSlot) {
   pending.skip_handshake = true;
   RawTlsClient waiting;
   ASSERT_TRUE(waiting.Connect(pending)) << waiting.error();
-  std::this_thread::sleep_for(milliseconds(50));  // accepted, reading its header
+  for (int i = 0; i < 200 && server->open_connections() == 0; ++i) {  // accepted, in its header
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(server->open_connections(), 1u);
   RawTlsClient refused;
   EXPECT_FALSE(refused.Connect(Via(*server, kStranger, "")))
       << "served past max_connections while a header was pending";

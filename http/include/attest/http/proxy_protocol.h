@@ -51,13 +51,14 @@ struct AddressPrefix {
 
 // kInvalidArgument naming the text when it is not an address or a prefix
 // with host bits clear ("10.0.0.1/24" is refused: the operator meant
-// either 10.0.0.1 or 10.0.0.0/24), or when it is every address (/0). An
-// IPv4-mapped IPv6 prefix is read as the IPv4 one, as peers are written.
+// either 10.0.0.1 or 10.0.0.0/24), when it is every address (/0), or when
+// it is link-local (no interface named). An IPv4-mapped IPv6 prefix is read
+// as the IPv4 one, as peers are written.
 Result<AddressPrefix> ParseAddressPrefix(std::string_view text);
 
-// Whether `address` (as the server writes a peer's: IPv4 dotted, IPv6 text,
-// a link-local one with its zone) is inside `prefix`. An IPv4 address is
-// never inside an IPv6 prefix.
+// Whether `address` (as the server writes a peer's: IPv4 dotted, IPv6 text)
+// is inside `prefix`. An IPv4 address is never inside an IPv6 prefix, nor
+// a link-local one with its zone inside any.
 bool PrefixContains(const AddressPrefix& prefix, std::string_view address);
 
 }  // namespace attest::http

@@ -50,7 +50,10 @@ struct ServerOptions {
   // with a PROXY protocol v2 header (proxy_protocol.h): the client is then
   // the address it names (Request::client_address, the per-address limit),
   // and a connection from them without a valid one within
-  // handshake_timeout is closed unanswered. Others are never read for one.
+  // handshake_timeout (header and TLS handshake together) is closed
+  // unanswered. One proxy may have max(max_connections_per_address,
+  // max_connections / 2) connections awaiting their header. Others are
+  // never read for one.
   std::vector<std::string> trusted_proxies;
 };
 
