@@ -97,7 +97,8 @@ if(ATTEST_BUILD_TESTS)
     attest_http attest_verifier_testing attest_ledger attest_testing attest_service_testing
     attest_pg attest_pg_testing GTest::gtest_main OpenSSL::Crypto)
   target_compile_definitions(service_api_postgres_tests PRIVATE
-    ATTEST_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/verifier/openapi.yaml")
+    ATTEST_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/verifier/openapi.yaml"
+    VERIFIER_POSTGRES_ROLES_SQL="${PROJECT_SOURCE_DIR}/verifier/examples/postgres-roles.sql")
   add_test(NAME service_api_postgres_tests COMMAND service_api_postgres_tests)
   set_tests_properties(service_api_postgres_tests PROPERTIES LABELS postgres)
 endif()

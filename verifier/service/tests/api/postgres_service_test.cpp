@@ -71,6 +71,68 @@ TEST_F(PostgresServiceTest, ANodeEnrollsAndAttestsTrustedWithBothStoresInTheData
   EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/ledger.db"));
 }
 
+// verifier/examples/postgres-roles.sql, as the README gives it: its runtime
+// role serves (enrollment, attestation, a certificate, ledger appends and
+// checkpoints), and cannot change or remove a ledger row, write the schema
+// versions, or alter a table, which the owner (here the cluster's
+// superuser, who ran init) keeps.
+TEST_F(PostgresServiceTest, TheExampleRuntimeRoleServesAndCannotRewriteTheLedger) {
+  auto owner = pg::Connection::Open(storage_);
+  ASSERT_TRUE(owner.ok()) << owner.error().ToString();
+  ASSERT_TRUE(owner
+                  ->ExecuteScript("create the role",
+                                  "DO $$ BEGIN CREATE ROLE attest_verifier LOGIN; "
+                                  "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+                  .ok());
+  Status granted = owner->ExecuteScript("postgres-roles.sql",
+                                        attest::test::ReadText(VERIFIER_POSTGRES_ROLES_SQL));
+  ASSERT_TRUE(granted.ok()) << granted.error().ToString();
+  const std::string runtime_url =
+      storage_.substr(0, storage_.find("user=")) + "user=attest_verifier";
+  ASSERT_NE(runtime_url, storage_);
+
+  Close();
+  config_.storage = runtime_url;
+  Open();
+  ASSERT_TRUE(service_);
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  EXPECT_EQ(Attest(node).value("state", ""), "trusted");
+  const Bytes nonce = Challenge(node);
+  verifier::Evidence evidence = MakeEvidence(node, nonce, /*with_boot_log=*/true);
+  node.AddCertificateRequest(evidence);
+  http::Response issued =
+      Post(*service_, "/v1/nodes/" + node.node_id() + "/evidence", EvidenceText(evidence));
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  EXPECT_NE(issued.body.find("certificate_chain"), std::string::npos) << issued.body;
+  const std::string reader = MakeToken(Role::kReader);                        // a token row
+  Expect(200, "GET", "/v1/ledger/checkpoint", "", reader);  // signed and stored
+  std::vector<std::string> kinds = LedgerKinds();
+  EXPECT_NE(std::ranges::find(kinds, ledger::kinds::kNodeTrusted), kinds.end());
+  EXPECT_NE(std::ranges::find(kinds, ledger::kinds::kCertIssued), kinds.end());
+  auto ledger = ledger::Ledger::Open(runtime_url, {.read_only = true});
+  ASSERT_TRUE(ledger.ok()) << ledger.error().ToString();
+  auto stored = ledger->LatestCheckpoint();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+
+  auto runtime = pg::Connection::Open(runtime_url);
+  ASSERT_TRUE(runtime.ok()) << runtime.error().ToString();
+  for (const char* forbidden :
+       {"UPDATE ledger_entries SET actor = 'someone else' WHERE seq = 1",
+        "DELETE FROM ledger_entries WHERE seq = 1", "DELETE FROM ledger_merkle_nodes",
+        "DELETE FROM ledger_checkpoints", "TRUNCATE ledger_entries",
+        "ALTER TABLE ledger_entries DISABLE TRIGGER USER",
+        "DROP TRIGGER ledger_entries_append_only ON ledger_entries",
+        "INSERT INTO service_schema_migrations(version) VALUES (99)",
+        "DELETE FROM ledger_schema_migrations", "UPDATE ledger_meta SET value = value",
+        "CREATE TABLE intruder(x int)"}) {
+    Status refused = runtime->ExecuteScript("forbidden", forbidden);
+    ASSERT_FALSE(refused.ok()) << "the runtime role may: " << forbidden;
+    EXPECT_EQ(refused.error().sqlstate.value_or("").substr(0, 2), "42")
+        << forbidden << ": " << refused.error().ToString();
+  }
+}
+
 TEST_F(PostgresServiceTest, InitRefusesADatabaseThatHoldsAVerifierAlready) {
   InitOptions again;
   again.state_dir = dir_.File("second-init");
