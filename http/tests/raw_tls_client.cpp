@@ -67,7 +67,7 @@ bool RawTlsClient::Connect(const RawTlsOptions& options) {
   SetTimeout(fd_, options.timeout);
   for (std::size_t sent = 0; sent < options.plain_prefix.size();) {
     ssize_t n = send(fd_, options.plain_prefix.data() + sent, options.plain_prefix.size() - sent,
-                     MSG_NOSIGNAL);
+                     MSG_NOSIGNAL | (options.prefix_with_client_hello ? MSG_MORE : 0));
     if (n <= 0) {
       error_ = "send the plain prefix failed";
       return false;

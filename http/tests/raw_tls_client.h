@@ -30,6 +30,9 @@ struct RawTlsOptions {
   // Connect and send plain_prefix only, no handshake (a balancer that
   // stalls or sends garbage): Connect returns after the send.
   bool skip_handshake = false;
+  // Hold plain_prefix back (MSG_MORE) so it leaves in one segment with the
+  // ClientHello, as a balancer's first write may.
+  bool prefix_with_client_hello = false;
 };
 
 struct RawResponse {

@@ -73,6 +73,21 @@ TEST_F(ProxyProtocolServerTest, TheHeaderFromATrustedProxyNamesTheClient) {
   EXPECT_EQ(AddressSeen(v6), "2001:db8::17");
 }
 
+// The header and the ClientHello in one segment: the server reads exactly
+// the header's bytes and leaves the rest to TLS.
+TEST_F(ProxyProtocolServerTest, AHeaderArrivingWithTheClientHelloIsSplitExactly) {
+  auto server = StartServer(ProxyOptions(), ClientAddressOf);
+  ASSERT_TRUE(server);
+  const std::string tlvs("\x04\x00\x05noop!", 8);  // a length the fixed part must be read for
+  for (const std::string& header : {ProxyHeaderFrom("203.0.113.7", tlvs), ProxyLocal()}) {
+    RawTlsOptions options = Via(*server, kBalancer, header);
+    options.prefix_with_client_hello = true;
+    RawTlsClient client;
+    ASSERT_TRUE(client.Connect(options)) << client.error();
+    EXPECT_EQ(AddressSeen(client), header.size() > 16 ? "203.0.113.7" : kBalancer);
+  }
+}
+
 TEST_F(ProxyProtocolServerTest, LocalFromTheBalancerIsTheBalancersOwnConnection) {
   auto server = StartServer(ProxyOptions(), ClientAddressOf);
   ASSERT_TRUE(server);
