@@ -22,6 +22,13 @@ constexpr std::uint8_t kTransportStream = 0x1;
 constexpr std::size_t kInetBlockBytes = 4 + 4 + 2 + 2;
 constexpr std::size_t kInet6BlockBytes = 16 + 16 + 2 + 2;
 
+// The first 12 of 16 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
+bool IsIpv4Mapped(const std::uint8_t* address) {
+  static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0,    0,
+                                                                 0, 0, 0, 0, 0xff, 0xff};
+  return std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), address);
+}
+
 Error Refused(const std::string& why) {
   return MakeError(ErrorCode::kInvalidArgument, "PROXY protocol header: " + why);
 }
@@ -30,9 +37,7 @@ Error Refused(const std::string& why) {
 std::string AddressText(ByteView address) {
   char text[INET6_ADDRSTRLEN] = {};
   if (address.size() == 16) {
-    static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0,    0,
-                                                                   0, 0, 0, 0, 0xff, 0xff};
-    if (!std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), address.begin())) {
+    if (!IsIpv4Mapped(address.data())) {
       ::inet_ntop(AF_INET6, address.data(), text, sizeof(text));
       return text;
     }
@@ -146,10 +151,7 @@ Result<AddressPrefix> ParseAddressPrefix(std::string_view text) {
   }
   // IPv4-mapped IPv6 (::ffff:10.0.0.0/120): the server writes such a peer
   // as IPv4, so the prefix is an IPv4 one.
-  static constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0,    0,
-                                                                 0, 0, 0, 0, 0xff, 0xff};
-  if (prefix.is_v6 && prefix.bits >= 96 &&
-      std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), prefix.bytes.begin())) {
+  if (prefix.is_v6 && prefix.bits >= 96 && IsIpv4Mapped(prefix.bytes.data())) {
     AddressPrefix v4;
     std::copy_n(prefix.bytes.begin() + 12, 4, v4.bytes.begin());
     v4.bits = prefix.bits - 96;

@@ -21,19 +21,34 @@ using tcp = net::ip::tcp;
 
 // ---- ServerState -----------------------------------------------------------
 
+namespace {
+
+// A share of `limit` held by `key`: taken when it holds fewer.
+bool TakeShare(std::unordered_map<std::string, std::size_t>& shares, const std::string& key,
+               std::size_t limit) {
+  auto found = shares.find(key);
+  if ((found == shares.end() ? 0 : found->second) >= limit) return false;
+  ++shares[key];
+  return true;
+}
+
+void GiveShareBack(std::unordered_map<std::string, std::size_t>& shares, const std::string& key) {
+  auto found = shares.find(key);
+  if (found != shares.end() && --found->second == 0) shares.erase(found);
+}
+
+}  // namespace
+
 void ConnectionSlot::Release() {
   if (state_) std::exchange(state_, nullptr)->Release(address_, relayed_by_);
 }
 
 std::optional<ConnectionSlot> ServerState::Admit(const std::string& address) {
   std::lock_guard lock(mutex_);
-  if (admitted_ >= options.max_connections) return std::nullopt;
-  std::size_t& held = per_address_[address];
-  if (held >= options.max_connections_per_address) {
-    if (held == 0) per_address_.erase(address);
+  if (admitted_ >= options.max_connections ||
+      !TakeShare(per_address_, address, options.max_connections_per_address)) {
     return std::nullopt;
   }
-  ++held;
   ++admitted_;
   return ConnectionSlot(this, address);
 }
@@ -45,27 +60,19 @@ bool ServerState::IsTrustedProxy(const std::string& address) const {
 
 std::optional<ConnectionSlot> ServerState::AdmitRelayed(const std::string& proxy) {
   std::lock_guard lock(mutex_);
-  if (admitted_ >= options.max_connections) return std::nullopt;
-  std::size_t& awaited = per_proxy_[proxy];
-  if (awaited >= std::max(options.max_connections_per_address, options.max_connections / 2)) {
-    if (awaited == 0) per_proxy_.erase(proxy);
+  if (admitted_ >= options.max_connections ||
+      !TakeShare(per_proxy_, proxy,
+                 std::max(options.max_connections_per_address, options.max_connections / 2))) {
     return std::nullopt;
   }
-  ++awaited;
   ++admitted_;
   return ConnectionSlot(this, "", proxy);
 }
 
 bool ServerState::Readmit(ConnectionSlot& slot, const std::string& client) {
   std::lock_guard lock(mutex_);
-  std::size_t& held = per_address_[client];
-  if (held >= options.max_connections_per_address) {
-    if (held == 0) per_address_.erase(client);
-    return false;
-  }
-  ++held;
-  auto awaited = per_proxy_.find(slot.relayed_by_);
-  if (awaited != per_proxy_.end() && --awaited->second == 0) per_proxy_.erase(awaited);
+  if (!TakeShare(per_address_, client, options.max_connections_per_address)) return false;
+  GiveShareBack(per_proxy_, slot.relayed_by_);
   slot.relayed_by_.clear();
   slot.address_ = client;
   return true;
@@ -75,12 +82,10 @@ void ServerState::Release(const std::string& address, const std::string& relayed
   std::lock_guard lock(mutex_);
   --admitted_;
   if (!relayed_by.empty()) {  // its header never named a client
-    auto awaited = per_proxy_.find(relayed_by);
-    if (awaited != per_proxy_.end() && --awaited->second == 0) per_proxy_.erase(awaited);
-    return;
+    GiveShareBack(per_proxy_, relayed_by);
+  } else {
+    GiveShareBack(per_address_, address);
   }
-  auto held = per_address_.find(address);
-  if (held != per_address_.end() && --held->second == 0) per_address_.erase(held);
 }
 
 void ServerState::Register(const std::shared_ptr<Session>& session) {

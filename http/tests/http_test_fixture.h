@@ -5,6 +5,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,22 @@ class HttpTest : public ::testing::Test {
     options.max_body_bytes = 1024;
     options.max_header_bytes = 2048;
     return options;
+  }
+
+  // Polls `condition` every 10 ms for up to `within`: whether it came true.
+  static bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  // True when the server counts no connection within `within`.
+  static bool AllClosed(const Server& server,
+                        std::chrono::milliseconds within = std::chrono::milliseconds(1000)) {
+    return Eventually([&server] { return server.open_connections() == 0; }, within);
   }
 
   std::unique_ptr<Server> StartServer(const ServerOptions& options, Handler handler) {

@@ -23,14 +23,6 @@ class AdmissionTest : public HttpTest {
     return options;
   }
 
-  // True when the server counts no connection within a second.
-  static bool AllClosed(const Server& server) {
-    for (int i = 0; i < 100 && server.open_connections() > 0; ++i) {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return server.open_connections() == 0;
-  }
-
   // One full exchange from `address`: connect, GET, 200.
   ::testing::AssertionResult Served(const Server& server, const char* address) const {
     RawTlsClient client;

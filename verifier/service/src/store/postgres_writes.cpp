@@ -74,8 +74,6 @@ Result<std::int64_t> StoredVersion(pg::Connection& connection, const std::string
   return read.Int64(0, 0);
 }
 
-// Inserts (version 0) or updates (the version read) a record whose key is
-// column 1 and whose version is the last-but-`version_from_end` column.
 // The version read, written again since by another write than the one
 // read (NodeRecord::row_token): a commit in between was lost.
 Error RewrittenVersion(std::string_view what, std::string_view id, std::int64_t version) {
@@ -85,6 +83,8 @@ Error RewrittenVersion(std::string_view what, std::string_view id, std::int64_t 
                                          " since it was read (a commit was lost); read it again");
 }
 
+// Inserts (version 0) or updates (the version read) a record whose key is
+// column 1 and whose version is the last-but-`version_from_end` column.
 // `row_token`, when not 0, is the xmin the row must also have
 // (NodeRecord::row_token).
 Status CompareAndSet(pg::Connection& connection, std::string_view what, const std::string& table,
