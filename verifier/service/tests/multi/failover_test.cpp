@@ -97,11 +97,23 @@ TEST_F(FailoverTest, DatabaseRestartUnderLoadNeedsNoVerifierRestart) {
   FleetLoadReport report = load.Stop();
   Summarize(report);
   ExpectNoFailures(report);
-  // Each serves again on its own, the same process as before.
+  // Each serves again on its own, the same process as before. A verifier
+  // whose connections met the outage retries them after a backoff of up to
+  // 5 s (pg/reconnect.h), so it may still answer 503 that long after the
+  // load resumed through the other one; not longer.
+  constexpr std::chrono::milliseconds kReconnectBackoffMax{5000};
   for (std::size_t v = 0; v < kVerifiers; ++v) {
     std::unique_ptr<http::Client> client = Connect(v);
     ASSERT_TRUE(client);
     auto result = AttestAcross(*nodes_[v], *client, *client);
+    WaitFor(
+        [&] {
+          if (Trusted(result)) return true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          result = AttestAcross(*nodes_[v], *client, *client);
+          return Trusted(result);
+        },
+        kReconnectBackoffMax + std::chrono::milliseconds(2000));
     EXPECT_TRUE(Trusted(result)) << "verifier " << v << ": " << Describe(result);
     EXPECT_TRUE(verifier(v).Running());
     EXPECT_EQ(verifier(v).pid(), pids[v]);
