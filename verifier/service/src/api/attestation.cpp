@@ -28,23 +28,33 @@ namespace {
 // evidence, and the strict reader's tree is much larger than the text.
 constexpr std::size_t kStrictEvidenceRereadLimit = std::size_t{1} << 20;
 
-// The node named in the path, when it may attest. `challenged_version`:
-// the row version the challenge being answered was minted against, whose
-// row this verifier read then (ServiceStore::GetNodeAsRead): the evidence
-// is verified against what the challenge told the node, and the verdict's
-// commit, guarded by that version, refuses any change since (a failure is
-// then applied again to the node as it is: verdict_record.h).
+// Which read of the node a request stands on.
+struct NodeRead {
+  // For a challenge to mint against (ServiceStore::GetNodeForChallenge).
+  bool for_challenge = false;
+  // The row the challenge being answered was minted against, when this
+  // verifier minted it (ServiceStore::GetNodeAsRead): the evidence is
+  // verified against what the challenge told the node, or not at all when
+  // the row has changed since (its cached boot log, its runtime cursor may
+  // no longer be what the node was told). The verdict's commit, guarded by
+  // that version, refuses any change after (a failure is then applied again
+  // to the node as it is: verdict_record.h).
+  std::optional<MintedRow> challenged;
+};
+
+// The node named in the path, when it may attest.
 Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
-                                 std::optional<ApiError>& refused,
-                                 std::optional<std::int64_t> challenged_version) {
+                                 std::optional<ApiError>& refused, NodeRead how) {
   const std::string& node_id = params.at("node_id");
   if (!IsNodeId(node_id)) {
     refused = NotFound("no node " + node_id);
     return MakeError(ErrorCode::kNotFound, "");
   }
   ATTEST_ASSIGN_OR_RETURN(std::optional<NodeRecord> node,
-                          challenged_version
-                              ? context.store->GetNodeAsRead(node_id, *challenged_version)
+                          how.for_challenge ? context.store->GetNodeForChallenge(node_id)
+                          : how.challenged
+                              ? context.store->GetNodeAsRead(node_id, how.challenged->version,
+                                                             how.challenged->row_token)
                               : context.store->GetNode(node_id));
   if (!node) {
     refused = NotFound("no node " + node_id);
@@ -55,6 +65,12 @@ Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
                        "node " + node_id + " waits for an operator's approval"};
   } else if (node->state == NodeState::kRevoked) {
     refused = ApiError{403, "NODE_REVOKED", "node " + node_id + " was revoked by an operator"};
+  } else if (how.challenged && (node->version != how.challenged->version ||
+                                node->row_token != how.challenged->row_token)) {
+    // Nothing recorded, the nonce unspent: the node asks again.
+    refused = ApiError{
+        503, "BUSY",
+        "node " + node_id + " changed since its challenge was issued; ask for a new challenge", 1};
   }
   if (refused) return MakeError(ErrorCode::kPermissionDenied, "");
   return std::move(*node);
@@ -89,16 +105,18 @@ http::Response IssueChallenge(Context& context, const http::Request& request,
     return ErrorResponse(*limited);
   }
   std::optional<ApiError> refused;
-  // Read now: what the challenge tells the node (its cached boot log, its
-  // runtime cursor) must be the database's.
-  Result<NodeRecord> node = AttestingNode(context, params, refused, std::nullopt);
+  // What the challenge tells the node (its cached boot log, its runtime
+  // cursor) is the database's row, or an earlier state of it that the
+  // answer's guarded commit refuses (ServiceStore::GetNodeForChallenge).
+  Result<NodeRecord> node =
+      AttestingNode(context, params, refused, {.for_challenge = true, .challenged = std::nullopt});
   if (refused) return ErrorResponse(*refused);
   if (!node.ok()) return ErrorResponse(FromError(node.error()));
   std::shared_ptr<const ActivePolicy> policy = CurrentPolicy(context);
   if (!policy) return ErrorResponse({503, "NO_POLICY", "no policy is in force yet"});
   const auto lifetime = std::chrono::seconds(policy->effective.nonce_lifetime_seconds);
-  Result<IssuedChallenge> challenge = IssueNodeChallenge(context, node->node_id, node->version,
-                                                         request.client_address, now, lifetime);
+  Result<IssuedChallenge> challenge =
+      IssueNodeChallenge(context, *node, request.client_address, now, lifetime);
   if (!challenge.ok()) return ErrorResponse(FromError(challenge.error()));
   Json body = {{"nonce", HexEncode(challenge->nonce)},
                {"expires_at", FormatRfc3339Utc(challenge->expires_at)},
@@ -133,9 +151,10 @@ http::Response Attest(Context& context, const http::Request& request, const Path
     return ErrorResponse(BadRequest("EVIDENCE_MALFORMED", evidence.error().message));
   }
   std::optional<ApiError> refused;
+  const std::optional<MintedRow> minted =
+      context.minted_challenges.Take(evidence->nonce, params.at("node_id"));
   Result<NodeRecord> found =
-      AttestingNode(context, params, refused,
-                    context.minted_challenges.Take(evidence->nonce, params.at("node_id")));
+      AttestingNode(context, params, refused, {.for_challenge = false, .challenged = minted});
   if (refused) return ErrorResponse(*refused);
   if (!found.ok()) return ErrorResponse(FromError(found.error()));
   NodeRecord node = std::move(found).value();
@@ -160,6 +179,11 @@ http::Response Attest(Context& context, const http::Request& request, const Path
   // The signature and nonce first: a stranger's evidence ends here.
   verifier::QuoteCheck quote = verifier::CheckQuoteFirst(input);
   if (!quote.authenticated()) {
+    // The row the challenge was minted from may have been taken unasked
+    // (solo mode) and be an older one than another writer's (a node that
+    // re-enrolled with a new AK): read it, so the next challenge is minted
+    // from the row as it is.
+    if (minted) (void)context.store->GetNode(node.node_id);
     context.metrics.CountAttestation("untrusted", FirstFailure(quote.verdict()), seconds());
     body["verdict"] = verifier::VerdictToJson(quote.verdict());
     body["verdict"]["boot_log_from_cache"] = false;

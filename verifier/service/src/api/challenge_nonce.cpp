@@ -94,7 +94,7 @@ std::optional<TimePoint> OpenChallengeNonce(ByteView key, std::string_view node_
   return TimePoint(std::chrono::microseconds(static_cast<std::int64_t>(micros)));
 }
 
-void MintedChallenges::Remember(ByteView nonce, std::string_view node_id, std::int64_t version) {
+void MintedChallenges::Remember(ByteView nonce, std::string_view node_id, MintedRow row) {
   std::string key(nonce.begin(), nonce.end());
   std::lock_guard lock(mutex_);
   if (entries_.count(key) != 0) return;
@@ -104,19 +104,19 @@ void MintedChallenges::Remember(ByteView nonce, std::string_view node_id, std::i
   }
   oldest_first_.push_back(key);
   entries_.emplace(std::move(key),
-                   Entry{std::string(node_id), version, std::prev(oldest_first_.end())});
+                   Entry{std::string(node_id), row, std::prev(oldest_first_.end())});
 }
 
-std::optional<std::int64_t> MintedChallenges::Take(ByteView nonce, std::string_view node_id) {
+std::optional<MintedRow> MintedChallenges::Take(ByteView nonce, std::string_view node_id) {
   const std::string key(nonce.begin(), nonce.end());
   std::lock_guard lock(mutex_);
   auto found = entries_.find(key);
   if (found == entries_.end()) return std::nullopt;
-  std::optional<std::int64_t> version;
-  if (found->second.node_id == node_id) version = found->second.version;
+  std::optional<MintedRow> row;
+  if (found->second.node_id == node_id) row = found->second.row;
   oldest_first_.erase(found->second.age);
   entries_.erase(found);
-  return version;
+  return row;
 }
 
 }  // namespace attest::service::api

@@ -39,23 +39,30 @@ Result<Bytes> MintChallengeNonce(ByteView key, std::string_view node_id, TimePoi
 // node; nullopt for anything else (NONCE_UNKNOWN). Constant time in the tag.
 std::optional<TimePoint> OpenChallengeNonce(ByteView key, std::string_view node_id, ByteView nonce);
 
-// The node row version each challenge this verifier minted was issued
-// against, so the evidence answering it is verified against the row the
-// challenge told the node about (ServiceStore::GetNodeAsRead) instead of
-// reading it again. Bounded, oldest forgotten first: their evidence reads
-// the row. Thread-safe.
+// Which node row a challenge was minted against: its version and the
+// write that made it (NodeRecord::row_token).
+struct MintedRow {
+  std::int64_t version = 0;
+  std::int64_t row_token = 0;
+};
+
+// The node row each challenge this verifier minted was issued against, so
+// the evidence answering it is verified against the row the challenge told
+// the node about (ServiceStore::GetNodeAsRead), and refused unjudged when
+// that row has changed since. Bounded, oldest forgotten first: their
+// evidence reads the row. Thread-safe.
 class MintedChallenges {
  public:
   explicit MintedChallenges(std::size_t capacity = 16384) : capacity_(capacity) {}
-  void Remember(ByteView nonce, std::string_view node_id, std::int64_t version);
-  // The version `nonce` was minted against, when it was for `node_id`;
+  void Remember(ByteView nonce, std::string_view node_id, MintedRow row);
+  // The row `nonce` was minted against, when it was for `node_id`;
   // forgotten then (an answer comes once; a replay reads the row).
-  std::optional<std::int64_t> Take(ByteView nonce, std::string_view node_id);
+  std::optional<MintedRow> Take(ByteView nonce, std::string_view node_id);
 
  private:
   struct Entry {
     std::string node_id;
-    std::int64_t version = 0;
+    MintedRow row;
     std::list<std::string>::iterator age;
   };
   const std::size_t capacity_;

@@ -160,11 +160,11 @@ void AddLedgerRoutes(Router& router, Context& context);
 void AddAdminRoutes(Router& router, Context& context);  // tokens, health, metrics, keys
 
 // A challenge for a node: with PostgreSQL, a nonce minted with the key
-// every verifier on the database holds, remembered against `node_version`
-// (MintedChallenges); else from the in-memory book.
-Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
-                                           std::int64_t node_version, std::string_view requester,
-                                           TimePoint now, std::chrono::seconds lifetime);
+// every verifier on the database holds, remembered against the node row
+// it was minted from (MintedChallenges); else from the in-memory book.
+Result<IssuedChallenge> IssueNodeChallenge(Context& context, const NodeRecord& node,
+                                           std::string_view requester, TimePoint now,
+                                           std::chrono::seconds lifetime);
 // A challenge the evidence answers, redeemed with the verdict, in the
 // transaction that records it (CommitAttestation).
 struct ChallengeAnswer {

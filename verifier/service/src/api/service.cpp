@@ -142,7 +142,8 @@ Status OpenParts(api::Context& context) {
   // kind of one-off caller, so no request waits for another's.
   const int connections =
       static_cast<int>(ServingThreads(context.config, std::thread::hardware_concurrency())) + 2;
-  ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false, connections));
+  ATTEST_ASSIGN_OR_RETURN(context.store, OpenServiceStore(context.storage, false, connections,
+                                                          context.config.postgres_solo_after));
   ledger::LedgerOptions options;
   options.clock = &context.clock;
   ATTEST_ASSIGN_OR_RETURN(ledger::Ledger opened,
@@ -176,6 +177,15 @@ Status OpenParts(api::Context& context) {
     context.metrics.SetNodes(*counts);
   }
   ATTEST_RETURN_IF_ERROR(api::LoadTrustDeadlines(context));
+  // Announced before it serves. A solo verifier's look stands a few
+  // seconds: one that was solo must know of this one before this one
+  // writes a node.
+  Result<std::size_t> others = context.store->LookForOtherVerifiers();
+  if (!others.ok()) {
+    std::cerr << "verifier: " << others.error().ToString() << "\n";
+  } else if (*others > 0) {
+    std::this_thread::sleep_for(kPostgresLookStands);
+  }
   // Every second: a stale node turns untrusted within a second of its
   // deadline (and the node listings expire it on read before that).
   context.trust_sweeper =

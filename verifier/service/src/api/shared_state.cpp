@@ -22,9 +22,10 @@ std::int64_t MicrosSinceEpoch(TimePoint time) {
 
 }  // namespace
 
-Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& node_id,
-                                           std::int64_t node_version, std::string_view requester,
-                                           TimePoint now, std::chrono::seconds lifetime) {
+Result<IssuedChallenge> IssueNodeChallenge(Context& context, const NodeRecord& node,
+                                           std::string_view requester, TimePoint now,
+                                           std::chrono::seconds lifetime) {
+  const std::string& node_id = node.node_id;
   if (!context.storage.is_postgres()) {
     return context.challenges.Issue(node_id, requester, now, lifetime);
   }
@@ -36,7 +37,7 @@ Result<IssuedChallenge> IssueNodeChallenge(Context& context, const std::string& 
       now + std::chrono::microseconds(context.database_clock_ahead_micros.load()) + lifetime;
   ATTEST_ASSIGN_OR_RETURN(Bytes nonce,
                           MintChallengeNonce(context.challenge_key->view(), node_id, expires_at));
-  context.minted_challenges.Remember(nonce, node_id, node_version);
+  context.minted_challenges.Remember(nonce, node_id, MintedRow{node.version, node.row_token});
   return IssuedChallenge{std::move(nonce), expires_at};
 }
 

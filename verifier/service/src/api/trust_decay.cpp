@@ -179,6 +179,19 @@ void TrustSweeper::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Failing, the look keeps the store from solo mode (and other verifiers
+// cannot see this one): said once when it starts failing and once when it
+// works again.
+void TrustSweeper::LookForOtherVerifiers() {
+  Result<std::size_t> others = context_.store->LookForOtherVerifiers();
+  if (!others.ok() && !look_failing_) {
+    std::cerr << "verifier: " << others.error().ToString() << "\n";
+  } else if (others.ok() && look_failing_) {
+    std::cerr << "verifier: looking for other verifiers works again\n";
+  }
+  look_failing_ = !others.ok();
+}
+
 void TrustSweeper::Run() {
   // Other verifiers' writes (PostgreSQL) are taken in every few sweeps.
   constexpr int kSweepsPerRefresh = 5;
@@ -187,6 +200,7 @@ void TrustSweeper::Run() {
   while (!wake_.wait_for(lock, period_, [this] { return stopping_; })) {
     lock.unlock();
     try {
+      LookForOtherVerifiers();
       if (++sweeps % kSweepsPerRefresh == 0) RefreshSharedState(context_);
       ExpireStaleNodes(context_);
     } catch (const std::exception& exception) {

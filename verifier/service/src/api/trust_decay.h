@@ -89,12 +89,14 @@ class TrustSweeper {
 
  private:
   void Run();
+  void LookForOtherVerifiers();
 
   Context& context_;
   const std::chrono::milliseconds period_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool look_failing_ = false;  // the sweeper thread's own
   std::thread thread_;
 };
 

@@ -6,9 +6,10 @@
 namespace attest::service {
 
 Result<std::unique_ptr<ServiceStore>> OpenServiceStore(const StorageLocation& location, bool create,
-                                                       int connections) {
+                                                       int connections,
+                                                       std::chrono::milliseconds solo_after) {
   if (location.is_postgres()) {
-    return OpenPostgresServiceStore(location.postgres_url, create, connections);
+    return OpenPostgresServiceStore(location.postgres_url, create, connections, solo_after);
   }
   return OpenSqliteServiceStore(location.service_db(), create);
 }

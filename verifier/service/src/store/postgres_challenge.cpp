@@ -9,6 +9,7 @@
 
 #include "src/store/fields.h"
 #include "src/store/postgres_internal.h"
+#include "src/store/sqlite_internal.h"
 
 namespace attest::service::internal {
 

@@ -1,5 +1,8 @@
 // NodeRowCache (postgres_internal.h): a least-recently-used map of node
-// rows under a byte budget, shared by the store's connections.
+// rows under a byte budget, shared by the store's connections, and whether
+// the store has seen another writer lately.
+#include <algorithm>
+
 #include "src/store/postgres_internal.h"
 
 namespace attest::service::internal {
@@ -20,10 +23,13 @@ std::size_t NodeRowBytes(const NodeRecord& node) {
 
 }  // namespace
 
-NodeRowCache::NodeRowCache(std::size_t byte_budget) : byte_budget_(byte_budget) {}
+NodeRowCache::NodeRowCache(std::size_t byte_budget, std::chrono::milliseconds solo_after,
+                           Steady::time_point opened)
+    : byte_budget_(byte_budget), solo_after_(solo_after), other_writer_sign_(opened) {}
 
 std::optional<NodeRecord> NodeRowCache::Find(std::string_view node_id, std::int64_t version,
-                                             std::int64_t row_xmin, bool confirmed) {
+                                             std::int64_t row_xmin, bool confirmed,
+                                             Steady::time_point asked_at) {
   std::lock_guard lock(mutex_);
   auto found = rows_.find(node_id);
   if (found == rows_.end() || found->second.node->version != version ||
@@ -32,13 +38,16 @@ std::optional<NodeRecord> NodeRowCache::Find(std::string_view node_id, std::int6
   }
   recency_.splice(recency_.begin(), recency_, found->second.recency);
   if (confirmed) found->second.read = true;
+  found->second.confirmed_at = std::max(found->second.confirmed_at, asked_at);
   return *found->second.node;
 }
 
-std::optional<NodeRecord> NodeRowCache::ReadAt(std::string_view node_id, std::int64_t version) {
+std::optional<NodeRecord> NodeRowCache::ReadAt(std::string_view node_id, std::int64_t version,
+                                               std::int64_t row_xmin) {
   std::lock_guard lock(mutex_);
   auto found = rows_.find(node_id);
-  if (found == rows_.end() || !found->second.read || found->second.node->version != version) {
+  if (found == rows_.end() || !found->second.read || found->second.node->version != version ||
+      found->second.row_xmin != row_xmin) {
     return std::nullopt;
   }
   return *found->second.node;
@@ -52,13 +61,22 @@ std::shared_ptr<const NodeRecord> NodeRowCache::Stored(std::string_view node_id,
   return found->second.node;
 }
 
-void NodeRowCache::Put(NodeRecord node, std::int64_t row_xmin, bool confirmed) {
+void NodeRowCache::Put(NodeRecord node, std::int64_t row_xmin, bool confirmed,
+                       Steady::time_point asked_at) {
   node.row_token = row_xmin;
   std::lock_guard lock(mutex_);
-  PutLocked(std::move(node), row_xmin, confirmed);
+  auto found = rows_.find(node.node_id);
+  if (found != rows_.end() && found->second.node->version > node.version) return;
+  if (auto committed = committed_versions_.find(node.node_id);
+      committed != committed_versions_.end()) {
+    if (committed->second > node.version) return;
+    committed_versions_.erase(committed);
+  }
+  PutLocked(std::move(node), row_xmin, confirmed, asked_at);
 }
 
-void NodeRowCache::PutLocked(NodeRecord node, std::int64_t row_xmin, bool read) {
+void NodeRowCache::PutLocked(NodeRecord node, std::int64_t row_xmin, bool read,
+                             Steady::time_point asked_at) {
   const std::size_t bytes = NodeRowBytes(node);
   EraseLocked(node.node_id);
   if (bytes > byte_budget_) return;
@@ -69,16 +87,17 @@ void NodeRowCache::PutLocked(NodeRecord node, std::int64_t row_xmin, bool read) 
   recency_.push_front(node.node_id);
   std::string key = node.node_id;
   rows_.emplace(std::move(key), Entry{std::make_shared<const NodeRecord>(std::move(node)), row_xmin,
-                                      bytes, recency_.begin(), read});
+                                      bytes, recency_.begin(), read, asked_at});
   bytes_ += bytes;
 }
 
-void NodeRowCache::PutRoutineUpdate(const NodeRecord& node, std::int64_t row_xmin) {
+void NodeRowCache::PutRoutineUpdate(const NodeRecord& node, std::int64_t row_xmin,
+                                    Steady::time_point asked_at) {
   std::lock_guard lock(mutex_);
   auto found = rows_.find(node.node_id);
   if (found == rows_.end() || found->second.node->version != node.version ||
       found->second.row_xmin != node.row_token) {
-    EraseLocked(node.node_id);
+    ForgetBelowLocked(node.node_id, node.version + 1);
     return;
   }
   NodeRecord updated = *found->second.node;
@@ -91,12 +110,92 @@ void NodeRowCache::PutRoutineUpdate(const NodeRecord& node, std::int64_t row_xmi
   updated.runtime_cache = node.runtime_cache;
   updated.version = node.version + 1;
   updated.row_token = row_xmin;
-  PutLocked(std::move(updated), row_xmin, false);
+  PutLocked(std::move(updated), row_xmin, false, asked_at);
 }
 
 void NodeRowCache::Forget(std::string_view node_id) {
   std::lock_guard lock(mutex_);
   EraseLocked(node_id);
+}
+
+void NodeRowCache::ForgetBelow(std::string_view node_id, std::int64_t version) {
+  std::lock_guard lock(mutex_);
+  ForgetBelowLocked(node_id, version);
+}
+
+void NodeRowCache::ForgetBelowLocked(std::string_view node_id, std::int64_t version) {
+  EraseLocked(node_id);
+  auto [committed, added] = committed_versions_.try_emplace(std::string(node_id), version);
+  if (!added) committed->second = std::max(committed->second, version);
+}
+
+std::optional<NodeRecord> NodeRowCache::LastKnown(std::string_view node_id,
+                                                  Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!SoloLocked(now)) return std::nullopt;
+  auto found = rows_.find(node_id);
+  if (found == rows_.end() || found->second.confirmed_at <= other_writer_sign_) return std::nullopt;
+  const NodeState state = found->second.node->state;
+  if (state == NodeState::kPendingApproval || state == NodeState::kRevoked) return std::nullopt;
+  recency_.splice(recency_.begin(), recency_, found->second.recency);
+  found->second.read = true;
+  return *found->second.node;
+}
+
+void NodeRowCache::Observe(std::string_view node_id, std::int64_t version, Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (writes_under_way_.contains(node_id)) return;
+  auto found = rows_.find(node_id);
+  if (found == rows_.end() || found->second.node->version >= version) return;
+  EraseLocked(node_id);
+  other_writer_sign_ = std::max(other_writer_sign_, now);
+}
+
+void NodeRowCache::ObserveGone(std::string_view node_id, Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!rows_.contains(node_id)) return;
+  EraseLocked(node_id);
+  other_writer_sign_ = std::max(other_writer_sign_, now);
+}
+
+void NodeRowCache::Distrust(std::string_view node_id, Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  EraseLocked(node_id);
+  other_writer_sign_ = std::max(other_writer_sign_, now);
+}
+
+void NodeRowCache::Alone(Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  alone_at_ = std::max(alone_at_.value_or(now), now);
+}
+
+void NodeRowCache::EndSolo(Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  other_writer_sign_ = std::max(other_writer_sign_, now);
+  alone_at_.reset();
+}
+
+bool NodeRowCache::Solo(Steady::time_point now) {
+  std::lock_guard lock(mutex_);
+  return SoloLocked(now);
+}
+
+bool NodeRowCache::SoloLocked(Steady::time_point now) const {
+  return alone_at_ && now - *alone_at_ <= kAloneFor && now - other_writer_sign_ >= solo_after_;
+}
+
+NodeRowCache::WriteUnderWay::WriteUnderWay(NodeRowCache& cache, std::string node_id)
+    : cache_(cache), node_id_(std::move(node_id)) {
+  std::lock_guard lock(cache_.mutex_);
+  ++cache_.writes_under_way_[node_id_];
+}
+
+NodeRowCache::WriteUnderWay::~WriteUnderWay() {
+  std::lock_guard lock(cache_.mutex_);
+  auto found = cache_.writes_under_way_.find(node_id_);
+  if (found != cache_.writes_under_way_.end() && --found->second == 0) {
+    cache_.writes_under_way_.erase(found);
+  }
 }
 
 void NodeRowCache::EraseLocked(std::string_view node_id) {

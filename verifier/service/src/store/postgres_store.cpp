@@ -2,8 +2,9 @@
 // at a time and reopened with backoff when it dies; several
 // verifier processes each hold their own store on the same database, and
 // the database orders their writes: the compare-and-set UPDATEs, the outbox
-// lock, the challenges' primary keys. The ledger drain lock is a session
-// advisory lock on a second connection.
+// lock, the challenges' primary keys. The ledger drain lock and the
+// verifiers' presence lock are session advisory locks on connections of
+// their own (postgres_session_locks.cpp).
 // Rows pass through the SQLite store's checked binders and readers
 // (postgres_relay.cpp), so both backends keep and refuse the same values.
 #include "attest/service/postgres_store.h"
@@ -26,14 +27,11 @@ namespace {
 using internal::PgParams;
 using internal::Relay;
 using pg::Param;
+using Steady = std::chrono::steady_clock;
 
 std::string SelectSql(const char* columns, const char* rest) {
   return std::string("SELECT ") + columns + " " + rest;
 }
-
-// The session advisory lock every drainer of one database's outbox takes
-// ("AVDR"; the schema and outbox locks are transaction-scoped, other keys).
-constexpr std::int64_t kDrainLockKey = 0x41564452;
 
 // Enough for the rows of some ten thousand nodes with their cached states.
 constexpr std::size_t kNodeRowCacheBytes = std::size_t{64} << 20;
@@ -47,46 +45,13 @@ pg::ConnectOptions ServiceConnectOptions() {
   return options;
 }
 
-// Holds the drain lock's connection (and the mutex that lends it out) while
-// it lives; unlocks on release, or drops the connection (which unlocks) when
-// it cannot.
-class PostgresDrainLock final : public LedgerDrainLock {
- public:
-  PostgresDrainLock(std::unique_lock<std::mutex> guard, pg::Connection& connection)
-      : guard_(std::move(guard)), connection_(connection) {}
-  ~PostgresDrainLock() override {
-    Status unlocked = connection_.Execute("release the drain lock", "SELECT pg_advisory_unlock($1)",
-                                          {Param::Int64(kDrainLockKey)});
-    if (!unlocked.ok()) connection_ = pg::Connection::Dead();
-  }
-
-  // The lock lives as long as its session, and excludes the other
-  // drainers only on the primary: one round trip proves both.
-  Status CheckHeld() override {
-    Result<pg::QueryResult> primary =
-        connection_.QueryPrepared("check the drain lock", "SELECT NOT pg_is_in_recovery()");
-    if (!primary.ok()) {
-      return primary.error().WithContext(
-          "the ledger drain lock's session ended, so it may be lost");
-    }
-    ATTEST_ASSIGN_OR_RETURN(bool on_primary, primary->Bool(0, 0));
-    if (!on_primary) {
-      return MakeError(ErrorCode::kIo,
-                       "the ledger drain lock is held on a standby, where it excludes no one");
-    }
-    return OkStatus();
-  }
-
- private:
-  std::unique_lock<std::mutex> guard_;
-  pg::Connection& connection_;
-};
-
 class PostgresServiceStore final : public ServiceStore {
  public:
   // `connection` is the pool's first; the others open on first use.
-  PostgresServiceStore(const std::string& url, pg::Connection connection, std::vector<Relay> relays)
-      : drain_reconnector_(url, ServiceConnectOptions()) {
+  PostgresServiceStore(const std::string& url, pg::Connection connection, std::vector<Relay> relays,
+                       std::chrono::milliseconds solo_after)
+      : node_rows_(kNodeRowCacheBytes, solo_after, Steady::now()),
+        session_locks_(url, ServiceConnectOptions()) {
     for (Relay& relay : relays) {
       pg::Connection opened = slots_.empty() ? std::move(connection) : pg::Connection::Dead();
       slots_.push_back(std::make_unique<Slot>(url, std::move(opened), std::move(relay)));
@@ -97,6 +62,8 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<CommitResult> Commit(const StoreChange& change) override {
+    std::optional<internal::NodeRowCache::WriteUnderWay> under_way;
+    if (change.node) under_way.emplace(node_rows_, change.node->node_id);
     CommitResult result;
     Status committed =
         InTransaction(false, [&](pg::Connection& connection, Relay& relay) -> Status {
@@ -104,7 +71,14 @@ class PostgresServiceStore final : public ServiceStore {
           return internal::PgApplyChange(connection, relay, change, result);
         });
     // The row's new xmin is not known here: read again on next use.
-    if (change.node) node_rows_.Forget(change.node->node_id);
+    if (change.node) {
+      if (committed.ok()) {
+        const NodeRecord& node = *change.node;
+        node_rows_.ForgetBelow(node.node_id, node.version + 1);
+      } else {
+        node_rows_.Distrust(change.node->node_id, Steady::now());
+      }
+    }
     if (!committed.ok()) return committed.error().WithContext("commit");
     return result;
   }
@@ -126,14 +100,41 @@ class PostgresServiceStore final : public ServiceStore {
     return ApplyRoutineUpdate(node, &answer);
   }
 
-  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id,
-                                                  std::int64_t version) override {
-    if (std::optional<NodeRecord> read = node_rows_.ReadAt(node_id, version)) return read;
+  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id, std::int64_t version,
+                                                  std::int64_t row_token) override {
+    if (std::optional<NodeRecord> read = node_rows_.ReadAt(node_id, version, row_token)) {
+      return read;
+    }
     // Not a read a later call may stand on: only GetNode's are.
     return ReadNode(node_id, false);
   }
 
   Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) override {
+    return ReadNode(node_id, true);
+  }
+
+  Result<std::size_t> LookForOtherVerifiers() override {
+    // Alone as of before the look: a verifier that announced itself just
+    // after the database answered is seen within kPostgresLookStands.
+    const Steady::time_point asked_at = Steady::now();
+    Result<std::int64_t> others = session_locks_.AnnounceAndCountOtherVerifiers();
+    const Steady::time_point now = Steady::now();
+    if (!others.ok()) {
+      node_rows_.EndSolo(now);
+      return others.error().WithContext("look for other verifiers (solo mode is off meanwhile)");
+    }
+    if (*others > 0) {
+      node_rows_.EndSolo(now);
+    } else {
+      node_rows_.Alone(asked_at);
+    }
+    return static_cast<std::size_t>(*others);
+  }
+
+  Result<std::optional<NodeRecord>> GetNodeForChallenge(std::string_view node_id) override {
+    if (std::optional<NodeRecord> known = node_rows_.LastKnown(node_id, Steady::now())) {
+      return known;
+    }
     return ReadNode(node_id, true);
   }
 
@@ -156,11 +157,21 @@ class PostgresServiceStore final : public ServiceStore {
                                                         std::size_t limit) override {
     const auto sql_limit = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(internal::kMaxInt64)));
-    return ReadAll<TrustedNodeTime>(SelectSql(internal::kTrustedNodeColumns,
-                                              "FROM nodes WHERE state = 'trusted' AND node_id > $1 "
-                                              "ORDER BY node_id COLLATE \"C\" LIMIT $2"),
-                                    {Param::Text(after_node_id), Param::Int64(sql_limit)},
-                                    internal::kTrustedNodeTypes, internal::ReadTrustedNodeRow);
+    Result<std::vector<TrustedNodeTime>> nodes =
+        ReadAll<TrustedNodeTime>(SelectSql(internal::kTrustedNodeColumns,
+                                           "FROM nodes WHERE state = 'trusted' AND node_id > $1 "
+                                           "ORDER BY node_id COLLATE \"C\" LIMIT $2"),
+                                 {Param::Text(after_node_id), Param::Int64(sql_limit)},
+                                 internal::kTrustedNodeTypes, internal::ReadTrustedNodeRow);
+    const Steady::time_point now = Steady::now();
+    if (!nodes.ok()) {
+      node_rows_.EndSolo(now);
+      return nodes.error();
+    }
+    // The refresh that reads these every few seconds is how a solo store
+    // hears of another writer's routine updates.
+    for (const TrustedNodeTime& node : *nodes) node_rows_.Observe(node.node_id, node.version, now);
+    return nodes;
   }
 
   Result<std::vector<std::pair<NodeState, std::uint64_t>>> CountNodesByState() override {
@@ -292,20 +303,7 @@ class PostgresServiceStore final : public ServiceStore {
   }
 
   Result<std::unique_ptr<LedgerDrainLock>> LockLedgerDrain() override {
-    std::unique_lock guard(drain_mutex_);
-    // Never waits: a verifier holding it (or anyone else who can connect)
-    // must not stall this one's commits; the holder drains until the outbox
-    // is empty, and every verifier drains again every few seconds.
-    Result<pg::QueryResult> locked =
-        drain_reconnector_.Run(drain_connection_, [](pg::Connection& connection) {
-          return connection.QueryPrepared("take the drain lock", "SELECT pg_try_advisory_lock($1)",
-                                          {Param::Int64(kDrainLockKey)});
-        });
-    if (!locked.ok()) return locked.error().WithContext("lock the ledger outbox");
-    ATTEST_ASSIGN_OR_RETURN(bool taken, locked->Bool(0, 0));
-    if (!taken) return std::unique_ptr<LedgerDrainLock>();
-    return std::unique_ptr<LedgerDrainLock>(
-        new PostgresDrainLock(std::move(guard), drain_connection_));
+    return session_locks_.TryLockLedgerDrain();
   }
 
   Result<ChallengeRedemption> RedeemChallenge(std::string_view node_id, ByteView nonce,
@@ -335,20 +333,27 @@ class PostgresServiceStore final : public ServiceStore {
  private:
   // Two integers per call while the row is the one cached (NodeRowCache).
   Result<std::optional<NodeRecord>> ReadNode(std::string_view node_id, bool confirmed) {
-    ATTEST_ASSIGN_OR_RETURN(pg::QueryResult head, Run([&](pg::Connection& connection, Relay&) {
-                              return connection.QueryPrepared(
-                                  "read the node's version",
-                                  "SELECT version, xmin::text::bigint FROM nodes "
-                                  "WHERE node_id = $1",
-                                  {Param::Text(node_id)});
-                            }));
+    const Steady::time_point asked_at = Steady::now();
+    Result<pg::QueryResult> read_head = Run([&](pg::Connection& connection, Relay&) {
+      return connection.QueryPrepared("read the node's version",
+                                      "SELECT version, xmin::text::bigint FROM nodes "
+                                      "WHERE node_id = $1",
+                                      {Param::Text(node_id)});
+    });
+    if (!read_head.ok()) {
+      node_rows_.EndSolo(Steady::now());
+      return read_head.error();
+    }
+    const pg::QueryResult& head = *read_head;
     if (head.rows() == 0) {
-      node_rows_.Forget(node_id);
+      node_rows_.ObserveGone(node_id, Steady::now());
       return std::optional<NodeRecord>();
     }
     ATTEST_ASSIGN_OR_RETURN(std::int64_t version, head.Int64(0, 0));
     ATTEST_ASSIGN_OR_RETURN(std::int64_t row_xmin, head.Int64(0, 1));
-    if (std::optional<NodeRecord> cached = node_rows_.Find(node_id, version, row_xmin, confirmed)) {
+    node_rows_.Observe(node_id, version, Steady::now());
+    if (std::optional<NodeRecord> cached =
+            node_rows_.Find(node_id, version, row_xmin, confirmed, asked_at)) {
       return cached;
     }
     return Run([&](pg::Connection& connection, Relay& relay) -> Result<std::optional<NodeRecord>> {
@@ -364,23 +369,25 @@ class PostgresServiceStore final : public ServiceStore {
       ATTEST_ASSIGN_OR_RETURN(std::int64_t read_xmin,
                               rows.Int64(0, static_cast<int>(std::strlen(internal::kNodeTypes))));
       node.row_token = read_xmin;
-      node_rows_.Put(node, read_xmin, confirmed);
+      node_rows_.Put(node, read_xmin, confirmed, asked_at);
       return std::optional<NodeRecord>(std::move(node));
     });
   }
 
   Result<ChallengeRedemption> ApplyRoutineUpdate(const NodeRecord& node,
                                                  const internal::PgChallengeAnswer* answer) {
+    internal::NodeRowCache::WriteUnderWay under_way(node_rows_, node.node_id);
+    const Steady::time_point asked_at = Steady::now();
     std::shared_ptr<const NodeRecord> stored = node_rows_.Stored(node.node_id, node.version);
     Result<internal::PgRoutineOutcome> outcome =
         RunOnce([&](pg::Connection& connection, Relay& relay) {
           return internal::PgApplyRoutineUpdate(connection, relay, node, stored.get(), answer);
         });
     if (!outcome.ok()) {
-      node_rows_.Forget(node.node_id);
+      node_rows_.Distrust(node.node_id, Steady::now());
       return outcome.error().WithContext("routine update");
     }
-    if (outcome->row_xmin) node_rows_.PutRoutineUpdate(node, *outcome->row_xmin);
+    if (outcome->row_xmin) node_rows_.PutRoutineUpdate(node, *outcome->row_xmin, asked_at);
     return outcome->answered;
   }
 
@@ -486,17 +493,15 @@ class PostgresServiceStore final : public ServiceStore {
   std::condition_variable pool_returned_;
   std::vector<Slot*> free_slots_;  // guarded by pool_mutex_; the last is lent first
 
-  internal::NodeRowCache node_rows_{kNodeRowCacheBytes};
+  internal::NodeRowCache node_rows_;
 
-  std::mutex drain_mutex_;  // held by the PostgresDrainLock while it lives
-  pg::Reconnector drain_reconnector_;
-  pg::Connection drain_connection_ = pg::Connection::Dead();
+  internal::SessionLocks session_locks_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string& url, bool create,
-                                                               int connections) {
+Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(
+    const std::string& url, bool create, int connections, std::chrono::milliseconds solo_after) {
   if (connections < 1 || connections > 256) {
     return MakeError(
         ErrorCode::kInvalidArgument,
@@ -512,7 +517,7 @@ Result<std::unique_ptr<ServiceStore>> OpenPostgresServiceStore(const std::string
     relays.push_back(std::move(relay));
   }
   return std::unique_ptr<ServiceStore>(
-      new PostgresServiceStore(url, std::move(connection).value(), std::move(relays)));
+      new PostgresServiceStore(url, std::move(connection).value(), std::move(relays), solo_after));
 }
 
 }  // namespace attest::service

@@ -173,7 +173,12 @@ class SqliteServiceStore final : public ServiceStore {
   }
 
   // A local read costs less than remembering one.
-  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id, std::int64_t) override {
+  Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id, std::int64_t,
+                                                  std::int64_t) override {
+    return GetNode(node_id);
+  }
+
+  Result<std::optional<NodeRecord>> GetNodeForChallenge(std::string_view node_id) override {
     return GetNode(node_id);
   }
 

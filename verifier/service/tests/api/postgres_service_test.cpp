@@ -55,6 +55,29 @@ class PostgresServiceTest : public ServiceTest {
     return response;
   }
 
+  // service_ reopened solo from its first look (no quiet period), with the
+  // trusted node's row the one it wrote last; and a store no verifier serves
+  // through, a writer solo mode cannot see (as the CLI's, or a hand edit).
+  struct UnseenWriter {
+    std::unique_ptr<ServiceStore> store;  // null after a failure
+    NodeRecord row;                       // the node's, as stored
+  };
+  UnseenWriter SoloWithTheNodesRowAndAnUnseenWriter(const SimulatedNode& node) {
+    Close();
+    config_.postgres_solo_after = std::chrono::milliseconds(0);
+    Open();
+    Enroll(node);
+    Attest(node);         // trusted: a state change, the row read again next
+    Attest(node, false);  // a routine update: the row service_ wrote is the one it knows
+    auto unseen = OpenPostgresServiceStore(storage_, false);
+    EXPECT_TRUE(unseen.ok()) << unseen.error().ToString();
+    if (!unseen.ok()) return {};
+    auto row = (*unseen)->GetNode(node.node_id());
+    EXPECT_TRUE(row.ok() && row->has_value());
+    if (!row.ok() || !row->has_value()) return {};
+    return {std::move(unseen).value(), std::move(**row)};
+  }
+
   pg::test::TestDatabase database_;
   int copies_ = 0;
 };
@@ -105,7 +128,7 @@ TEST_F(PostgresServiceTest, TheExampleRuntimeRoleServesAndCannotRewriteTheLedger
       Post(*service_, "/v1/nodes/" + node.node_id() + "/evidence", EvidenceText(evidence));
   ASSERT_EQ(issued.status, 200) << issued.body;
   EXPECT_NE(issued.body.find("certificate_chain"), std::string::npos) << issued.body;
-  const std::string reader = MakeToken(Role::kReader);                        // a token row
+  const std::string reader = MakeToken(Role::kReader);      // a token row
   Expect(200, "GET", "/v1/ledger/checkpoint", "", reader);  // signed and stored
   std::vector<std::string> kinds = LedgerKinds();
   EXPECT_NE(std::ranges::find(kinds, ledger::kinds::kNodeTrusted), kinds.end());
@@ -381,6 +404,124 @@ TEST_F(PostgresServiceTest, WhileTheDatabaseIsDownRequestsAre503AndTheServiceRec
   } while (challenge.status == 503 && std::chrono::steady_clock::now() < give_up);
   ASSERT_EQ(challenge.status, 201) << challenge.body;
   Json verdict = Attest(node, false);
+  EXPECT_EQ(verdict.value("state", ""), "trusted") << verdict.dump();
+}
+
+// Solo mode (postgres_store.h) at the API: a verifier that is the only one
+// on the database mints a node's challenge from the row it last wrote. A
+// writer it cannot see (here a store no verifier serves through, as the
+// CLI's, or a verifier that lost its session) revokes the node: the one
+// stale challenge's evidence, with a certificate request, is refused as
+// retryable and gets no certificate, and the next challenge reads the
+// revocation.
+TEST_F(PostgresServiceTest, ASoloVerifiersStaleChallengeGetsARevokedNodeNoCertificate) {
+  const SimulatedNode& node = *nodes_[0];
+  UnseenWriter unseen = SoloWithTheNodesRowAndAnUnseenWriter(node);
+  ASSERT_TRUE(unseen.store);
+  NodeRecord revoked = unseen.row;
+  revoked.state = NodeState::kRevoked;
+  StoreChange revocation{.node = revoked};
+  revocation.revoke_certificates_of = node.node_id();
+  revocation.revoked_at = clock_.Now();
+  revocation.revocation_reason = "revoked where the solo verifier cannot see";
+  ASSERT_TRUE(unseen.store->Commit(revocation).ok());
+
+  const Bytes nonce = Challenge(node);  // from the row before the revocation
+  verifier::Evidence evidence = MakeEvidence(node, nonce, /*with_boot_log=*/false);
+  node.AddCertificateRequest(evidence);
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  http::Response refused = Post(*service_, target, EvidenceText(evidence));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(ErrorCodeOf(refused), "BUSY");
+  EXPECT_EQ(refused.body.find("certificate_chain"), std::string::npos) << refused.body;
+
+  http::Response challenge = Post(*service_, "/v1/nodes/" + node.node_id() + "/challenges", "");
+  EXPECT_EQ(challenge.status, 403) << challenge.body;
+  EXPECT_EQ(ErrorCodeOf(challenge), "NODE_REVOKED");
+  auto certificates = unseen.store->CertificatesOf(node.node_id());
+  ASSERT_TRUE(certificates.ok());
+  for (const CertificateRecord& certificate : *certificates) {
+    EXPECT_TRUE(certificate.revoked_at.has_value()) << certificate.serial_hex;
+  }
+  auto stored = unseen.store->GetNode(node.node_id());
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->state, NodeState::kRevoked);
+  EXPECT_EQ((*stored)->version, revoked.version + 1) << "nothing written since";
+}
+
+// The evidence is judged on the row its challenge told the node about, or
+// not at all: here an unseen writer dropped the node's cached boot log, the
+// solo verifier's challenge (from the row before) let the node leave its
+// boot log out, and an operator's read then cached the new row. The answer
+// is a retry, not a BOOT_LOG_REQUIRED failure recorded against the node.
+TEST_F(PostgresServiceTest, EvidenceIsJudgedOnlyOnTheRowItsChallengeWasMintedFrom) {
+  const SimulatedNode& node = *nodes_[0];
+  UnseenWriter unseen = SoloWithTheNodesRowAndAnUnseenWriter(node);
+  ASSERT_TRUE(unseen.store);
+  NodeRecord dropped = unseen.row;
+  dropped.boot_cache.reset();
+  dropped.runtime_cache.reset();
+  ASSERT_TRUE(unseen.store->Commit({.node = dropped}).ok());
+
+  Json challenge = Expect(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
+  EXPECT_EQ(challenge.value("boot_log_cached", false), true) << "minted from the row before";
+  Expect(200, "GET", "/v1/nodes/" + node.node_id(), "", MakeToken(Role::kReader));
+  const Bytes nonce = HexDecode(challenge.value("nonce", "")).value();
+  http::Response answer = Post(*service_, "/v1/nodes/" + node.node_id() + "/evidence",
+                               EvidenceText(MakeEvidence(node, nonce, /*with_boot_log=*/false)));
+  EXPECT_EQ(answer.status, 503) << answer.body;
+  EXPECT_EQ(ErrorCodeOf(answer), "BUSY");
+  auto stored = unseen.store->GetNode(node.node_id());
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->version, dropped.version + 1) << "nothing recorded";
+  EXPECT_EQ((*stored)->state, NodeState::kTrusted);
+  Json next = Expect(201, "POST", "/v1/nodes/" + node.node_id() + "/challenges");
+  EXPECT_EQ(next.value("boot_log_cached", true), false) << "read afresh";
+  Json whole = Attest(node, true);
+  EXPECT_EQ(whole.value("state", ""), "trusted") << whole.dump();
+}
+
+// Evidence its AK did not sign, against a row taken unasked, makes the solo
+// verifier read the row: had another writer re-enrolled the node with a new
+// AK, every answer would fail so, and nothing else would correct the row.
+TEST_F(PostgresServiceTest, UnsignedEvidenceMakesASoloVerifierReadTheRowItMintedFrom) {
+  const SimulatedNode& node = *nodes_[0];
+  UnseenWriter unseen = SoloWithTheNodesRowAndAnUnseenWriter(node);
+  ASSERT_TRUE(unseen.store);
+  NodeRecord dropped = unseen.row;
+  dropped.boot_cache.reset();
+  ASSERT_TRUE(unseen.store->Commit({.node = dropped}).ok());
+
+  const std::string challenges = "/v1/nodes/" + node.node_id() + "/challenges";
+  Json stale = Expect(201, "POST", challenges);
+  EXPECT_EQ(stale.value("boot_log_cached", false), true) << "minted from the row before";
+  verifier::Evidence forged =
+      MakeEvidence(node, HexDecode(stale.value("nonce", "")).value(), false);
+  forged.signature.back() ^= 1;
+  Json refused = PostEvidence(node, forged, 200);
+  EXPECT_EQ(refused.value("recorded", true), false) << refused.dump();
+  Json next = Expect(201, "POST", challenges);
+  EXPECT_EQ(next.value("boot_log_cached", true), false) << "read afresh";
+}
+
+// A refusal is never made on a row the solo verifier did not ask for: a
+// node it refused while pending approval, approved with the CLI (which it
+// cannot see), gets its challenge at once.
+TEST_F(PostgresServiceTest, ANodeApprovedWithTheCliIsChallengedAtOnceByASoloVerifier) {
+  Close();
+  config_.postgres_solo_after = std::chrono::milliseconds(0);
+  config_.require_approval = true;
+  Open();
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  const std::string challenges = "/v1/nodes/" + node.node_id() + "/challenges";
+  http::Response pending = Post(*service_, challenges, "");
+  ASSERT_EQ(pending.status, 403) << pending.body;
+  EXPECT_EQ(ErrorCodeOf(pending), "NODE_PENDING_APPROVAL");
+  ASSERT_TRUE(ApproveNode(DeploymentLocation(state_dir_, storage_), node.node_id(), clock_).ok());
+  http::Response approved = Post(*service_, challenges, "");
+  EXPECT_EQ(approved.status, 201) << approved.body;
+  Json verdict = Attest(node);
   EXPECT_EQ(verdict.value("state", ""), "trusted") << verdict.dump();
 }
 

@@ -3,6 +3,7 @@
 // opens another store on it, as another verifier process would.
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "attest/ledger/kinds.h"
 #include "attest/pg/test_cluster.h"
@@ -126,10 +127,10 @@ TEST_F(PostgresNodeRowCacheTest, TheRowReadAtAVersionStandsInForAnotherRead) {
                             "WHERE node_id = $1",
                             {pg::Param::Text(node_.node_id)})
                   .ok());
-  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version);
+  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version, node_.row_token);
   ASSERT_TRUE(as_read.ok() && as_read->has_value());
   EXPECT_EQ((*as_read)->hostname, node_.hostname) << "SetUp's read of this version";
-  auto other_version = store_->GetNodeAsRead(node_.node_id, node_.version + 7);
+  auto other_version = store_->GetNodeAsRead(node_.node_id, node_.version + 7, node_.row_token);
   ASSERT_TRUE(other_version.ok() && other_version->has_value());
   EXPECT_EQ((*other_version)->hostname, "edited.example");
 
@@ -141,7 +142,7 @@ TEST_F(PostgresNodeRowCacheTest, TheRowReadAtAVersionStandsInForAnotherRead) {
                             "WHERE node_id = $1",
                             {pg::Param::Text(node_.node_id)})
                   .ok());
-  auto after_write = store_->GetNodeAsRead(node_.node_id, routine.version + 1);
+  auto after_write = store_->GetNodeAsRead(node_.node_id, routine.version + 1, 0);
   ASSERT_TRUE(after_write.ok() && after_write->has_value());
   EXPECT_EQ((*after_write)->hostname, "edited-again.example");
   EXPECT_EQ((*after_write)->version, routine.version + 1);
@@ -156,7 +157,7 @@ TEST_F(PostgresNodeRowCacheTest, AVersionWrittenAgainIsNotTakenForTheOneRead) {
   ASSERT_TRUE(sql_->Execute("rewrite", "UPDATE nodes SET state = 'revoked' WHERE node_id = $1",
                             {pg::Param::Text(node_.node_id)})
                   .ok());
-  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version);
+  auto as_read = store_->GetNodeAsRead(node_.node_id, node_.version, node_.row_token);
   ASSERT_TRUE(as_read.ok() && as_read->has_value());
   EXPECT_EQ((*as_read)->state, NodeState::kTrusted) << "the challenge's read, by design";
   EXPECT_EQ((*as_read)->row_token, node_.row_token);
@@ -271,6 +272,158 @@ TEST_F(PostgresNodeRowCacheTest, OwnRoutineUpdatesKeepOrWriteTheStatesAndCacheTh
   ASSERT_TRUE(store_->RecordRoutineUpdate(dropped).ok());
   EXPECT_EQ(StoredText("(runtime_state IS NULL)::text"), "true");
   EXPECT_FALSE(MustRead(*store_, node_.node_id).runtime_cache.has_value());
+}
+
+// Solo mode (postgres_store.h): a store that knows itself the only verifier
+// and has seen no other writer mints a challenge from the row it last knew,
+// without asking. `solo_` has no quiet period, so it is solo from its first
+// look for other verifiers; store_ has the default and never looks (as the
+// CLI's store: a writer the solo store cannot see).
+class PostgresSoloStoreTest : public PostgresNodeRowCacheTest {
+ protected:
+  void SetUp() override {
+    PostgresNodeRowCacheTest::SetUp();
+    auto solo = OpenPostgresServiceStore(database_.url(), false, kPostgresServiceConnections,
+                                         std::chrono::milliseconds(0));
+    ASSERT_TRUE(solo.ok()) << solo.error().ToString();
+    solo_ = std::move(solo).value();
+    MustRead(*solo_, node_.node_id);  // cached
+    ASSERT_EQ(Look(*solo_), 0u);
+  }
+
+  // Verifiers holding a presence lock (class "AVPR").
+  std::int64_t PresenceHolders() {
+    auto holders = sql_->Query("presence",
+                               "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                               "AND classid = 1096175698 AND objsubid = 2 AND granted");
+    EXPECT_TRUE(holders.ok()) << holders.error().ToString();
+    if (!holders.ok()) return -1;
+    auto count = holders->Int64(0, 0);
+    return count.ok() ? *count : -1;
+  }
+
+  // The other verifiers `store` sees, after announcing itself.
+  static std::size_t Look(ServiceStore& store) {
+    Result<std::size_t> others = store.LookForOtherVerifiers();
+    EXPECT_TRUE(others.ok()) << others.error().ToString();
+    return others.ok() ? *others : 999;
+  }
+
+  void EditHostname(const std::string& hostname) {
+    ASSERT_TRUE(sql_->Execute("edit", "UPDATE nodes SET hostname = $2 WHERE node_id = $1",
+                              {pg::Param::Text(node_.node_id), pg::Param::Text(hostname)})
+                    .ok());
+  }
+
+  NodeRecord ForChallenge(ServiceStore& store) {
+    auto read = store.GetNodeForChallenge(node_.node_id);
+    EXPECT_TRUE(read.ok()) << read.error().ToString();
+    if (!read.ok() || !read->has_value()) {
+      ADD_FAILURE() << "no node";
+      return {};
+    }
+    return **read;
+  }
+
+  std::unique_ptr<ServiceStore> solo_;
+};
+
+TEST_F(PostgresSoloStoreTest, WithinItsQuietPeriodAChallengeReadsTheDatabase) {
+  solo_.reset();
+  auto quiet = OpenPostgresServiceStore(database_.url(), false);  // the default 10 s
+  ASSERT_TRUE(quiet.ok()) << quiet.error().ToString();
+  MustRead(**quiet, node_.node_id);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Look(**quiet) != 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // solo_'s session ending
+  }
+  ASSERT_EQ(Look(**quiet), 0u) << "alone";
+  EditHostname("edited.example");
+  EXPECT_EQ(ForChallenge(**quiet).hostname, "edited.example") << "asked: not 10 s yet";
+}
+
+TEST_F(PostgresSoloStoreTest, ASoloStoreMintsFromTheRowItLastKnewWithoutAsking) {
+  EditHostname("edited.example");
+  EXPECT_EQ(ForChallenge(*solo_).hostname, node_.hostname) << "it did not ask";
+  EXPECT_EQ(MustRead(*solo_, node_.node_id).hostname, "edited.example") << "GetNode always asks";
+  EXPECT_EQ(ForChallenge(*solo_).hostname, "edited.example") << "and caches what it read";
+}
+
+// Another writer's update: the stale row's answer is refused whole (its
+// nonce unspent), and the next challenge reads the row as it is.
+TEST_F(PostgresSoloStoreTest, AStaleRowIsRefusedAtTheAnswerAndTheNextChallengeReadsAfresh) {
+  NodeRecord theirs = RoutineOf(node_, 1);
+  ASSERT_TRUE(store_->RecordRoutineUpdate(theirs).ok());
+  NodeRecord stale = ForChallenge(*solo_);
+  EXPECT_EQ(stale.version, node_.version) << "solo: it did not ask";
+
+  const TimePoint expiry = std::chrono::system_clock::now() + std::chrono::minutes(1);
+  auto answered =
+      solo_->RecordAnsweredRoutineUpdate(RoutineOf(stale, 2), ChallengeNonce(1), expiry);
+  ASSERT_FALSE(answered.ok());
+  EXPECT_EQ(answered.error().code, ErrorCode::kBusy) << answered.error().ToString();
+  NodeRecord stored = MustRead(*store_, node_.node_id);
+  EXPECT_EQ(stored.version, node_.version + 1);
+  ExpectRoutineFields(stored, theirs);
+  auto redeemed = store_->RedeemChallenge(node_.node_id, ChallengeNonce(1), expiry);
+  ASSERT_TRUE(redeemed.ok()) << redeemed.error().ToString();
+  EXPECT_EQ(*redeemed, ChallengeRedemption::kValid) << "the refused answer spent no nonce";
+
+  NodeRecord fresh = ForChallenge(*solo_);
+  EXPECT_EQ(fresh.version, node_.version + 1);
+  ExpectRoutineFields(fresh, theirs);
+}
+
+// The verifier's refresh of the trusted nodes (every few seconds) is how a
+// solo store hears of another writer before a challenge would go stale.
+TEST_F(PostgresSoloStoreTest, TheTrustedNodesRefreshForgetsARowAnotherWriterChanged) {
+  NodeRecord theirs = RoutineOf(node_, 1);
+  ASSERT_TRUE(store_->RecordRoutineUpdate(theirs).ok());
+  auto trusted = solo_->ListTrustedNodes("", 100);
+  ASSERT_TRUE(trusted.ok()) << trusted.error().ToString();
+  ASSERT_EQ(trusted->size(), 1u);
+  EXPECT_EQ((*trusted)[0].version, node_.version + 1);
+  NodeRecord fresh = ForChallenge(*solo_);
+  EXPECT_EQ(fresh.version, node_.version + 1);
+  ExpectRoutineFields(fresh, theirs);
+}
+
+// Every serving verifier holds the presence lock on a session of its own;
+// while another holds it, the store asks for every challenge, and once that
+// verifier is gone (its session ends with it) it is solo again.
+TEST_F(PostgresSoloStoreTest, AnotherServingVerifierEndsSoloUntilItLeaves) {
+  EditHostname("edited-1.example");
+  EXPECT_EQ(ForChallenge(*solo_).hostname, node_.hostname) << "solo";
+  auto other = OpenPostgresServiceStore(database_.url(), false);
+  ASSERT_TRUE(other.ok()) << other.error().ToString();
+  EXPECT_EQ(Look(**other), 1u);
+  EXPECT_EQ(Look(*solo_), 1u);
+  EXPECT_EQ(ForChallenge(*solo_).hostname, "edited-1.example") << "it asked";
+  EditHostname("edited-2.example");
+  EXPECT_EQ(ForChallenge(*solo_).hostname, "edited-2.example") << "it asked again";
+  EXPECT_EQ(Look(**other), 1u);  // looking again takes no second lock
+  EXPECT_EQ(PresenceHolders(), 2);
+  other->reset();
+  // Its backend ends a moment after the connection closes.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (PresenceHolders() != 1 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(PresenceHolders(), 1);
+  EXPECT_EQ(Look(*solo_), 0u);
+  EditHostname("edited-3.example");
+  EXPECT_EQ(ForChallenge(*solo_).hostname, "edited-2.example") << "solo again";
+}
+
+// Its own routine update keeps it solo, with the row it wrote.
+TEST_F(PostgresSoloStoreTest, ItsOwnRoutineUpdateIsTheRowItMintsFromNext) {
+  NodeRecord mine = RoutineOf(ForChallenge(*solo_), 1);
+  ASSERT_TRUE(solo_->RecordRoutineUpdate(mine).ok());
+  EditHostname("edited.example");
+  NodeRecord next = ForChallenge(*solo_);
+  EXPECT_EQ(next.version, node_.version + 1);
+  EXPECT_EQ(next.hostname, node_.hostname) << "from its own write, not asked";
+  ExpectRoutineFields(next, mine);
 }
 
 }  // namespace

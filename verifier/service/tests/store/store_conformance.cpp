@@ -73,6 +73,24 @@ TEST_P(ServiceStoreConformance, AnUnknownNodeIsAbsentNotAnError) {
   auto read = store_->GetNode(NodeId(99));
   ASSERT_TRUE(read.ok());
   EXPECT_FALSE(read->has_value());
+  auto for_challenge = store_->GetNodeForChallenge(NodeId(99));
+  ASSERT_TRUE(for_challenge.ok());
+  EXPECT_FALSE(for_challenge->has_value());
+}
+
+// A fresh store (PostgreSQL: not yet solo) reads the node for a challenge
+// as GetNode does, the latest commit included.
+TEST_P(ServiceStoreConformance, TheNodeForAChallengeIsTheStoredNode) {
+  NodeRecord node = MakeNode(1);
+  MustCommit(StoreChange{.node = node});
+  NodeRecord updated = MustRead(*store_, node.node_id);
+  updated.hostname = "renamed.example";
+  MustCommit(StoreChange{.node = updated});
+  auto read = store_->GetNodeForChallenge(node.node_id);
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->hostname, "renamed.example");
+  EXPECT_EQ((*read)->version, 2);
 }
 
 // The trust facts of trusted nodes only, paged as ListNodes pages: the last

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attest/error.h"
+#include "attest/service/postgres_store.h"
 
 namespace attest::service {
 
@@ -65,6 +66,10 @@ struct ServiceConfig {
   std::vector<std::string> trusted_proxies;
   // [[webhooks]]
   std::vector<WebhookConfig> webhooks;
+  // Not read from the file. PostgreSQL: how long the store sees no sign of
+  // another writer before it mints challenges from the rows it last knew
+  // (solo mode, postgres_store.h). Tests shorten it.
+  std::chrono::milliseconds postgres_solo_after = kPostgresSoloAfter;
 };
 
 // `name` (the file) starts every message: "verifier.toml: limits.threads: ...".

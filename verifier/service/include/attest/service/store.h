@@ -211,14 +211,27 @@ class ServiceStore {
   virtual Result<CommitResult> Commit(const StoreChange& change) = 0;
 
   virtual Result<std::optional<NodeRecord>> GetNode(std::string_view node_id) = 0;
-  // The node as a GetNode through this store read it at `version`, when it
-  // still holds that read; else as GetNode reads it now. For the evidence
-  // answering a challenge whose GetNode found `version`: it is verified
-  // against the row the challenge told the node about, and its commit,
-  // guarded by that version, refuses any change since. A store whose reads
-  // are local may always read.
+  // The node as this store read it for a challenge at `version` with
+  // `row_token` (NodeRecord::row_token), when it still holds that read;
+  // else as GetNode reads it now, which the caller compares with the two.
+  // For the evidence answering that challenge: it is verified against the
+  // row the challenge told the node about, and its commit, guarded by that
+  // version, refuses any change since. A store whose reads are local may
+  // always read.
   virtual Result<std::optional<NodeRecord>> GetNodeAsRead(std::string_view node_id,
-                                                          std::int64_t version) = 0;
+                                                          std::int64_t version,
+                                                          std::int64_t row_token) = 0;
+  // How many other verifier processes serve the same database: a PostgreSQL
+  // store announces this one and looks for the others (solo mode,
+  // postgres_store.h). `verifier serve` calls it at start and every second.
+  // A store only one process opens has nothing to look for.
+  virtual Result<std::size_t> LookForOtherVerifiers() { return std::size_t{0}; }
+  // The node for a challenge to mint against: as GetNode, except that a
+  // store whose reads cross the network may answer with the row it last
+  // read or wrote while it has seen no other writer (PostgreSQL's solo
+  // mode, postgres_store.h). Only ever an earlier state of the row: the
+  // answer's commit, guarded by the version, refuses it if the row changed.
+  virtual Result<std::optional<NodeRecord>> GetNodeForChallenge(std::string_view node_id) = 0;
   // Ordered by node_id, after `after_node_id` (paging), at most `limit`.
   virtual Result<std::vector<NodeRecord>> ListNodes(std::optional<NodeState> state,
                                                     std::string_view after_node_id,
