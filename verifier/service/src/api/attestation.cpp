@@ -28,6 +28,15 @@ namespace {
 // evidence, and the strict reader's tree is much larger than the text.
 constexpr std::size_t kStrictEvidenceRereadLimit = std::size_t{1} << 20;
 
+// The answer to evidence whose challenge was minted from a row that has
+// changed since: unjudged, as what the challenge told the node (its cached
+// boot log, its runtime cursor) may no longer hold.
+ApiError ChangedSinceChallenge(const std::string& node_id) {
+  return ApiError{
+      503, "BUSY",
+      "node " + node_id + " changed since its challenge was issued; ask for a new challenge", 1};
+}
+
 // Which read of the node a request stands on.
 struct NodeRead {
   // For a challenge to mint against (ServiceStore::GetNodeForChallenge).
@@ -68,9 +77,7 @@ Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
   } else if (how.challenged && (node->version != how.challenged->version ||
                                 node->row_token != how.challenged->row_token)) {
     // Nothing recorded, the nonce unspent: the node asks again.
-    refused = ApiError{
-        503, "BUSY",
-        "node " + node_id + " changed since its challenge was issued; ask for a new challenge", 1};
+    refused = ChangedSinceChallenge(node_id);
   }
   if (refused) return MakeError(ErrorCode::kPermissionDenied, "");
   return std::move(*node);
@@ -155,6 +162,10 @@ http::Response Attest(Context& context, const http::Request& request, const Path
       context.minted_challenges.Take(evidence->nonce, params.at("node_id"));
   Result<NodeRecord> found =
       AttestingNode(context, params, refused, {.for_challenge = false, .challenged = minted});
+  if (refused && refused->status == 503 && minted) {
+    // Unjudged: a retry of the same evidence is refused the same way.
+    context.minted_challenges.Remember(evidence->nonce, params.at("node_id"), *minted);
+  }
   if (refused) return ErrorResponse(*refused);
   if (!found.ok()) return ErrorResponse(FromError(found.error()));
   NodeRecord node = std::move(found).value();
@@ -183,7 +194,15 @@ http::Response Attest(Context& context, const http::Request& request, const Path
     // (solo mode) and be an older one than another writer's (a node that
     // re-enrolled with a new AK): read it, so the next challenge is minted
     // from the row as it is.
-    if (minted) (void)context.store->GetNode(node.node_id);
+    if (minted) {
+      Result<std::optional<NodeRecord>> now_stored = context.store->GetNode(node.node_id);
+      if (now_stored.ok() && *now_stored &&
+          ((*now_stored)->version != minted->version ||
+           (*now_stored)->row_token != minted->row_token)) {
+        context.minted_challenges.Remember(evidence->nonce, node.node_id, *minted);
+        return ErrorResponse(ChangedSinceChallenge(node.node_id));
+      }
+    }
     context.metrics.CountAttestation("untrusted", FirstFailure(quote.verdict()), seconds());
     body["verdict"] = verifier::VerdictToJson(quote.verdict());
     body["verdict"]["boot_log_from_cache"] = false;

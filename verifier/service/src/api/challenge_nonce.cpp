@@ -112,8 +112,9 @@ std::optional<MintedRow> MintedChallenges::Take(ByteView nonce, std::string_view
   std::lock_guard lock(mutex_);
   auto found = entries_.find(key);
   if (found == entries_.end()) return std::nullopt;
-  std::optional<MintedRow> row;
-  if (found->second.node_id == node_id) row = found->second.row;
+  // Evidence posted for another node leaves the record to its own.
+  if (found->second.node_id != node_id) return std::nullopt;
+  const MintedRow row = found->second.row;
   oldest_first_.erase(found->second.age);
   entries_.erase(found);
   return row;

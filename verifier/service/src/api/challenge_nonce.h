@@ -56,7 +56,8 @@ class MintedChallenges {
   explicit MintedChallenges(std::size_t capacity = 16384) : capacity_(capacity) {}
   void Remember(ByteView nonce, std::string_view node_id, MintedRow row);
   // The row `nonce` was minted against, when it was for `node_id`;
-  // forgotten then (an answer comes once; a replay reads the row).
+  // forgotten then (an answer comes once; a replay reads the row). Put back
+  // by Remember when the answer was refused unjudged.
   std::optional<MintedRow> Take(ByteView nonce, std::string_view node_id);
 
  private:

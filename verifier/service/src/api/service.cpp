@@ -181,11 +181,8 @@ Status OpenParts(api::Context& context) {
   // seconds: one that was solo must know of this one before this one
   // writes a node.
   Result<std::size_t> others = context.store->LookForOtherVerifiers();
-  if (!others.ok()) {
-    std::cerr << "verifier: " << others.error().ToString() << "\n";
-  } else if (*others > 0) {
-    std::this_thread::sleep_for(kPostgresLookStands);
-  }
+  if (!others.ok()) std::cerr << "verifier: " << others.error().ToString() << "\n";
+  if (!others.ok() || *others > 0) std::this_thread::sleep_for(kPostgresLookStands);
   // Every second: a stale node turns untrusted within a second of its
   // deadline (and the node listings expire it on read before that).
   context.trust_sweeper =

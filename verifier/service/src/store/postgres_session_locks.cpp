@@ -91,16 +91,20 @@ Result<std::int64_t> SessionLocks::AnnounceAndCountOtherVerifiers() {
   return presence_reconnector_.Run(
       presence_connection_, [&](pg::Connection& connection) -> Result<std::int64_t> {
         for (int attempt = 0;; ++attempt) {
-          // By instance id, not by session: behind a pooler the lock may be
-          // held by a backend other than the one asking. Every other row,
-          // granted or waiting, is another verifier (or someone in its way).
+          // Held by this very session: another verifier that drew the same
+          // id is not this one (and behind a pooler in transaction mode,
+          // where sessions are shared, the look fails: no solo mode there).
+          // Every other row, granted or waiting, is another verifier (or
+          // someone in its way).
           ATTEST_ASSIGN_OR_RETURN(
               pg::QueryResult holders,
               connection.QueryPrepared(
                   "look for other verifiers",
                   "SELECT pg_is_in_recovery(), "
-                  "count(*) FILTER (WHERE objid = $2::bigint::oid AND granted), "
-                  "count(*) FILTER (WHERE NOT (objid = $2::bigint::oid AND granted)) "
+                  "count(*) FILTER (WHERE objid = $2::bigint::oid AND granted "
+                  "AND pid = pg_backend_pid()), "
+                  "count(*) FILTER (WHERE NOT (objid = $2::bigint::oid AND granted "
+                  "AND pid = pg_backend_pid())) "
                   "FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid "
                   "AND objsubid = 2 AND database = "
                   "(SELECT oid FROM pg_database WHERE datname = current_database())",
@@ -122,7 +126,8 @@ Result<std::int64_t> SessionLocks::AnnounceAndCountOtherVerifiers() {
           if (announced) return holders.Int64(0, 2);
           if (attempt > 0) {
             return MakeError(ErrorCode::kBusy,
-                             "another session holds this verifier's presence lock");
+                             "another session holds this verifier's presence lock (a connection "
+                             "pooler in transaction mode? use session pooling)");
           }
           instance_id_ = NewInstanceId();  // another verifier drew the same id
         }

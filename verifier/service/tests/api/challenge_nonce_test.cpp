@@ -110,5 +110,22 @@ TEST(ChallengeKeyTest, AFileThatIsNotAPrivateKeyIsRefusedNamingIt) {
   EXPECT_EQ(readable.error().code, ErrorCode::kPermissionDenied);
 }
 
+// The row a challenge was minted from is taken once, by its own node's
+// evidence: evidence posted with the nonce under another node's path leaves
+// it for the node.
+TEST(MintedChallengesTest, TheRowIsTakenOnceAndOnlyForItsNode) {
+  MintedChallenges minted;
+  const Bytes nonce(kChallengeNonceBytes, 0x5a);
+  minted.Remember(nonce, kNode, MintedRow{7, 700});
+  EXPECT_FALSE(minted.Take(nonce, kOtherNode).has_value());
+  std::optional<MintedRow> row = minted.Take(nonce, kNode);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->version, 7);
+  EXPECT_EQ(row->row_token, 700);
+  EXPECT_FALSE(minted.Take(nonce, kNode).has_value()) << "an answer comes once";
+  minted.Remember(nonce, kNode, *row);  // put back after an unjudged answer
+  EXPECT_TRUE(minted.Take(nonce, kNode).has_value());
+}
+
 }  // namespace
 }  // namespace attest::service::api
