@@ -67,9 +67,10 @@ WaitOutcome WaitWithTimeout(pid_t pid, std::chrono::milliseconds timeout, int& s
       outcome = WaitOutcome::kLost;
       break;
     }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
-    if (left.count() <= 0) break;
+    // Rounded up: a truncated 0 ms would call the timeout before it passed.
+    const auto now = steady_clock::now();
+    if (now >= deadline) break;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     if (pidfd >= 0) {
       pollfd ready{pidfd, POLLIN, 0};
       ::poll(&ready, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
