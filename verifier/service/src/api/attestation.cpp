@@ -28,13 +28,21 @@ namespace {
 // evidence, and the strict reader's tree is much larger than the text.
 constexpr std::size_t kStrictEvidenceRereadLimit = std::size_t{1} << 20;
 
+bool ChangedSince(const NodeRecord& node, const MintedRow& minted) {
+  return node.version != minted.version || node.row_token != minted.row_token;
+}
+
 // The answer to evidence whose challenge was minted from a row that has
 // changed since: unjudged, as what the challenge told the node (its cached
-// boot log, its runtime cursor) may no longer hold.
-ApiError ChangedSinceChallenge(const std::string& node_id) {
-  return ApiError{
+// boot log, its runtime cursor) may no longer hold. Nothing is recorded and
+// the nonce is unspent; the challenge's row is put back, so the same
+// evidence again is refused the same way.
+http::Response RefuseUnjudged(Context& context, ByteView nonce, const std::string& node_id,
+                              const MintedRow& minted) {
+  context.minted_challenges.Remember(nonce, node_id, minted);
+  return ErrorResponse(ApiError{
       503, "BUSY",
-      "node " + node_id + " changed since its challenge was issued; ask for a new challenge", 1};
+      "node " + node_id + " changed since its challenge was issued; ask for a new challenge", 1});
 }
 
 // Which read of the node a request stands on.
@@ -74,10 +82,6 @@ Result<NodeRecord> AttestingNode(Context& context, const PathParams& params,
                        "node " + node_id + " waits for an operator's approval"};
   } else if (node->state == NodeState::kRevoked) {
     refused = ApiError{403, "NODE_REVOKED", "node " + node_id + " was revoked by an operator"};
-  } else if (how.challenged && (node->version != how.challenged->version ||
-                                node->row_token != how.challenged->row_token)) {
-    // Nothing recorded, the nonce unspent: the node asks again.
-    refused = ChangedSinceChallenge(node_id);
   }
   if (refused) return MakeError(ErrorCode::kPermissionDenied, "");
   return std::move(*node);
@@ -162,13 +166,12 @@ http::Response Attest(Context& context, const http::Request& request, const Path
       context.minted_challenges.Take(evidence->nonce, params.at("node_id"));
   Result<NodeRecord> found =
       AttestingNode(context, params, refused, {.for_challenge = false, .challenged = minted});
-  if (refused && refused->status == 503 && minted) {
-    // Unjudged: a retry of the same evidence is refused the same way.
-    context.minted_challenges.Remember(evidence->nonce, params.at("node_id"), *minted);
-  }
   if (refused) return ErrorResponse(*refused);
   if (!found.ok()) return ErrorResponse(FromError(found.error()));
   NodeRecord node = std::move(found).value();
+  if (minted && ChangedSince(node, *minted)) {
+    return RefuseUnjudged(context, evidence->nonce, node.node_id, *minted);
+  }
   Result<CheckedChallenge> challenge =
       CheckNodeChallenge(context, node.node_id, evidence->nonce, now);
   if (!challenge.ok()) return ErrorResponse(FromError(challenge.error()));
@@ -196,11 +199,8 @@ http::Response Attest(Context& context, const http::Request& request, const Path
     // from the row as it is.
     if (minted) {
       Result<std::optional<NodeRecord>> now_stored = context.store->GetNode(node.node_id);
-      if (now_stored.ok() && *now_stored &&
-          ((*now_stored)->version != minted->version ||
-           (*now_stored)->row_token != minted->row_token)) {
-        context.minted_challenges.Remember(evidence->nonce, node.node_id, *minted);
-        return ErrorResponse(ChangedSinceChallenge(node.node_id));
+      if (now_stored.ok() && *now_stored && ChangedSince(**now_stored, *minted)) {
+        return RefuseUnjudged(context, evidence->nonce, node.node_id, *minted);
       }
     }
     context.metrics.CountAttestation("untrusted", FirstFailure(quote.verdict()), seconds());

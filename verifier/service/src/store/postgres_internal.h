@@ -213,6 +213,7 @@ class NodeRowCache {
   void PutLocked(NodeRecord node, std::int64_t row_xmin, bool read, Steady::time_point asked_at);
   void EraseLocked(std::string_view node_id);
   void ForgetBelowLocked(std::string_view node_id, std::int64_t version);
+  void DistrustLocked(std::string_view node_id, Steady::time_point now);
   bool SoloLocked(Steady::time_point now) const;
 
   const std::size_t byte_budget_;

@@ -147,19 +147,20 @@ void NodeRowCache::Observe(std::string_view node_id, std::int64_t version, Stead
   if (writes_under_way_.contains(node_id)) return;
   auto found = rows_.find(node_id);
   if (found == rows_.end() || found->second.node->version >= version) return;
-  EraseLocked(node_id);
-  other_writer_sign_ = std::max(other_writer_sign_, now);
+  DistrustLocked(node_id, now);
 }
 
 void NodeRowCache::ObserveGone(std::string_view node_id, Steady::time_point now) {
   std::lock_guard lock(mutex_);
-  if (!rows_.contains(node_id)) return;
-  EraseLocked(node_id);
-  other_writer_sign_ = std::max(other_writer_sign_, now);
+  if (rows_.contains(node_id)) DistrustLocked(node_id, now);
 }
 
 void NodeRowCache::Distrust(std::string_view node_id, Steady::time_point now) {
   std::lock_guard lock(mutex_);
+  DistrustLocked(node_id, now);
+}
+
+void NodeRowCache::DistrustLocked(std::string_view node_id, Steady::time_point now) {
   EraseLocked(node_id);
   other_writer_sign_ = std::max(other_writer_sign_, now);
 }

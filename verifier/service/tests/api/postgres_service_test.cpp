@@ -78,6 +78,12 @@ class PostgresServiceTest : public ServiceTest {
     return {std::move(unseen).value(), std::move(**row)};
   }
 
+  static NodeRecord MustGet(ServiceStore& store, const std::string& node_id) {
+    auto read = store.GetNode(node_id);
+    EXPECT_TRUE(read.ok() && read->has_value());
+    return read.ok() && read->has_value() ? **read : NodeRecord{};
+  }
+
   pg::test::TestDatabase database_;
   int copies_ = 0;
 };
@@ -506,6 +512,41 @@ TEST_F(PostgresServiceTest, UnsignedEvidenceMakesASoloVerifierReadTheRowItMinted
   EXPECT_EQ(refused["error"].value("code", ""), "BUSY") << refused.dump();
   Json next = Expect(201, "POST", challenges);
   EXPECT_EQ(next.value("boot_log_cached", true), false) << "read afresh";
+}
+
+// Root on a node holds one challenge back while it answers another: the
+// held answer names a row the first answer changed. It is asked again
+// unjudged (503 BUSY): nothing recorded, its nonce unspent and refused the
+// same way again, whatever the evidence says; the node gains nothing it
+// would not by staying silent, and its honest answers still count.
+TEST_F(PostgresServiceTest, AnAnswerHeldBackPastAnotherIsAskedAgainUnjudged) {
+  const SimulatedNode& node = *nodes_[0];
+  Enroll(node);
+  Attest(node);
+  const Bytes held = Challenge(node);
+  const Bytes answered = Challenge(node);
+  Json first = PostEvidence(node, MakeEvidence(node, answered, false));
+  ASSERT_EQ(first.value("state", ""), "trusted") << first.dump();
+  auto store = OpenPostgresServiceStore(storage_, false);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  const NodeRecord after_first = MustGet(**store, node.node_id());
+
+  const std::string target = "/v1/nodes/" + node.node_id() + "/evidence";
+  const std::string late = EvidenceText(MakeEvidence(node, held, /*with_boot_log=*/true));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    http::Response refused = Post(*service_, target, late);
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(ErrorCodeOf(refused), "BUSY");
+  }
+  const NodeRecord now = MustGet(**store, node.node_id());
+  EXPECT_EQ(now.version, after_first.version) << "nothing recorded";
+  EXPECT_EQ(now.last_verdict_json, after_first.last_verdict_json);
+  auto redeemed = (*store)->RedeemChallenge(
+      node.node_id(), held, std::chrono::system_clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(redeemed.ok()) << redeemed.error().ToString();
+  EXPECT_EQ(*redeemed, ChallengeRedemption::kValid) << "the held nonce was never spent";
+  Json next = Attest(node, false);
+  EXPECT_EQ(next.value("state", ""), "trusted") << next.dump();
 }
 
 // A refusal is never made on a row the solo verifier did not ask for: a
